@@ -1,0 +1,101 @@
+"""Settings from the environment and `.env`; a bad combination fails at start with one line."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+Mode = Literal["console", "socket", "http", "oauth"]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field(default=DEFAULT_API_URL, alias="SLACK_API_URL")
+    db_path: str = Field(default="smx.db", alias="SMX_DB")
+    log_level: str = Field(default="INFO", alias="SMX_LOG_LEVEL")
+    port: int = Field(default=3000, alias="PORT")
+
+    @property
+    def mode(self) -> Mode:
+        """Which face `smx run` starts, after `check()` has passed."""
+        if self.slack_client_id:
+            return "oauth"
+        if self.slack_app_token:
+            return "socket"
+        if self.slack_bot_token:
+            return "http"
+        return "console"
+
+    @property
+    def has_slack(self) -> bool:
+        return self.mode != "console"
+
+    def check(self) -> Settings:
+        """Raise ConfigError naming the first missing or contradictory setting."""
+        bot = _value(self.slack_bot_token)
+        app = _value(self.slack_app_token)
+        secret = _value(self.slack_signing_secret)
+        client_secret = _value(self.slack_client_secret)
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"SMX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}.")
+        if not self.slack_api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {self.slack_api_url!r}.")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"PORT must be between 1 and 65535, not {self.port}.")
+        if not self.db_path.strip():
+            raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")
+        if bot and not bot.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+        if app and not app.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if self.slack_client_id or client_secret:
+            if not (self.slack_client_id and client_secret):
+                missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+                raise ConfigError(f"{missing} is missing: OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
+            if bot:
+                raise ConfigError(
+                    "SLACK_BOT_TOKEN contradicts SLACK_CLIENT_ID: with OAuth each workspace's token "
+                    "comes from its install; unset one of them."
+                )
+            if app:
+                raise ConfigError(
+                    "SLACK_APP_TOKEN contradicts SLACK_CLIENT_ID: this app serves OAuth installs over "
+                    "HTTP only; unset one of them."
+                )
+            if not secret:
+                raise ConfigError("SLACK_SIGNING_SECRET is missing: OAuth (HTTP) mode needs it to verify requests.")
+        elif app and not bot:
+            raise ConfigError("SLACK_BOT_TOKEN is missing: Socket Mode needs it beside SLACK_APP_TOKEN.")
+        elif bot and not app and not secret:
+            raise ConfigError("SLACK_SIGNING_SECRET is missing: HTTP mode needs it to verify requests from Slack.")
+        elif secret and not bot:
+            raise ConfigError("SLACK_BOT_TOKEN is missing: SLACK_SIGNING_SECRET is set but no token goes with it.")
+        return self
+
+
+def _value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value().strip() if secret else ""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings; every problem becomes a one-line ConfigError."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = str(first["loc"][0]) if first.get("loc") else "a setting"
+        raise ConfigError(f"{name} is not valid: {first['msg']}.") from None
+    return settings.check()

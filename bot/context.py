@@ -1,0 +1,44 @@
+"""Who is asking, from where: what every handler receives besides the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# How private the conversation is; it decides who may see a note logged there.
+ChannelKind = Literal["public", "private", "im", "mpim", "console"]
+
+
+@dataclass
+class Services:
+    """Process-wide things handlers may need, created on first use so a one-shot query stays fast."""
+
+    settings: Settings
+
+    @cached_property
+    def store(self) -> Any:
+        from bot.store import open_store
+
+        return open_store(self.settings.db_path)
+
+
+@dataclass
+class Context:
+    team: str = "T-LOCAL"
+    user: str = "U-LOCAL"
+    channel: str = "C-LOCAL"
+    channel_kind: ChannelKind = "console"
+    enterprise: str | None = None
+    is_admin: bool = False
+    user_tz: str | None = None
+    surface: str = "console"  # command, mention, dm, modal, home, console, ask
+    services: Services | None = field(default=None, repr=False)
+
+    @property
+    def owner(self) -> str:
+        """The tenant a note belongs to: the Enterprise Grid org where present, else the workspace."""
+        return self.enterprise or self.team

@@ -1,0 +1,28 @@
+"""Fuzzy matching of what people type against known names (commands, aspects, terms, keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process, utils
+
+# Below this score a guess is more likely noise than help.
+CUTOFF = 60.0
+
+
+def closest(query: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = CUTOFF) -> list[str]:
+    """Up to `limit` choices that look like `query`, best first, without duplicates."""
+    options = list(dict.fromkeys(choices))
+    if not query.strip() or not options:
+        return []
+    found = process.extract(
+        query, options, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+        score_cutoff=cutoff,
+    )
+    return [choice for choice, _score, _index in found]
+
+
+def best(query: str, choices: Iterable[str], *, cutoff: float = 80.0) -> str | None:
+    """The single choice `query` most plausibly means, or None when nothing is close enough."""
+    found = closest(query, choices, limit=1, cutoff=cutoff)
+    return found[0] if found else None

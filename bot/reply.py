@@ -1,0 +1,118 @@
+"""The one answer type every feature returns, and its plain-text rendering.
+
+Text inside a Reply uses a small, Slack-compatible markup: `*bold*`, `_italic_`, `` `code` `` and
+bullet lines starting with "• ". Features never escape for Slack and never build blocks; the Block
+Kit renderer (bot/slack/blocks.py) escapes `&`, `<` and `>`, so text people wrote can never turn
+into a mention or a link.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Fact(BaseModel):
+    """A label and its value, shown side by side (Block Kit section fields)."""
+
+    label: str
+    value: str
+
+
+class Section(BaseModel):
+    heading: str | None = None
+    text: str = ""
+    facts: list[Fact] = Field(default_factory=list)
+
+
+class Notice(BaseModel):
+    level: Literal["info", "warning", "error"] = "info"
+    text: str
+
+
+class Button(BaseModel):
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Attachment(BaseModel):
+    """A file that goes with the answer (uploaded in Slack, written locally)."""
+
+    filename: str
+    content: str
+    title: str | None = None
+
+
+class Reply(BaseModel):
+    title: str | None = None
+    intro: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    footnotes: list[str] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+    files: list[Attachment] = Field(default_factory=list)
+    # Every computed figure by key name (rates as fractions), for `smx ask --json` and tests.
+    data: dict[str, Any] = Field(default_factory=dict)
+    # Replies to a person's own query are private unless they asked to share.
+    share: bool = False
+    # True when this answers bad input: faces show it as an error, `smx ask` exits 2.
+    is_error: bool = False
+
+    @classmethod
+    def error(cls, message: str, suggestions: list[str] | None = None) -> Reply:
+        reply = cls(intro=message, is_error=True)
+        if suggestions:
+            reply.data["suggestions"] = list(suggestions)
+        return reply
+
+
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+
+_NOTICE_MARK = {"info": "i", "warning": "!", "error": "x"}
+
+
+def plain(text: str) -> str:
+    """Drop the bold/italic markers for a terminal; keep everything else as written."""
+    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+
+
+def render_text(reply: Reply) -> str:
+    """The plain-text rendering used by `smx ask`, the console and message fallbacks."""
+    out: list[str] = []
+    if reply.title:
+        out += [plain(reply.title), "=" * min(len(plain(reply.title)), 72)]
+    if reply.intro:
+        out.append(plain(reply.intro))
+    if reply.facts:
+        out.append(_facts_text(reply.facts))
+    for section in reply.sections:
+        if out:
+            out.append("")
+        if section.heading:
+            out.append(plain(section.heading))
+            out.append("-" * min(len(plain(section.heading)), 72))
+        if section.text:
+            out.append(plain(section.text))
+        if section.facts:
+            out.append(_facts_text(section.facts))
+    if reply.notices:
+        out.append("")
+        out += [f"[{_NOTICE_MARK[n.level]}] {plain(n.text)}" for n in reply.notices]
+    if reply.footnotes:
+        out.append("")
+        out += [plain(f) for f in reply.footnotes]
+    if reply.files:
+        out.append("")
+        out += [f"(file: {f.filename})" for f in reply.files]
+    return "\n".join(out).strip("\n")
+
+
+def _facts_text(facts: list[Fact]) -> str:
+    width = max(len(plain(f.label)) for f in facts)
+    return "\n".join(f"  {plain(f.label).ljust(width)}  {plain(f.value)}" for f in facts)

@@ -1,0 +1,124 @@
+"""One table of subcommands: grammar, one-line help and handler.
+
+Help, "did you mean", the console's completion and the manifest's usage hint all come from
+COMMANDS, so they cannot disagree with what actually routes. Handlers are named by dotted path and
+imported on first use: a one-shot `smx ask help` never pays for the features it does not run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.context import Context
+from bot.errors import UserError
+from bot.reply import Fact, Reply, Section
+
+Handler = Callable[[Context, list[str]], Reply | Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one or two words; the longest name matching the start of the text wins
+    usage: str  # the grammar after `/smx`
+    summary: str  # one line of help
+    handler: str  # "module:function"; the function takes (ctx, args) and returns a Reply
+    examples: tuple[str, ...] = ()
+    shareable: bool = False  # a trailing `share` posts the answer in the channel
+    words: tuple[str, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "words", tuple(self.name.split()))
+
+    def resolve(self) -> Handler:
+        module, _, attr = self.handler.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "help",
+        "help",
+        "Show this list of commands.",
+        "bot.router:help_handler",
+    ),
+    Command(
+        "compare",
+        "compare [ASPECT] [share]",
+        "SMO vs SMM side by side, or one aspect in depth (cost, timeline, targeting, ...).",
+        "bot.knowledge.commands:compare",
+        examples=("compare", "compare timeline", "compare cost share"),
+        shareable=True,
+    ),
+    Command(
+        "explain",
+        "explain TERM [share]",
+        "What a marketing term means, its formula, a worked example and related terms.",
+        "bot.knowledge.commands:explain",
+        examples=("explain roas", "explain engagement rate"),
+        shareable=True,
+    ),
+)
+
+_BY_WORDS = {c.words: c for c in COMMANDS}
+
+
+def find(tokens: list[str]) -> tuple[Command, list[str]] | None:
+    """The command whose name is the longest prefix of `tokens`, and the remaining arguments."""
+    lowered = [t.lower() for t in tokens]
+    for size in (2, 1):
+        command = _BY_WORDS.get(tuple(lowered[:size]))
+        if command is not None and len(lowered) >= size:
+            return command, tokens[size:]
+    return None
+
+
+async def dispatch(ctx: Context, text: str) -> Reply:
+    """Route one line (what follows `/smx`) to its handler. Bad input becomes an error Reply."""
+    tokens = text.split()
+    if not tokens:
+        return help_handler(ctx, [])
+    found = find(tokens)
+    if found is None:
+        return _unknown(tokens[0])
+    command, args = found
+    share = False
+    if command.shareable and args and args[-1].lower() == "share":
+        share, args = True, args[:-1]
+    try:
+        result = command.resolve()(ctx, args)
+        reply = await result if inspect.isawaitable(result) else result
+    except UserError as err:
+        return Reply.error(err.message, err.suggestions)
+    reply.share = reply.share or share
+    return reply
+
+
+def _unknown(word: str) -> Reply:
+    from bot.fuzzy import closest
+
+    names = sorted({c.words[0] for c in COMMANDS})
+    guesses = closest(word.lower(), names, limit=1)
+    hint = f"Did you mean `{guesses[0]}`? " if guesses else ""
+    return Reply.error(
+        f"I don't know the command `{word}`. {hint}Type `help` to see every command.",
+        suggestions=guesses,
+    )
+
+
+def help_handler(ctx: Context, args: list[str]) -> Reply:
+    prefix = "" if ctx.surface in ("console", "ask") else "/smx "
+    lines = [f"• `{prefix}{c.usage}`  {c.summary}" for c in COMMANDS]
+    examples = [f"`{prefix}{e}`" for c in COMMANDS for e in c.examples[:1]]
+    return Reply(
+        title="smx: SMO, SMM and your campaigns",
+        intro=(
+            "Ask how Social Media Optimization (organic) and Social Media Marketing (paid) "
+            "differ, what a metric means, and more."
+        ),
+        sections=[Section(heading="Commands", text="\n".join(lines))],
+        facts=[Fact(label="Try", value="  ".join(examples))] if examples else [],
+        data={"commands": [c.usage for c in COMMANDS]},
+    )
