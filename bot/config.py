@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         secret = _value(self.slack_signing_secret)
         client_secret = _value(self.slack_client_secret)
         if self.log_level.upper() not in LOG_LEVELS:
-            raise ConfigError(f"SMX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}.")
+            raise ConfigError(
+                f"SMX_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}."
+            )
         if not self.slack_api_url.startswith(("http://", "https://")):
             raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {self.slack_api_url!r}.")
         if not 0 < self.port < 65536:
@@ -64,7 +66,9 @@ class Settings(BaseSettings):
         if self.slack_client_id or client_secret:
             if not (self.slack_client_id and client_secret):
                 missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
-                raise ConfigError(f"{missing} is missing: OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
+                raise ConfigError(
+                    f"{missing} is missing: OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."
+                )
             if bot:
                 raise ConfigError(
                     "SLACK_BOT_TOKEN contradicts SLACK_CLIENT_ID: with OAuth each workspace's token "
@@ -76,13 +80,21 @@ class Settings(BaseSettings):
                     "HTTP only; unset one of them."
                 )
             if not secret:
-                raise ConfigError("SLACK_SIGNING_SECRET is missing: OAuth (HTTP) mode needs it to verify requests.")
+                raise ConfigError(
+                    "SLACK_SIGNING_SECRET is missing: OAuth (HTTP) mode needs it to verify requests."
+                )
         elif app and not bot:
-            raise ConfigError("SLACK_BOT_TOKEN is missing: Socket Mode needs it beside SLACK_APP_TOKEN.")
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is missing: Socket Mode needs it beside SLACK_APP_TOKEN."
+            )
         elif bot and not app and not secret:
-            raise ConfigError("SLACK_SIGNING_SECRET is missing: HTTP mode needs it to verify requests from Slack.")
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is missing: HTTP mode needs it to verify requests from Slack."
+            )
         elif secret and not bot:
-            raise ConfigError("SLACK_BOT_TOKEN is missing: SLACK_SIGNING_SECRET is set but no token goes with it.")
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is missing: SLACK_SIGNING_SECRET is set but no token goes with it."
+            )
         return self
 
 

@@ -10,13 +10,19 @@ from rapidfuzz import fuzz, process, utils
 CUTOFF = 60.0
 
 
-def closest(query: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = CUTOFF) -> list[str]:
+def closest(
+    query: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = CUTOFF
+) -> list[str]:
     """Up to `limit` choices that look like `query`, best first, without duplicates."""
     options = list(dict.fromkeys(choices))
     if not query.strip() or not options:
         return []
     found = process.extract(
-        query, options, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+        query,
+        options,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
         score_cutoff=cutoff,
     )
     return [choice for choice, _score, _index in found]

@@ -1,0 +1,130 @@
+"""The `smx` command line: run, serve, socket, console, ask.
+
+The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USER_ERROR = 0, 1, 2
+
+CONNECT_HINT = (
+    "No Slack credentials found, so this is the local console.\n"
+    "To connect to Slack, create the app from manifest.yml, then set SLACK_BOT_TOKEN and "
+    "SLACK_SIGNING_SECRET (HTTP), add SLACK_APP_TOKEN for Socket Mode, or set SLACK_CLIENT_ID, "
+    "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for OAuth installs (see README.md)."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smx", description="A Slack assistant for marketing teams."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="the main job: Slack when configured, else the local console")
+    serve = sub.add_parser("serve", help="serve Slack over HTTP (POST /slack/events)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    sub.add_parser("socket", help="connect to Slack in Socket Mode")
+    sub.add_parser("console", help="an interactive local session")
+    ask = sub.add_parser("ask", help="one query, as if typed after /smx")
+    ask.add_argument("--team", default="T-LOCAL")
+    ask.add_argument("--user", default="U-LOCAL")
+    ask.add_argument("--channel", default="C-LOCAL")
+    ask.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
+    ask.add_argument("--out", type=Path, help="write a file answer (e.g. a CSV export) here")
+    ask.add_argument("text", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from bot.config import load_settings
+
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"smx: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+    command = args.command or "run"
+    if command == "ask":
+        return ask(args, settings)
+    if command == "console":
+        from bot.console import run_console
+
+        return run_console(settings)
+    if command == "run" and not settings.has_slack:
+        from bot.console import run_console
+
+        print(CONNECT_HINT)
+        return run_console(settings)
+    return run_slack(command, args, settings)
+
+
+def run_slack(command: str, args: argparse.Namespace, settings) -> int:
+    try:
+        from bot.slack.server import start
+    except ImportError:
+        print(
+            "smx: the Slack face is not part of this build yet; use `smx console`.", file=sys.stderr
+        )
+        return EXIT_FAILURE
+    try:
+        return start(
+            command, settings, host=getattr(args, "host", None), port=getattr(args, "port", None)
+        )
+    except ConfigError as err:
+        print(f"smx: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def ask(args: argparse.Namespace, settings) -> int:
+    from bot.context import Context, Services
+    from bot.reply import render_text
+    from bot.router import dispatch
+
+    ctx = Context(
+        team=args.team,
+        user=args.user,
+        channel=args.channel,
+        channel_kind="console",
+        surface="ask",
+        services=Services(settings),
+    )
+    reply = asyncio.run(dispatch(ctx, " ".join(args.text)))
+    code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
+    if args.json:
+        from bot.slack.blocks import render_blocks
+
+        print(
+            json.dumps(
+                {
+                    "text": render_text(reply),
+                    "blocks": render_blocks(reply),
+                    "data": reply.data,
+                    "files": [f.model_dump() for f in reply.files],
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+        return code
+    text = render_text(reply)
+    if reply.files and args.out is None:
+        # A file answer goes to stdout alone, so it can be piped; the words go to stderr.
+        print(text, file=sys.stderr)
+        for f in reply.files:
+            sys.stdout.write(f.content)
+        return code
+    for f in reply.files:
+        args.out.write_text(f.content, encoding="utf-8")
+        text += f"\nWritten to {args.out}."
+    print(text)
+    return code

@@ -1,0 +1,104 @@
+"""`smx ask` and `smx console` as a person runs them: real processes, real exit codes."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+from bot.config import Settings
+from bot.console import completions, run_console
+from tests.blockkit import assert_message_ok
+
+
+def smx(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def test_ask_json_help_is_one_object_with_valid_blocks(tmp_path):
+    done = smx("ask", "--json", "help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) >= {"text", "blocks", "data"}
+    assert "compare" in answer["text"]
+    assert answer["blocks"][0]["type"] == "header"
+    assert_message_ok(answer["blocks"], answer["text"])
+
+
+def test_ask_unknown_command_exits_2_and_still_prints(tmp_path):
+    done = smx("ask", "compair", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Did you mean `compare`?" in done.stdout
+
+
+def test_ask_does_not_import_bolt_or_aiohttp(tmp_path):
+    code = (
+        "import sys, runpy; sys.argv=['smx','ask','help'];\n"
+        "try:\n runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "bad=[m for m in sys.modules if m.split('.')[0] in ('slack_bolt','slack_sdk','aiohttp')]\n"
+        "print('HEAVY', bad)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_bad_setting_fails_at_start_with_one_line(tmp_path):
+    done = smx("ask", "help", env={"SLACK_BOT_TOKEN": "xoxb-1"}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and "SLACK_SIGNING_SECRET" in done.stderr
+
+
+def test_run_without_credentials_opens_the_console_and_says_how_to_connect(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input="help\nquit\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No Slack credentials found" in done.stdout
+    assert "SLACK_BOT_TOKEN" in done.stdout
+    assert "smx> " in done.stdout and "compare [ASPECT]" in done.stdout
+
+
+def test_console_session_answers_each_line_and_strips_slash_smx(tmp_path):
+    out = io.StringIO()
+    code = run_console(
+        Settings(SMX_DB=str(tmp_path / "c.db")),
+        stdin=io.StringIO("/smx help\n\nnope\nexit\n"),
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert code == 0
+    assert "compare [ASPECT]" in text
+    assert "I don't know the command `nope`" in text
+
+
+def test_console_ends_cleanly_at_end_of_input(tmp_path):
+    out = io.StringIO()
+    assert (
+        run_console(
+            Settings(SMX_DB=str(tmp_path / "c.db")), stdin=io.StringIO("help\n"), stdout=out
+        )
+        == 0
+    )
+
+
+def test_console_completion_comes_from_the_table():
+    assert "compare" in completions("comp")
+    assert completions("he") == ["help"]
+    assert completions("zz") == []

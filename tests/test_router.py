@@ -1,0 +1,66 @@
+import pytest
+
+from bot.context import Context
+from bot.router import COMMANDS, dispatch, find, help_handler
+from bot.slack.blocks import render_blocks
+from tests.blockkit import assert_message_ok
+
+
+def test_help_lists_every_command_in_the_table():
+    reply = help_handler(Context(surface="command"), [])
+    text = reply.sections[0].text
+    for command in COMMANDS:
+        assert f"`/smx {command.usage}`" in text
+        assert command.summary in text
+    assert reply.data["commands"] == [c.usage for c in COMMANDS]
+
+
+async def test_empty_text_is_help():
+    reply = await dispatch(Context(), "   ")
+    assert not reply.is_error
+    assert reply.data["commands"] == [c.usage for c in COMMANDS]
+
+
+async def test_unknown_command_suggests_the_closest():
+    reply = await dispatch(Context(), "explian roas")
+    assert reply.is_error
+    assert "`explian`" in reply.intro
+    assert "Did you mean `explain`?" in reply.intro
+    assert reply.data["suggestions"] == ["explain"]
+
+
+async def test_unknown_command_without_a_near_name_still_says_what_to_type():
+    reply = await dispatch(Context(), "zzzzzz")
+    assert reply.is_error
+    assert "Type `help`" in reply.intro
+    assert "Did you mean" not in reply.intro
+
+
+def test_longest_name_wins_and_case_is_ignored():
+    names = {c.name for c in COMMANDS}
+    two_word = [c for c in COMMANDS if len(c.words) == 2]
+    for command in two_word:
+        found, args = find([*command.name.upper().split(), "x"])
+        assert found is command and args == ["x"]
+    assert find(["HELP"])[0].name == "help"
+    assert "help" in names
+
+
+def test_every_handler_resolves():
+    for command in COMMANDS:
+        assert callable(command.resolve()), command.name
+
+
+def test_command_names_are_unique():
+    names = [c.name for c in COMMANDS]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("surface,prefix", [("console", ""), ("ask", ""), ("command", "/smx ")])
+def test_help_speaks_the_grammar_of_its_surface(surface, prefix):
+    text = help_handler(Context(surface=surface), []).sections[0].text
+    assert text.startswith(f"• `{prefix}help`")
+
+
+def test_help_fits_block_kit():
+    assert_message_ok(render_blocks(help_handler(Context(), [])))
