@@ -1,0 +1,196 @@
+"""SQL for notes. Plain functions over a connection, run in the store's threads (sqlite.py).
+
+Every query goes through `_visible`, which keys it by team and applies the privacy rule of
+PRODUCT.md: public (and console) notes are team-wide; a private channel's, DM's or group DM's notes
+are seen in that conversation and, in answers only they see, by their author.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.store.base import (
+    PUBLIC_KINDS,
+    CampaignTotals,
+    DeleteOutcome,
+    NewNote,
+    Note,
+    NotePage,
+    Viewer,
+)
+
+COLUMNS = (
+    "team", "workspace", "channel", "channel_kind", "author", "campaign", "text", "created_at",
+    "platform", "spend", "currency", "impressions", "clicks", "conversions", "metrics",
+)  # fmt: skip
+_INSERT = f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+_PUBLIC = ", ".join(f"'{kind}'" for kind in PUBLIC_KINDS)
+
+
+def db_time(moment: datetime) -> str:
+    """Fixed-width UTC text, so comparing strings compares times (and an index can serve it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _visible(viewer: Viewer) -> tuple[str, list[object]]:
+    sql = f"n.team = ? AND (n.channel_kind IN ({_PUBLIC}) OR n.channel = ?"
+    params: list[object] = [viewer.team, viewer.channel]
+    if viewer.user is not None:
+        sql += " OR n.author = ?"
+        params.append(viewer.user)
+    return sql + ")", params
+
+
+@dataclass(frozen=True)
+class Filter:
+    viewer: Viewer
+    campaign: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        sql, params = _visible(self.viewer)
+        if self.campaign is not None:
+            sql += " AND n.campaign = ?"
+            params.append(self.campaign)
+        if self.since is not None:
+            sql += " AND n.created_at >= ?"
+            params.append(db_time(self.since))
+        if self.until is not None:
+            sql += " AND n.created_at < ?"
+            params.append(db_time(self.until))
+        return sql, params
+
+
+def insert(conn: sqlite3.Connection, note: NewNote) -> int:
+    # Raw SQL rather than sqlite-utils' insert(): this is the hot path, and sqlite-utils would
+    # re-read the table's columns on every call.
+    values = dict(note.__dict__)
+    values["created_at"] = db_time(note.created_at or datetime.now(UTC))
+    values["metrics"] = json.dumps(note.metrics, sort_keys=True)
+    cursor = conn.execute(_INSERT, [values[c] for c in COLUMNS])
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def to_note(row: sqlite3.Row) -> Note:
+    values = {c: row[c] for c in COLUMNS}
+    values["created_at"] = datetime.fromisoformat(row["created_at"])
+    values["metrics"] = json.loads(row["metrics"])
+    return Note(id=row["id"], **values)
+
+
+def get(conn: sqlite3.Connection, viewer: Viewer, note_id: int) -> Note | None:
+    where, params = _visible(viewer)
+    row = conn.execute(f"SELECT n.* FROM notes AS n WHERE n.id = ? AND {where}", [note_id, *params])
+    found = row.fetchone()
+    return to_note(found) if found else None
+
+
+def page(conn: sqlite3.Connection, where: Filter, limit: int, offset: int) -> NotePage:
+    sql, params = where.sql()
+    total = conn.execute(f"SELECT count(*) FROM notes AS n WHERE {sql}", params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT n.* FROM notes AS n WHERE {sql} ORDER BY n.created_at DESC, n.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return NotePage([to_note(r) for r in rows], total)
+
+
+def export(conn: sqlite3.Connection, where: Filter) -> list[Note]:
+    sql, params = where.sql()
+    rows = conn.execute(
+        f"SELECT n.* FROM notes AS n WHERE {sql} ORDER BY n.created_at, n.id", params
+    )
+    return [to_note(r) for r in rows]
+
+
+def fts_query(text: str) -> str | None:
+    """What a person typed, as an FTS5 query that matches notes containing every word.
+
+    Each word becomes a quoted string with its quotes doubled, so nothing typed is FTS syntax:
+    `AND`, `NEAR`, `(`, `:`, `^` and stray quotes are just words. A trailing `*` on a word keeps
+    its meaning (prefix search), applied outside the quotes by us. None when no word is left.
+    """
+    terms: list[str] = []
+    for word in text.replace("\x00", " ").split():  # SQLite reads a NUL as the end of the query
+        prefix = word.endswith("*")
+        core = word.rstrip("*")
+        if not any(ch.isalnum() for ch in core):
+            continue  # punctuation alone tokenises to nothing and would match nothing
+        terms.append('"' + core.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms) or None
+
+
+def search(conn: sqlite3.Connection, viewer: Viewer, text: str, limit: int) -> list[Note]:
+    query = fts_query(text)
+    if query is None:
+        return []
+    where, params = _visible(viewer)
+    rows = conn.execute(
+        "SELECT n.* FROM notes_fts JOIN notes AS n ON n.id = notes_fts.rowid"
+        f" WHERE notes_fts MATCH ? AND {where} ORDER BY notes_fts.rank, n.id DESC LIMIT ?",
+        [query, *params, limit],
+    )
+    return [to_note(r) for r in rows]
+
+
+def _pair(num: str, den: str) -> str:
+    both = f"n.{num} IS NOT NULL AND n.{den} IS NOT NULL"
+    return f"sum(CASE WHEN {both} THEN n.{num} END), sum(CASE WHEN {both} THEN n.{den} END)"
+
+
+_PAIRS = (
+    ("spend", "impressions"),
+    ("spend", "clicks"),
+    ("clicks", "impressions"),
+    ("spend", "conversions"),
+)
+
+
+def totals(conn: sqlite3.Connection, where: Filter) -> list[CampaignTotals]:
+    sql, params = where.sql()
+    rows = conn.execute(
+        "SELECT n.campaign, count(*), group_concat(DISTINCT n.platform),"
+        " group_concat(DISTINCT n.currency), sum(n.spend), sum(n.impressions), sum(n.clicks),"
+        f" sum(n.conversions), {', '.join(_pair(a, b) for a, b in _PAIRS)}"
+        f" FROM notes AS n WHERE {sql} GROUP BY n.campaign"
+        " ORDER BY coalesce(sum(n.spend), 0) DESC, max(n.created_at) DESC",
+        params,
+    )
+    out = []
+    for r in rows:
+        ratios = [(r[i], r[i + 1]) if r[i] is not None else None for i in range(8, 16, 2)]
+        out.append(
+            CampaignTotals(
+                campaign=r[0],
+                notes=r[1],
+                platforms=tuple(sorted(r[2].split(","))) if r[2] else (),
+                currencies=tuple(sorted(r[3].split(","))) if r[3] else (),
+                spend=r[4],
+                impressions=r[5],
+                clicks=r[6],
+                conversions=r[7],
+                spend_per_impression=ratios[0],
+                spend_per_click=ratios[1],
+                clicks_per_impression=ratios[2],
+                spend_per_conversion=ratios[3],
+            )
+        )
+    return out
+
+
+def delete(conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool) -> DeleteOutcome:
+    """Run inside a write transaction, so the check and the delete see the same note."""
+    note = get(conn, viewer, note_id)
+    if note is None:
+        return "missing"
+    if note.author != viewer.user and not is_admin:
+        return "forbidden"
+    conn.execute("DELETE FROM notes WHERE id = ? AND team = ?", [note_id, viewer.team])
+    return "deleted"

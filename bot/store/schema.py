@@ -1,0 +1,162 @@
+"""The SQLite schema as an ordered list of migrations, and the runner that applies them.
+
+A database remembers which migrations it has had in `schema_version`; opening it applies the rest,
+in one transaction, so a file made by any older smx upgrades in place with its data intact and a
+crash half-way leaves it as it was. Migrations are append-only: never edit a released one, add
+the next (subscriptions, digest runs and installations will come this way).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Database], None]
+
+
+def _run(db: Database, *statements: str) -> None:
+    # One statement at a time: executescript() would COMMIT the surrounding transaction.
+    for statement in statements:
+        db.execute(statement)
+
+
+def _v1_notes(db: Database) -> None:
+    _run(
+        db,
+        # AUTOINCREMENT: an id that was answered and then deleted is never handed out again.
+        """
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            team TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            channel_kind TEXT NOT NULL
+                CHECK (channel_kind IN ('public', 'private', 'im', 'mpim', 'console')),
+            author TEXT NOT NULL,
+            campaign TEXT NOT NULL,
+            text TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 4000),
+            created_at TEXT NOT NULL,
+            platform TEXT,
+            spend REAL,
+            currency TEXT,
+            impressions REAL,
+            clicks REAL,
+            conversions REAL,
+            metrics TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+        # Listings are "this team, newest first", optionally for one campaign; both served by an
+        # index that starts with the team, so one tenant's reads never scan another's notes.
+        "CREATE INDEX notes_team_time ON notes (team, created_at)",
+        "CREATE INDEX notes_team_campaign_time ON notes (team, campaign, created_at)",
+    )
+
+
+def _v2_notes_search(db: Database) -> None:
+    _run(
+        db,
+        # External content: the text lives once, in notes; the triggers keep the index in step
+        # with every insert, update and delete, whoever makes it.
+        """
+        CREATE VIRTUAL TABLE notes_fts USING fts5(
+            campaign, text,
+            content='notes', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )
+        """,
+        """
+        CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+            INSERT INTO notes_fts (rowid, campaign, text) VALUES (new.id, new.campaign, new.text);
+        END
+        """,
+        """
+        CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN
+            INSERT INTO notes_fts (notes_fts, rowid, campaign, text)
+                VALUES ('delete', old.id, old.campaign, old.text);
+        END
+        """,
+        """
+        CREATE TRIGGER notes_fts_update AFTER UPDATE OF campaign, text ON notes BEGIN
+            INSERT INTO notes_fts (notes_fts, rowid, campaign, text)
+                VALUES ('delete', old.id, old.campaign, old.text);
+            INSERT INTO notes_fts (rowid, campaign, text) VALUES (new.id, new.campaign, new.text);
+        END
+        """,
+        # Notes written before this version become searchable too.
+        "INSERT INTO notes_fts (notes_fts) VALUES ('rebuild')",
+    )
+
+
+def _v3_processed_events(db: Database) -> None:
+    # Slack re-delivers events it thinks failed; a side effect runs only for the first delivery.
+    db["processed_events"].create(
+        {"event_id": str, "team": str, "seen_at": str},
+        pk="event_id",
+        not_null={"team", "seen_at"},
+    )
+    db["processed_events"].create_index(["seen_at"], index_name="processed_events_seen_at")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "notes", _v1_notes),
+    Migration(2, "full-text search over notes", _v2_notes_search),
+    Migration(3, "processed Slack events", _v3_processed_events),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer smx; running old code on it could lose data."""
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if found is None:
+        return 0
+    return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = LATEST) -> int:
+    """Bring the database up to `target` (the latest by default) and return its version.
+
+    BEGIN IMMEDIATE takes the write lock before reading the version, so two processes opening the
+    same new file cannot both apply migration 1.
+    """
+    db = Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        version = current_version(conn)
+        if version > LATEST:
+            raise SchemaTooNew(
+                f"The database is at schema version {version}, newer than this smx knows "
+                f"({LATEST}); upgrade smx before opening it."
+            )
+        for migration in MIGRATIONS:
+            if version < migration.version <= target:
+                migration.apply(db)
+                db.execute(
+                    "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                    [migration.version, migration.description, datetime.now(UTC).isoformat()],
+                )
+                version = migration.version
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return version

@@ -1,0 +1,199 @@
+"""The SQLite backend: connections, threads and transactions around the queries in notes.py/events.py.
+
+SQLite calls block, so none runs on the event loop. Writes go to one dedicated thread: inside this
+process they queue instead of fighting over the database lock, and each is a short BEGIN IMMEDIATE
+transaction (taking the lock up front, so a busy database is waited out by busy_timeout rather than
+failing half-way as a deferred transaction can). Reads run on a small pool of their own, each thread
+with its own connection: WAL lets them proceed while a write is in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+from bot.store import events, notes
+from bot.store.base import CampaignTotals, DeleteOutcome, NewNote, Note, NotePage, Viewer
+from bot.store.schema import current_version, migrate
+
+T = TypeVar("T")
+
+# How long a writer waits for another process's transaction before giving up. Transactions here
+# last well under a millisecond, so reaching this means something is badly wrong.
+BUSY_TIMEOUT_MS = 15_000
+READ_THREADS = 2
+
+
+def connect(path: str) -> sqlite3.Connection:
+    # isolation_level=None: the sqlite3 module opens no hidden transactions; ours are explicit.
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # In WAL mode NORMAL loses nothing when the process dies (commits are in the WAL file); only an
+    # OS crash or power cut can drop the last transactions, and the file stays consistent.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One snapshot for several SELECTs (a page and its total agree)."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+class SqliteStore:
+    """The Store protocol (bot/store/base.py) over one SQLite file."""
+
+    def __init__(self, path: str, *, read_threads: int = READ_THREADS) -> None:
+        self.path = path
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="smx-db-write")
+        # An in-memory database exists once per connection: everything shares the writer's.
+        in_memory = path == ":memory:" or "mode=memory" in path
+        self._readers = (
+            self._writer
+            if in_memory
+            else ThreadPoolExecutor(read_threads, thread_name_prefix="smx-db-read")
+        )
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._migrated = False
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            with self._lock:
+                if not self._migrated:
+                    migrate(conn)
+                    self._migrated = True
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _in_thread(self, fn: Callable[..., T], *args: object) -> T:
+        return fn(self._conn(), *args)
+
+    async def _read(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, partial(self._in_thread, fn, *args))
+
+    async def _write(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, partial(self._in_thread, fn, *args))
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema now (start-up, tools); otherwise the first call does it."""
+        return self._writer.submit(self._in_thread, lambda conn: migrate(conn)).result()
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.close_sync)
+
+    def close_sync(self) -> None:
+        self._writer.shutdown(wait=True)
+        if self._readers is not self._writer:
+            self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    # -- notes ------------------------------------------------------------------------------
+
+    async def add_note(self, note: NewNote, *, event_id: str | None = None) -> int | None:
+        return await self._write(_add_note, note, event_id)
+
+    async def get_note(self, viewer: Viewer, note_id: int) -> Note | None:
+        return await self._read(notes.get, viewer, note_id)
+
+    async def list_notes(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> NotePage:
+        where = notes.Filter(viewer, campaign, since, until)
+        return await self._read(_list_notes, where, limit, offset)
+
+    async def campaign_totals(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[CampaignTotals]:
+        return await self._read(notes.totals, notes.Filter(viewer, campaign, since, until))
+
+    async def search_notes(self, viewer: Viewer, query: str, *, limit: int = 20) -> list[Note]:
+        return await self._read(notes.search, viewer, query, limit)
+
+    async def export_notes(self, viewer: Viewer, *, campaign: str | None = None) -> list[Note]:
+        return await self._read(notes.export, notes.Filter(viewer, campaign))
+
+    async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
+        return await self._write(_delete_note, viewer, note_id, is_admin)
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def claim_event(self, event_id: str, team: str = "") -> bool:
+        return await self._write(events.claim, event_id, team)
+
+    async def prune_events(self, older_than_seconds: float) -> int:
+        return await self._write(events.prune, older_than_seconds)
+
+    async def schema_version(self) -> int:
+        return await self._read(current_version)
+
+
+def _add_note(conn: sqlite3.Connection, note: NewNote, event_id: str | None) -> int | None:
+    with write_transaction(conn):
+        if event_id is not None and not events.claim(conn, event_id, note.team):
+            return None
+        return notes.insert(conn, note)
+
+
+def _list_notes(conn: sqlite3.Connection, where: notes.Filter, limit: int, offset: int) -> NotePage:
+    with read_transaction(conn):
+        return notes.page(conn, where, limit, offset)
+
+
+def _delete_note(
+    conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool
+) -> DeleteOutcome:
+    with write_transaction(conn):
+        return notes.delete(conn, viewer, note_id, is_admin)
