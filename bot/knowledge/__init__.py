@@ -31,7 +31,12 @@ def read_raw(directory: Path = HERE) -> dict:
     merged: dict = {}
     for name in FILES:
         with open(directory / name, encoding="utf-8") as fh:
-            merged.update(yaml.load(fh, Loader=_Loader) or {})
+            data = yaml.load(fh, Loader=_Loader) or {}
+        # A key in two files would silently replace the first file's data.
+        clash = sorted(set(merged) & set(data))
+        if clash:
+            raise ValueError(f"{name}: {clash} already defined by another knowledge file")
+        merged.update(data)
     return merged
 
 

@@ -106,18 +106,33 @@ class KnowledgeBase(Strict):
     def _consistent(self) -> KnowledgeBase:
         if set(self.concepts) != {"smo", "smm"}:
             raise ValueError("concepts must define exactly smo and smm")
+        for name, concept in self.concepts.items():
+            if concept.key != name:
+                raise ValueError(f"concept {name!r} says key {concept.key!r}")
         if len(self.aspects) < 7:
             raise ValueError("at least 7 comparison aspects are required")
         if len(self.terms) < 40:
             raise ValueError(f"at least 40 glossary terms are required, found {len(self.terms)}")
-        _unique("aspect name or alias", [n for a in self.aspects for n in _names(a.key, a.title, *a.aliases)])
-        _unique("term name or alias", [n for t in self.terms for n in _names(t.key, t.name, *t.aliases)])
+        _unique(
+            "aspect name or alias",
+            [n for a in self.aspects for n in _names(a.key, a.title, *a.aliases)],
+        )
+        _unique(
+            "term name or alias", [n for t in self.terms for n in _names(t.key, t.name, *t.aliases)]
+        )
         keys = {t.key for t in self.terms}
         for term in self.terms:
             missing = [r for r in term.related if r not in keys]
             if missing:
-                raise ValueError(f"term {term.key}: related terms {missing} are not in the glossary")
+                raise ValueError(
+                    f"term {term.key}: related terms {missing} are not in the glossary"
+                )
+            if term.key in term.related:
+                raise ValueError(f"term {term.key}: lists itself as related")
         _unique("benchmark", [f"{b.platform}/{b.metric}" for b in self.benchmarks])
+        both = sorted({b.platform for b in self.benchmarks} & set(self.no_figures))
+        if both:
+            raise ValueError(f"{both}: listed in no_figures but has benchmarks")
         return self
 
 
