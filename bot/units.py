@@ -1,0 +1,479 @@
+"""Numbers as marketers type them, and as smx shows them: money, counts, rates, durations.
+
+Reading rules (the reply states every reading that is not spelled out):
+- Money: `$1,200`, `€500`, `£3k`, `1.2k`, `3m`, `2.5b`, `1200`, `500usd`. A bare number is in `$`.
+- Counts: `1,200`, `1.2k`, `60k`, `3m`.
+- Rates (ctr, cvr, reach_rate, engagement_rate) are kept as fractions. `2.5%` is 2.5 percent. A bare
+  number is read by ONE rule: below 1 it is a fraction (`0.025` is 2.5%), 1 or more it is a percent
+  (`2` is 2%). Every bare reading gets a note ("ctr 0.5 read as 50%: write 0.5% for 0.5 percent").
+- ROAS is a multiple: `3`, `3x`, `3:1` or `300%`. ROI is a rate that may be negative or above 100%
+  and follows the rate rule; `1.5x` is 150%.
+- Frequency is a plain number of at least 1 (`2.5` or `2.5x`). Durations: `24h`, `7d`, `4w`, `3mo`.
+
+Formatting shows money to the cent (whole units from 100,000 up, three significant digits below 1),
+counts whole from 100 up (three significant digits below), rates as percents with three
+significant digits; parse(format(x)) gives back x to the precision shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.errors import UserError
+
+MAX_MAGNITUDE = 1e12
+
+# fmt: off
+KIND: dict[str, str] = {
+    "budget": "money", "impressions": "count", "cpm": "money", "clicks": "count", "cpc": "money",
+    "ctr": "rate", "conversions": "count", "cvr": "rate", "cpa": "money", "reach": "count",
+    "frequency": "frequency", "audience": "count", "views": "count", "cpv": "money",
+    "engagements": "count", "cpe": "money", "revenue": "money", "roas": "multiple", "roi": "roi",
+    "followers": "count", "reach_rate": "rate", "posts": "count", "organic_reach": "count",
+    "engagement_rate": "rate", "organic_engagements": "count",
+}
+# fmt: on
+KEYS: tuple[str, ...] = tuple(KIND)
+MONEY_KEYS = frozenset(k for k, kind in KIND.items() if kind == "money")
+RATE_KEYS = frozenset(k for k, kind in KIND.items() if kind == "rate")
+
+ALIASES: dict[str, str] = {
+    "spend": "budget",
+    "cost": "budget",
+    "ad_spend": "budget",
+    "impr": "impressions",
+    "imps": "impressions",
+    "impression": "impressions",
+    "click": "clicks",
+    "conversion": "conversions",
+    "conv": "conversions",
+    "leads": "conversions",
+    "cr": "cvr",
+    "conversion_rate": "cvr",
+    "click_through_rate": "ctr",
+    "clickthrough_rate": "ctr",
+    "cost_per_click": "cpc",
+    "cost_per_mille": "cpm",
+    "cost_per_acquisition": "cpa",
+    "cpl": "cpa",
+    "cost_per_view": "cpv",
+    "cost_per_engagement": "cpe",
+    "freq": "frequency",
+    "audience_size": "audience",
+    "video_views": "views",
+    "sales": "revenue",
+    "er": "engagement_rate",
+    "eng_rate": "engagement_rate",
+    "organic_er": "engagement_rate",
+    "follower": "followers",
+    "fans": "followers",
+    "post": "posts",
+    "rr": "reach_rate",
+    "organic_reach_rate": "reach_rate",
+}
+
+EXAMPLE: dict[str, str] = {
+    "budget": "$2,000",
+    "cpm": "$8",
+    "cpc": "$1.20",
+    "cpa": "$25",
+    "cpv": "$0.03",
+    "cpe": "$0.10",
+    "revenue": "$6,000",
+    "impressions": "60k",
+    "clicks": "1.2k",
+    "conversions": "35",
+    "reach": "40k",
+    "audience": "250k",
+    "views": "10k",
+    "engagements": "900",
+    "followers": "12k",
+    "posts": "8",
+    "organic_reach": "13k",
+    "organic_engagements": "500",
+    "ctr": "1.2%",
+    "cvr": "4%",
+    "reach_rate": "8%",
+    "engagement_rate": "1.5%",
+    "frequency": "2.5",
+    "roas": "3x",
+    "roi": "150%",
+}
+
+# What each rate divides, for the message when one is above 100%.
+RATE_MEANING = {
+    "ctr": "clicks ÷ impressions",
+    "cvr": "conversions ÷ clicks",
+    "reach_rate": "organic reach ÷ followers, per post",
+    "engagement_rate": "engagements ÷ reach",
+}
+
+CURRENCY_SYMBOLS = ("US$", "$", "€", "£", "¥", "₹")
+CURRENCY_CODES = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+_NUMBER = re.compile(
+    r"^(?P<sign>[+-])?(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)"
+    r"(?:e(?P<exp>[+-]?\d{1,3}))?(?P<suffix>k|mm|mn|m|bn|b)?$",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$")
+_DURATION_UNITS = {
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), timedelta(hours=1)),
+    **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), timedelta(weeks=1)),
+    **dict.fromkeys(("mo", "month", "months"), timedelta(days=30)),
+}
+MAX_DURATION = timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: float
+    currency: str = "$"
+    typed: bool = False  # whether the person wrote the currency (a bare number is in `$`)
+
+
+@dataclass(frozen=True)
+class Rate:
+    value: float  # a fraction: 0.025 is 2.5%
+    note: str | None = None  # how a bare number was read, when it was
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # canonical key (aliases resolved)
+    value: float  # rates as fractions, ROAS as a multiple, money in `currency`
+    currency: str | None = None  # money keys only; "$" unless another was typed
+    note: str | None = None  # how the value was read, when it needed reading
+    raw: str = ""
+    currency_typed: bool = False
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+
+def canonical_key(name: str) -> str | None:
+    """The key a name means (`spend` -> budget, `CR` -> cvr), or None when it is no metric."""
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    if key in KIND:
+        return key
+    return ALIASES.get(key)
+
+
+def kind(key: str) -> str:
+    return KIND[key]
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def _shown(key: str | None, text: str) -> str:
+    text = text if len(text) <= 40 else text[:39] + "…"
+    return f"`{key}={text}`" if key else f"`{text}`"
+
+
+def _example(key: str | None, fallback: str) -> str:
+    return f"{key}={EXAMPLE[key]}" if key in EXAMPLE else fallback
+
+
+def _number(text: str, key: str | None, what: str, example: str) -> float:
+    """A plain number with optional thousands commas and k/m/b suffix; a UserError otherwise."""
+    match = _NUMBER.match(text)
+    if match is None:
+        raise UserError(f"{_shown(key, text)} is not {what}: write it like {example}.")
+    value = float(match["num"].replace(",", "")) * _SUFFIX[(match["suffix"] or "").lower()]
+    if match["exp"]:
+        value *= 10.0 ** int(match["exp"])
+    if match["sign"] == "-":
+        value = -value
+    if abs(value) > MAX_MAGNITUDE:
+        raise UserError(
+            f"{_shown(key, text)} is beyond 1e12 (a million million), which no campaign reaches: "
+            f"check the number and write it like {example}."
+        )
+    return value
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f_]+", "", text.strip())
+
+
+def _non_negative(value: float, key: str | None, text: str, example: str) -> float:
+    if value < 0:
+        raise UserError(f"{_shown(key, text)} is negative: write a positive value, like {example}.")
+    return value
+
+
+def parse_money(text: str, key: str | None = None) -> Money:
+    """`$1,200`, `€500`, `£3k`, `1.2k`, `3m`, `2.5b`, `1200`, `500usd` -> Money."""
+    example = _example(key, "$1,200, €500 or 1.2k")
+    s = _clean(text)
+    sign = ""
+    if s[:1] in "+-":
+        sign, s = s[0], s[1:]
+    currency = None
+    lowered = s.lower()
+    for symbol in CURRENCY_SYMBOLS:
+        if s.startswith(symbol):
+            currency, s = symbol, s[len(symbol) :]
+            break
+        if s.endswith(symbol):
+            currency, s = symbol, s[: -len(symbol)]
+            break
+    else:
+        for code, symbol in CURRENCY_CODES.items():
+            if lowered.startswith(code):
+                currency, s = symbol, s[len(code) :]
+                break
+            if lowered.endswith(code):
+                currency, s = symbol, s[: -len(code)]
+                break
+    if currency == "US$":
+        currency = "$"
+    if "%" in s:
+        raise UserError(
+            f"{_shown(key, text)} is an amount of money, not a rate: write it like {example}."
+        )
+    if sign and s[:1] in "+-":
+        raise UserError(f"{_shown(key, text)} is not an amount of money: write it like {example}.")
+    amount = _number(sign + s, key, "an amount of money", example)
+    if key is not None:
+        amount = _non_negative(amount, key, text, example)
+    return Money(amount, currency or "$", currency is not None)
+
+
+def parse_count(text: str, key: str | None = None) -> float:
+    """`1,200`, `1.2k`, `60k`, `3m` -> 1200.0, ... Never negative."""
+    example = _example(key, "1,200 or 1.2k")
+    s = _clean(text)
+    if "%" in s:
+        raise UserError(f"{_shown(key, text)} is a count, not a rate: write it like {example}.")
+    if any(c in s for c in "$€£¥₹"):
+        raise UserError(f"{_shown(key, text)} is a count, not money: write it like {example}.")
+    value = _number(s, key, "a number", example)
+    return _non_negative(value, key, text, example)
+
+
+def _percent_or_bare(text: str, key: str | None, example: str) -> tuple[float, str | None]:
+    """A rate as a fraction, and the note for a bare number (the one documented rule)."""
+    s = _clean(text)
+    if any(c in s for c in "$€£¥₹"):
+        raise UserError(f"{_shown(key, text)} is a rate, not money: write it like {example}.")
+    if s.endswith("%"):
+        return _number(s[:-1], key, "a number", example) / 100, None
+    value = _number(s, key, "a number", example)
+    if value == 0:
+        return 0.0, None
+    name = key or "rate"
+    if abs(value) < 1:
+        fraction = value
+        note = (
+            f"{name} {s} read as {format_rate(fraction)}: a bare number below 1 is a fraction; "
+            f"write {s}% for {s} percent"
+        )
+    else:
+        fraction = value / 100
+        note = f"{name} {s} read as {s}%: a bare number of 1 or more is a percent"
+    return fraction, note
+
+
+def parse_rate(text: str, key: str | None = None) -> Rate:
+    """`2.5%`, `0.025` (a fraction), `2` (a percent) -> Rate(fraction, note). At most 100%."""
+    example = _example(key, "2.5%")
+    fraction, note = _percent_or_bare(text, key, example)
+    _non_negative(fraction, key, text, example)
+    if fraction > 1 + 1e-12:
+        meaning = RATE_MEANING.get(key or "")
+        why = (
+            f": {key} is {meaning}, so it is at most 100%"
+            if meaning
+            else ", the most a rate can be"
+        )
+        raise UserError(f"{_shown(key, text)} is more than 100%{why}. Write it like {example}.")
+    return Rate(min(fraction, 1.0), note)
+
+
+def parse_roi(text: str, key: str | None = "roi") -> Rate:
+    """ROI as a fraction: `150%`, `1.5x`, a bare number by the rate rule. At least -100%."""
+    example = _example(key, "150%")
+    s = _clean(text)
+    if s.lower().endswith("x"):
+        fraction, note = _number(s[:-1], key, "a number", example), None
+    else:
+        fraction, note = _percent_or_bare(s, key, example)
+    if fraction < -1 - 1e-12:
+        raise UserError(
+            f"{_shown(key, text)} is below -100%: ROI is (revenue − spend) ÷ spend, and at worst the "
+            f"whole spend is lost. Write it like {example}."
+        )
+    return Rate(fraction, note)
+
+
+def parse_multiple(text: str, key: str | None = "roas") -> Rate:
+    """ROAS as a multiple: `3`, `3x`, `3:1` or `300%` -> 3.0."""
+    example = _example(key, "3x")
+    s = _clean(text)
+    note = None
+    if s.endswith("%"):
+        value = _number(s[:-1], key, "a number", example) / 100
+    elif s.lower().endswith("x"):
+        value = _number(s[:-1], key, "a number", example)
+    elif s.endswith(":1"):
+        value = _number(s[:-2], key, "a number", example)
+    else:
+        value = _number(s, key, "a number", example)
+        if value >= 20:
+            note = (
+                f"{key or 'roas'} {s} read as {format_multiple(value)} (revenue {s} times the "
+                f"spend): write {s}% for {format_multiple(value / 100)}"
+            )
+    return Rate(_non_negative(value, key, text, example), note)
+
+
+def parse_frequency(text: str, key: str | None = "frequency") -> float:
+    """Impressions per person reached: `2.5` or `2.5x`, at least 1."""
+    example = _example(key, "2.5")
+    s = _clean(text)
+    if s.lower().endswith("x"):
+        s = s[:-1]
+    if "%" in s:
+        raise UserError(
+            f"{_shown(key, text)} is not a frequency: frequency is impressions per person reached, "
+            f"a plain number like {example}."
+        )
+    value = _non_negative(_number(s, key, "a number", example), key, text, example)
+    if value < 1:
+        raise UserError(
+            f"{_shown(key, text)} is below 1: frequency is impressions ÷ reach, and everyone "
+            f"reached saw at least one impression. Write it like {example}."
+        )
+    return value
+
+
+def parse_duration(text: str) -> timedelta:
+    """`24h`, `7d`, `4w`, `3mo` (30 days each) -> timedelta."""
+    s = _clean(text).lower()
+    match = _DURATION.match(s)
+    unit = _DURATION_UNITS.get(match["unit"]) if match else None
+    if match is None or unit is None:
+        raise UserError(
+            f"`{text}` is not a length of time: write it like 7d (days), 4w (weeks) or 24h (hours)."
+        )
+    count = float(match["n"])
+    if count == 0:
+        raise UserError(f"`{text}` is no time at all: write a length like 7d or 4w.")
+    if count * unit > MAX_DURATION:
+        raise UserError(f"`{text}` is more than 10 years: write a length up to 3650d.")
+    return count * unit
+
+
+def parse_metric(key: str, raw: str) -> Metric:
+    """One `KEY=VALUE` figure, checked for its kind: aliases resolved, rates as fractions.
+
+    Zero is allowed here (a note may log `conversions=0`); the estimate solver rejects zero where a
+    relation divides by it.
+    """
+    canonical = canonical_key(key)
+    if canonical is None:
+        raise UserError(f"`{key}` is not a metric I know. Use one of: {', '.join(KEYS)}.")
+    if not raw.strip():
+        raise UserError(
+            f"`{canonical}=` has no value: write it like {canonical}={EXAMPLE[canonical]}."
+        )
+    kind_ = KIND[canonical]
+    if kind_ == "money":
+        money = parse_money(raw, canonical)
+        return Metric(
+            canonical, money.amount, money.currency, None, raw, currency_typed=money.typed
+        )
+    if kind_ == "count":
+        return Metric(canonical, parse_count(raw, canonical), raw=raw)
+    if kind_ == "rate":
+        rate = parse_rate(raw, canonical)
+        return Metric(canonical, rate.value, note=rate.note, raw=raw)
+    if kind_ == "roi":
+        rate = parse_roi(raw, canonical)
+        return Metric(canonical, rate.value, note=rate.note, raw=raw)
+    if kind_ == "multiple":
+        rate = parse_multiple(raw, canonical)
+        return Metric(canonical, rate.value, note=rate.note, raw=raw)
+    return Metric(canonical, parse_frequency(raw, canonical), raw=raw)
+
+
+# --- formatting ------------------------------------------------------------------------------------
+
+
+def _significant(x: float, digits: int = 3, min_decimals: int = 0) -> str:
+    """`x` to `digits` significant digits, trailing zeros dropped (down to `min_decimals`)."""
+    if x == 0:
+        return "0" if min_decimals == 0 else f"{0:.{min_decimals}f}"
+    decimals = max(min_decimals, digits - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:,.{decimals}f}" if decimals > 0 else f"{x:,.0f}"
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac.rstrip("0")
+        if len(frac) < min_decimals:
+            frac = frac.ljust(min_decimals, "0")
+        text = f"{whole}.{frac}" if frac else whole
+    return text
+
+
+def _money_number(amount: float) -> str:
+    a = abs(amount)
+    if a == 0:
+        return "0"
+    if a >= 100_000:
+        return f"{a:,.0f}"
+    if round(a, 2) >= 1:
+        text = f"{a:,.2f}"
+        return text[:-3] if text.endswith(".00") else text
+    return _significant(a, 3, min_decimals=2)
+
+
+def format_money(amount: float, currency: str = "$") -> str:
+    """$1,200 · $62.50 · $8 · $0.026 · €500 (to the cent; whole units from 100,000 up)."""
+    sign = "-" if amount < 0 and _money_number(amount).strip("0.,") else ""
+    prefix = f"{currency} " if currency.isalpha() else currency
+    return f"{sign}{prefix}{_money_number(amount)}"
+
+
+def format_count(n: float) -> str:
+    """62,500 · 41.7 · 2.4 (whole from 100 up, three significant digits below)."""
+    if abs(n) >= 100:
+        return f"{n:,.0f}"
+    return _significant(n, 3)
+
+
+def format_rate(fraction: float) -> str:
+    """0.0253 -> 2.53% · 0.5 -> 50% · 0.00063 -> 0.063% · 12.34 -> 1,234% (ROI)."""
+    pct = fraction * 100
+    if abs(pct) >= 100:
+        return f"{pct:,.0f}%"
+    return f"{_significant(pct, 3)}%"
+
+
+def format_multiple(x: float) -> str:
+    """ROAS: 3 -> 3x, 3.25 -> 3.25x."""
+    return f"{_significant(x, 3)}x"
+
+
+def format_number(x: float) -> str:
+    """A plain number such as a frequency: three significant digits."""
+    return _significant(x, 3)
+
+
+def format_metric(key: str, value: float, currency: str = "$") -> str:
+    """A value of `key` the way a person reads it."""
+    kind_ = KIND[key]
+    if kind_ == "money":
+        return format_money(value, currency)
+    if kind_ == "count":
+        return format_count(value)
+    if kind_ in ("rate", "roi"):
+        return format_rate(value)
+    if kind_ == "multiple":
+        return format_multiple(value)
+    return format_number(value)
