@@ -276,3 +276,14 @@ async def test_event_loop_keeps_running_while_the_database_is_locked(store, tmp_
     assert note_id == 2
     assert waited >= 0.4  # it really waited on the lock...
     assert max(gaps) < 0.1  # ...and the loop kept ticking every 10 ms meanwhile
+
+
+async def test_first_use_from_several_threads_at_once(tmp_path: Path) -> None:
+    # Every read thread's first connection races the one creating the schema (and WAL).
+    for i in range(20):
+        store = open_store(str(tmp_path / f"fresh{i}.db"))
+        viewer = Viewer("T1", "C1", "U1")
+        await asyncio.gather(
+            store.list_notes(viewer), store.campaign_totals(viewer), store.add_note(note())
+        )
+        await store.close()

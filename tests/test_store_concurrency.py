@@ -41,8 +41,7 @@ async def prepare(db: Path) -> None:
 
 
 async def test_eight_writer_processes_land_every_note(tmp_path: Path) -> None:
-    db = tmp_path / "smx.db"
-    await prepare(db)
+    db = tmp_path / "smx.db"  # not created yet: all eight open a new file at once
     procs = [start_writer(db, f"T{i}", NOTES_EACH) for i in range(WRITERS)]
     outputs = [p.communicate(timeout=120) for p in procs]
     for proc, (_out, err) in zip(procs, outputs, strict=True):

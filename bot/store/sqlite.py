@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,12 +39,30 @@ def connect(path: str) -> sqlite3.Connection:
     )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn)
     # In WAL mode NORMAL loses nothing when the process dies (commits are in the WAL file); only an
     # OS crash or power cut can drop the last transactions, and the file stays consistent.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """WAL is a property of the file: set once, by whoever opens a new file first.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+    the busy handler, when another connection (another process starting up) holds the file; so
+    wait here as busy_timeout would.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] in ("wal", "memory"):
+                return  # an in-memory database has no WAL; it needs none
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
@@ -91,8 +110,10 @@ class SqliteStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path)
+            # Under the lock: the first connection creates or upgrades the schema before any
+            # other thread of this store touches the file.
             with self._lock:
+                conn = connect(self.path)
                 if not self._migrated:
                     migrate(conn)
                     self._migrated = True
