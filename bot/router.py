@@ -60,6 +60,41 @@ COMMANDS: tuple[Command, ...] = (
         examples=("explain roas", "explain engagement rate"),
         shareable=True,
     ),
+    Command(
+        "note",
+        "note CAMPAIGN TEXT",
+        "Log a campaign note; metric tokens (spend=$400 clicks=1.2k platform=...) are kept as numbers.",
+        "bot.notes.commands:add",
+        examples=("note spring-launch Reel got 3x saves spend=$400 impressions=60k clicks=1.2k",),
+    ),
+    Command(
+        "notes",
+        "notes [CAMPAIGN] [since=7d] [page=N]",
+        "The team's notes, newest first, with each campaign's realised CPM/CPC/CTR/CPA.",
+        "bot.notes.commands:list_notes",
+        examples=("notes spring-launch since=30d",),
+    ),
+    Command(
+        "notes search",
+        "notes search WORDS",
+        "Find notes containing every word (`launch*` for a prefix).",
+        "bot.notes.commands:search",
+        examples=("notes search reel saves",),
+    ),
+    Command(
+        "notes export",
+        "notes export [CAMPAIGN]",
+        "The notes you can all see here as a CSV file.",
+        "bot.notes.commands:export",
+        examples=("notes export spring-launch",),
+    ),
+    Command(
+        "note delete",
+        "note delete ID",
+        "Delete a note: its author or a workspace admin.",
+        "bot.notes.commands:delete",
+        examples=("note delete 12",),
+    ),
 )
 
 _BY_WORDS = {c.words: c for c in COMMANDS}

@@ -1,0 +1,326 @@
+"""`note`, `notes`, `notes search`, `notes export`, `note delete`: the handlers the router calls.
+
+Who may see what is decided by the store from a Viewer (bot/store/base.py). Answers only the asker
+sees (ephemeral replies, the console) include the asker's own private notes; an export is uploaded
+to the conversation, so it holds only what everyone there may see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import units
+from bot.context import Context
+from bot.errors import UserError
+from bot.notes import parse
+from bot.notes.realised import Figure, figures
+from bot.notes.render import clip, defuse, to_csv
+from bot.reply import Attachment, Fact, Notice, Reply, Section
+from bot.store import CampaignTotals, NewNote, Note, Store, Viewer
+
+PAGE_SIZE = 10
+SHOWN_TEXT = 500  # of a note in a listing; the export has it whole
+SHOWN_CAMPAIGNS = 8
+SEARCH_LIMIT = 20
+MAX_QUERY = 200
+PRIVATE_KINDS = {"private": "this private channel", "im": "this DM", "mpim": "this group DM"}
+
+
+def _store(ctx: Context) -> Store:
+    if ctx.services is None:
+        raise RuntimeError("notes need ctx.services to reach the store")
+    return ctx.services.store
+
+
+def _viewer(ctx: Context, *, personal: bool = True) -> Viewer:
+    return Viewer(ctx.owner, ctx.channel, ctx.user if personal else None)
+
+
+def _cmd(ctx: Context, text: str) -> str:
+    prefix = "" if ctx.surface in ("console", "ask") else "/smx "
+    return f"`{prefix}{text}`"
+
+
+# -- note CAMPAIGN TEXT -------------------------------------------------------------------------
+
+
+async def add(ctx: Context, args: list[str]) -> Reply:
+    if not args:
+        raise UserError(
+            f"Say which campaign and what happened, e.g. "
+            f"{_cmd(ctx, 'note spring-launch Reel got 3x saves spend=$400 clicks=1.2k')}."
+        )
+    campaign = parse.campaign(args[0])
+    text = parse.note_text(args[1:])
+    found = parse.metrics(args[1:])
+    note_id = await _store(ctx).add_note(
+        NewNote(
+            team=ctx.owner,
+            workspace=ctx.team,
+            channel=ctx.channel,
+            channel_kind=ctx.channel_kind,
+            author=ctx.user,
+            campaign=campaign,
+            text=text,
+            platform=found.platform,
+            spend=found.spend,
+            currency=found.currency,
+            impressions=found.impressions,
+            clicks=found.clicks,
+            conversions=found.conversions,
+            metrics=found.other,
+        )
+    )
+    where = PRIVATE_KINDS.get(ctx.channel_kind)
+    visibility = (
+        f"Only {where} and you can see it." if where else "Everyone in the team can see it."
+    )
+    stored = found.shown()
+    return Reply(
+        intro=f"Logged note *#{note_id}* for `{campaign}`. {visibility}",
+        facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
+        notices=[Notice(text=f"{reading}.") for reading in found.readings],
+        footnotes=[f"List them with {_cmd(ctx, 'notes ' + campaign)}."],
+        data={"id": note_id, "campaign": campaign, "metrics": stored, "currency": found.currency},
+    )
+
+
+def _metric_text(key: str, value: float | str, currency: str | None) -> str:
+    if isinstance(value, str):
+        return value
+    return units.format_metric("budget" if key == "spend" else key, value, currency or "$")
+
+
+# -- notes [CAMPAIGN] [since=7d] [page=N] -------------------------------------------------------
+
+
+async def list_notes(ctx: Context, args: list[str]) -> Reply:
+    options = parse.list_options(args)
+    since = datetime.now(UTC) - options.since if options.since else None
+    store, viewer = _store(ctx), _viewer(ctx)
+    page, totals = await asyncio.gather(
+        store.list_notes(
+            viewer,
+            campaign=options.campaign,
+            since=since,
+            limit=PAGE_SIZE,
+            offset=(options.page - 1) * PAGE_SIZE,
+        ),
+        store.campaign_totals(viewer, campaign=options.campaign, since=since),
+    )
+    scope = (f" for `{options.campaign}`" if options.campaign else "") + (
+        f" since {_when(ctx, since)}" if since else ""
+    )
+    pages = max(1, -(-page.total // PAGE_SIZE))
+    if page.total == 0:
+        return Reply(
+            intro=f"No notes{scope} yet. Log one with {_cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            data={"notes": [], "total": 0, "page": 1, "pages": 1, "campaigns": []},
+        )
+    if options.page > pages:
+        raise UserError(
+            f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' * (pages > 1)} of "
+            f"notes{scope}; try `page={pages}`."
+        )
+    sections = [_totals_section(totals)] if any(_has_figures(t) for t in totals) else []
+    sections += [_note_section(ctx, n) for n in page.notes]
+    footnotes = []
+    if options.page < pages:
+        footnotes.append(f"Page {options.page} of {pages}. Next: `page={options.page + 1}`.")
+    return Reply(
+        title=f"Notes{scope}",
+        intro=f"{page.total:,} note{'s' * (page.total != 1)}, newest first.",
+        sections=sections,
+        footnotes=footnotes,
+        data={
+            "notes": [_note_data(n) for n in page.notes],
+            "total": page.total,
+            "page": options.page,
+            "pages": pages,
+            "campaigns": [_totals_data(t) for t in totals],
+        },
+    )
+
+
+def _has_figures(t: CampaignTotals) -> bool:
+    return any(v is not None for v in (t.spend, t.impressions, t.clicks, t.conversions))
+
+
+def _totals_section(totals: list[CampaignTotals]) -> Section:
+    shown = [t for t in totals if _has_figures(t)]
+    lines = [_totals_text(t) for t in shown[:SHOWN_CAMPAIGNS]]
+    if len(shown) > SHOWN_CAMPAIGNS:
+        lines.append(f"…and {len(shown) - SHOWN_CAMPAIGNS} more campaigns (`notes CAMPAIGN`).")
+    return Section(heading="Realised, per campaign", text="\n".join(lines))
+
+
+def _totals_text(t: CampaignTotals) -> str:
+    head = [f"*{t.campaign}*"]
+    if t.platforms:
+        head.append(", ".join(t.platforms))
+    head.append(f"{t.notes} note{'s' * (t.notes != 1)}")
+    if t.spend is not None:
+        if len(t.currencies) > 1:
+            head.append(f"spend in {', '.join(t.currencies)} (not added up)")
+        else:
+            head.append(f"spend {units.format_money(t.spend, t.currencies[0])}")
+    for label, value in (("impr.", t.impressions), ("clicks", t.clicks), ("conv.", t.conversions)):
+        if value is not None:
+            head.append(f"{units.format_count(value)} {label}")
+    currency = t.currencies[0] if len(t.currencies) == 1 else "$"
+    lines = [" · ".join(head)]
+    lines += [f"   {_figure_text(f, currency)}" for f in figures(t)]
+    return "\n".join(lines)
+
+
+def _figure_text(f: Figure, currency: str) -> str:
+    text = f"{f.metric.upper()} {_value(f.metric, f.value, currency)}"
+    b = f.benchmark
+    if b is None:
+        return f"{text}, not compared: {f.why_not}" if f.why_not else text
+    source = "; ".join(f"{s.name} {s.year}" for s in b.sources[:2])
+    usd = " USD" if b.currency else ""
+    if b.low == b.high:
+        published = f"published {_value(f.metric, b.typical, '$')}{usd}"
+        return f"{text}: {f.verdict} the {published} ({source})"
+    band = f"{_value(f.metric, b.low, '$')}–{_value(f.metric, b.high, '$')}{usd}"
+    typical = f"typical {_value(f.metric, b.typical, '$')}"
+    return f"{text}: {f.verdict} the range {band}, {typical} ({source})"
+
+
+def _value(metric: str, value: float, currency: str) -> str:
+    return units.format_rate(value) if metric == "ctr" else units.format_money(value, currency)
+
+
+def _totals_data(t: CampaignTotals) -> dict:
+    data: dict = {
+        "campaign": t.campaign,
+        "notes": t.notes,
+        "platforms": list(t.platforms),
+        "currencies": list(t.currencies),
+        "spend": t.spend,
+        "impressions": t.impressions,
+        "clicks": t.clicks,
+        "conversions": t.conversions,
+    }
+    for f in figures(t):
+        data[f.metric] = f.value
+        if f.benchmark is not None:
+            b = f.benchmark
+            data[f"{f.metric}_typical"] = {"low": b.low, "typical": b.typical, "high": b.high}
+            data[f"{f.metric}_verdict"] = f.verdict
+    return data
+
+
+# -- one note, shown ----------------------------------------------------------------------------
+
+
+def _when(ctx: Context, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    try:
+        zone = ZoneInfo(ctx.user_tz) if ctx.user_tz else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _note_section(ctx: Context, n: Note) -> Section:
+    where = "team-wide" if n.is_public else "private to its conversation and author"
+    return Section(
+        heading=f"#{n.id} · {n.campaign} · {_when(ctx, n.created_at)}",
+        text=f"{clip(defuse(n.text), SHOWN_TEXT)}\n_by {n.author} · {where}_",
+    )
+
+
+def _note_data(n: Note) -> dict:
+    return {
+        "id": n.id,
+        "campaign": n.campaign,
+        "created_at": n.created_at.isoformat() if n.created_at else None,
+        "author": n.author,
+        "channel": n.channel,
+        "visibility": "team" if n.is_public else "conversation",
+        "platform": n.platform,
+        "spend": n.spend,
+        "currency": n.currency,
+        "impressions": n.impressions,
+        "clicks": n.clicks,
+        "conversions": n.conversions,
+        "metrics": dict(n.metrics),
+        "text": defuse(n.text),
+    }
+
+
+# -- notes search QUERY ---------------------------------------------------------------------------
+
+
+async def search(ctx: Context, args: list[str]) -> Reply:
+    query = " ".join(args)
+    if not query:
+        raise UserError(f"Say what to look for, e.g. {_cmd(ctx, 'notes search reel saves')}.")
+    if len(query) > MAX_QUERY:
+        raise UserError(f"Search for a few words (up to {MAX_QUERY} characters), not a paragraph.")
+    found = await _store(ctx).search_notes(_viewer(ctx), query, limit=SEARCH_LIMIT)
+    quoted = parse.shown(query)
+    if not found:
+        return Reply(
+            intro=f"No notes match “{quoted}”. Every word must appear; try fewer words or "
+            "a prefix such as `launch*`.",
+            data={"query": query, "notes": []},
+        )
+    more = f" (the best {SEARCH_LIMIT})" if len(found) == SEARCH_LIMIT else ""
+    return Reply(
+        title=f"Notes matching “{quoted}”",
+        intro=f"{len(found)} note{'s' * (len(found) != 1)}{more}, best match first.",
+        sections=[_note_section(ctx, n) for n in found],
+        data={"query": query, "notes": [_note_data(n) for n in found]},
+    )
+
+
+# -- notes export [CAMPAIGN] ----------------------------------------------------------------------
+
+
+async def export(ctx: Context, args: list[str]) -> Reply:
+    if len(args) > 1:
+        raise UserError(
+            f"Export takes at most one campaign, e.g. {_cmd(ctx, 'notes export spring-launch')}."
+        )
+    campaign = parse.campaign(args[0]) if args else None
+    # The file is shared with the whole conversation: no one's private notes from elsewhere.
+    notes = await _store(ctx).export_notes(_viewer(ctx, personal=False), campaign=campaign)
+    scope = f" for `{campaign}`" if campaign else ""
+    if not notes:
+        return Reply(
+            intro=f"No notes{scope} to export here yet.", data={"campaign": campaign, "rows": 0}
+        )
+    content = await asyncio.to_thread(to_csv, notes)  # 100k notes take a while to format
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    filename = f"smx-notes-{campaign or 'all'}-{stamp}.csv"
+    return Reply(
+        intro=f"{len(notes):,} note{'s' * (len(notes) != 1)}{scope} as CSV.",
+        files=[Attachment(filename=filename, content=content, title=f"Campaign notes{scope}")],
+        footnotes=[
+            "Notes from private channels and DMs are exported only in their own conversation."
+        ],
+        data={"campaign": campaign, "rows": len(notes), "filename": filename},
+    )
+
+
+# -- note delete ID -------------------------------------------------------------------------------
+
+
+async def delete(ctx: Context, args: list[str]) -> Reply:
+    note_id = parse.note_id(args)
+    outcome = await _store(ctx).delete_note(_viewer(ctx), note_id, is_admin=ctx.is_admin)
+    if outcome == "forbidden":
+        raise UserError(f"Only its author or a workspace admin can delete note #{note_id}.")
+    if outcome == "missing":
+        raise UserError(
+            f"There is no note #{note_id} you can see here. {_cmd(ctx, 'notes')} lists them "
+            "with their numbers."
+        )
+    return Reply(intro=f"Deleted note #{note_id}.", data={"deleted": note_id})

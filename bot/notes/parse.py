@@ -1,0 +1,197 @@
+"""What people type after `note` and `notes`: campaign slugs, note text, metric tokens, options.
+
+Every problem is a UserError whose sentence says what to type instead. Anything echoed back is
+defused first: an error message shows text people wrote, too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot import units
+from bot.errors import UserError
+from bot.fuzzy import best
+from bot.knowledge.models import PLATFORMS
+from bot.notes.render import clip, defuse
+
+MAX_TEXT = 4000
+MAX_CAMPAIGN = 40
+SLUG = re.compile(rf"^[a-z0-9](?:[a-z0-9_-]{{0,{MAX_CAMPAIGN - 2}}}[a-z0-9])?$")
+TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*)=(?P<value>\S+)$")
+PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
+# Metrics a note sums per campaign get columns of their own; the rest are kept by key.
+COLUMN_METRICS = {
+    "budget": "spend",
+    "impressions": "impressions",
+    "clicks": "clicks",
+    "conversions": "conversions",
+}
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Text a person typed, safe to quote in an answer."""
+    return clip(defuse(text), limit)
+
+
+def campaign(raw: str) -> str:
+    name = raw.strip().rstrip(":").lower()
+    if not SLUG.match(name):
+        raise UserError(
+            f"`{shown(raw)}` is not a campaign name. Use a short slug: letters, digits and "
+            f"hyphens, up to {MAX_CAMPAIGN} characters, e.g. `spring-launch`."
+        )
+    return name
+
+
+def note_text(words: list[str]) -> str:
+    text = " ".join(words)
+    if not text:
+        raise UserError(
+            "Write the note after the campaign name, e.g. "
+            "`note spring-launch Reel got 3x saves spend=$400 clicks=1.2k`."
+        )
+    if len(text) > MAX_TEXT:
+        raise UserError(
+            f"A note is at most {MAX_TEXT:,} characters and this one has {len(text):,}. "
+            "Split it into two notes."
+        )
+    return text
+
+
+def platform(raw: str) -> str:
+    name = raw.lower()
+    name = PLATFORM_ALIASES.get(name, name)
+    if name in PLATFORMS:
+        return name
+    guess = best(name, PLATFORMS, cutoff=70)
+    hint = f"Did you mean `platform={guess}`? " if guess else ""
+    raise UserError(
+        f"`{shown(raw)}` is not a platform I know. {hint}Use one of: {', '.join(PLATFORMS)}.",
+        suggestions=[guess] if guess else [],
+    )
+
+
+@dataclass
+class Metrics:
+    """The numbers found in a note's text, ready for the store's columns."""
+
+    platform: str | None = None
+    spend: float | None = None
+    currency: str | None = None  # of every money figure in the note
+    impressions: float | None = None
+    clicks: float | None = None
+    conversions: float | None = None
+    other: dict[str, float] = field(default_factory=dict)  # by canonical key
+    readings: list[str] = field(default_factory=list)  # how bare numbers were read
+
+    def shown(self) -> dict[str, float | str]:
+        """Every figure by name (spend under its own name), in a stable order."""
+        values = {
+            k: getattr(self, k)
+            for k in ("platform", "spend", "impressions", "clicks", "conversions")
+            if getattr(self, k) is not None
+        }
+        return {**values, **self.other}
+
+
+def metrics(words: list[str]) -> Metrics:
+    """Metric tokens (`spend=$400 clicks=1.2k platform=instagram`) among the words of a note.
+
+    A word whose key is no metric is ordinary text (`utm_source=ig` stays prose), unless the key
+    looks like a typo of one: a note that silently dropped `spedn=$400` would mislead its sums.
+    """
+    found = Metrics()
+    seen: set[str] = set()
+    for word in words:
+        token = TOKEN.match(word)
+        if token is None:
+            continue
+        typed, raw = token["key"].lower(), token["value"].rstrip(".,;:!?)")
+        key = "platform" if typed == "platform" else units.canonical_key(typed)
+        if key is None:
+            _check_typo(typed)
+            continue
+        if key in seen:
+            raise UserError(f"`{key}` appears twice in this note; give it once.")
+        seen.add(key)
+        if key == "platform":
+            found.platform = platform(raw)
+        else:
+            _add(found, units.parse_metric(typed, raw))
+    return found
+
+
+def _check_typo(typed: str) -> None:
+    guess = best(typed, [*units.KEYS, *units.ALIASES], cutoff=80)
+    if guess:
+        raise UserError(
+            f"`{shown(typed)}` is not a metric; did you mean `{guess}=`? Metrics in a note look "
+            "like `spend=$400 impressions=60k clicks=1.2k conversions=35 platform=instagram`.",
+            suggestions=[guess],
+        )
+
+
+def _add(found: Metrics, metric: units.Metric) -> None:
+    if metric.currency is not None:
+        if found.currency not in (None, metric.currency):
+            raise UserError(
+                f"This note mixes {found.currency} and {metric.currency}; log each currency in "
+                "a note of its own, so that sums stay in one currency."
+            )
+        found.currency = metric.currency
+    if metric.note:
+        found.readings.append(metric.note)
+    column = COLUMN_METRICS.get(metric.key)
+    if column is None:
+        found.other[metric.key] = metric.value
+    else:
+        setattr(found, column, metric.value)
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    campaign: str | None = None
+    since: timedelta | None = None
+    page: int = 1
+
+
+def list_options(args: list[str]) -> ListOptions:
+    """`[CAMPAIGN] [since=7d] [page=N]`, in any order."""
+    name: str | None = None
+    since: timedelta | None = None
+    page = 1
+    for arg in args:
+        key, eq, raw = arg.partition("=")
+        key = key.lower()
+        if eq and key == "since":
+            since = units.parse_duration(raw)
+        elif eq and key == "page":
+            if not raw.isdigit() or int(raw) < 1:
+                raise UserError(f"`page={shown(raw)}` is not a page number; try `page=2`.")
+            page = int(raw)
+        elif eq:
+            raise UserError(
+                f"`{shown(arg)}` is not an option of `notes`. Use `notes [CAMPAIGN] [since=7d] "
+                "[page=2]`, e.g. `notes spring-launch since=30d`."
+            )
+        elif name is not None:
+            raise UserError(
+                f"`notes` takes one campaign, not `{shown(name)}` and `{shown(arg)}`. "
+                "To find words in notes, use `notes search WORDS`."
+            )
+        else:
+            name = campaign(arg)
+    return ListOptions(name, since, page)
+
+
+def note_id(args: list[str]) -> int:
+    raw = args[0].lstrip("#") if len(args) == 1 else ""
+    if not raw.isdigit():
+        typed = " ".join(args)
+        got = f", not `{shown(typed)}`" if typed else ""
+        raise UserError(
+            f"Give the number of one note{got}, e.g. `note delete 12`. `notes` shows the numbers."
+        )
+    return int(raw)

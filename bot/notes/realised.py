@@ -1,0 +1,73 @@
+"""A campaign's realised CPM, CPC, CTR and CPA from its notes, set against its platform's figures.
+
+Published figures are in US dollars: money is compared only when the campaign's spend is in
+dollars too, never converted. A campaign that ran on several platforms has no single range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.knowledge import Benchmark, benchmarks_for
+from bot.store import CampaignTotals
+
+DOLLAR = "$"
+ORDER = ("cpm", "cpc", "ctr", "cpa")
+MONEY = frozenset({"cpm", "cpc", "cpa"})
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: str  # cpm, cpc, ctr, cpa
+    value: float  # money in the campaign's currency; rates as fractions
+    benchmark: Benchmark | None
+    verdict: str | None  # "below", "within", "above" (a range) or "under", "over" (one figure)
+    why_not: str | None = None  # why there is no comparison, when there is none
+
+
+def figures(totals: CampaignTotals) -> list[Figure]:
+    values = _values(totals)
+    platform = totals.platforms[0] if len(totals.platforms) == 1 else None
+    published = benchmarks_for(platform) if platform else {}
+    out = []
+    for metric in ORDER:
+        if metric not in values:
+            continue
+        value = values[metric]
+        benchmark = published.get(metric)
+        why_not = None
+        if not totals.platforms:
+            why_not = "no platform= in its notes"
+        elif platform is None:
+            why_not = f"several platforms ({', '.join(totals.platforms)})"
+        elif benchmark is None:
+            why_not = f"no published {metric.upper()} for {platform}"
+        elif metric in MONEY and totals.currencies != (DOLLAR,):
+            benchmark, why_not = None, "published figures are in US dollars"
+        out.append(Figure(metric, value, benchmark, _verdict(value, benchmark), why_not))
+    return out
+
+
+def _values(t: CampaignTotals) -> dict[str, float]:
+    ratios = {
+        "cpm": (t.spend_per_impression, 1000.0),
+        "cpc": (t.spend_per_click, 1.0),
+        "ctr": (t.clicks_per_impression, 1.0),
+        "cpa": (t.spend_per_conversion, 1.0),
+    }
+    out = {}
+    for metric, (pair, scale) in ratios.items():
+        if pair is None or not pair[1]:
+            continue
+        if metric in MONEY and len(t.currencies) > 1:
+            continue  # spend in several currencies cannot be summed
+        out[metric] = pair[0] / pair[1] * scale
+    return out
+
+
+def _verdict(value: float, b: Benchmark | None) -> str | None:
+    if b is None:
+        return None
+    if b.low == b.high:
+        return "under" if value < b.low else "over" if value > b.high else "within"
+    return "below" if value < b.low else "above" if value > b.high else "within"
