@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.context import Context, Services
@@ -198,6 +198,13 @@ async def test_listing_shows_times_in_the_users_zone(store, ask) -> None:
     ("text", "message"),
     [
         ("notes page=0", "`page=0` is not a page number; try `page=2`."),
+        ("notes page=²", "`page=²` is not a page number; try `page=2`."),
+        ("notes page=" + "9" * 30, f"`page={'9' * 30}` is not a page number; try `page=2`."),
+        (
+            "note delete " + "9" * 30,
+            f"Give the number of one note, not `{'9' * 30}`, e.g. `note delete 12`. "
+            "`notes` shows the numbers.",
+        ),
         (
             "notes spring summer",
             "`notes` takes one campaign, not `spring` and `summer`. "
@@ -477,3 +484,34 @@ async def test_the_largest_answers_fit_slacks_limits(ask, store) -> None:
         reply = await ask(query)
         assert not reply.is_error
         assert_message_ok(render_blocks(reply), fallback_text(reply))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(
+        ["note", "note spring", "notes", "notes search", "notes export", "note delete"]
+    ),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from('=$%*"<>@!#^'),
+        max_size=40,
+    ),
+)
+def test_any_input_gets_an_answer_never_a_crash(command: str, rest: str) -> None:
+    import asyncio
+    import tempfile
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(str(Path(tmp) / "smx.db"))
+            services = Services(settings=None)  # type: ignore[arg-type]
+            services.store = store
+            ctx = Context(surface="console", services=services)
+            try:
+                await dispatch(ctx, "note spring seed spend=$5 impressions=1k")
+                reply = await dispatch(ctx, f"{command} {rest}")
+                if reply.is_error:
+                    assert reply.intro and "Traceback" not in reply.intro
+            finally:
+                await store.close()
+
+    asyncio.run(run())

@@ -18,6 +18,8 @@ from bot.notes.render import clip, defuse
 
 MAX_TEXT = 4000
 MAX_CAMPAIGN = 40
+MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1
 SLUG = re.compile(rf"^[a-z0-9](?:[a-z0-9_-]{{0,{MAX_CAMPAIGN - 2}}}[a-z0-9])?$")
 TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*)=(?P<value>\S+)$")
 PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
@@ -168,9 +170,9 @@ def list_options(args: list[str]) -> ListOptions:
         if eq and key == "since":
             since = units.parse_duration(raw)
         elif eq and key == "page":
-            if not raw.isdigit() or int(raw) < 1:
+            page = _whole(raw, MAX_PAGE) or 0
+            if page < 1:
                 raise UserError(f"`page={shown(raw)}` is not a page number; try `page=2`.")
-            page = int(raw)
         elif eq:
             raise UserError(
                 f"`{shown(arg)}` is not an option of `notes`. Use `notes [CAMPAIGN] [since=7d] "
@@ -186,12 +188,20 @@ def list_options(args: list[str]) -> ListOptions:
     return ListOptions(name, since, page)
 
 
+def _whole(raw: str, limit: int) -> int | None:
+    # isdigit() alone would let "²" through to int(); and SQLite integers stop at 2**63.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(limit)):
+        return None
+    value = int(raw)
+    return value if value <= limit else None
+
+
 def note_id(args: list[str]) -> int:
-    raw = args[0].lstrip("#") if len(args) == 1 else ""
-    if not raw.isdigit():
+    found = _whole(args[0].lstrip("#"), MAX_ID) if len(args) == 1 else None
+    if found is None:
         typed = " ".join(args)
         got = f", not `{shown(typed)}`" if typed else ""
         raise UserError(
             f"Give the number of one note{got}, e.g. `note delete 12`. `notes` shows the numbers."
         )
-    return int(raw)
+    return found

@@ -134,7 +134,7 @@ class SqliteStore:
 
     def migrate(self) -> int:
         """Create or upgrade the schema now (start-up, tools); otherwise the first call does it."""
-        return self._writer.submit(self._in_thread, lambda conn: migrate(conn)).result()
+        return self._writer.submit(self._in_thread, migrate).result()
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
