@@ -115,7 +115,11 @@ class SqliteStore:
             with self._lock:
                 conn = connect(self.path)
                 if not self._migrated:
-                    migrate(conn)
+                    try:
+                        migrate(conn)
+                    except BaseException:
+                        conn.close()  # e.g. SchemaTooNew: every call will say so, none leaks
+                        raise
                     self._migrated = True
                 self._connections.append(conn)
             self._local.conn = conn
