@@ -212,7 +212,7 @@ def parse_money(text: str, key: str | None = None) -> Money:
     example = _example(key, "$1,200, €500 or 1.2k")
     s = _clean(text)
     sign = ""
-    if s[:1] in "+-":
+    if s[:1] in ("+", "-"):
         sign, s = s[0], s[1:]
     currency = None
     lowered = s.lower()
@@ -237,7 +237,7 @@ def parse_money(text: str, key: str | None = None) -> Money:
         raise UserError(
             f"{_shown(key, text)} is an amount of money, not a rate: write it like {example}."
         )
-    if sign and s[:1] in "+-":
+    if sign and s[:1] in ("+", "-"):
         raise UserError(f"{_shown(key, text)} is not an amount of money: write it like {example}.")
     amount = _number(sign + s, key, "an amount of money", example)
     if key is not None:

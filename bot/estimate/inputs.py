@@ -1,0 +1,176 @@
+"""What people type after `estimate` and `compare`: KEY=VALUE figures and platform=NAME.
+
+Every problem is a UserError whose sentence says what to type instead; nothing here guesses
+silently. Readings that needed a rule (a bare rate) come back as notes for the reply to state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import units
+from bot.errors import UserError
+from bot.fuzzy import closest
+
+PLATFORM_NAME = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "x": "X",
+    "youtube": "YouTube",
+    "pinterest": "Pinterest",
+}
+PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
+
+# Zero is refused where a relation divides by it; the formula says where.
+ZERO_DIVIDES = {
+    "budget": "roi = (revenue − budget) / budget",
+    "cpm": "impressions = budget × 1000 / cpm",
+    "cpc": "clicks = budget / cpc",
+    "ctr": "cpc = cpm / (1000 × ctr)",
+    "cvr": "cpa = cpc / cvr",
+    "cpa": "conversions = budget / cpa",
+    "cpv": "views = budget / cpv",
+    "cpe": "engagements = budget / cpe",
+    "roas": "budget = revenue / roas",
+}
+EXAMPLES = ("estimate budget=$2k cpm=8 ctr=1.2%", "estimate budget=1000 platform=linkedin")
+
+
+@dataclass
+class Request:
+    inputs: dict[str, float] = field(default_factory=dict)  # canonical key -> value
+    raw: dict[str, str] = field(default_factory=dict)  # canonical key -> token as typed
+    notes: list[str] = field(default_factory=list)  # how bare numbers were read
+    currency: str = "$"
+    currency_typed: bool = False
+    platform: str | None = None
+    options: dict[str, str] = field(default_factory=dict)  # extra KEY=VALUE a command accepts
+
+
+def cmd(ctx, text: str) -> str:
+    """A command as the person would type it here (with `/smx` where the slash command is used)."""
+    prefix = "" if getattr(ctx, "surface", "console") in ("console", "ask") else "/smx "
+    return f"`{prefix}{text}`"
+
+
+def shown(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def usage(ctx, command: str = "estimate") -> str:
+    keys = ", ".join(units.KEYS)
+    examples = " or ".join(cmd(ctx, e.replace("estimate", command, 1)) for e in EXAMPLES)
+    return (
+        f"Give the figures you know as KEY=VALUE, e.g. {examples}. Keys: {keys}; "
+        "add platform=NAME (facebook, instagram, linkedin, tiktok, x, youtube) to fill missing "
+        "rates from published figures."
+    )
+
+
+def pairs(args: list[str]) -> list[tuple[str, str, str]]:
+    """(key, value, token) for each `KEY=VALUE`, also when typed as `key = value` or `key= value`."""
+    out: list[tuple[str, str, str]] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token.endswith("=") and token != "=" and i + 1 < len(args) and "=" not in args[i + 1]:
+            token, i = token + args[i + 1], i + 1
+        elif i + 1 < len(args) and args[i + 1].startswith("=") and "=" not in token:
+            nxt = args[i + 1]
+            if nxt == "=" and i + 2 < len(args):
+                token, i = f"{token}={args[i + 2]}", i + 2
+            elif nxt != "=":
+                token, i = token + nxt, i + 1
+        key, eq, value = token.partition("=")
+        if not eq or not key:
+            raise UserError(
+                f"`{shown(token)}` is not a KEY=VALUE figure: write each one as a key, `=` and a "
+                "value with no spaces, e.g. `budget=$2k cpm=8 ctr=1.2%`."
+            )
+        out.append((key, value, token))
+        i += 1
+    return out
+
+
+def platform_name(raw: str) -> str:
+    """A platform key (`facebook`, ..., or `pinterest`, which has no figures)."""
+    name = raw.strip().lower()
+    name = PLATFORM_ALIASES.get(name, name)
+    if name in PLATFORM_NAME:
+        return name
+    guesses = closest(name, list(PLATFORM_NAME), limit=1, cutoff=70)
+    hint = f"Did you mean `platform={guesses[0]}`? " if guesses else ""
+    raise UserError(
+        f"`platform={shown(raw)}` is not a platform I know. {hint}Use one of: "
+        f"{', '.join(p for p in PLATFORM_NAME if p != 'pinterest')}.",
+        suggestions=guesses,
+    )
+
+
+def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:
+    query = key.lower()
+    names = [*units.KEYS, *units.ALIASES, "platform", *options]
+    plausible = [n for n in names if len(n) > 3 or len(query) <= len(n) + 1]
+    found = closest(query, plausible, limit=6)
+    guesses = list(dict.fromkeys(units.canonical_key(n) or n for n in found))[:3]
+    hint = f"Did you mean {' or '.join(f'`{g}=`' for g in guesses)}? " if guesses else ""
+    return UserError(
+        f"`{shown(key)}` is not a figure I know. {hint}Keys: {', '.join(units.KEYS)}, and "
+        "platform=NAME.",
+        suggestions=guesses,
+    )
+
+
+def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Request:
+    """The figures in `args`, validated; raises UserError for anything it cannot use."""
+    request = Request()
+    seen: dict[str, str] = {}  # canonical key -> the key as typed
+    typed_currency: dict[str, str] = {}  # currency -> first key typed in it
+    for key, value, token in pairs(args):
+        lowered = key.lower()
+        if lowered == "platform" or lowered in options:
+            if lowered in seen:
+                raise UserError(f"`{lowered}` appears twice; give it once.")
+            seen[lowered] = key
+            if lowered == "platform":
+                request.platform = platform_name(value)
+            else:
+                request.options[lowered] = value
+            continue
+        canonical = units.canonical_key(key)
+        if canonical is None:
+            raise _unknown_key(key, options)
+        if canonical in seen:
+            first = seen[canonical]
+            same = first.lower() == lowered
+            raise UserError(
+                f"`{canonical}` appears twice"
+                + ("" if same else f" (`{first}` and `{shown(key)}` are the same figure)")
+                + "; give it once."
+            )
+        seen[canonical] = key
+        metric = units.parse_metric(canonical, value)
+        if metric.value == 0 and canonical in ZERO_DIVIDES:
+            raise UserError(
+                f"`{canonical}={shown(value)}` can't be zero: {canonical} divides in "
+                f"{ZERO_DIVIDES[canonical]}. Give a value above zero, like "
+                f"{canonical}={units.EXAMPLE[canonical]}."
+            )
+        if metric.currency_typed and metric.currency:
+            typed_currency.setdefault(metric.currency, token)
+        if metric.note:
+            request.notes.append(metric.note)
+        request.inputs[canonical] = metric.value
+        request.raw[canonical] = token
+    if len(typed_currency) > 1:
+        tokens = list(typed_currency.values())
+        raise UserError(
+            f"`{shown(tokens[0])}` and `{shown(tokens[1])}` are in different currencies "
+            f"({' and '.join(typed_currency)}): smx does not convert, so give every amount in one "
+            "currency."
+        )
+    if typed_currency:
+        request.currency, request.currency_typed = next(iter(typed_currency)), True
+    return request

@@ -1,0 +1,162 @@
+"""`compare KEY=VALUE ...`: what a paid budget buys next to what the organic plan reaches.
+
+Both routes come from the one solver, over the same inputs and the same period, with the same
+assumptions shown; the trade-offs that numbers do not capture come from the knowledge base.
+"""
+
+from __future__ import annotations
+
+from bot import units
+from bot.errors import UserError
+from bot.estimate.commands import (
+    LABEL,
+    Estimate,
+    build_reply,
+    derived_line,
+    figure,
+    run,
+    sections_for,
+)
+from bot.estimate.inputs import PLATFORM_NAME, cmd, parse_request
+from bot.knowledge import load
+from bot.reply import Fact, Notice, Reply, Section
+
+PAID_ROUTE = ("budget", "cpm", "impressions", "frequency", "reach", "audience", "cpc", "ctr")
+PAID_ROUTE += ("clicks", "cvr", "cpa", "conversions", "cpv", "views", "cpe", "engagements")
+PAID_ROUTE += ("roas", "revenue", "roi")
+ORGANIC_ROUTE = ("followers", "reach_rate", "posts", "organic_reach", "engagement_rate")
+ORGANIC_ROUTE += ("organic_engagements",)
+PAID_OUTCOMES = ("impressions", "reach", "clicks", "conversions", "views", "engagements")
+ORGANIC_OUTCOMES = ("organic_reach", "organic_engagements")
+TRADE_OFFS = ("cost", "timeline", "targeting", "together")
+EXAMPLE = "compare budget=2000 platform=instagram followers=12k posts=8"
+
+
+def compare_routes(ctx, args: list[str]) -> Reply:
+    request = parse_request(ctx, args, options=("period",))
+    period = None
+    if "period" in request.options:
+        period = units.parse_duration(request.options["period"])
+    est = run(request)
+    values = est.values
+    paid = [k for k in PAID_OUTCOMES if k in values]
+    organic = [k for k in ORGANIC_OUTCOMES if k in values]
+    if not paid and not organic:
+        raise UserError(
+            "To compare the routes with numbers, give a paid side (budget= with cpm=, or "
+            "platform=NAME) and an organic side (followers= and posts=, with reach_rate= or "
+            f"platform=NAME), e.g. {cmd(ctx, EXAMPLE)}."
+        )
+    reply = build_reply(ctx, est)
+    name = PLATFORM_NAME.get(request.platform or "")
+    when = f" over {_days(period)}" if period else ""
+    reply.title = f"Paid vs organic{' on ' + name if name else ''}{when}"
+    reply.intro = _intro(est, period)
+
+    sections = [s for s in reply.sections if s.heading and s.heading.startswith("Assumed")]
+    sections += sections_for("Paid route (SMM)", _route_lines(est, PAID_ROUTE))
+    sections += sections_for("Organic route (SMO)", _route_lines(est, ORGANIC_ROUTE))
+    sections.append(_side_by_side(est))
+    sections.append(_trade_offs())
+    reply.sections = sections
+
+    if not paid:
+        reply.notices.append(
+            Notice(
+                text="No paid route yet: add budget= with cpm= (or cpc=), or platform=NAME for "
+                "published rates, e.g. budget=2000 cpm=8."
+            )
+        )
+    if not organic:
+        reply.notices.append(
+            Notice(
+                text="No organic route yet: add followers= and posts= with reach_rate= (or "
+                "platform=NAME for published rates), e.g. followers=12k posts=8 reach_rate=8%."
+            )
+        )
+    reply.footnotes.append(
+        f"Type {cmd(ctx, 'compare')} for SMO vs SMM aspect by aspect, or "
+        f"{cmd(ctx, 'estimate ' + ' '.join(args))} for every figure."
+    )
+    reply.footnotes = reply.footnotes[:10]
+    reply.data["routes"] = {
+        "paid": {k: values[k] for k in PAID_ROUTE if k in values},
+        "organic": {k: values[k] for k in ORGANIC_ROUTE if k in values},
+    }
+    if period:
+        reply.data["period_days"] = period.total_seconds() / 86400
+    return reply
+
+
+def _days(period) -> str:
+    days = period.total_seconds() / 86400
+    if days % 7 == 0:
+        weeks = int(days // 7)
+        return f"{weeks} week{'s' * (weeks != 1)}"
+    if days >= 1:
+        return f"{units.format_number(days)} days"
+    return f"{units.format_number(days * 24)} hours"
+
+
+def _intro(est: Estimate, period) -> str:
+    spans = f"the same {_days(period)}" if period else "the same period"
+    return (
+        f"What the budget buys next to what the organic plan reaches, over {spans}: the "
+        "budget is spent while the posts go out."
+        + (" Ranges read low – *typical* – high." if est.solution.ranges else "")
+    )
+
+
+def _route_lines(est: Estimate, keys: tuple[str, ...]) -> list[str]:
+    lines = []
+    for key in keys:
+        if key in est.request.inputs:
+            lines.append(f"• *{LABEL[key]}*: {figure(est, key)} (given)")
+        elif key in est.assumed:
+            lines.append(f"• *{LABEL[key]}*: {figure(est, key)} (published)")
+        elif key in est.solution.derived:
+            lines.append(derived_line(est, key))
+    return lines or ["Not enough figures for this route yet (see below)."]
+
+
+def _side_by_side(est: Estimate) -> Section:
+    values = est.values
+    currency = est.request.currency
+    paid = []
+    if "budget" in values:
+        paid.append(f"{units.format_money(values['budget'], currency)} of media")
+    paid += [f"{figure(est, k)} {LABEL[k].lower()}" for k in PAID_OUTCOMES if k in values]
+    organic = ["no media spend; the cost is the time to make and run the posts"]
+    if "posts" in values:
+        organic.append(f"{units.format_count(values['posts'])} posts")
+    organic += [f"{figure(est, k)} {LABEL[k].lower()}" for k in ORGANIC_OUTCOMES if k in values]
+    text = ""
+    seen_paid = values.get("impressions")
+    seen_organic = values.get("organic_reach")
+    if seen_paid and seen_organic:
+        ratio = seen_paid / seen_organic
+        if ratio >= 1:
+            text = (
+                f"At typical figures the budget buys about {units.format_number(ratio)}× as many "
+                "impressions as the organic posts reach (both count a person seen twice twice)."
+            )
+        else:
+            text = (
+                f"At typical figures the organic posts reach about "
+                f"{units.format_number(1 / ratio)}× as many as the budget buys in impressions "
+                "(both count a person seen twice twice)."
+            )
+    return Section(
+        heading="Side by side",
+        text=text,
+        facts=[
+            Fact(label="Paid (SMM)", value="\n".join(paid)),
+            Fact(label="Organic (SMO)", value="\n".join(organic)),
+        ],
+    )
+
+
+def _trade_offs() -> Section:
+    aspects = {a.key: a for a in load().aspects}
+    lines = [f"• *{aspects[k].title}*: {aspects[k].takeaway}" for k in TRADE_OFFS if k in aspects]
+    return Section(heading="Trade-offs", text="\n".join(lines))

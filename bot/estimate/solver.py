@@ -1,0 +1,305 @@
+"""The estimate solver: marketing metrics as a web of relations, solved for whatever follows.
+
+Pure Python, no I/O. Each relation is data: the formula people read, and for each of its variables
+the solved form (text and function). `solve` applies every relation that has exactly one unknown,
+again and again, until nothing new follows, and records the formula behind each derived value and
+the inputs it rests on. A relation whose variables are all known is checked instead: inputs that
+disagree by more than 1% become a Conflict naming them, never a silent pick.
+
+Ranges: every solved form is monotone in each of its inputs, and so is any chain of them (the
+relations are products and quotients, plus ROI's affine step and the reach cap, a `min`). The
+bounds of every derived value are therefore found among the solutions at the corners of the input
+ranges, which `solve_ranges` evaluates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import combinations, product
+
+TOLERANCE = 0.01  # over-determined inputs further apart than this give a Conflict
+MAX_RANGED = 10  # 2**10 corner solves at most
+RATES = ("ctr", "cvr", "reach_rate", "engagement_rate")  # fractions of at most 1
+
+Fn = Callable[[dict[str, float]], float | None]
+Term = str | float
+
+
+@dataclass(frozen=True)
+class Relation:
+    formula: str  # as people read it: "impressions = budget × 1000 / cpm"
+    forms: dict[str, tuple[str, Fn]]  # variable -> (solved form as text, function of the others)
+    check: str  # the variable compared when all are known (a scale where 1% means 1%)
+    note: str = ""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(self.forms)
+
+
+def _term_text(term: Term) -> str:
+    return term if isinstance(term, str) else f"{term:g}"
+
+
+def _expression(num: list[Term], den: list[Term]) -> str:
+    top = " × ".join(_term_text(t) for t in num) or "1"
+    if not den:
+        return top
+    bottom = _term_text(den[0]) if len(den) == 1 else f"({' × '.join(map(_term_text, den))})"
+    return f"{top} / {bottom}"
+
+
+def _product(terms: list[Term], values: dict[str, float]) -> float:
+    result = 1.0
+    for t in terms:
+        result *= values[t] if isinstance(t, str) else t
+    return result
+
+
+def _quotient(num: list[Term], den: list[Term]) -> Fn:
+    def fn(values: dict[str, float]) -> float | None:
+        bottom = _product(den, values)
+        return None if bottom == 0 else _product(num, values) / bottom
+
+    return fn
+
+
+def monomial(target: str, num: Iterable[Term], den: Iterable[Term] = ()) -> Relation:
+    """`target = Π num / Π den`, solvable for each of its variables."""
+    num, den = list(num), list(den)
+    forms: dict[str, tuple[str, Fn]] = {target: (_expression(num, den), _quotient(num, den))}
+    for var in num:
+        if isinstance(var, str):
+            top = [target, *den]
+            top = [t for t in top if not isinstance(t, str)] + [
+                t for t in top if isinstance(t, str)
+            ]
+            bottom = [t for t in num if t != var]
+            forms[var] = (_expression(top, bottom), _quotient(top, bottom))
+    for var in den:
+        if isinstance(var, str):
+            bottom = [*(t for t in den if t != var), target]
+            forms[var] = (_expression(num, bottom), _quotient(num, bottom))
+    return Relation(f"{target} = {forms[target][0]}", forms, check=target)
+
+
+def _safe(fn: Callable[[dict[str, float]], float]) -> Fn:
+    def wrapped(values: dict[str, float]) -> float | None:
+        try:
+            return fn(values)
+        except ZeroDivisionError:
+            return None
+
+    return wrapped
+
+
+ROI_FROM_REVENUE = Relation(
+    "roi = (revenue − budget) / budget",
+    {
+        "roi": (
+            "(revenue − budget) / budget",
+            _safe(lambda v: (v["revenue"] - v["budget"]) / v["budget"]),
+        ),
+        "revenue": ("budget × (1 + roi)", _safe(lambda v: v["budget"] * (1 + v["roi"]))),
+        "budget": ("revenue / (1 + roi)", _safe(lambda v: v["revenue"] / (1 + v["roi"]))),
+    },
+    check="revenue",
+)
+ROI_FROM_ROAS = Relation(
+    "roi = roas − 1",
+    {
+        "roi": ("roas − 1", _safe(lambda v: v["roas"] - 1)),
+        "roas": ("1 + roi", _safe(lambda v: 1 + v["roi"])),
+    },
+    check="roas",
+)
+REACH = monomial("reach", ["impressions"], ["frequency"])
+
+# Order matters only for which of two equivalent routes derives a value first; the most direct
+# route (from the budget) comes first.
+RELATIONS: tuple[Relation, ...] = (
+    monomial("impressions", ["budget", 1000], ["cpm"]),
+    monomial("clicks", ["budget"], ["cpc"]),
+    monomial("clicks", ["impressions", "ctr"]),
+    monomial("cpc", ["cpm"], [1000, "ctr"]),
+    monomial("conversions", ["budget"], ["cpa"]),
+    monomial("conversions", ["clicks", "cvr"]),
+    monomial("cpa", ["cpc"], ["cvr"]),
+    REACH,
+    monomial("views", ["budget"], ["cpv"]),
+    monomial("engagements", ["budget"], ["cpe"]),
+    monomial("revenue", ["roas", "budget"]),
+    ROI_FROM_REVENUE,
+    ROI_FROM_ROAS,
+    monomial("organic_reach", ["followers", "reach_rate", "posts"]),
+    monomial("organic_engagements", ["organic_reach", "engagement_rate"]),
+)
+VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(v for r in RELATIONS for v in r.variables)) + (
+    "audience",
+)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Known values that a relation says cannot all hold."""
+
+    inputs: tuple[str, ...]  # the inputs the clashing values rest on
+    key: str  # the value compared
+    value: float  # its value as given or first derived
+    implied: float  # what the relation gives from the others
+    formula: str  # `key = ...` the relation's form that gives `implied`
+    source: str | None  # the formula that gave `value`, or None when it was given
+    apart: float  # relative disagreement, e.g. 0.2 for 20%
+
+
+@dataclass
+class Solution:
+    values: dict[str, float]
+    inputs: tuple[str, ...]
+    derived: list[str] = field(default_factory=list)  # in the order they followed
+    formulas: dict[str, str] = field(default_factory=dict)  # key -> "key = form"
+    basis: dict[str, frozenset[str]] = field(default_factory=dict)  # key -> inputs it rests on
+    conflicts: list[Conflict] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # relations fully known that hold
+    # reach as impressions / frequency when that exceeded the audience and was capped
+    uncapped_reach: float | None = None
+    # derived rates above 100% and frequencies below 1: (key, value)
+    impossible: list[tuple[str, float]] = field(default_factory=list)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def disagreement(a: float, b: float) -> float:
+    """How far apart two values are, relatively: 0.2 when one is 20% above the other."""
+    if a == b:
+        return 0.0
+    if a == 0 or b == 0 or (a < 0) != (b < 0):
+        return math.inf
+    return max(a / b, b / a) - 1
+
+
+def solve(inputs: dict[str, float]) -> Solution:
+    """Every value the inputs determine, each with its formula and the inputs it rests on."""
+    values = dict(inputs)
+    sol = Solution(values, tuple(inputs), basis={k: frozenset({k}) for k in inputs})
+    progress = True
+    while progress:
+        progress = False
+        for rel in RELATIONS:
+            unknown = [v for v in rel.variables if v not in values]
+            if len(unknown) != 1:
+                continue
+            var = unknown[0]
+            text, fn = rel.forms[var]
+            result = fn(values)
+            if result is None or not math.isfinite(result):
+                continue  # a zero divides here; another relation may still give it
+            basis = frozenset().union(*(sol.basis[v] for v in rel.variables if v != var))
+            if var == "reach" and "audience" in values and result > values["audience"]:
+                sol.uncapped_reach, result = result, values["audience"]
+                basis |= sol.basis["audience"]
+            values[var] = result
+            sol.derived.append(var)
+            sol.formulas[var] = f"{var} = {text}"
+            sol.basis[var] = basis
+            progress = True
+    _check(sol)
+    return sol
+
+
+def _check(sol: Solution) -> None:
+    values = sol.values
+    seen: set[tuple[str, ...]] = set()
+    for rel in RELATIONS:
+        if any(v not in values for v in rel.variables):
+            continue
+        if rel is REACH and sol.uncapped_reach is not None:
+            continue
+        text, fn = rel.forms[rel.check]
+        implied = fn(values)
+        if implied is None:
+            continue
+        apart = disagreement(values[rel.check], implied)
+        if apart <= TOLERANCE:
+            sol.checked.append(rel.formula)
+            continue
+        names = frozenset().union(*(sol.basis[v] for v in rel.variables))
+        ordered = tuple(k for k in sol.inputs if k in names)
+        if ordered in seen:
+            continue
+        seen.add(ordered)
+        sol.conflicts.append(
+            Conflict(
+                inputs=ordered,
+                key=rel.check,
+                value=values[rel.check],
+                implied=implied,
+                formula=f"{rel.check} = {text}",
+                source=sol.formulas.get(rel.check),
+                apart=apart,
+            )
+        )
+    # One clash shows up in every relation it touches; name only the smallest sets of inputs.
+    sol.conflicts = [
+        c for c in sol.conflicts if not any(set(o.inputs) < set(c.inputs) for o in sol.conflicts)
+    ]
+    reach_given = "reach" in sol.inputs and "audience" in values
+    if reach_given and values["reach"] > values["audience"] * (1 + TOLERANCE):
+        sol.impossible.append(("reach", values["reach"]))
+    for key in sol.derived:
+        value = values[key]
+        above_all = key in RATES and value > 1 + 1e-9
+        below_one = key == "frequency" and value < 1 - 1e-9
+        if above_all or below_one:
+            sol.impossible.append((key, value))
+
+
+def solve_ranges(typical: dict[str, float], bounds: dict[str, tuple[float, float]]) -> Solution:
+    """`solve(typical)` plus, for every value that varies, its [low, high] over the input ranges."""
+    sol = solve(typical)
+    ranged = [k for k, (lo, hi) in bounds.items() if lo < hi and k in typical][:MAX_RANGED]
+    if not ranged:
+        return sol
+    low = dict(sol.values)
+    high = dict(sol.values)
+    for corner in product(*((bounds[k][0], bounds[k][1]) for k in ranged)):
+        values = solve({**typical, **dict(zip(ranged, corner, strict=True))}).values
+        for key, value in values.items():
+            if key in low:
+                low[key] = min(low[key], value)
+                high[key] = max(high[key], value)
+    for key in sol.values:
+        if disagreement(low[key], high[key]) > 1e-9:
+            sol.ranges[key] = (low[key], high[key])
+    return sol
+
+
+def determined(keys: Iterable[str]) -> set[str]:
+    """The keys that known values of `keys` determine (structure only, whatever the values)."""
+    known = set(keys)
+    progress = True
+    while progress:
+        progress = False
+        for rel in RELATIONS:
+            unknown = [v for v in rel.variables if v not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                progress = True
+    return known
+
+
+def sufficient_sets(known: Iterable[str], limit: int = 6) -> list[tuple[str, ...]]:
+    """Small sets, each containing what is known, that would determine something new."""
+    have = list(dict.fromkeys(known))
+    out: list[tuple[str, ...]] = []
+    for rel in RELATIONS:
+        given = [v for v in rel.variables if v in have]
+        missing = [v for v in rel.variables if v not in have]
+        if not given or len(missing) < 2:
+            continue
+        for extra in reversed(list(combinations(missing, len(missing) - 1))):
+            option = tuple(given) + extra
+            if option not in out:
+                out.append(option)
+    return out[:limit]
