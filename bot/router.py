@@ -61,6 +61,14 @@ COMMANDS: tuple[Command, ...] = (
         shareable=True,
     ),
     Command(
+        "estimate",
+        "estimate KEY=VALUE ... [share]",
+        "Every figure your numbers determine (impressions, clicks, CPA, reach, ...) with formulas; platform=NAME fills published rates.",
+        "bot.estimate.commands:estimate",
+        examples=("estimate budget=$2k cpm=8 ctr=1.2%",),
+        shareable=True,
+    ),
+    Command(
         "note",
         "note CAMPAIGN TEXT",
         "Log a campaign note; metric tokens (spend=$400 clicks=1.2k platform=...) are kept as numbers.",
