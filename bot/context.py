@@ -37,6 +37,10 @@ class Context:
     user_tz: str | None = None
     surface: str = "console"  # command, mention, dm, modal, home, console, ask
     services: Services | None = field(default=None, repr=False)
+    # The Slack event this query came from, so a re-delivered event never repeats a side effect.
+    event_id: str | None = None
+    # The arguments exactly as typed (line breaks kept); set by the router for each command.
+    args_text: str = ""
 
     @property
     def owner(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -128,8 +129,11 @@ async def dispatch(ctx: Context, text: str) -> Reply:
         return _unknown(tokens[0])
     command, args = found
     share = False
+    rest = _after_words(text, len(command.words))
     if command.shareable and args and args[-1].lower() == "share":
         share, args = True, args[:-1]
+        rest = rest.rstrip()[: -len("share")].rstrip()
+    ctx.args_text = rest
     try:
         result = command.resolve()(ctx, args)
         reply = await result if inspect.isawaitable(result) else result
@@ -137,6 +141,12 @@ async def dispatch(ctx: Context, text: str) -> Reply:
         return Reply.error(err.message, err.suggestions)
     reply.share = reply.share or share
     return reply
+
+
+def _after_words(text: str, count: int) -> str:
+    """What follows the first `count` words of `text`, whitespace inside it kept as typed."""
+    match = re.match(rf"\s*(?:\S+\s*){{{count}}}", text)
+    return text[match.end() :] if match else ""
 
 
 def _unknown(word: str) -> Reply:

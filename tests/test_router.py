@@ -64,3 +64,22 @@ def test_help_speaks_the_grammar_of_its_surface(surface, prefix):
 
 def test_help_fits_block_kit():
     assert_message_ok(render_blocks(help_handler(Context(), [])))
+
+
+async def test_handlers_get_the_arguments_as_typed():
+    ctx = Context()
+    await dispatch(ctx, "explain  cost per\nmille share")
+    assert ctx.args_text == "cost per\nmille"
+
+
+async def test_a_note_keeps_its_line_breaks_and_drops_control_characters(tmp_path):
+    from bot.config import Settings
+    from bot.context import Services
+    from bot.store import Viewer
+
+    ctx = Context(services=Services(Settings(SMX_DB=str(tmp_path / "n.db"))))
+    logged = await dispatch(ctx, "note spring-launch Day 1:\n  reel up\x00\nDay 2: boost")
+    assert not logged.is_error
+    notes = await ctx.services.store.export_notes(Viewer(ctx.owner, ctx.channel))
+    assert notes[0].text == "Day 1:\n  reel up\nDay 2: boost"
+    await ctx.services.store.close()

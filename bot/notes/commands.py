@@ -53,7 +53,10 @@ async def add(ctx: Context, args: list[str]) -> Reply:
             f"{_cmd(ctx, 'note spring-launch Reel got 3x saves spend=$400 clicks=1.2k')}."
         )
     campaign = parse.campaign(args[0])
-    text = parse.note_text(args[1:])
+    # The text as typed, line breaks kept; the words after the campaign name otherwise.
+    raw = ctx.args_text.strip()
+    typed = raw[len(args[0]) :].strip() if raw.startswith(args[0]) else ""
+    text = parse.note_text(args[1:], typed or None)
     found = parse.metrics(args[1:])
     note_id = await _store(ctx).add_note(
         NewNote(
@@ -71,8 +74,12 @@ async def add(ctx: Context, args: list[str]) -> Reply:
             clicks=found.clicks,
             conversions=found.conversions,
             metrics=found.other,
-        )
+        ),
+        event_id=ctx.event_id,
     )
+    if note_id is None:
+        # Slack delivered the same message again; the first delivery already stored the note.
+        return Reply(intro="That message was already logged as a note.", data={"duplicate": True})
     where = PRIVATE_KINDS.get(ctx.channel_kind)
     visibility = (
         f"Only {where} and you can see it." if where else "Everyone in the team can see it."

@@ -47,8 +47,12 @@ def campaign(raw: str) -> str:
     return name
 
 
-def note_text(words: list[str]) -> str:
-    text = " ".join(words)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def note_text(words: list[str], typed: str | None = None) -> str:
+    # Control characters (NUL above all, which SQLite treats as the end of a string) are dropped.
+    text = _CONTROL.sub("", typed if typed is not None else " ".join(words)).strip()
     if not text:
         raise UserError(
             "Write the note after the campaign name, e.g. "
