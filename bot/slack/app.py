@@ -1,0 +1,93 @@
+"""Build the Bolt AsyncApp from the settings: one workspace, Socket Mode, or OAuth for many."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.context import Services
+
+log = logging.getLogger("smx.slack")
+
+# The bot scopes the listeners need; manifest.yml lists the same (a test keeps them in step).
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:read",
+    "im:history",
+    "im:read",
+    "mpim:read",
+    "users:read",
+)
+
+
+def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """The one configured client; Bolt copies its base URL and retry handlers into every request."""
+    base_url = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value else None
+
+
+def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
+    from bot.slack.listeners import register_all
+
+    services = services or Services(settings)
+    common = {
+        "signing_secret": _secret(settings.slack_signing_secret) or "",
+        # Answers leave as soon as they are ready instead of after Bolt's 10 ms ack poll;
+        # anything slow runs in lazy listeners after the answer (reference/slack.md, Latency).
+        "process_before_response": True,
+        "logger": logging.getLogger("smx.bolt"),
+    }
+    if settings.mode == "oauth":
+        from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
+
+        installations = SqliteInstallationStore(settings.db_path)
+        app = AsyncApp(
+            client=web_client(settings),
+            installation_store=installations,
+            oauth_settings=AsyncOAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=_secret(settings.slack_client_secret),
+                scopes=list(BOT_SCOPES),
+                installation_store=installations,
+                state_store=SqliteOAuthStateStore(settings.db_path, expiration_seconds=600),
+                install_path="/slack/install",
+                redirect_uri_path="/slack/oauth_redirect",
+            ),
+            **common,
+        )
+        # app_uninstalled and tokens_revoked delete what the store holds for the team.
+        app.enable_token_revocation_listeners()
+    else:
+        app = AsyncApp(client=web_client(settings, _secret(settings.slack_bot_token)), **common)
+    register_all(app, services)
+    return app

@@ -1,0 +1,105 @@
+"""Mentions and DMs (the router without `/smx`, plus plain questions) and uninstalls.
+
+Events are acknowledged at once; the work and the Web API calls follow in lazy listeners, so Slack
+never waits on Slack. A re-delivered event (same event_id) is answered once and logs a note once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import ChannelKind, Services
+from bot.phrasing import to_command
+from bot.slack.answer import answer, slack_error
+from bot.slack.listeners.commands import message_args
+from bot.slack.payloads import event_context, event_kind, info_kind, team_of
+
+log = logging.getLogger("smx.slack")
+LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
+
+
+async def _ack(ack) -> None:
+    await ack()
+
+
+async def channel_kind(client: AsyncWebClient, event: dict[str, Any]) -> ChannelKind:
+    known = event_kind(event.get("channel_type"), event.get("channel", ""))
+    if known:
+        return known
+    try:
+        info = await client.conversations_info(channel=event["channel"])
+        return info_kind(info.get("channel") or {})
+    except SlackApiError as err:
+        # Not knowing is treated as private: it can only hide a note, never expose one.
+        log.warning("conversations.info failed", extra={"error": slack_error(err)})
+        return "private"
+
+
+def is_from_a_bot(event: dict[str, Any], context: dict[str, Any]) -> bool:
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype")
+        or (event.get("user") and event.get("user") == context.get("bot_user_id"))
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    async def first_delivery(body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        team, _ = team_of(body)
+        # The reply has its own claim; a note logged by the query claims the plain event_id.
+        return await services.store.claim_event(f"reply:{event_id}", team)
+
+    async def reply_to(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, text: str
+    ) -> None:
+        if not await first_delivery(body):
+            log.info("duplicate event ignored", extra={"event_id": body.get("event_id")})
+            return
+        kind = await channel_kind(client, event)
+        ctx = event_context(body, event, kind, services)
+        ctx.event_id = body.get("event_id")
+        reply = await answer(ctx, to_command(text))
+        thread = event.get("thread_ts") or (event.get("ts") if kind != "im" else None)
+        try:
+            await client.chat_postMessage(
+                channel=event["channel"], thread_ts=thread, **message_args(reply)
+            )
+        except SlackApiError as err:
+            log.warning(
+                "could not answer",
+                extra={"error": slack_error(err), "channel": event.get("channel")},
+            )
+
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context
+    ) -> None:
+        if is_from_a_bot(event, context):
+            return
+        await reply_to(event, body, client, LEADING_MENTION.sub("", event.get("text") or ""))
+
+    async def on_message(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context
+    ) -> None:
+        if event.get("channel_type") != "im" or is_from_a_bot(event, context):
+            return
+        await reply_to(event, body, client, LEADING_MENTION.sub("", event.get("text") or ""))
+
+    app.event("app_mention")(ack=_ack, lazy=[on_mention])
+    app.event("message")(ack=_ack, lazy=[on_message])
+    if services.settings.mode != "oauth":
+        # With OAuth, Bolt's token revocation listeners delete the installation instead.
+        async def on_uninstall(body: dict[str, Any]) -> None:
+            team, _ = team_of(body)
+            log.warning("app uninstalled from the workspace", extra={"team": team})
+
+        app.event("app_uninstalled")(ack=_ack, lazy=[on_uninstall])
+        app.event("tokens_revoked")(ack=_ack, lazy=[on_uninstall])

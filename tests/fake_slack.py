@@ -1,0 +1,235 @@
+"""A fake Slack Web API on 127.0.0.1 (ephemeral port) that records every call and fails on demand.
+
+Point the app at it with SLACK_API_URL=fake.api_url. `response_url`s and file upload URLs point
+here too, so every network call the app makes is seen and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", or "response_url", or "upload"
+    args: dict[str, Any]
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.failures: dict[str, list[Failure]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.team_id = "T1"
+        self.bot_user_id = "UBOT"
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls to `method` answer this way instead of succeeding."""
+        self.failures.setdefault(method, []).extend(
+            Failure(status, error, retry_after, delay) for _ in range(times)
+        )
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+        """Wait until `method` has been called `count` times (lazy listeners run after the ack)."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), within
+            )
+        return self.calls_to(method)
+
+    async def settle(self, quiet: float = 0.3) -> None:
+        """Let background work finish: return once no call has arrived for `quiet` seconds."""
+        seen = -1
+        while seen != len(self.calls):
+            seen = len(self.calls)
+            await asyncio.sleep(quiet)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.base}/respond/{key}"
+
+    # -- server ----------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file}", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _args(request)
+        await self._record(Call(method, args, dict(request.headers)))
+        queued = self.failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            headers = (
+                {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            )
+            if failure.status != 200:
+                return web.json_response(
+                    {"ok": False, "error": failure.error or "fatal_error"},
+                    status=failure.status,
+                    headers=headers,
+                )
+            if failure.error:
+                return web.json_response({"ok": False, "error": failure.error}, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        await self._record(Call("response_url", await request.json(), dict(request.headers)))
+        return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        await self._record(
+            Call(
+                "upload",
+                {"file": request.match_info["file"], "content": body.decode()},
+                dict(request.headers),
+            )
+        )
+        return web.Response(text="OK")
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "smx",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "B1",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in ("views.open", "views.publish", "views.update"):
+            return {"ok": True, "view": {"id": "V1", **_json(args.get("view"))}}
+        if method == "users.info":
+            user = args.get("user", "")
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "tz": "Europe/Berlin",
+                    "is_admin": False,
+                    **self.users.get(user, {}),
+                },
+            }
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            return {
+                "ok": True,
+                "channel": {"id": channel, "is_private": False, **self.channels.get(channel, {})},
+            }
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F1"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F1", "title": "export"}]}
+        if method == "oauth.v2.access":
+            return {
+                "ok": True,
+                "app_id": "A1",
+                "access_token": "xoxb-installed-token",
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": self.bot_user_id,
+                "team": {"id": "T9", "name": "Installed"},
+                "enterprise": None,
+                "authed_user": {"id": "U9"},
+                "is_enterprise_install": False,
+            }
+        return {"ok": True}
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return {}
+    return value or {}
+
+
+async def _args(request: web.Request) -> dict[str, Any]:
+    # The SDK sends some methods' arguments in the query string, others in the body.
+    data: dict[str, Any] = dict(request.query)
+    if request.method == "GET":
+        pass
+    elif request.content_type == "application/json":
+        data.update(await request.json())
+    else:
+        data.update(await request.post())
+    for key in ("blocks", "view", "files"):
+        if isinstance(data.get(key), str):
+            with contextlib.suppress(ValueError):
+                data[key] = json.loads(data[key])
+    return data

@@ -1,0 +1,175 @@
+"""The real app served by aiohttp on 127.0.0.1, driven with requests signed exactly as Slack signs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings
+from bot.context import Services
+from bot.slack.server import build_web_app
+from tests.fake_slack import FakeSlack
+
+SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token-abcdef"
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    seconds: float
+
+
+class RunningBot:
+    """The app under test, its fake Slack, and helpers that send what Slack sends."""
+
+    def __init__(self, slack: FakeSlack, settings: Settings) -> None:
+        self.slack = slack
+        self.settings = settings
+        self.services = Services(settings)
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def start(self) -> RunningBot:
+        self.services.store.migrate()
+        self.web_app = build_web_app(self.settings, self.services)
+        self._runner = web.AppRunner(self.web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self._session:
+            await self._session.close()
+        if self._runner:
+            await self._runner.cleanup()
+        await self.services.store.close()
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signed: dict[str, str] | None = None,
+    ) -> Answer:
+        assert self._session is not None
+        all_headers = {
+            "Content-Type": content_type,
+            **(signed if signed is not None else sign(body)),
+            **(headers or {}),
+        }
+        started = time.monotonic()
+        async with self._session.post(
+            f"{self.url}/slack/events", data=body, headers=all_headers
+        ) as resp:
+            raw = await resp.read()
+            seconds = time.monotonic() - started
+            try:
+                parsed: Any = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw.decode()
+            return Answer(resp.status, parsed, seconds)
+
+    async def get(self, path: str) -> Answer:
+        assert self._session is not None
+        started = time.monotonic()
+        async with self._session.get(f"{self.url}{path}", allow_redirects=False) as resp:
+            text = await resp.text()
+            return Answer(resp.status, text, time.monotonic() - started)
+
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        channel_name: str = "general",
+        team: str = "T1",
+        **signing,
+    ) -> Answer:
+        form = {
+            "token": "legacy",
+            "team_id": team,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": channel_name,
+            "user_id": user,
+            "user_name": "pat",
+            "command": "/smx",
+            "text": text,
+            "api_app_id": "A1",
+            "is_enterprise_install": "false",
+            "response_url": self.slack.response_url("cmd"),
+            "trigger_id": "1337.42.abcd",
+        }
+        body = urlencode(form).encode()
+        return await self.post(body, "application/x-www-form-urlencoded", **signing)
+
+    async def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str = "Ev1",
+        team: str = "T1",
+        retry: int | None = None,
+    ) -> Answer:
+        envelope = {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [
+                {"team_id": team, "user_id": self.slack.bot_user_id, "is_bot": True}
+            ],
+        }
+        headers = (
+            {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry
+            else None
+        )
+        return await self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+
+    async def interact(self, payload: dict[str, Any]) -> Answer:
+        payload = {
+            "team": {"id": "T1", "domain": "acme"},
+            "user": {"id": "U1", "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": "1337.42.abcd",
+            **payload,
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+
+def single_workspace_settings(slack: FakeSlack, db: str) -> Settings:
+    return Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=db,
+    )
