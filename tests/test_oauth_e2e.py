@@ -1,0 +1,147 @@
+"""Many workspaces: install through OAuth, answer the installed team with its token, uninstall."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
+from tests.fake_slack import FakeSlack
+from tests.slack_harness import SECRET, RunningBot
+
+
+@pytest.fixture
+async def slack():
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(slack, tmp_path):
+    settings = Settings(
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="client-secret-xyz",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=str(tmp_path / "smx.db"),
+    )
+    running = await RunningBot(slack, settings).start()
+    yield running
+    await slack.settle(0.2)
+    await running.stop()
+
+
+async def install(bot) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.url}/slack/install") as page:
+            assert page.status == 200
+            html = await page.text()
+            # The browser-binding cookie is Secure; a browser would send it back over https.
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+        state = re.search(r"state=([\w\-]+)", html).group(1)
+        assert "client_id=111.222" in html and "chat%3Awrite" in html.replace(":", "%3A")
+        params = {"code": "c0de", "state": state}
+        headers = {"Cookie": cookie}
+        async with session.get(
+            f"{bot.url}/slack/oauth_redirect", params=params, headers=headers
+        ) as done:
+            assert done.status == 200, await done.text()
+
+
+async def test_install_then_commands_use_the_installed_token_then_uninstall_deletes_it(
+    bot, slack, tmp_path
+):
+    await install(bot)
+    call = slack.calls_to("oauth.v2.access")[0]
+    assert call.args["code"] == "c0de"
+    # The app's credentials travel as HTTP Basic auth, as Slack's oauth.v2.access accepts them.
+    assert (
+        call.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"111.222:client-secret-xyz").decode()
+    )
+    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    assert await store.count() == (1, 1)
+    found = await store.async_find_bot(enterprise_id=None, team_id="T9")
+    assert found is not None and found.bot_token == "xoxb-installed-token"
+
+    answer = await bot.command("explain cpm", team="T9")
+    assert answer.status == 200 and "CPM" in answer.body["text"]
+    await bot.event(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": "<@UBOT> explain ctr",
+            "ts": "1.1",
+            "channel": "C1",
+        },
+        team="T9",
+        event_id="EvT9",
+    )
+    posted = await slack.wait_for("chat.postMessage")
+    assert posted[0].headers["Authorization"] == "Bearer xoxb-installed-token"
+
+    uninstall = await bot.event({"type": "app_uninstalled"}, team="T9", event_id="EvBye")
+    assert uninstall.status == 200
+    for _ in range(50):
+        if await store.count() == (0, 0):
+            break
+        await slack.settle(0.05)
+    assert await store.count() == (0, 0)
+    # Without an installation the team's requests are no longer authorised.
+    after = await bot.command("explain cpm", team="T9")
+    assert after.status != 200 or "CPM" not in str(after.body)
+
+
+async def test_a_team_that_never_installed_is_not_served(bot):
+    answer = await bot.command("help", team="T-UNKNOWN")
+    assert answer.status != 200 or "compare" not in str(answer.body)
+
+
+async def test_oauth_callback_with_a_forged_state_installs_nothing(bot, slack, tmp_path):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            f"{bot.url}/slack/oauth_redirect", params={"code": "c0de", "state": "forged"}
+        ) as r:
+            assert r.status >= 400
+    assert not slack.calls_to("oauth.v2.access")
+    assert await SqliteInstallationStore(str(tmp_path / "smx.db")).count() == (0, 0)
+
+
+async def test_state_is_single_use_and_expires(tmp_path):
+    states = SqliteOAuthStateStore(str(tmp_path / "s.db"), expiration_seconds=600)
+    state = await states.async_issue()
+    assert await states.async_consume(state) is True
+    assert await states.async_consume(state) is False
+    expired = SqliteOAuthStateStore(str(tmp_path / "s.db"), expiration_seconds=-1)
+    assert await expired.async_consume(await expired.async_issue()) is False
+
+
+async def test_enterprise_install_answers_every_workspace_of_the_org(tmp_path):
+    from slack_sdk.oauth.installation_store import Installation
+
+    store = SqliteInstallationStore(str(tmp_path / "e.db"))
+    await store.async_save(
+        Installation(
+            app_id="A1",
+            enterprise_id="E1",
+            team_id=None,
+            user_id="U1",
+            bot_token="xoxb-org",
+            bot_id="B1",
+            bot_user_id="UB",
+            is_enterprise_install=True,
+        )
+    )
+    bot = await store.async_find_bot(enterprise_id="E1", team_id="T5", is_enterprise_install=True)
+    assert bot is not None and bot.bot_token == "xoxb-org"
+    assert (
+        await store.async_find_bot(enterprise_id="E2", team_id="T5", is_enterprise_install=True)
+        is None
+    )
+    await store.async_delete_all(enterprise_id="E1", team_id=None, is_enterprise_install=True)
+    assert await store.count() == (0, 0)

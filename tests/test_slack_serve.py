@@ -1,0 +1,152 @@
+"""`smx serve` as an operator starts it: a real process, real HTTP, Web API calls to SLACK_API_URL.
+Also: an unexpected failure gets an error id that the log carries, and no secret reaches the log."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from bot import logs
+from tests.fake_slack import FakeSlack
+from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign, single_workspace_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def slack():
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(slack, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "SMX_DB": str(tmp_path / "smx.db"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    async with session.get(f"{base}/healthz") as health:
+                        if health.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                assert time.monotonic() < deadline, "smx serve did not come up"
+                await asyncio.sleep(0.1)
+            body = urlencode(
+                {
+                    "command": "/smx",
+                    "text": "explain cpm",
+                    "team_id": "T1",
+                    "user_id": "U1",
+                    "channel_id": "C1",
+                    "channel_name": "general",
+                    "response_url": slack.response_url(),
+                }
+            ).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+            started = time.monotonic()
+            async with session.post(f"{base}/slack/events", data=body, headers=headers) as resp:
+                answer = await resp.json()
+            assert resp.status == 200 and time.monotonic() - started < 3
+            assert (
+                "per thousand impressions" in answer["text"].lower()
+                or "per mille" in answer["text"].lower()
+            )
+            event = {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": "EvServe",
+                "event": {
+                    "type": "app_mention",
+                    "user": "U1",
+                    "text": "<@UBOT> explain ctr",
+                    "ts": "1.1",
+                    "channel": "C1",
+                },
+            }
+            raw = json.dumps(event).encode()
+            async with session.post(
+                f"{base}/slack/events",
+                data=raw,
+                headers={"Content-Type": "application/json", **sign(raw)},
+            ) as resp:
+                assert resp.status == 200
+            posted = await slack.wait_for("chat.postMessage", within=10)
+            assert "CTR" in posted[0].args["text"]
+    finally:
+        proc.terminate()
+        _, err = await proc.communicate()
+    log_text = err.decode()
+    assert BOT_TOKEN not in log_text and SECRET not in log_text
+    for line in filter(None, log_text.splitlines()):
+        json.loads(line)  # every log line is one JSON object
+
+
+async def test_unexpected_failure_gives_an_error_id_that_the_log_carries(
+    slack, tmp_path, monkeypatch
+):
+    import bot.knowledge.commands as knowledge_commands
+
+    def broken(ctx, args):
+        raise RuntimeError(f"boom while holding {BOT_TOKEN} and {SECRET}")
+
+    monkeypatch.setattr(knowledge_commands, "explain", broken)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    logs.configure("INFO", [BOT_TOKEN, SECRET], stream=stream)
+    bot = await RunningBot(
+        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
+    ).start()
+    try:
+        answer = await bot.command("explain cpm")
+    finally:
+        await bot.stop()
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    assert answer.status == 200
+    text = answer.body["text"]
+    error_id = text.split("error id `")[1].split("`")[0]
+    assert "boom" not in text
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    failure = [e for e in entries if e.get("error_id") == error_id]
+    assert failure and "boom" in failure[0]["error"]
+    assert BOT_TOKEN not in stream.getvalue() and SECRET not in stream.getvalue()
