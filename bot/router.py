@@ -175,3 +175,11 @@ def help_handler(ctx: Context, args: list[str]) -> Reply:
         facts=[Fact(label="Try", value="  ".join(examples))] if examples else [],
         data={"commands": [c.usage for c in COMMANDS]},
     )
+
+
+def usage_hint() -> str:
+    """The slash command's usage hint in manifest.yml, from the same table."""
+    shown = [
+        c.usage.replace(" [share]", "") for c in COMMANDS if len(c.words) == 1 and c.name != "help"
+    ]
+    return " | ".join([*shown, "help"])

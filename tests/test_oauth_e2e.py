@@ -103,11 +103,13 @@ async def test_a_team_that_never_installed_is_not_served(bot):
 
 
 async def test_oauth_callback_with_a_forged_state_installs_nothing(bot, slack, tmp_path):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
             f"{bot.url}/slack/oauth_redirect", params={"code": "c0de", "state": "forged"}
-        ) as r:
-            assert r.status >= 400
+        ) as r,
+    ):
+        assert r.status >= 400
     assert not slack.calls_to("oauth.v2.access")
     assert await SqliteInstallationStore(str(tmp_path / "smx.db")).count() == (0, 0)
 
