@@ -52,6 +52,18 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     )
 
 
+class _QuietTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the client we
+    give it (which carries that same token) wins. That is the intended set-up, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_bolt_log = logging.getLogger("smx.bolt")
+_bolt_log.addFilter(_QuietTokenNotice())
+
+
 def _secret(value) -> str | None:
     return value.get_secret_value() if value else None
 
@@ -65,7 +77,7 @@ def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
         # Answers leave as soon as they are ready instead of after Bolt's 10 ms ack poll;
         # anything slow runs in lazy listeners after the answer (reference/slack.md, Latency).
         "process_before_response": True,
-        "logger": logging.getLogger("smx.bolt"),
+        "logger": _bolt_log,
     }
     if settings.mode == "oauth":
         from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
