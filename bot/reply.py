@@ -115,4 +115,7 @@ def render_text(reply: Reply) -> str:
 
 def _facts_text(facts: list[Fact]) -> str:
     width = max(len(plain(f.label)) for f in facts)
-    return "\n".join(f"  {plain(f.label).ljust(width)}  {plain(f.value)}" for f in facts)
+    pad = "\n" + " " * (width + 4)  # continuation lines of a value stay under the value
+    return "\n".join(
+        f"  {plain(f.label).ljust(width)}  {pad.join(plain(f.value).splitlines())}" for f in facts
+    )

@@ -38,3 +38,19 @@ def test_error_reply_carries_suggestions():
     reply = Reply.error("No such term. Try `explain roas`.", ["roas"])
     assert reply.is_error and reply.data == {"suggestions": ["roas"]}
     assert render_text(reply) == "No such term. Try `explain roas`."
+
+
+def test_multi_line_values_stay_aligned_under_their_value():
+    text = render_text(
+        Reply(
+            facts=[
+                Fact(label="Paid", value="$2,000\n252,207 impressions"),
+                Fact(label="Organic", value="8 posts"),
+            ]
+        )
+    )
+    assert text.splitlines() == [
+        "  Paid     $2,000",
+        "           252,207 impressions",
+        "  Organic  8 posts",
+    ]
