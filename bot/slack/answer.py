@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.context import Context
 from bot.logs import new_error_id
 from bot.reply import Button, Reply
@@ -19,6 +20,7 @@ async def answer(ctx: Context, text: str) -> Reply:
     try:
         reply = await dispatch(ctx, text)
     except Exception:
+        metrics.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
         error_id = new_error_id()
         log.exception(
             "query failed",
@@ -33,12 +35,16 @@ async def answer(ctx: Context, text: str) -> Reply:
             f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again; "
             "if it keeps happening, tell whoever runs smx that id."
         )
+    command = _name(text)
+    metrics.REQUESTS.labels(ctx.surface, command).inc()
+    if reply.is_error:
+        metrics.USER_ERRORS.labels(ctx.surface, command).inc()
     log.info(
         "query answered",
         extra={
             "surface": ctx.surface,
             "team": ctx.team,
-            "command": _name(text),
+            "command": command,
             "user_error": reply.is_error,
         },
     )
@@ -64,9 +70,14 @@ def with_share_button(reply: Reply, text: str) -> Reply:
 
 
 def slack_error(err: Exception) -> str:
-    """The error code of a failed Web API call, whatever shape the failed response had."""
-    data = getattr(getattr(err, "response", None), "data", None)
+    """The error code of a failed Web API call (whatever shape the failed response had), counted."""
+    response = getattr(err, "response", None)
+    data = getattr(response, "data", None)
+    status = getattr(response, "status_code", None)
     if isinstance(data, dict) and data.get("error"):
-        return str(data["error"])
-    status = getattr(getattr(err, "response", None), "status_code", None)
-    return f"http_{status}" if status else type(err).__name__
+        code = str(data["error"])
+    else:
+        code = f"http_{status}" if status else type(err).__name__
+    url = str(getattr(response, "api_url", "") or "")
+    metrics.SLACK_API_ERRORS.labels(url.rsplit("/", 1)[-1] or "unknown", code).inc()
+    return code

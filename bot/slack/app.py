@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.config import Settings
 from bot.context import Services
 
@@ -33,6 +34,31 @@ BOT_SCOPES = (
 )
 
 
+class _Counted:
+    """Counts each failed attempt the retry handler sees (429, 5xx, connection errors) in /metrics."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        retry = await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+        if retry:
+            code = f"http_{response.status_code}" if response is not None else type(error).__name__
+            metrics.SLACK_API_ERRORS.labels(request.url.rsplit("/", 1)[-1], code).inc()
+        return retry
+
+
+class CountedConnectionErrorRetryHandler(_Counted, AsyncConnectionErrorRetryHandler):
+    pass
+
+
+class CountedRateLimitErrorRetryHandler(_Counted, AsyncRateLimitErrorRetryHandler):
+    pass
+
+
+class CountedServerErrorRetryHandler(_Counted, AsyncServerErrorRetryHandler):
+    pass
+
+
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     """The one configured client; Bolt copies its base URL and retry handlers into every request."""
     base_url = (
@@ -45,9 +71,9 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
         base_url=base_url,
         timeout=10,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            CountedConnectionErrorRetryHandler(max_retry_count=2),
+            CountedRateLimitErrorRetryHandler(max_retry_count=3),
+            CountedServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 

@@ -1,0 +1,53 @@
+"""Prometheus metrics for `GET /metrics`. Imported by the servers only, never by `smx ask`."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "smx_requests_total",
+    "Queries answered, by surface and subcommand.",
+    ["surface", "command"],
+    registry=REGISTRY,
+)
+USER_ERRORS = Counter(
+    "smx_user_errors_total",
+    "Queries answered with a user error (bad input).",
+    ["surface", "command"],
+    registry=REGISTRY,
+)
+UNEXPECTED_ERRORS = Counter(
+    "smx_unexpected_errors_total",
+    "Queries that failed with an unexpected exception.",
+    ["surface"],
+    registry=REGISTRY,
+)
+ACK_SECONDS = Histogram(
+    "smx_ack_seconds",
+    "Time from a Slack request's arrival to its HTTP answer.",
+    ["kind"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0),
+    registry=REGISTRY,
+)
+DIGEST_RUNS = Counter(
+    "smx_digest_runs_total", "Digest runs by outcome.", ["outcome"], registry=REGISTRY
+)
+SLACK_API_ERRORS = Counter(
+    "smx_slack_api_errors_total",
+    "Slack Web API calls that failed, by method and error.",
+    ["method", "error"],
+    registry=REGISTRY,
+)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
