@@ -1,0 +1,144 @@
+"""Backups while the bot writes, purging one team, and note retention."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.store import NewNote, Viewer, open_store
+from bot.store.maintenance import backup, prune_notes, purge_team
+from tests.test_store_concurrency import prepare, start_writer
+
+
+def note(
+    team: str, text: str, *, workspace: str | None = None, when: datetime | None = None
+) -> NewNote:
+    return NewNote(
+        team=team,
+        workspace=workspace or team,
+        channel="C1",
+        channel_kind="public",
+        author="U1",
+        campaign="spring",
+        text=text,
+        created_at=when,
+    )
+
+
+async def test_backup_taken_while_eight_writers_add_notes_holds_every_note_answered_before_it(
+    tmp_path,
+):
+    db = tmp_path / "smx.db"
+    await prepare(db)
+    procs = [start_writer(db, f"T{i}", 1_000_000) for i in range(8)]
+    answered: list[list[int]] = [[] for _ in procs]
+    lock = threading.Lock()
+
+    def read(i: int) -> None:
+        for line in procs[i].stdout:  # type: ignore[union-attr]
+            with lock:
+                answered[i].append(int(line))
+
+    readers = [threading.Thread(target=read, args=(i,), daemon=True) for i in range(len(procs))]
+    for t in readers:
+        t.start()
+    try:
+        deadline = time.monotonic() + 30
+        while min(len(a) for a in answered) < 100:
+            assert time.monotonic() < deadline, "writers did not start"
+            time.sleep(0.02)
+        with lock:
+            before = {i for ids in answered for i in ids}
+        copy = tmp_path / "backups" / "smx-copy.db"
+        counted = backup(str(db), str(copy))
+        time.sleep(0.2)  # writers keep going after the backup
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    conn = sqlite3.connect(copy)
+    try:
+        held = {r[0] for r in conn.execute("SELECT id FROM notes")}
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+    assert before <= held, f"{len(before - held)} answered notes missing from the backup"
+    assert counted == len(held)
+    assert not list(copy.parent.glob("*.partial"))
+    # and the backup is a working database: the store opens it and searches it
+    store = open_store(str(copy))
+    try:
+        assert (await store.list_notes(Viewer("T0", "C1"), limit=1)).total >= 100
+    finally:
+        await store.close()
+
+
+async def test_backup_into_a_directory_names_the_file(tmp_path):
+    db = tmp_path / "smx.db"
+    store = open_store(str(db))
+    await store.add_note(note("T1", "hello"))
+    await store.close()
+    (tmp_path / "out").mkdir()
+    assert backup(str(db), str(tmp_path / "out")) == 1
+    [made] = list((tmp_path / "out").iterdir())
+    assert made.name.startswith("smx-") and made.suffix == ".db"
+
+
+async def test_purge_removes_one_team_and_nothing_else(tmp_path):
+    db = str(tmp_path / "smx.db")
+    store = open_store(db)
+    for team in ("T1", "T2"):
+        for i in range(3):
+            await store.add_note(note(team, f"{team} note {i} findme"))
+    await store.add_note(note("E1", "org note from T1 findme", workspace="T1"))
+    await store.claim_event("Ev1", "T1")
+    await store.close()
+    removed = purge_team(db, "T1")
+    assert removed["notes"] == 4
+    store = open_store(db)
+    try:
+        assert (await store.list_notes(Viewer("T1", "C1"))).total == 0
+        assert (await store.list_notes(Viewer("E1", "C1"))).total == 0
+        assert (await store.list_notes(Viewer("T2", "C1"))).total == 3
+        # the search index follows the deletes
+        assert await store.search_notes(Viewer("T1", "C1"), "findme") == []
+        assert len(await store.search_notes(Viewer("T2", "C1"), "findme")) == 3
+    finally:
+        await store.close()
+
+
+async def test_purge_of_an_unknown_team_changes_nothing(tmp_path):
+    db = str(tmp_path / "smx.db")
+    store = open_store(db)
+    await store.add_note(note("T2", "keep"))
+    await store.close()
+    assert purge_team(db, "T-NOPE") == {}
+
+
+async def test_retention_deletes_only_notes_older_than_the_setting(tmp_path):
+    db = str(tmp_path / "smx.db")
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    store = open_store(db)
+    for days in (400, 200, 89, 1):
+        await store.add_note(note("T1", f"{days} days old", when=now - timedelta(days=days)))
+    await store.close()
+    assert prune_notes(db, 90, now=now) == 2
+    store = open_store(db)
+    try:
+        texts = [n.text for n in await store.export_notes(Viewer("T1", "C1"))]
+    finally:
+        await store.close()
+    assert texts == ["89 days old", "1 days old"]
+
+
+def test_backup_of_a_missing_database_is_refused(tmp_path):
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="no database at .*smx.db: check SMX_DB"):
+        backup(str(tmp_path / "smx.db"), str(tmp_path / "copy.db"))
+    assert not Path(tmp_path / "smx.db").exists()
+    assert not Path(tmp_path / "copy.db").exists()
