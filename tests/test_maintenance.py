@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -49,12 +50,12 @@ async def test_backup_taken_while_eight_writers_add_notes_holds_every_note_answe
         deadline = time.monotonic() + 30
         while min(len(a) for a in answered) < 100:
             assert time.monotonic() < deadline, "writers did not start"
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         with lock:
             before = {i for ids in answered for i in ids}
         copy = tmp_path / "backups" / "smx-copy.db"
         counted = backup(str(db), str(copy))
-        time.sleep(0.2)  # writers keep going after the backup
+        await asyncio.sleep(0.2)  # writers keep going after the backup
     finally:
         for p in procs:
             p.kill()
