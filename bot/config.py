@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     db_path: str = Field(default="smx.db", alias="SMX_DB")
     log_level: str = Field(default="INFO", alias="SMX_LOG_LEVEL")
     port: int = Field(default=3000, alias="PORT")
+    # Notes older than this many days are deleted (daily, by the running bot); unset keeps them all.
+    retention_days: int | None = Field(default=None, alias="SMX_RETENTION_DAYS")
 
     @property
     def mode(self) -> Mode:
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
             raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {self.slack_api_url!r}.")
         if not 0 < self.port < 65536:
             raise ConfigError(f"PORT must be between 1 and 65535, not {self.port}.")
+        if self.retention_days is not None and self.retention_days < 1:
+            raise ConfigError(
+                f"SMX_RETENTION_DAYS must be a number of days of at least 1, not {self.retention_days}."
+            )
         if not self.db_path.strip():
             raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")
         if bot and not bot.startswith("xoxb-"):

@@ -69,6 +69,8 @@ def test_modes(monkeypatch, env, mode):
         ({"PORT": "http"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
         ({"SMX_LOG_LEVEL": "loud"}, "SMX_LOG_LEVEL"),
+        ({"SMX_RETENTION_DAYS": "0"}, "SMX_RETENTION_DAYS"),
+        ({"SMX_RETENTION_DAYS": "a year"}, "SMX_RETENTION_DAYS"),
         ({"SLACK_API_URL": "localhost:9"}, "SLACK_API_URL"),
     ],
 )
