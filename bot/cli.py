@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -44,8 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _trailing_options(args: argparse.Namespace) -> None:
+    """`smx ask notes export --out x.csv` works too: options typed after the query are taken."""
+    text = list(args.text)
+    while text:
+        if text[-1] == "--json":
+            args.json, text = True, text[:-1]
+        elif len(text) >= 2 and text[-2] == "--out":
+            args.out, text = Path(text[-1]), text[:-2]
+        else:
+            break
+    args.text = text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "ask":
+        _trailing_options(args)
     try:
         from bot.config import load_settings
 
@@ -54,18 +70,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"smx: {err}", file=sys.stderr)
         return EXIT_FAILURE
     command = args.command or "run"
-    if command == "ask":
-        return ask(args, settings)
-    if command == "console":
-        from bot.console import run_console
+    try:
+        if command == "ask":
+            return ask(args, settings)
+        if command == "console":
+            from bot.console import run_console
 
-        return run_console(settings)
-    if command == "run" and not settings.has_slack:
-        from bot.console import run_console
+            return run_console(settings)
+        if command == "run" and not settings.has_slack:
+            from bot.console import run_console
 
-        print(CONNECT_HINT)
-        return run_console(settings)
-    return run_slack(command, args, settings)
+            print(CONNECT_HINT)
+            return run_console(settings)
+        return run_slack(command, args, settings)
+    except BrokenPipeError:
+        # `smx ask notes | head`: the reader left; that is not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
+    except sqlite3.DatabaseError as err:
+        print(f"smx: SMX_DB={settings.db_path} can't be used: {err}.", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def run_slack(command: str, args: argparse.Namespace, settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
@@ -65,6 +66,16 @@ class Settings(BaseSettings):
             )
         if not self.db_path.strip():
             raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")
+        if self.db_path != ":memory:":
+            db = Path(self.db_path).expanduser()
+            if db.is_dir():
+                raise ConfigError(
+                    f"SMX_DB={self.db_path} is a directory: name a file in it, e.g. {db / 'smx.db'}."
+                )
+            if not db.parent.is_dir():
+                raise ConfigError(
+                    f"SMX_DB={self.db_path}: the directory {db.parent} does not exist; create it first."
+                )
         if bot and not bot.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
         if app and not app.startswith("xapp-"):

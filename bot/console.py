@@ -88,11 +88,21 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
             reply = loop.run_until_complete(dispatch(ctx, line))
             print(format_reply(reply, colour=interactive and stdout.isatty()), file=stdout)
             for f in reply.files:
-                path = Path(f.filename)
+                path = _free_name(Path(f.filename))
                 path.write_text(f.content, encoding="utf-8")
                 print(f"Written to {path.resolve()}.", file=stdout)
     finally:
         loop.close()
+
+
+def _free_name(path: Path) -> Path:
+    """`notes.csv`, else `notes-2.csv`, ...: an export never overwrites an earlier one."""
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
 
 
 def _read(stdin, stdout) -> str:

@@ -102,3 +102,52 @@ def test_console_completion_comes_from_the_table():
     assert "compare" in completions("comp")
     assert completions("he") == ["help"]
     assert completions("zz") == []
+
+
+def test_options_after_the_query_are_taken(tmp_path):
+    env = {"SMX_DB": str(tmp_path / "o.db")}
+    assert smx("ask", "note", "spring", "day", "one", env=env, cwd=tmp_path).returncode == 0
+    done = smx("ask", "notes", "export", "--out", str(tmp_path / "n.csv"), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert "day one" in (tmp_path / "n.csv").read_text()
+    as_json = smx("ask", "explain", "cpm", "--json", env=env, cwd=tmp_path)
+    assert json.loads(as_json.stdout)["data"]["term"] == "cpm"
+
+
+def test_unusable_database_fails_with_one_line(tmp_path):
+    (tmp_path / "junk.db").write_text("not sqlite")
+    for db, says in (
+        (tmp_path / "missing" / "x.db", "does not exist"),
+        (tmp_path, "is a directory"),
+        (tmp_path / "junk.db", "file is not a database"),
+    ):
+        done = smx("ask", "notes", env={"SMX_DB": str(db)}, cwd=tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.count("\n") == 1 and "SMX_DB=" in done.stderr and says in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))},
+        "SMX_DB": str(tmp_path / "p.db"),
+    }
+    done = subprocess.run(
+        f"{sys.executable} -m bot ask compare | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr and len(done.stdout) == 10
+
+
+def test_console_exports_never_overwrite(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    lines = "note spring one\nnotes export\nnotes export\nquit\n"
+    run_console(Settings(SMX_DB=str(tmp_path / "c.db")), stdin=io.StringIO(lines), stdout=out)
+    written = sorted(p.name for p in tmp_path.glob("*.csv"))
+    assert len(written) == 2 and written[0] != written[1]

@@ -515,3 +515,19 @@ def test_any_input_gets_an_answer_never_a_crash(command: str, rest: str) -> None
                 await store.close()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("word", ["export", "search", "Export"])
+async def test_command_words_are_refused_as_campaign_names(word, tmp_path):
+    from bot.config import Settings
+    from bot.context import Context, Services
+    from bot.router import dispatch
+
+    ctx = Context(services=Services(Settings(SMX_DB=str(tmp_path / "r.db"))))
+    reply = await dispatch(ctx, f"note {word} first day")
+    assert reply.is_error
+    assert reply.intro == (
+        f"`{word.lower()}` is a command word, so it can't be a campaign name (`notes {word.lower()}` would "
+        f"run the command). Use a longer name, e.g. `{word.lower()}-campaign`."
+    )
+    await ctx.services.store.close()

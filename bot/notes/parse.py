@@ -37,12 +37,22 @@ def shown(text: str, limit: int = 60) -> str:
     return clip(defuse(text), limit)
 
 
+# Words that follow `note`/`notes` as subcommands; a campaign with such a name could be logged
+# but never listed (`notes export` exports), so they are refused up front.
+RESERVED = frozenset({"delete", "search", "export"})
+
+
 def campaign(raw: str) -> str:
     name = raw.strip().rstrip(":").lower()
     if not SLUG.match(name):
         raise UserError(
             f"`{shown(raw)}` is not a campaign name. Use a short slug: letters, digits and "
             f"hyphens, up to {MAX_CAMPAIGN} characters, e.g. `spring-launch`."
+        )
+    if name in RESERVED:
+        raise UserError(
+            f"`{name}` is a command word, so it can't be a campaign name (`notes {name}` would run "
+            f"the command). Use a longer name, e.g. `{name}-campaign`."
         )
     return name
 

@@ -15,7 +15,8 @@ def command_kind(body: dict[str, Any]) -> ChannelKind:
         return "im"
     if name.startswith("mpdm-"):
         return "mpim"
-    if name == "privategroup" or channel.startswith("G"):
+    if name == "privategroup" or channel.startswith("G") or not name:
+        # Without a name Slack's payload cannot tell; private can only hide a note, never expose one.
         return "private"
     return "public"
 
