@@ -1,31 +1,43 @@
-"""Storage for smx: notes and processed events today; subscriptions, digest runs and installations
-next. Callers use `open_store(path)` and the `Store` protocol; the backend is SQLite."""
+"""Storage for smx: notes, processed events, digest subscriptions and digest runs. Callers use
+`open_store(path)` and the `Store` protocol; the backend is SQLite."""
 
 from __future__ import annotations
 
 from bot.store.base import (
+    FINAL_RUN_STATES,
     CampaignTotals,
     DeleteOutcome,
+    DigestRun,
     NewNote,
     Note,
     NotePage,
+    RunState,
     Store,
+    Subscription,
+    SubscriptionState,
     Viewer,
+    WeekActivity,
 )
 from bot.store.schema import LATEST, SchemaTooNew
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
+    "FINAL_RUN_STATES",
     "LATEST",
     "CampaignTotals",
     "DeleteOutcome",
+    "DigestRun",
     "NewNote",
     "Note",
     "NotePage",
+    "RunState",
     "SchemaTooNew",
     "SqliteStore",
     "Store",
+    "Subscription",
+    "SubscriptionState",
     "Viewer",
+    "WeekActivity",
     "open_store",
 ]
 

@@ -90,6 +90,71 @@ class CampaignTotals:
 
 DeleteOutcome = Literal["deleted", "forbidden", "missing"]
 
+SubscriptionState = Literal["active", "paused"]
+# claimed: taken by one scheduler, nothing sent yet (safe to retry after a crash);
+# sending: the post may be on its way (never retried: a crash here is at most once, see
+# bot/digest/scheduler.py); retry: a transient failure, to be claimed again at retry_at;
+# posted, skipped (an empty week), failed, lost (sending interrupted), dropped: final.
+RunState = Literal["claimed", "sending", "retry", "posted", "skipped", "failed", "lost", "dropped"]
+FINAL_RUN_STATES: tuple[RunState, ...] = ("posted", "skipped", "failed", "lost", "dropped")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One channel's weekly digest. `team` is the tenant whose notes it shows (Grid org, else
+    workspace); `workspace` and `enterprise` say whose bot token posts it."""
+
+    team: str
+    channel: str
+    workspace: str
+    enterprise: str | None
+    weekday: int  # 0 = Monday
+    hour: int
+    minute: int
+    tz: str  # IANA name
+    subscriber: str  # who set it up: told by DM when it stops
+    next_run: datetime  # UTC, computed from the local slot
+    state: SubscriptionState = "active"
+    paused_reason: str | None = None
+    include_empty: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """One week's digest for one channel, claimed before it is posted: (team, channel, week) is
+    unique, so no second tick, process or restart can post the same week again."""
+
+    team: str
+    channel: str
+    week: str  # ISO week of the slot's local date, "2025-W48"
+    due: datetime  # the slot, UTC
+    state: RunState
+    late: bool = False
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    attempts: int = 0
+    retry_at: datetime | None = None
+    ts: str | None = None  # the posted message
+    notes: int | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    """What a digest summarises, read in one snapshot."""
+
+    totals: list[CampaignTotals]  # per campaign, most spend first
+    contributors: int
+    # The newest few notes of each campaign, newest first.
+    highlights: dict[str, list[Note]] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> int:
+        return sum(t.notes for t in self.totals)
+
 
 class Store(Protocol):
     """The storage operations smx uses. All are coroutines: none blocks the event loop."""
@@ -132,6 +197,89 @@ class Store(Protocol):
         """Delete if `viewer.user` wrote it or is an admin. A note the viewer cannot see (another
         team's, or private elsewhere and not theirs) is "missing" to them even when they are an
         admin, so the answer reveals nothing about it."""
+
+    async def week_activity(
+        self, viewer: Viewer, *, since: datetime, until: datetime, per_campaign: int = 3
+    ) -> WeekActivity:
+        """Totals, contributors and the newest `per_campaign` notes of each campaign in
+        [since, until): everything a digest shows, in one read."""
+
+    # -- digest subscriptions and runs (bot/store/digests.py) --
+
+    async def save_subscription(self, sub: Subscription) -> bool:
+        """Create or replace the channel's subscription; True when it is new."""
+
+    async def get_subscription(self, team: str, channel: str) -> Subscription | None: ...
+
+    async def delete_subscription(self, team: str, channel: str) -> bool: ...
+
+    async def set_subscription_state(
+        self,
+        team: str,
+        channel: str,
+        state: SubscriptionState,
+        *,
+        reason: str | None = None,
+        next_run: datetime | None = None,
+    ) -> Subscription | None:
+        """Pause or resume; None when there is no such subscription."""
+
+    async def pause_workspace(self, workspace: str, reason: str) -> int:
+        """Pause every active subscription a workspace's token posts (it was revoked)."""
+
+    async def due_subscriptions(self, now: datetime, *, limit: int = 500) -> list[Subscription]:
+        """Active subscriptions whose next run is at or before `now`, earliest first."""
+
+    async def claim_run(
+        self,
+        sub: Subscription,
+        *,
+        week: str,
+        due: datetime,
+        late: bool,
+        owner: str,
+        now: datetime,
+        next_run: datetime,
+    ) -> DigestRun | None:
+        """In one transaction: move the subscription's next run from `sub.next_run` to `next_run`
+        and claim (team, channel, week) for `owner`. None when another scheduler got there first,
+        the subscription changed meanwhile, or that week already has a run."""
+
+    async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
+        """Claim a run waiting in state retry; None when another scheduler took it."""
+
+    async def update_run(
+        self,
+        run: DigestRun,
+        *,
+        owner: str,
+        expect: tuple[RunState, ...],
+        state: RunState,
+        now: datetime,
+        ts: str | None = None,
+        notes: int | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """Move a run `owner` holds from one of `expect` to `state`; False when the run is no
+        longer theirs (a lease expired and someone else took it) or not in `expect`."""
+
+    async def reap_runs(
+        self, now: datetime, *, lease_seconds: float, keep: frozenset[tuple[str, str, str]]
+    ) -> list[DigestRun]:
+        """Runs whose holder died: claimed ones older than the lease go back to retry; sending
+        ones become lost (posted when a message ts was recorded). Returns the ones now lost.
+        Runs in `keep` (the caller's own, still in flight) are left alone."""
+
+    async def retry_runs(self, now: datetime, *, limit: int = 500) -> list[DigestRun]:
+        """Runs in state retry whose retry_at has come."""
+
+    async def get_run(self, team: str, channel: str, week: str) -> DigestRun | None: ...
+
+    async def list_runs(
+        self, team: str | None = None, channel: str | None = None
+    ) -> list[DigestRun]:
+        """Runs, newest due first (all teams when `team` is None: operators and tests)."""
 
     async def claim_event(self, event_id: str, team: str = "") -> bool:
         """True the first time an event id is seen, False for every re-delivery."""

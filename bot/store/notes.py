@@ -20,6 +20,7 @@ from bot.store.base import (
     Note,
     NotePage,
     Viewer,
+    WeekActivity,
 )
 
 COLUMNS = (
@@ -194,3 +195,23 @@ def delete(conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: boo
         return "forbidden"
     conn.execute("DELETE FROM notes WHERE id = ? AND team = ?", [note_id, viewer.team])
     return "deleted"
+
+
+def activity(conn: sqlite3.Connection, where: Filter, per_campaign: int) -> WeekActivity:
+    """A digest's reading of one window: run inside one read transaction (sqlite.py)."""
+    campaigns = totals(conn, where)
+    sql, params = where.sql()
+    contributors = conn.execute(
+        f"SELECT count(DISTINCT n.author) FROM notes AS n WHERE {sql}", params
+    ).fetchone()[0]
+    highlights: dict[str, list[Note]] = {}
+    if per_campaign > 0 and campaigns:
+        rows = conn.execute(
+            "SELECT * FROM (SELECT n.*, row_number() OVER (PARTITION BY n.campaign"
+            f" ORDER BY n.created_at DESC, n.id DESC) AS place FROM notes AS n WHERE {sql})"
+            " WHERE place <= ? ORDER BY campaign, place",
+            [*params, per_campaign],
+        )
+        for row in rows:
+            highlights.setdefault(row["campaign"], []).append(to_note(row))
+    return WeekActivity(campaigns, contributors, highlights)

@@ -3,7 +3,7 @@
 A database remembers which migrations it has had in `schema_version`; opening it applies the rest,
 in one transaction, so a file made by any older smx upgrades in place with its data intact and a
 crash half-way leaves it as it was. Migrations are append-only: never edit a released one, add
-the next (subscriptions, digest runs and installations will come this way).
+the next (digest subscriptions and runs came this way, as v4).
 """
 
 from __future__ import annotations
@@ -108,10 +108,63 @@ def _v3_processed_events(db: Database) -> None:
     db["processed_events"].create_index(["seen_at"], index_name="processed_events_seen_at")
 
 
+def _v4_digests(db: Database) -> None:
+    _run(
+        db,
+        # One weekly digest per channel of a tenant. next_run is UTC text (notes.db_time), always
+        # computed from the local slot (bot/digest/schedule.py), so "due" is a string compare.
+        """
+        CREATE TABLE digest_subscriptions (
+            team TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            enterprise TEXT NOT NULL DEFAULT '',
+            weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+            hour INTEGER NOT NULL CHECK (hour BETWEEN 0 AND 23),
+            minute INTEGER NOT NULL CHECK (minute BETWEEN 0 AND 59),
+            tz TEXT NOT NULL,
+            subscriber TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+            paused_reason TEXT,
+            include_empty INTEGER NOT NULL DEFAULT 0,
+            next_run TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (team, channel)
+        )
+        """,
+        "CREATE INDEX digest_subscriptions_due ON digest_subscriptions (state, next_run)",
+        "CREATE INDEX digest_subscriptions_workspace ON digest_subscriptions (workspace, state)",
+        # The primary key is the claim: a week's digest for a channel can be inserted once.
+        """
+        CREATE TABLE digest_runs (
+            team TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            week TEXT NOT NULL,
+            due TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('claimed', 'sending', 'retry', 'posted',
+                'skipped', 'failed', 'lost', 'dropped')),
+            late INTEGER NOT NULL DEFAULT 0,
+            claimed_by TEXT,
+            claimed_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            retry_at TEXT,
+            ts TEXT,
+            notes INTEGER,
+            error TEXT,
+            finished_at TEXT,
+            PRIMARY KEY (team, channel, week)
+        )
+        """,
+        "CREATE INDEX digest_runs_open ON digest_runs (state, claimed_at)",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "notes", _v1_notes),
     Migration(2, "full-text search over notes", _v2_notes_search),
     Migration(3, "processed Slack events", _v3_processed_events),
+    Migration(4, "digest subscriptions and runs", _v4_digests),
 )
 LATEST = MIGRATIONS[-1].version
 

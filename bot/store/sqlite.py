@@ -16,12 +16,24 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
-from bot.store import events, notes
-from bot.store.base import CampaignTotals, DeleteOutcome, NewNote, Note, NotePage, Viewer
+from bot.store import digests, events, notes
+from bot.store.base import (
+    CampaignTotals,
+    DeleteOutcome,
+    DigestRun,
+    NewNote,
+    Note,
+    NotePage,
+    RunState,
+    Subscription,
+    SubscriptionState,
+    Viewer,
+    WeekActivity,
+)
 from bot.store.schema import current_version, migrate
 
 T = TypeVar("T")
@@ -193,6 +205,106 @@ class SqliteStore:
     async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
         return await self._write(_delete_note, viewer, note_id, is_admin)
 
+    async def week_activity(
+        self, viewer: Viewer, *, since: datetime, until: datetime, per_campaign: int = 3
+    ) -> WeekActivity:
+        where = notes.Filter(viewer, None, since, until)
+        return await self._read(_week_activity, where, per_campaign)
+
+    # -- digest subscriptions and runs ------------------------------------------------------
+
+    async def save_subscription(self, sub: Subscription) -> bool:
+        return await self._write(_in_write, digests.save, sub, datetime.now(UTC))
+
+    async def get_subscription(self, team: str, channel: str) -> Subscription | None:
+        return await self._read(digests.get, team, channel)
+
+    async def delete_subscription(self, team: str, channel: str) -> bool:
+        return await self._write(_in_write, digests.delete, team, channel)
+
+    async def set_subscription_state(
+        self,
+        team: str,
+        channel: str,
+        state: SubscriptionState,
+        *,
+        reason: str | None = None,
+        next_run: datetime | None = None,
+    ) -> Subscription | None:
+        return await self._write(
+            _in_write,
+            digests.set_state,
+            team,
+            channel,
+            state,
+            reason,
+            next_run,
+            datetime.now(UTC),
+        )
+
+    async def pause_workspace(self, workspace: str, reason: str) -> int:
+        return await self._write(
+            _in_write, digests.pause_workspace, workspace, reason, datetime.now(UTC)
+        )
+
+    async def due_subscriptions(self, now: datetime, *, limit: int = 500) -> list[Subscription]:
+        return await self._read(digests.due, now, limit)
+
+    async def claim_run(
+        self,
+        sub: Subscription,
+        *,
+        week: str,
+        due: datetime,
+        late: bool,
+        owner: str,
+        now: datetime,
+        next_run: datetime,
+    ) -> DigestRun | None:
+        return await self._write(
+            _in_write, digests.claim, sub, week, due, late, owner, now, next_run
+        )
+
+    async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
+        return await self._write(_in_write, digests.claim_retry, run, owner, now)
+
+    async def update_run(
+        self,
+        run: DigestRun,
+        *,
+        owner: str,
+        expect: tuple[RunState, ...],
+        state: RunState,
+        now: datetime,
+        ts: str | None = None,
+        notes: int | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        return await self._write(
+            _in_write, digests.update, run, owner, expect, state, now, ts, notes, error, retry_at
+        )
+
+    async def reap_runs(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        keep: frozenset[tuple[str, str, str]] = frozenset(),
+    ) -> list[DigestRun]:
+        return await self._write(_in_write, digests.reap, now, lease_seconds, keep)
+
+    async def retry_runs(self, now: datetime, *, limit: int = 500) -> list[DigestRun]:
+        return await self._read(digests.retryable, now, limit)
+
+    async def get_run(self, team: str, channel: str, week: str) -> DigestRun | None:
+        return await self._read(digests.get_run, team, channel, week)
+
+    async def list_runs(
+        self, team: str | None = None, channel: str | None = None
+    ) -> list[DigestRun]:
+        return await self._read(digests.runs, team, channel)
+
     # -- events -----------------------------------------------------------------------------
 
     async def claim_event(self, event_id: str, team: str = "") -> bool:
@@ -210,6 +322,18 @@ def _add_note(conn: sqlite3.Connection, note: NewNote, event_id: str | None) -> 
         if event_id is not None and not events.claim(conn, event_id, note.team):
             return None
         return notes.insert(conn, note)
+
+
+def _in_write(conn: sqlite3.Connection, fn: Callable[..., T], *args: object) -> T:
+    with write_transaction(conn):
+        return fn(conn, *args)
+
+
+def _week_activity(
+    conn: sqlite3.Connection, where: notes.Filter, per_campaign: int
+) -> WeekActivity:
+    with read_transaction(conn):
+        return notes.activity(conn, where, per_campaign)
 
 
 def _list_notes(conn: sqlite3.Connection, where: notes.Filter, limit: int, offset: int) -> NotePage:

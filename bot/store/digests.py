@@ -1,0 +1,302 @@
+"""SQL for digest subscriptions and runs. Plain functions over a connection, run in the store's
+threads (sqlite.py); the ones that change state run inside its write transactions.
+
+A run row is the claim: its primary key (team, channel, week) can be inserted once. State moves
+are compare-and-set on (state, claimed_by), so a scheduler whose lease expired finds its run taken
+and stops instead of posting (the fence that keeps two processes from both sending).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+from bot.store.base import (
+    FINAL_RUN_STATES,
+    DigestRun,
+    RunState,
+    Subscription,
+    SubscriptionState,
+)
+from bot.store.notes import db_time
+
+_SUB_COLUMNS = (
+    "team", "channel", "workspace", "enterprise", "weekday", "hour", "minute", "tz", "subscriber",
+    "state", "paused_reason", "include_empty", "next_run", "created_at", "updated_at",
+)  # fmt: skip
+_RUN_COLUMNS = (
+    "team", "channel", "week", "due", "state", "late", "claimed_by", "claimed_at", "attempts",
+    "retry_at", "ts", "notes", "error", "finished_at",
+)  # fmt: skip
+_FINAL = ", ".join(f"'{s}'" for s in FINAL_RUN_STATES)
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def to_subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        team=row["team"],
+        channel=row["channel"],
+        workspace=row["workspace"],
+        enterprise=row["enterprise"] or None,
+        weekday=row["weekday"],
+        hour=row["hour"],
+        minute=row["minute"],
+        tz=row["tz"],
+        subscriber=row["subscriber"],
+        next_run=datetime.fromisoformat(row["next_run"]),
+        state=row["state"],
+        paused_reason=row["paused_reason"],
+        include_empty=bool(row["include_empty"]),
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
+    )
+
+
+def to_run(row: sqlite3.Row) -> DigestRun:
+    return DigestRun(
+        team=row["team"],
+        channel=row["channel"],
+        week=row["week"],
+        due=datetime.fromisoformat(row["due"]),
+        state=row["state"],
+        late=bool(row["late"]),
+        claimed_by=row["claimed_by"],
+        claimed_at=_time(row["claimed_at"]),
+        attempts=row["attempts"],
+        retry_at=_time(row["retry_at"]),
+        ts=row["ts"],
+        notes=row["notes"],
+        error=row["error"],
+        finished_at=_time(row["finished_at"]),
+    )
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+
+
+def save(conn: sqlite3.Connection, sub: Subscription, now: datetime) -> bool:
+    existing = conn.execute(
+        "SELECT created_at FROM digest_subscriptions WHERE team = ? AND channel = ?",
+        [sub.team, sub.channel],
+    ).fetchone()
+    values = {
+        **{c: getattr(sub, c) for c in _SUB_COLUMNS if hasattr(sub, c)},
+        "enterprise": sub.enterprise or "",
+        "include_empty": int(sub.include_empty),
+        "next_run": db_time(sub.next_run),
+        "created_at": existing["created_at"] if existing else db_time(now),
+        "updated_at": db_time(now),
+    }
+    conn.execute(
+        f"INSERT OR REPLACE INTO digest_subscriptions ({', '.join(_SUB_COLUMNS)})"
+        f" VALUES ({', '.join('?' for _ in _SUB_COLUMNS)})",
+        [values[c] for c in _SUB_COLUMNS],
+    )
+    return existing is None
+
+
+def get(conn: sqlite3.Connection, team: str, channel: str) -> Subscription | None:
+    row = conn.execute(
+        "SELECT * FROM digest_subscriptions WHERE team = ? AND channel = ?", [team, channel]
+    ).fetchone()
+    return to_subscription(row) if row else None
+
+
+def delete(conn: sqlite3.Connection, team: str, channel: str) -> bool:
+    # Its runs stay: they are what stops a re-subscribed channel getting this week's digest twice.
+    return (
+        conn.execute(
+            "DELETE FROM digest_subscriptions WHERE team = ? AND channel = ?", [team, channel]
+        ).rowcount
+        == 1
+    )
+
+
+def set_state(
+    conn: sqlite3.Connection,
+    team: str,
+    channel: str,
+    state: SubscriptionState,
+    reason: str | None,
+    next_run: datetime | None,
+    now: datetime,
+) -> Subscription | None:
+    sql = "UPDATE digest_subscriptions SET state = ?, paused_reason = ?, updated_at = ?"
+    params: list[object] = [state, reason if state == "paused" else None, db_time(now)]
+    if next_run is not None:
+        sql += ", next_run = ?"
+        params.append(db_time(next_run))
+    conn.execute(sql + " WHERE team = ? AND channel = ?", [*params, team, channel])
+    return get(conn, team, channel)
+
+
+def pause_workspace(conn: sqlite3.Connection, workspace: str, reason: str, now: datetime) -> int:
+    return conn.execute(
+        "UPDATE digest_subscriptions SET state = 'paused', paused_reason = ?, updated_at = ?"
+        " WHERE workspace = ? AND state = 'active'",
+        [reason, db_time(now), workspace],
+    ).rowcount
+
+
+def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Subscription]:
+    rows = conn.execute(
+        "SELECT * FROM digest_subscriptions WHERE state = 'active' AND next_run <= ?"
+        " ORDER BY next_run LIMIT ?",
+        [db_time(now), limit],
+    )
+    return [to_subscription(r) for r in rows]
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def get_run(conn: sqlite3.Connection, team: str, channel: str, week: str) -> DigestRun | None:
+    row = conn.execute(
+        "SELECT * FROM digest_runs WHERE team = ? AND channel = ? AND week = ?",
+        [team, channel, week],
+    ).fetchone()
+    return to_run(row) if row else None
+
+
+def claim(
+    conn: sqlite3.Connection,
+    sub: Subscription,
+    week: str,
+    due_at: datetime,
+    late: bool,
+    owner: str,
+    now: datetime,
+    next_run: datetime,
+) -> DigestRun | None:
+    """Inside a write transaction: advance the cadence and insert the claim, or do neither."""
+    moved = conn.execute(
+        "UPDATE digest_subscriptions SET next_run = ? WHERE team = ? AND channel = ?"
+        " AND state = 'active' AND next_run = ?",
+        [db_time(next_run), sub.team, sub.channel, db_time(sub.next_run)],
+    ).rowcount
+    if moved != 1:
+        return None  # another scheduler claimed this slot, or the subscription changed
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO digest_runs (team, channel, week, due, state, late, claimed_by,"
+        " claimed_at, attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?, 1)",
+        [sub.team, sub.channel, week, db_time(due_at), int(late), owner, db_time(now)],
+    ).rowcount
+    # Not inserted: this week already has a digest (the channel re-subscribed, or its day moved
+    # within the week). The cadence still moves on; the week is not posted twice.
+    return get_run(conn, sub.team, sub.channel, week) if inserted == 1 else None
+
+
+def claim_retry(
+    conn: sqlite3.Connection, run: DigestRun, owner: str, now: datetime
+) -> DigestRun | None:
+    taken = conn.execute(
+        "UPDATE digest_runs SET state = 'claimed', claimed_by = ?, claimed_at = ?,"
+        " attempts = attempts + 1, retry_at = NULL"
+        " WHERE team = ? AND channel = ? AND week = ? AND state = 'retry' AND retry_at <= ?",
+        [owner, db_time(now), run.team, run.channel, run.week, db_time(now)],
+    ).rowcount
+    return get_run(conn, run.team, run.channel, run.week) if taken == 1 else None
+
+
+def update(
+    conn: sqlite3.Connection,
+    run: DigestRun,
+    owner: str,
+    expect: tuple[RunState, ...],
+    state: RunState,
+    now: datetime,
+    ts: str | None,
+    notes: int | None,
+    error: str | None,
+    retry_at: datetime | None,
+) -> bool:
+    sets = ["state = ?", "error = ?", "retry_at = ?"]
+    params: list[object] = [state, error, db_time(retry_at) if retry_at else None]
+    if ts is not None:
+        sets.append("ts = ?")
+        params.append(ts)
+    if notes is not None:
+        sets.append("notes = ?")
+        params.append(notes)
+    if state in FINAL_RUN_STATES:
+        sets.append("finished_at = ?")
+        params.append(db_time(now))
+    marks = ", ".join("?" for _ in expect)
+    return (
+        conn.execute(
+            f"UPDATE digest_runs SET {', '.join(sets)} WHERE team = ? AND channel = ? AND week = ?"
+            f" AND claimed_by = ? AND state IN ({marks})",
+            [*params, run.team, run.channel, run.week, owner, *expect],
+        ).rowcount
+        == 1
+    )
+
+
+def reap(
+    conn: sqlite3.Connection,
+    now: datetime,
+    lease_seconds: float,
+    keep: frozenset[tuple[str, str, str]],
+) -> list[DigestRun]:
+    cutoff = db_time(now - timedelta(seconds=lease_seconds))
+    stale = [
+        to_run(r)
+        for r in conn.execute(
+            "SELECT * FROM digest_runs WHERE state IN ('claimed', 'sending') AND claimed_at < ?",
+            [cutoff],
+        )
+    ]
+    lost = []
+    for run in stale:
+        if (run.team, run.channel, run.week) in keep:
+            continue
+        where = (
+            " WHERE team = ? AND channel = ? AND week = ? AND state = ? AND claimed_by IS ?"
+            " AND claimed_at = ?"
+        )
+        key = [run.team, run.channel, run.week, run.state, run.claimed_by, db_time(run.claimed_at)]
+        if run.state == "claimed":
+            # Nothing was sent: whoever comes next may post it.
+            conn.execute(
+                "UPDATE digest_runs SET state = 'retry', retry_at = ?,"
+                " error = 'the scheduler holding it stopped before posting'" + where,
+                [db_time(now), *key],
+            )
+        elif run.ts:
+            # The first message went out (its ts was recorded); only the thread may be short.
+            conn.execute(
+                "UPDATE digest_runs SET state = 'posted', finished_at = ?,"
+                " error = 'the scheduler stopped while posting the thread'" + where,
+                [db_time(now), *key],
+            )
+        else:
+            changed = conn.execute(
+                "UPDATE digest_runs SET state = 'lost', finished_at = ?,"
+                " error = 'the scheduler stopped while posting'" + where,
+                [db_time(now), *key],
+            ).rowcount
+            if changed:
+                lost.append(get_run(conn, run.team, run.channel, run.week))
+    return [r for r in lost if r is not None]
+
+
+def retryable(conn: sqlite3.Connection, now: datetime, limit: int) -> list[DigestRun]:
+    rows = conn.execute(
+        "SELECT * FROM digest_runs WHERE state = 'retry' AND retry_at <= ? ORDER BY due LIMIT ?",
+        [db_time(now), limit],
+    )
+    return [to_run(r) for r in rows]
+
+
+def runs(conn: sqlite3.Connection, team: str | None, channel: str | None) -> list[DigestRun]:
+    sql, params = "SELECT * FROM digest_runs WHERE 1", []
+    if team is not None:
+        sql += " AND team = ?"
+        params.append(team)
+    if channel is not None:
+        sql += " AND channel = ?"
+        params.append(channel)
+    return [to_run(r) for r in conn.execute(sql + " ORDER BY due DESC, channel", params)]
