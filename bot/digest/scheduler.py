@@ -1,0 +1,416 @@
+"""The digest scheduler: claims each channel's weekly digest once, then posts it.
+
+It runs as an asyncio task inside `smx serve` and `smx socket` (`run()`), or one pass at a time
+from cron (`smx digest tick`, `tick()`). Any number of them may share one database: all they
+share is the store. It is handed `post` (bot/digest/delivery.py) and a clock, and imports nothing
+from Slack.
+
+A pass:
+1. Reaps runs whose holder died (below).
+2. For every active subscription whose `next_run` has come, in one transaction: moves `next_run`
+   to the first slot after now (from the local wall-clock slot, bot/digest/schedule.py), and
+   inserts the run (team, channel, ISO week of the slot in the channel's zone) in state `claimed`.
+   The run's primary key is the claim: a second tick, a second process or a restart finds the
+   week taken and posts nothing. The slot owed is the latest one at or before now: a digest that
+   fell due while smx was down is posted once, marked late (more than LATE_AFTER after its slot);
+   older missed weeks are not replayed, because `next_run` jumps past them.
+3. Delivers each claimed run (bounded concurrency: CONCURRENCY in all and PER_WORKSPACE per
+   workspace, each under POST_TIMEOUT, so one slow or failing team never holds up the others):
+   reads the week, skips it when it is empty (unless the channel asked for empty weeks), moves
+   the run `claimed` -> `sending` (compare-and-set on its holder), posts, and records the outcome.
+
+Crash policy (a process killed between the claim and the end of the post). Slack's
+chat.postMessage has no idempotency key, so a post whose request may have left cannot be both
+retried and never repeated. smx splits the window in two and treats each half differently:
+
+- Died while `claimed` (claimed, composing, nothing sent): the run is certainly not posted. Once
+  its claim is older than the lease (LEASE_SECONDS, far longer than POST_TIMEOUT), the next pass of
+  any scheduler returns it to `retry` and posts it: exactly once, late.
+- Died while `sending` (the request may have reached Slack): AT MOST ONCE. The run is never
+  retried; once its lease has passed it is marked `lost` (or `posted`, when the first message's
+  ts had been recorded) and the person who set the digest up gets a DM saying this week's digest
+  may be missing and that `/smx digest now` posts it. So a crash never posts a digest twice, and a
+  digest it loses is never lost silently.
+
+Every state move after the claim is compare-and-set on (state, claimed_by): a scheduler whose lease
+ran out while it was still alive finds its run taken and stops without posting. Slack errors map
+to outcomes (bot/digest/delivery.py): a channel the bot left, or that was archived, pauses the
+subscription and DMs the subscriber; a revoked token pauses the workspace's subscriptions;
+transient failures are retried on later passes (MAX_ATTEMPTS, then the subscriber is told).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.digest.compose import Window, compose
+from bot.digest.delivery import Delivery, Post
+from bot.digest.schedule import Slot, local_text, utc_now, week_before
+from bot.reply import Reply
+from bot.store import DigestRun, Store, Subscription
+
+log = logging.getLogger("smx.digest")
+
+LEASE_SECONDS = 600.0
+POST_TIMEOUT = 180.0
+LATE_AFTER = timedelta(minutes=2)
+TICK_SECONDS = 15.0
+CONCURRENCY = 16
+PER_WORKSPACE = 2
+MAX_ATTEMPTS = 3
+RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5))
+STOP_GRACE = 10.0
+
+Key = tuple[str, str, str]
+
+
+def slot_of(sub: Subscription) -> Slot:
+    return Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+
+
+def key_of(run: DigestRun) -> Key:
+    return (run.team, run.channel, run.week)
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def text(self) -> str:
+        done = ", ".join(f"{n} {state}" for state, n in sorted(self.outcomes.items()))
+        return f"{self.claimed} digest{'s' * (self.claimed != 1)} due" + (
+            f": {done}" if done else ""
+        )
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        post: Post,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        owner: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        post_timeout: float = POST_TIMEOUT,
+        concurrency: int = CONCURRENCY,
+        per_workspace: int = PER_WORKSPACE,
+        interval: float = TICK_SECONDS,
+    ) -> None:
+        self.store = store
+        self.post = post
+        self.clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.post_timeout = post_timeout
+        self.interval = interval
+        self._concurrency = concurrency
+        self._per_workspace = per_workspace
+        self._slots: asyncio.Semaphore | None = None
+        self._workspaces: dict[str, asyncio.Semaphore] = {}
+        self._inflight: dict[Key, asyncio.Task[str]] = {}
+        self._background: set[asyncio.Task] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._runner: asyncio.Task | None = None
+
+    # -- driving it -----------------------------------------------------------------------------
+
+    async def tick(self) -> TickReport:
+        """One pass: claim what is due and wait until every digest it claimed is settled."""
+        report = TickReport()
+        tasks = await self._start_due(report)
+        for state in await asyncio.gather(*tasks):
+            report.outcomes[state] += 1
+        await self._drain_background()
+        return report
+
+    async def run(self) -> None:
+        """Pass after pass, every `interval` seconds (or on `wake()`), until `stop()`."""
+        log.info("digest scheduler started", extra={"owner": self.owner})
+        self._runner = asyncio.current_task()
+        while not self._stopping:
+            try:
+                await self._start_due(TickReport())
+            except Exception:  # a database hiccup must not end the loop; the next pass retries
+                log.exception("digest pass failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let digests in flight finish for `grace` seconds, then cancel the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None and not self._runner.done():
+            await asyncio.wait([self._runner], timeout=grace)  # the pass under way, if any
+        pending = [*self._inflight.values(), *self._background]
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    # -- a pass ---------------------------------------------------------------------------------
+
+    async def _start_due(self, report: TickReport) -> list[asyncio.Task[str]]:
+        now = self.clock()
+        lost = await self.store.reap_runs(
+            now, lease_seconds=self.lease_seconds, keep=frozenset(self._inflight)
+        )
+        for run in lost:
+            log.warning("digest lost in a crash", extra=_run_log(run))
+            self._spawn_background(self._tell_lost(run))
+        tasks: list[asyncio.Task[str]] = []
+        for sub in await self.store.due_subscriptions(now):
+            run = await self._claim(sub, now)
+            if run is not None:
+                report.claimed += 1
+                tasks.append(self._start(run, sub))
+        for waiting in await self.store.retry_runs(now):
+            if key_of(waiting) in self._inflight:
+                continue
+            claimed = await self.store.claim_retry(waiting, owner=self.owner, now=now)
+            if claimed is None:
+                continue  # another scheduler took it
+            sub = await self.store.get_subscription(claimed.team, claimed.channel)
+            if sub is None or sub.state != "active" or slot_of(sub).next_after(claimed.due) <= now:
+                # Turned off or paused since, or next week's slot has come: never replay it.
+                await self._finish(claimed, ("claimed",), "dropped", error="superseded")
+                continue
+            report.claimed += 1
+            tasks.append(self._start(claimed, sub))
+        return tasks
+
+    async def _claim(self, sub: Subscription, now: datetime) -> DigestRun | None:
+        slot = slot_of(sub)
+        due = slot.latest_at_or_before(now)
+        run = await self.store.claim_run(
+            sub,
+            week=slot.week(due),
+            due=due,
+            late=now - due > LATE_AFTER,
+            owner=self.owner,
+            now=now,
+            next_run=slot.next_after(now),
+        )
+        if run is not None:
+            log.info("digest claimed", extra=_run_log(run))
+        return run
+
+    def _start(self, run: DigestRun, sub: Subscription) -> asyncio.Task[str]:
+        task = asyncio.create_task(self._deliver(run, sub))
+        key = key_of(run)
+        self._inflight[key] = task
+        task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        return task
+
+    def _spawn_background(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _drain_background(self) -> None:
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- one digest -----------------------------------------------------------------------------
+
+    async def _deliver(self, run: DigestRun, sub: Subscription) -> str:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._concurrency)
+        team_slots = self._workspaces.setdefault(
+            sub.workspace, asyncio.Semaphore(self._per_workspace)
+        )
+        phase = ["claimed"]
+        try:
+            # The team's own slot first, so a team waiting on itself holds no shared slot.
+            async with team_slots, self._slots, asyncio.timeout(self.post_timeout):
+                return await self._compose_and_post(run, sub, phase)
+        except asyncio.CancelledError:
+            if phase[0] == "claimed":  # nothing sent: hand it straight back for the next pass
+                await asyncio.shield(
+                    self._finish(run, ("claimed",), "retry", error="stopped", retry_at=self.clock())
+                )
+            raise
+        except Exception as err:  # TimeoutError included: never let one digest stop the pass
+            log.exception("digest delivery failed", extra=_run_log(run))
+            reason = "timed out" if isinstance(err, TimeoutError) else type(err).__name__
+            if phase[0] == "claimed":
+                return await self._retry_or_fail(run, sub, reason, expect=("claimed",))
+            # The request may be on its way: at most once (see the module docstring).
+            await self._finish(run, ("sending",), "lost", error=reason)
+            await self._tell(sub, _lost_text(run, sub))
+            return "lost"
+
+    async def _compose_and_post(self, run: DigestRun, sub: Subscription, phase: list[str]) -> str:
+        window = Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz)
+        reply = await compose(
+            self.store,
+            team=sub.team,
+            channel=sub.channel,
+            window=window,
+            week=run.week,
+            late_due=run.due if run.late else None,
+        )
+        notes = reply.data["digest"]["notes"]
+        if notes == 0 and not sub.include_empty:
+            await self._finish(run, ("claimed",), "skipped", notes=0)
+            log.info("digest skipped: empty week", extra=_run_log(run))
+            return "skipped"
+        if not await self.store.update_run(
+            run,
+            owner=self.owner,
+            expect=("claimed",),
+            state="sending",
+            now=self.clock(),
+            notes=notes,
+        ):
+            log.warning("digest claim taken over; not posting", extra=_run_log(run))
+            return "taken"
+        phase[0] = "sending"
+        delivery = await self.post(sub.workspace, sub.channel, reply, enterprise=sub.enterprise)
+        return await self._settle(run, sub, delivery)
+
+    async def _settle(self, run: DigestRun, sub: Subscription, delivery: Delivery) -> str:
+        extra = {**_run_log(run), "outcome": delivery.outcome, "error": delivery.error}
+        outcome = delivery.outcome
+        if outcome == "posted":
+            # From lost too: a reaper that thought this process dead does not undo a real post.
+            await self._finish(
+                run, ("sending", "lost"), "posted", ts=delivery.ts, error=delivery.error
+            )
+            log.info("digest posted", extra={**extra, "messages": delivery.messages})
+            return "posted"
+        log.warning("digest not posted", extra=extra)
+        if outcome == "channel_gone":
+            await self._finish(run, ("sending",), "failed", error=delivery.error)
+            when = local_text(self.clock(), sub.tz)
+            await self.store.set_subscription_state(
+                sub.team,
+                sub.channel,
+                "paused",
+                reason=f"Slack answered `{delivery.error}` when I posted on {when}",
+            )
+            await self._tell(sub, _gone_text(sub, delivery.error))
+            return "failed"
+        if outcome == "team_revoked":
+            await self._finish(run, ("sending",), "failed", error=delivery.error)
+            paused = await self.store.pause_workspace(
+                sub.workspace, f"the workspace's token stopped working (`{delivery.error}`)"
+            )
+            log.warning(
+                "workspace token revoked: digests paused", extra={**extra, "paused": paused}
+            )
+            return "failed"
+        if outcome == "retry":
+            return await self._retry_or_fail(run, sub, delivery.error, expect=("sending",))
+        if outcome == "uncertain":
+            await self._finish(run, ("sending",), "lost", error=delivery.error)
+            await self._tell(sub, _lost_text(run, sub))
+            return "lost"
+        await self._finish(run, ("sending",), "failed", error=delivery.error)
+        await self._tell(sub, _failed_text(sub, delivery.error))
+        return "failed"
+
+    async def _retry_or_fail(
+        self, run: DigestRun, sub: Subscription, error: str | None, *, expect: tuple[str, ...]
+    ) -> str:
+        if run.attempts < MAX_ATTEMPTS:
+            delay = RETRY_AFTER[min(run.attempts - 1, len(RETRY_AFTER) - 1)]
+            await self._finish(run, expect, "retry", error=error, retry_at=self.clock() + delay)
+            return "retry"
+        await self._finish(run, expect, "failed", error=error)
+        await self._tell(sub, _failed_text(sub, error))
+        return "failed"
+
+    async def _finish(
+        self,
+        run: DigestRun,
+        expect: tuple[str, ...],
+        state: str,
+        *,
+        ts: str | None = None,
+        notes: int | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        done = await self.store.update_run(
+            run,
+            owner=self.owner,
+            expect=expect,  # type: ignore[arg-type]
+            state=state,  # type: ignore[arg-type]
+            now=self.clock(),
+            ts=ts,
+            notes=notes,
+            error=error,
+            retry_at=retry_at,
+        )
+        if not done:
+            log.warning("digest run changed hands", extra={**_run_log(run), "state": state})
+        return done
+
+    # -- telling the person who set it up ---------------------------------------------------------
+
+    async def _tell(self, sub: Subscription, text: str) -> None:
+        try:
+            delivery = await self.post(
+                sub.workspace, sub.subscriber, Reply(intro=text), enterprise=sub.enterprise
+            )
+        except Exception:
+            log.exception("could not DM the subscriber", extra={"channel": sub.channel})
+            return
+        if delivery.outcome != "posted":
+            log.warning(
+                "could not DM the subscriber",
+                extra={"channel": sub.channel, "error": delivery.error},
+            )
+
+    async def _tell_lost(self, run: DigestRun) -> None:
+        sub = await self.store.get_subscription(run.team, run.channel)
+        if sub is not None:
+            await self._tell(sub, _lost_text(run, sub))
+
+
+def _where(sub: Subscription) -> str:
+    return f"channel `{sub.channel}`"
+
+
+def _gone_text(sub: Subscription, error: str | None) -> str:
+    return (
+        f"I couldn't post the weekly digest in {_where(sub)}: Slack answered `{error}` (I'm not "
+        "in that channel, or it was archived or deleted). I've paused the digest. Invite me with "
+        "`/invite @smx`, then type `/smx digest resume` in the channel."
+    )
+
+
+def _failed_text(sub: Subscription, error: str | None) -> str:
+    return (
+        f"I couldn't post this week's digest in {_where(sub)} (Slack answered `{error}`). The "
+        "next one will come on schedule; `/smx digest now` in the channel posts this one now."
+    )
+
+
+def _lost_text(run: DigestRun, sub: Subscription) -> str:
+    return (
+        f"This week's digest for {_where(sub)} (due {local_text(run.due, sub.tz)}) may not have "
+        "been posted: smx stopped while posting it, and I never post a digest twice. If it is "
+        "not in the channel, `/smx digest now` there posts it."
+    )
+
+
+def _run_log(run: DigestRun) -> dict:
+    return {"team": run.team, "channel": run.channel, "week": run.week, "late": run.late}
