@@ -104,6 +104,20 @@ COMMANDS: tuple[Command, ...] = (
         "bot.notes.commands:delete",
         examples=("note delete 12",),
     ),
+    Command(
+        "digest on",
+        "digest on [#channel] [DAY] [HH:MM] [TZ] [empty=yes]",
+        "A weekly digest of the notes in a channel; default Monday 09:00 in your time zone.",
+        "bot.digest.commands:on",
+        examples=("digest on #marketing fri 16:00 Europe/Berlin",),
+    ),
+    Command(
+        "digest",
+        "digest on|off|pause|resume|status|preview|now [#channel]",
+        "Manage the weekly digest: `status` says the next run, `preview` shows it only to you, `now` posts it.",
+        "bot.digest.commands:manage",
+        examples=("digest status",),
+    ),
 )
 
 _BY_WORDS = {c.words: c for c in COMMANDS}

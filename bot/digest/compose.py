@@ -169,8 +169,8 @@ def _value(metric: str, value: float, currency: str) -> str:
 def _figure_text(f: Figure, currency: str) -> str:
     text = f"{f.metric.upper()} {_value(f.metric, f.value, currency)}"
     b = f.benchmark
-    if b is None:
-        return f"{text} (not compared: {f.why_not})" if f.why_not else text
+    if b is None:  # no published figure to hold it against (`notes` says why)
+        return text
     usd = " USD" if b.currency else ""
     if b.low == b.high:
         return f"{text}, {f.verdict} the published {_value(f.metric, b.typical, '$')}{usd}"

@@ -1,0 +1,506 @@
+"""`digest on|off|pause|resume|status|preview|now`: the handlers the router calls.
+
+`digest on` takes its words in any order: a channel (`#name`, or Slack's `<#C123|name>`), a day, a
+time and an IANA time zone, plus `empty=yes` to post empty weeks too. The zone defaults to the
+person's Slack time zone (the Slack face reads it from users.info into ctx.user_tz), else UTC
+with a notice. `now` posts through a function the face hands over (`post_now`); without one (the
+console, `smx ask`) it shows the digest instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import cache
+
+from bot.context import Context
+from bot.digest import schedule
+from bot.digest.compose import Window, compose
+from bot.digest.delivery import Delivery
+from bot.digest.schedule import DAYS, Slot, local_text, week_before
+from bot.errors import UserError
+from bot.reply import Fact, Notice, Reply
+from bot.store import Store, Subscription
+
+DEFAULT_DAY, DEFAULT_HOUR, DEFAULT_MINUTE = 0, 9, 0
+ACTIONS = ("off", "pause", "resume", "status", "preview", "now")
+FILLER = {"at", "every", "on", "weekly", "each"}
+CHANNEL_REF = re.compile(r"^<#(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>$")
+TIME = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<ampm>am|pm)?$")
+YES, NO = {"yes", "on", "true", "1"}, {"no", "off", "false", "0"}
+
+PostNow = Callable[[str, Reply], Awaitable[Delivery]]
+
+
+def clock() -> datetime:
+    """Now, UTC; tests replace it."""
+    return schedule.utc_now()
+
+
+def _store(ctx: Context) -> Store:
+    if ctx.services is None:
+        raise RuntimeError("digest commands need ctx.services to reach the store")
+    return ctx.services.store
+
+
+def _prefix(ctx: Context) -> str:
+    return "" if ctx.surface in ("console", "ask") else "/smx "
+
+
+def _cmd(ctx: Context, text: str) -> str:
+    return f"`{_prefix(ctx)}{text}`"
+
+
+def _here(ctx: Context, channel: str) -> str:
+    return "this channel" if channel == ctx.channel else f"channel `{channel}`"
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+@cache
+def _zones() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    names = {z for z in available_timezones() if not z.startswith(("posix/", "right/"))}
+    return {z.lower(): z for z in names | {"UTC"}}
+
+
+def parse_zone(text: str, ctx: Context) -> str:
+    found = _zones().get(text.lower())
+    if found:
+        return found
+    from bot.fuzzy import closest
+
+    guesses = closest(text, sorted(_zones().values()), limit=2)
+    hint = f" Did you mean `{guesses[0]}`?" if guesses else ""
+    abbreviation = text.isalpha() and text.isupper() and len(text) <= 5
+    why = (
+        " An abbreviation such as PST or CET does not say when daylight saving starts."
+        if abbreviation
+        else ""
+    )
+    raise UserError(
+        f"`{text}` is not a time zone I know.{hint}{why} Use an IANA name such as "
+        f"`Europe/Berlin`, `America/New_York` or `UTC`, e.g. "
+        f"{_cmd(ctx, 'digest on mon 09:00 Europe/Berlin')}.",
+        suggestions=guesses,
+    )
+
+
+def parse_day(text: str) -> int | None:
+    word = text.lower().rstrip(".")
+    word = word[:-1] if word.endswith("s") and word[:-1] in DAYS else word
+    if len(word) < 2:
+        return None
+    found = [i for i, day in enumerate(DAYS) if day.startswith(word)]
+    # "t" and "s" alone are ambiguous; "tu", "th", "sa", "su" are not.
+    return found[0] if len(found) == 1 else None
+
+
+def parse_time(text: str, ctx: Context) -> tuple[int, int]:
+    match = TIME.match(text.lower())
+    problem = None
+    if match is None:
+        problem = "is not a time"
+    else:
+        hour, minute = int(match["h"]), int(match["m"] or 0)
+        if match["ampm"]:
+            if not 1 <= hour <= 12:
+                problem = "is not a time on a 12-hour clock"
+            else:
+                hour = hour % 12 + (12 if match["ampm"] == "pm" else 0)
+        if problem is None and hour <= 23 and minute <= 59:
+            return hour, minute
+        problem = problem or "is not a time of day"
+    raise UserError(
+        f"`{text}` {problem}. Give it as HH:MM on a 24-hour clock, e.g. `09:00` or `16:30` "
+        f"(or `9am`, `4:30pm`): {_cmd(ctx, 'digest on fri 16:30')}."
+    )
+
+
+def _bad_word(word: str, ctx: Context) -> UserError:
+    from bot.fuzzy import closest
+
+    days = closest(word.lower(), list(DAYS), limit=1, cutoff=70)
+    if days:
+        return UserError(
+            f"`{word}` is not a day of the week. Did you mean `{days[0]}`? Use mon, tue, wed, "
+            f"thu, fri, sat or sun, e.g. {_cmd(ctx, 'digest on ' + days[0][:3] + ' 09:00')}.",
+            suggestions=[days[0]],
+        )
+    if word.isalpha() and word.isupper() and 2 <= len(word) <= 5:
+        return parse_zone_error(word, ctx)
+    return UserError(
+        f"I don't understand `{word}` in `digest on`. Give a day (mon … sun), a time (HH:MM), "
+        f"a time zone (e.g. Europe/Berlin) and, optionally, a #channel and `empty=yes`: "
+        f"{_cmd(ctx, 'digest on #marketing fri 16:00 Europe/Berlin')}."
+    )
+
+
+def parse_zone_error(word: str, ctx: Context) -> UserError:
+    try:
+        parse_zone(word, ctx)
+    except UserError as err:
+        return err
+    raise AssertionError(f"{word} is a zone")  # pragma: no cover - callers check first
+
+
+def parse_channel(word: str, ctx: Context) -> str:
+    ref = CHANNEL_REF.match(word)
+    if ref:
+        return ref["id"]
+    if ctx.surface in ("console", "ask"):
+        return word.lstrip("#")  # the local world has no channel ids: the name is the id
+    # The Slack face resolves #name before the router sees it; one left is one it could not find.
+    raise UserError(
+        f"I can't find the channel `{word}`. Type `/smx digest` inside that channel instead, "
+        "or invite me there first with `/invite @smx`."
+    )
+
+
+def _split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
+    channel, rest = ctx.channel, []
+    for word in args:
+        if word.startswith(("<#", "#")):
+            channel = parse_channel(word, ctx)
+        else:
+            rest.append(word)
+    return channel, rest
+
+
+# -- digest on ------------------------------------------------------------------------------------
+
+
+async def on(ctx: Context, args: list[str]) -> Reply:
+    channel, words = _split_target(ctx, args)
+    day = hour = minute = zone_name = None
+    include_empty = False
+    notices: list[Notice] = []
+    # "9 am": one time, typed as two words.
+    joined: list[str] = []
+    for word in words:
+        if (
+            word.lower() in ("am", "pm")
+            and joined
+            and re.fullmatch(r"\d{1,2}(:\d{2})?", joined[-1])
+        ):
+            joined[-1] += word.lower()
+        else:
+            joined.append(word)
+    for word in joined:
+        lower = word.lower()
+        if lower in FILLER:
+            continue
+        if lower.startswith("empty="):
+            value = lower.partition("=")[2]
+            if value not in YES | NO:
+                raise UserError(
+                    f"`{word}`: say `empty=yes` to post weeks without notes too, or `empty=no`."
+                )
+            include_empty = value in YES
+        elif "/" in word or lower in _zones():
+            if zone_name is not None:
+                raise UserError(f"Give one time zone, not `{zone_name}` and `{word}`.")
+            zone_name = parse_zone(word, ctx)
+        elif word[0].isdigit():
+            if hour is not None:
+                raise UserError(f"Give one time, not two (`{word}` is the second).")
+            hour, minute = parse_time(word, ctx)
+        elif (found := parse_day(word)) is not None:
+            if day is not None:
+                raise UserError(
+                    f"Give one day, not `{DAYS[day][:3]}` and `{word}`: a digest goes out once "
+                    "a week."
+                )
+            day = found
+        else:
+            raise _bad_word(word, ctx)
+    if zone_name is None:
+        zone_name = _default_zone(ctx)
+        if zone_name is None:
+            zone_name = "UTC"
+            notices.append(
+                Notice(
+                    level="warning",
+                    text="I couldn't read your Slack time zone, so this digest uses UTC. "
+                    f"Name a zone to change it, e.g. {_cmd(ctx, 'digest on mon 09:00 Europe/Berlin')}.",
+                )
+            )
+    slot = Slot(
+        DEFAULT_DAY if day is None else day,
+        DEFAULT_HOUR if hour is None else hour,
+        DEFAULT_MINUTE if minute is None else minute,
+        zone_name,
+    )
+    store = _store(ctx)
+    next_run = await _next_free(store, ctx.owner, channel, slot, clock())
+    sub = Subscription(
+        team=ctx.owner,
+        channel=channel,
+        workspace=ctx.team,
+        enterprise=ctx.enterprise,
+        weekday=slot.weekday,
+        hour=slot.hour,
+        minute=slot.minute,
+        tz=slot.tz,
+        subscriber=ctx.user,
+        next_run=next_run,
+        include_empty=include_empty,
+    )
+    created = await store.save_subscription(sub)
+    if not include_empty:
+        notices.append(
+            Notice(text="Weeks without notes are skipped; add `empty=yes` to post them too.")
+        )
+    verb = "Weekly digest on" if created else "Weekly digest updated"
+    return Reply(
+        intro=f"{verb} for {_here(ctx, channel)}: {slot.describe()}. "
+        f"Next: {local_text(next_run, slot.tz)}.",
+        notices=notices,
+        footnotes=[
+            f"{_cmd(ctx, 'digest preview')} shows it to you now; {_cmd(ctx, 'digest pause')} "
+            f"or {_cmd(ctx, 'digest off')} stop it."
+        ],
+        data={"subscription": _sub_data(sub), "created": created},
+    )
+
+
+def _default_zone(ctx: Context) -> str | None:
+    if not ctx.user_tz:
+        return None
+    return _zones().get(ctx.user_tz.lower())
+
+
+async def _next_free(store: Store, team: str, channel: str, slot: Slot, now: datetime) -> datetime:
+    """The next slot after `now` whose week has no digest yet (a week is never posted twice)."""
+    found = slot.next_after(now)
+    if await store.get_run(team, channel, slot.week(found)) is not None:
+        found = slot.next_after(found)
+    return found
+
+
+# -- digest off|pause|resume|status|preview|now ---------------------------------------------------
+
+
+async def manage(ctx: Context, args: list[str]) -> Reply:
+    if not args:
+        return await status(ctx, [])
+    action = args[0].lower()
+    if action not in ACTIONS:
+        from bot.fuzzy import closest
+
+        guesses = closest(action, [*ACTIONS, "on"], limit=1)
+        hint = f"Did you mean {_cmd(ctx, 'digest ' + guesses[0])}? " if guesses else ""
+        raise UserError(
+            f"`digest {args[0]}` is not something I can do. {hint}Use `digest on`, `off`, "
+            "`pause`, `resume`, `status`, `preview` or `now`.",
+            suggestions=guesses,
+        )
+    return await HANDLERS[action](ctx, args[1:])
+
+
+def _only_channel(ctx: Context, args: list[str], action: str) -> str:
+    channel, rest = _split_target(ctx, args)
+    if rest:
+        raise UserError(
+            f"`digest {action}` takes only a channel, not `{' '.join(rest)}`: "
+            f"{_cmd(ctx, 'digest ' + action)}."
+        )
+    return channel
+
+
+async def _existing(
+    ctx: Context, args: list[str], action: str, doing: str
+) -> tuple[str, Subscription]:
+    channel = _only_channel(ctx, args, action)
+    sub = await _store(ctx).get_subscription(ctx.owner, channel)
+    if sub is None:
+        raise UserError(
+            f"{_here(ctx, channel).capitalize()} has no weekly digest to {doing}. Start one with "
+            f"{_cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
+            f"{_cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}."
+        )
+    return channel, sub
+
+
+async def off(ctx: Context, args: list[str]) -> Reply:
+    channel, sub = await _existing(ctx, args, "off", "turn off")
+    await _store(ctx).delete_subscription(sub.team, sub.channel)
+    return Reply(
+        intro=f"Weekly digest off for {_here(ctx, channel)}. {_cmd(ctx, 'digest on')} starts "
+        "a new one.",
+        data={"deleted": _sub_data(sub)},
+    )
+
+
+async def pause(ctx: Context, args: list[str]) -> Reply:
+    channel, sub = await _existing(ctx, args, "pause", "pause")
+    if sub.state == "paused":
+        return Reply(
+            intro=f"The digest for {_here(ctx, channel)} is already paused "
+            f"({sub.paused_reason}). {_cmd(ctx, 'digest resume')} restarts it.",
+            data={"subscription": _sub_data(sub)},
+        )
+    reason = f"paused by {ctx.user} on {local_text(clock(), sub.tz)}"
+    paused = await _store(ctx).set_subscription_state(
+        sub.team, sub.channel, "paused", reason=reason
+    )
+    assert paused is not None
+    return Reply(
+        intro=f"Paused the weekly digest for {_here(ctx, channel)}; its settings are kept. "
+        f"{_cmd(ctx, 'digest resume')} restarts it from the next slot.",
+        data={"subscription": _sub_data(paused)},
+    )
+
+
+async def resume(ctx: Context, args: list[str]) -> Reply:
+    channel, sub = await _existing(ctx, args, "resume", "resume")
+    store = _store(ctx)
+    if sub.state == "active":
+        return Reply(
+            intro=f"The digest for {_here(ctx, channel)} is already running. "
+            f"Next: {local_text(sub.next_run, sub.tz)}.",
+            data={"subscription": _sub_data(sub)},
+        )
+    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+    # From now: the weeks it was paused through are not posted afterwards.
+    next_run = await _next_free(store, sub.team, sub.channel, slot, clock())
+    resumed = await store.set_subscription_state(sub.team, sub.channel, "active", next_run=next_run)
+    assert resumed is not None
+    return Reply(
+        intro=f"Resumed the weekly digest for {_here(ctx, channel)}: {slot.describe()}. "
+        f"Next: {local_text(next_run, sub.tz)}.",
+        data={"subscription": _sub_data(resumed)},
+    )
+
+
+async def status(ctx: Context, args: list[str]) -> Reply:
+    channel = _only_channel(ctx, args, "status")
+    store = _store(ctx)
+    sub = await store.get_subscription(ctx.owner, channel)
+    if sub is None:
+        return Reply(
+            intro=f"{_here(ctx, channel).capitalize()} has no weekly digest. Start one with "
+            f"{_cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
+            f"{_cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}.",
+            data={"subscription": None},
+        )
+    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+    if sub.state == "active":
+        state = f"next: {local_text(sub.next_run, sub.tz)}"
+    else:
+        state = f"paused ({sub.paused_reason}); {_cmd(ctx, 'digest resume')} restarts it"
+    facts = [
+        Fact(label="Schedule", value=slot.describe()),
+        Fact(label="Empty weeks", value="posted" if sub.include_empty else "skipped"),
+        Fact(label="Set up by", value=sub.subscriber),
+    ]
+    runs = await store.list_runs(sub.team, sub.channel)
+    if runs:
+        last = runs[0]
+        said = {
+            "posted": "posted" + (" (late)" if last.late else ""),
+            "skipped": "skipped: no notes that week",
+            "lost": "may be missing: smx stopped while posting it",
+            "failed": f"not posted: {last.error}",
+            "dropped": "not posted",
+            "retry": f"to be retried ({last.error})",
+        }.get(last.state, "being posted")
+        facts.append(Fact(label="Last", value=f"{local_text(last.due, sub.tz)}, {said}"))
+    return Reply(
+        intro=f"Weekly digest for {_here(ctx, channel)}, {slot.describe()}; {state}.",
+        facts=facts,
+        data={
+            "subscription": _sub_data(sub),
+            "next_local": local_text(sub.next_run, sub.tz) if sub.state == "active" else None,
+        },
+    )
+
+
+async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, Reply, bool]:
+    channel = _only_channel(ctx, args, action)
+    store = _store(ctx)
+    sub = await store.get_subscription(ctx.owner, channel)
+    tz = sub.tz if sub else (_default_zone(ctx) or "UTC")
+    until = clock()
+    reply = await compose(
+        store,
+        team=ctx.owner,
+        channel=channel,
+        window=Window(since=week_before(until, tz), until=until, tz=tz),
+        prefix=_prefix(ctx),
+    )
+    return channel, reply, bool(sub and sub.include_empty)
+
+
+async def preview(ctx: Context, args: list[str]) -> Reply:
+    channel, reply, include_empty = await _last_week(ctx, args, "preview")
+    empty = reply.data["digest"]["empty"]
+    note = "Only you can see this preview of the last 7 days."
+    if empty and not include_empty:
+        note += " A week like this is skipped, not posted (`empty=yes` posts it)."
+    return reply.model_copy(update={"footnotes": [*reply.footnotes, note], "share": False})
+
+
+async def now(ctx: Context, args: list[str]) -> Reply:
+    """Without a way to post (the console, `smx ask`) this shows the digest."""
+    _channel, reply, _ = await _last_week(ctx, args, "now")
+    notes = [*reply.footnotes, "In Slack, `/smx digest now` posts this in the channel."]
+    return reply.model_copy(update={"footnotes": notes})
+
+
+async def post_now(ctx: Context, args: list[str], post: PostNow) -> Reply:
+    """`digest now` in Slack: compose the last 7 days and post them with `post(channel, reply)`.
+    An extra digest: it is not one of the weekly runs and does not stop the scheduled one."""
+    try:
+        channel, reply, include_empty = await _last_week(ctx, args, "now")
+    except UserError as err:
+        return Reply.error(err.message, err.suggestions)
+    info = reply.data["digest"]
+    if info["empty"] and not include_empty:
+        return Reply(
+            intro=f"Nothing to post: no notes were logged in {_here(ctx, channel)} in the last "
+            f"7 days. Log one with {_cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            data={"posted": False},
+        )
+    delivery = await post(channel, reply)
+    if delivery.outcome == "posted":
+        return Reply(
+            intro=f"Posted the digest of the last 7 days ({info['notes']} "
+            f"note{'s' * (info['notes'] != 1)}) in {_here(ctx, channel)}.",
+            data={"posted": True, "ts": delivery.ts, "messages": delivery.messages},
+        )
+    if delivery.outcome == "channel_gone":
+        message = (
+            f"I can't post in {_here(ctx, channel)} (Slack said `{delivery.error}`). "
+            "Invite me with `/invite @smx`, then try again."
+        )
+    else:
+        message = f"The digest was not posted (Slack said `{delivery.error}`). Try again shortly."
+    return Reply.error(message)
+
+
+HANDLERS = {
+    "off": off,
+    "pause": pause,
+    "resume": resume,
+    "status": status,
+    "preview": preview,
+    "now": now,
+}
+
+
+def _sub_data(sub: Subscription) -> dict:
+    return {
+        "channel": sub.channel,
+        "weekday": DAYS[sub.weekday],
+        "time": f"{sub.hour:02d}:{sub.minute:02d}",
+        "tz": sub.tz,
+        "state": sub.state,
+        "paused_reason": sub.paused_reason,
+        "include_empty": sub.include_empty,
+        "subscriber": sub.subscriber,
+        "next_run": sub.next_run.isoformat(),
+    }

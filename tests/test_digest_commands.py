@@ -1,0 +1,338 @@
+"""`digest on|off|pause|resume|status|preview|now` through the router, and every bad input's
+sentence. The clock is injected (bot.digest.commands.clock)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.context import Context, Services
+from bot.digest import commands
+from bot.digest.delivery import Delivery
+from bot.digest.scheduler import Scheduler
+from bot.reply import render_text
+from bot.router import dispatch
+from bot.slack.blocks import fallback_text, render_blocks
+from bot.slack.digest_post import split
+from tests.blockkit import assert_message_ok
+from tests.digest_support import Clock, Recorder, note, utc
+
+NOW = utc(2026, 11, 25, 10)  # Wednesday 25 Nov 2026, 11:00 in Berlin
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fixed = Clock(NOW)
+    monkeypatch.setattr(commands, "clock", fixed)
+    return fixed
+
+
+@pytest.fixture
+async def services(tmp_path):
+    made = Services(Settings(SMX_DB=str(tmp_path / "smx.db")))
+    yield made
+    await made.store.close()
+
+
+@pytest.fixture
+def ctx(services, clock):
+    return Context(
+        team="T1",
+        user="U1",
+        channel="C1",
+        channel_kind="public",
+        surface="command",
+        user_tz="Europe/Berlin",
+        services=services,
+    )
+
+
+async def ask(ctx, text):
+    return await dispatch(ctx, text)
+
+
+# -- digest on ------------------------------------------------------------------------------------
+
+
+async def test_on_defaults_to_monday_nine_in_the_persons_zone(ctx):
+    ctx.user_tz = "America/New_York"
+    reply = await ask(ctx, "digest on")
+    assert not reply.is_error
+    assert reply.intro == (
+        "Weekly digest on for this channel: every Monday at 09:00 America/New_York. "
+        "Next: Mon 30 Nov 09:00 America/New_York."
+    )
+    assert "Weeks without notes are skipped" in render_text(reply)
+    sub = await ctx.services.store.get_subscription("T1", "C1")
+    assert (sub.weekday, sub.hour, sub.minute, sub.tz, sub.subscriber) == (
+        0,
+        9,
+        0,
+        "America/New_York",
+        "U1",
+    )
+    assert sub.next_run == utc(2026, 11, 30, 14)
+
+
+@pytest.mark.parametrize("slack_tz", [None, "Mars/Olympus_Mons"])
+async def test_on_without_a_usable_slack_zone_uses_utc_and_says_so(ctx, slack_tz):
+    ctx.user_tz = slack_tz
+    reply = await ask(ctx, "digest on")
+    assert "every Monday at 09:00 UTC" in reply.intro
+    [warning] = [n for n in reply.notices if n.level == "warning"]
+    assert "couldn't read your Slack time zone, so this digest uses UTC" in warning.text
+    assert "/smx digest on mon 09:00 Europe/Berlin" in warning.text
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("digest on fri 16:30 Europe/Berlin", "every Friday at 16:30 Europe/Berlin"),
+        ("digest on 16:30 europe/berlin Friday", "every Friday at 16:30 Europe/Berlin"),
+        ("digest on every tuesday at 9am", "every Tuesday at 09:00 Europe/Berlin"),
+        ("digest on thu 4:30 pm Asia/Kolkata", "every Thursday at 16:30 Asia/Kolkata"),
+        ("digest on sun 12am utc", "every Sunday at 00:00 UTC"),
+        ("digest on wed 7", "every Wednesday at 07:00 Europe/Berlin"),
+    ],
+)
+async def test_on_reads_its_words_in_any_order(ctx, text, expected):
+    reply = await ask(ctx, text)
+    assert not reply.is_error, reply.intro
+    assert expected in reply.intro
+
+
+async def test_on_for_another_channel_and_with_empty_weeks(ctx):
+    reply = await ask(ctx, "digest on <#C2|marketing> fri 16:00 empty=yes")
+    assert "for channel `C2`" in reply.intro
+    sub = await ctx.services.store.get_subscription("T1", "C2")
+    assert sub.include_empty and sub.weekday == 4
+    assert "Weeks without notes are skipped" not in render_text(reply)
+    status = await ask(ctx, "digest status <#C2|marketing>")
+    assert "Empty weeks  posted" in render_text(status)
+
+
+async def test_on_again_updates_the_schedule_and_keeps_one_subscription(ctx):
+    await ask(ctx, "digest on mon 09:00")
+    again = await ask(ctx, "digest on fri 17:00")
+    assert again.intro.startswith("Weekly digest updated for this channel: every Friday at 17:00")
+    assert again.data["created"] is False
+
+
+BAD_INPUT = [
+    (
+        "digest on funday",
+        "`funday` is not a day of the week. Did you mean `sunday`? Use mon, tue, wed, thu, fri, "
+        "sat or sun, e.g. `/smx digest on sun 09:00`.",
+    ),
+    (
+        "digest on 25:00",
+        "`25:00` is not a time of day. Give it as HH:MM on a 24-hour clock, e.g. `09:00` or "
+        "`16:30` (or `9am`, `4:30pm`): `/smx digest on fri 16:30`.",
+    ),
+    ("digest on 9:75", "`9:75` is not a time of day."),
+    ("digest on 13pm", "`13pm` is not a time on a 12-hour clock."),
+    ("digest on 9h30", "`9h30` is not a time."),
+    (
+        "digest on Europe/Berln",
+        "`Europe/Berln` is not a time zone I know. Did you mean `Europe/Berlin`? Use an IANA "
+        "name such as `Europe/Berlin`, `America/New_York` or `UTC`, e.g. "
+        "`/smx digest on mon 09:00 Europe/Berlin`.",
+    ),
+    ("digest on PST", "An abbreviation such as PST or CET does not say when daylight saving"),
+    ("digest on mon fri", "Give one day, not `mon` and `fri`: a digest goes out once a week."),
+    ("digest on 09:00 10:00", "Give one time, not two (`10:00` is the second)."),
+    ("digest on UTC Europe/Berlin", "Give one time zone, not `UTC` and `Europe/Berlin`."),
+    ("digest on empty=maybe", "say `empty=yes` to post weeks without notes too, or `empty=no`."),
+    ("digest on xyzzy", "I don't understand `xyzzy` in `digest on`."),
+    (
+        "digest off",
+        "This channel has no weekly digest to turn off. Start one with `/smx digest on` "
+        "(Monday 09:00 in your time zone) or e.g. `/smx digest on fri 16:00 Europe/Berlin`.",
+    ),
+    ("digest pause", "This channel has no weekly digest to pause."),
+    ("digest resume", "This channel has no weekly digest to resume."),
+    ("digest frob", "`digest frob` is not something I can do."),
+    ("digest status now", "`digest status` takes only a channel, not `now`"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_INPUT, ids=[t for t, _ in BAD_INPUT])
+async def test_every_bad_input_gets_a_sentence_that_says_what_to_type(ctx, text, message):
+    reply = await ask(ctx, text)
+    assert reply.is_error
+    assert message in reply.intro
+    assert await ctx.services.store.get_subscription("T1", "C1") is None
+
+
+async def test_an_unresolved_channel_name_in_slack_says_what_to_do(ctx):
+    reply = await ask(ctx, "digest on #nowhere")
+    assert reply.is_error
+    assert "I can't find the channel `#nowhere`" in reply.intro
+
+
+# -- status, pause, resume, off --------------------------------------------------------------------
+
+
+async def test_status_says_the_next_run_in_local_time_with_the_zone(ctx):
+    await ask(ctx, "digest on")
+    reply = await ask(ctx, "digest status")
+    assert reply.intro == (
+        "Weekly digest for this channel, every Monday at 09:00 Europe/Berlin; "
+        "next: Mon 30 Nov 09:00 Europe/Berlin."
+    )
+    assert reply.data["next_local"] == "Mon 30 Nov 09:00 Europe/Berlin"
+    plain = await ask(ctx, "digest")  # alone: the status
+    assert plain.intro == reply.intro
+
+
+async def test_status_without_a_digest_says_how_to_start_one(ctx):
+    reply = await ask(ctx, "digest status")
+    assert not reply.is_error
+    assert "has no weekly digest. Start one with `/smx digest on`" in reply.intro
+
+
+async def test_status_shows_the_last_run_and_why_it_is_paused(ctx, clock):
+    await ctx.services.store.add_note(note("C1", NOW))
+    await ask(ctx, "digest on")
+    post = Recorder(clock)
+    post.outcomes["C1"] = [Delivery("channel_gone", error="is_archived")]
+    clock.set(utc(2026, 11, 30, 8, 0, 5))
+    await Scheduler(ctx.services.store, post, clock=clock).tick()
+    text = render_text(await ask(ctx, "digest status"))
+    assert "paused (Slack answered `is_archived` when I posted on Mon 30 Nov" in text
+    assert "Last" in text and "not posted: is_archived" in text
+
+
+async def test_pause_resume_off_round_trip(ctx, clock):
+    await ask(ctx, "digest on mon 09:00")
+    paused = await ask(ctx, "digest pause")
+    assert paused.intro.startswith("Paused the weekly digest for this channel")
+    again = await ask(ctx, "digest pause")
+    assert "already paused" in again.intro
+    clock.advance(days=7)  # Wed 2 Dec: Monday 30 Nov passed while paused
+    resumed = await ask(ctx, "digest resume")
+    assert "Next: Mon 7 Dec 09:00 Europe/Berlin" in resumed.intro
+    running = await ask(ctx, "digest resume")
+    assert "already running" in running.intro
+    gone = await ask(ctx, "digest off")
+    assert gone.intro.startswith("Weekly digest off for this channel.")
+    assert await ctx.services.store.get_subscription("T1", "C1") is None
+
+
+async def test_a_week_already_posted_is_not_offered_again_after_re_subscribing(ctx, clock):
+    await ctx.services.store.add_note(note("C1", NOW))
+    await ask(ctx, "digest on wed 12:00")  # today, in an hour
+    clock.set(utc(2026, 11, 25, 11, 0, 10))
+    post = Recorder(clock)
+    await Scheduler(ctx.services.store, post, clock=clock).tick()
+    assert len(post.digests()) == 1
+    await ask(ctx, "digest off")
+    reply = await ask(ctx, "digest on fri 09:00")  # same ISO week: already has its digest
+    assert "Next: Fri 4 Dec 09:00" in reply.intro
+
+
+# -- preview and now ----------------------------------------------------------------------------
+
+
+async def test_preview_is_only_for_the_asker_and_shows_what_the_channel_may_see(ctx):
+    store = ctx.services.store
+    await store.add_note(note("C1", NOW - timedelta(days=1), "team news spend=$400"))
+    await store.add_note(note("D9", NOW - timedelta(days=1), "my private thought", kind="im"))
+    await store.add_note(note("C1", NOW - timedelta(days=9), "too old"))
+    reply = await ask(ctx, "digest preview")
+    assert reply.share is False and not reply.is_error
+    text = render_text(reply)
+    assert "team news" in text and "private thought" not in text and "too old" not in text
+    assert "Only you can see this preview of the last 7 days." in text
+
+
+async def test_preview_of_an_empty_week_says_it_would_be_skipped(ctx):
+    reply = await ask(ctx, "digest preview")
+    assert "No notes were logged here" in reply.intro
+    assert "A week like this is skipped, not posted" in render_text(reply)
+
+
+async def test_now_in_the_console_shows_the_digest(ctx):
+    ctx.surface = "console"
+    await ctx.services.store.add_note(note("C1", NOW - timedelta(minutes=1)))
+    reply = await ask(ctx, "digest now")
+    assert "Reel got 3x saves" in render_text(reply)
+    assert "In Slack, `/smx digest now` posts this in the channel." in reply.footnotes
+
+
+async def test_post_now_posts_through_the_function_it_is_given(ctx):
+    await ctx.services.store.add_note(note("C1", NOW - timedelta(minutes=1)))
+    sent = []
+
+    async def post(channel, reply):
+        sent.append((channel, reply))
+        return Delivery("posted", ts="1.1", messages=1)
+
+    reply = await commands.post_now(ctx, [], post)
+    assert reply.intro == "Posted the digest of the last 7 days (1 note) in this channel."
+    assert sent[0][0] == "C1" and "Reel got 3x saves" in render_text(sent[0][1])
+
+    async def refused(channel, reply):
+        return Delivery("channel_gone", error="not_in_channel")
+
+    failed = await commands.post_now(ctx, [], refused)
+    assert failed.is_error and "Invite me with `/invite @smx`" in failed.intro
+
+
+async def test_post_now_with_nothing_to_post_posts_nothing(ctx):
+    async def post(channel, reply):  # pragma: no cover - must not be called
+        raise AssertionError("posted an empty digest")
+
+    reply = await commands.post_now(ctx, [], post)
+    assert reply.intro.startswith("Nothing to post: no notes were logged in this channel")
+
+
+# -- what it looks like -----------------------------------------------------------------------------
+
+
+async def test_a_long_digest_fits_slacks_limits_message_by_message(ctx):
+    store = ctx.services.store
+    for i in range(70):  # more campaigns than the digest gives sections to
+        for j in range(4):
+            await store.add_note(
+                note(
+                    "C1",
+                    NOW - timedelta(hours=i + j, minutes=1),
+                    f"<!here> {'x' * 600} take {j} @channel <@U99|boss>",
+                    campaign=f"camp-{i:02d}",
+                    platform="instagram",
+                    spend=100.0 + i,
+                    currency="$",
+                    impressions=10_000.0 + i,
+                    clicks=150.0,
+                    conversions=3.0,
+                )
+            )
+    reply = await ask(ctx, "digest preview")
+    assert len(render_blocks(reply)) <= 50  # the preview is cut to one message
+    parts = split(reply)
+    assert len(parts) >= 3
+    # The first message holds the summary: the counts and the realised figures vs. the range.
+    head = render_text(parts[0])
+    assert "280 notes" in head and "70 campaigns" in head
+    # Realised figures against the platform's published range (figures from knowledge/).
+    assert re.search(r"CPM \$[\d.,]+, (over|under|within) the (published|typical) \$", head)
+    assert re.search(r"CTR [\d.]+%, (below|within|above) the typical [\d.]+%–[\d.]+%", head)
+    assert "Per-campaign highlights are in the thread." in head
+    for part in parts:
+        blocks = render_blocks(part)
+        assert_message_ok(blocks, fallback_text(part))
+        flat = str(blocks) + fallback_text(part)
+        assert "<!here>" not in flat and "<@U99" not in flat and "@channel" not in flat
+    shown = sum(len(p.sections) for p in parts[1:])
+    assert shown == 60  # HIGHLIGHT_CAMPAIGNS, the rest counted in a footnote
+    assert "10 more campaigns had notes" in render_text(parts[0])
+
+
+async def test_help_lists_the_digest_commands(ctx):
+    text = render_text(await ask(ctx, "help"))
+    assert "digest on [#channel] [DAY] [HH:MM] [TZ] [empty=yes]" in text
+    assert "digest on|off|pause|resume|status|preview|now [#channel]" in text
