@@ -8,7 +8,8 @@ Reading rules (the reply states every reading that is not spelled out):
   (`2` is 2%). Every bare reading gets a note ("ctr 0.5 read as 50%: write 0.5% for 0.5 percent").
 - ROAS is a multiple: `3`, `3x`, `3:1` or `300%`. ROI is a rate that may be negative or above 100%
   and follows the rate rule; `1.5x` is 150%.
-- Frequency is a plain number of at least 1 (`2.5` or `2.5x`). Durations: `24h`, `7d`, `4w`, `3mo`.
+- Frequency is a plain number from 1 to 1,000 (`2.5` or `2.5x`). Durations: `24h`, `7d`, `4w`, `3mo`.
+- Posts and followers are whole numbers (`followers=1.2k` is fine, `posts=2.5` is not).
 
 Formatting shows money to the cent (whole units from 100,000 up, three significant digits below 1),
 counts whole from 100 up (three significant digits below), rates as percents with three
@@ -25,6 +26,10 @@ from datetime import timedelta
 from bot.errors import UserError
 
 MAX_MAGNITUDE = 1e12
+# Impressions per person reached: even an always-on campaign over months stays far below this.
+MAX_FREQUENCY = 1000.0
+# Counts of whole things: a post or a follower cannot be split.
+WHOLE_KEYS = frozenset({"posts", "followers"})
 
 # fmt: off
 KIND: dict[str, str] = {
@@ -103,12 +108,13 @@ EXAMPLE: dict[str, str] = {
     "roi": "150%",
 }
 
-# What each rate divides, for the message when one is above 100%.
+# What each rate divides, for the message when one is above 100%. Engagement rate: every published
+# figure smx ships (Buffer) divides by impressions; the estimate applies it to organic reach.
 RATE_MEANING = {
     "ctr": "clicks ÷ impressions",
     "cvr": "conversions ÷ clicks",
     "reach_rate": "organic reach ÷ followers, per post",
-    "engagement_rate": "engagements ÷ reach",
+    "engagement_rate": "engagements per impression (or per person reached)",
 }
 
 CURRENCY_SYMBOLS = ("US$", "$", "€", "£", "¥", "₹")
@@ -179,11 +185,16 @@ def _example(key: str | None, fallback: str) -> str:
     return f"{key}={EXAMPLE[key]}" if key in EXAMPLE else fallback
 
 
-def _number(text: str, key: str | None, what: str, example: str) -> float:
-    """A plain number with optional thousands commas and k/m/b suffix; a UserError otherwise."""
+def _number(text: str, key: str | None, what: str, example: str, typed: str | None = None) -> float:
+    """A plain number with optional thousands commas and k/m/b suffix; a UserError otherwise.
+
+    `typed` is the value exactly as the person wrote it (with its currency sign, `%` or `x`), which
+    every message echoes; `text` is what is left to read once those were taken off.
+    """
+    typed = text if typed is None else typed
     match = _NUMBER.match(text)
     if match is None:
-        raise UserError(f"{_shown(key, text)} is not {what}: write it like {example}.")
+        raise UserError(f"{_shown(key, typed)} is not {what}: write it like {example}.")
     value = float(match["num"].replace(",", "")) * _SUFFIX[(match["suffix"] or "").lower()]
     if match["exp"]:
         value *= 10.0 ** int(match["exp"])
@@ -191,7 +202,7 @@ def _number(text: str, key: str | None, what: str, example: str) -> float:
         value = -value
     if abs(value) > MAX_MAGNITUDE:
         raise UserError(
-            f"{_shown(key, text)} is beyond 1e12 (a million million), which no campaign reaches: "
+            f"{_shown(key, typed)} is beyond 1e12 (a million million), which no campaign reaches: "
             f"check the number and write it like {example}."
         )
     return value
@@ -239,7 +250,7 @@ def parse_money(text: str, key: str | None = None) -> Money:
         )
     if sign and s[:1] in ("+", "-"):
         raise UserError(f"{_shown(key, text)} is not an amount of money: write it like {example}.")
-    amount = _number(sign + s, key, "an amount of money", example)
+    amount = _number(sign + s, key, "an amount of money", example, text.strip())
     if key is not None:
         amount = _non_negative(amount, key, text, example)
     return Money(amount, currency or "$", currency is not None)
@@ -253,18 +264,21 @@ def parse_count(text: str, key: str | None = None) -> float:
         raise UserError(f"{_shown(key, text)} is a count, not a rate: write it like {example}.")
     if any(c in s for c in "$€£¥₹"):
         raise UserError(f"{_shown(key, text)} is a count, not money: write it like {example}.")
-    value = _number(s, key, "a number", example)
+    value = _number(s, key, "a number", example, text.strip())
     return _non_negative(value, key, text, example)
 
 
-def _percent_or_bare(text: str, key: str | None, example: str) -> tuple[float, str | None]:
+def _percent_or_bare(
+    text: str, key: str | None, example: str, typed: str | None = None
+) -> tuple[float, str | None]:
     """A rate as a fraction, and the note for a bare number (the one documented rule)."""
+    typed = text.strip() if typed is None else typed
     s = _clean(text)
     if any(c in s for c in "$€£¥₹"):
-        raise UserError(f"{_shown(key, text)} is a rate, not money: write it like {example}.")
+        raise UserError(f"{_shown(key, typed)} is a rate, not money: write it like {example}.")
     if s.endswith("%"):
-        return _number(s[:-1], key, "a number", example) / 100, None
-    value = _number(s, key, "a number", example)
+        return _number(s[:-1], key, "a number", example, typed) / 100, None
+    value = _number(s, key, "a number", example, typed)
     if value == 0:
         return 0.0, None
     name = key or "rate"
@@ -301,9 +315,9 @@ def parse_roi(text: str, key: str | None = "roi") -> Rate:
     example = _example(key, "150%")
     s = _clean(text)
     if s.lower().endswith("x"):
-        fraction, note = _number(s[:-1], key, "a number", example), None
+        fraction, note = _number(s[:-1], key, "a number", example, text.strip()), None
     else:
-        fraction, note = _percent_or_bare(s, key, example)
+        fraction, note = _percent_or_bare(s, key, example, text.strip())
     if fraction < -1 - 1e-12:
         raise UserError(
             f"{_shown(key, text)} is below -100%: ROI is (revenue − spend) ÷ spend, and at worst the "
@@ -317,14 +331,15 @@ def parse_multiple(text: str, key: str | None = "roas") -> Rate:
     example = _example(key, "3x")
     s = _clean(text)
     note = None
+    typed = text.strip()
     if s.endswith("%"):
-        value = _number(s[:-1], key, "a number", example) / 100
+        value = _number(s[:-1], key, "a number", example, typed) / 100
     elif s.lower().endswith("x"):
-        value = _number(s[:-1], key, "a number", example)
+        value = _number(s[:-1], key, "a number", example, typed)
     elif s.endswith(":1"):
-        value = _number(s[:-2], key, "a number", example)
+        value = _number(s[:-2], key, "a number", example, typed)
     else:
-        value = _number(s, key, "a number", example)
+        value = _number(s, key, "a number", example, typed)
         if value >= 20:
             note = (
                 f"{key or 'roas'} {s} read as {format_multiple(value)} (revenue {s} times the "
@@ -334,7 +349,7 @@ def parse_multiple(text: str, key: str | None = "roas") -> Rate:
 
 
 def parse_frequency(text: str, key: str | None = "frequency") -> float:
-    """Impressions per person reached: `2.5` or `2.5x`, at least 1."""
+    """Impressions per person reached: `2.5` or `2.5x`, from 1 to MAX_FREQUENCY."""
     example = _example(key, "2.5")
     s = _clean(text)
     if s.lower().endswith("x"):
@@ -344,11 +359,16 @@ def parse_frequency(text: str, key: str | None = "frequency") -> float:
             f"{_shown(key, text)} is not a frequency: frequency is impressions per person reached, "
             f"a plain number like {example}."
         )
-    value = _non_negative(_number(s, key, "a number", example), key, text, example)
+    value = _non_negative(_number(s, key, "a number", example, text.strip()), key, text, example)
     if value < 1:
         raise UserError(
             f"{_shown(key, text)} is below 1: frequency is impressions ÷ reach, and everyone "
             f"reached saw at least one impression. Write it like {example}."
+        )
+    if value > MAX_FREQUENCY:
+        raise UserError(
+            f"{_shown(key, text)} is more than {format_count(MAX_FREQUENCY)} impressions per person "
+            f"reached, which no campaign delivers: check the number and write it like {example}."
         )
     return value
 
@@ -390,7 +410,13 @@ def parse_metric(key: str, raw: str) -> Metric:
             canonical, money.amount, money.currency, None, raw, currency_typed=money.typed
         )
     if kind_ == "count":
-        return Metric(canonical, parse_count(raw, canonical), raw=raw)
+        value = parse_count(raw, canonical)
+        if canonical in WHOLE_KEYS and value != int(value):
+            raise UserError(
+                f"{_shown(canonical, raw.strip())} is not a whole number: {canonical} counts whole "
+                f"{canonical}, so write it like {canonical}={EXAMPLE[canonical]}."
+            )
+        return Metric(canonical, value, raw=raw)
     if kind_ == "rate":
         rate = parse_rate(raw, canonical)
         return Metric(canonical, rate.value, note=rate.note, raw=raw)
