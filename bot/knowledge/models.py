@@ -82,6 +82,9 @@ class Benchmark(Strict):
     method: str  # what was measured and how the range was formed
     confidence: Literal["high", "medium", "low"] = "medium"
     sources: list[Source] = Field(min_length=1)
+    # The campaign type the figure was measured on, when the source says ("traffic", "lead ads").
+    # Figures from different campaign types are never combined in one estimate. None: not specific.
+    objective: Literal["traffic", "lead ads"] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Benchmark:
