@@ -19,9 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
+from bot.units import MAX_FREQUENCY, MAX_MAGNITUDE
+
 TOLERANCE = 0.01  # over-determined inputs further apart than this give a Conflict
 MAX_RANGED = 10  # 2**10 corner solves at most
 RATES = ("ctr", "cvr", "reach_rate", "engagement_rate")  # fractions of at most 1
+PEOPLE = ("reach", "organic_reach")  # counts of people: below one person means the inputs are off
 
 Fn = Callable[[dict[str, float]], float | None]
 Term = str | float
@@ -165,8 +168,15 @@ class Solution:
     checked: list[str] = field(default_factory=list)  # relations fully known that hold
     # reach as impressions / frequency when that exceeded the audience and was capped
     uncapped_reach: float | None = None
-    # derived rates above 100% and frequencies below 1: (key, value)
+    # the largest impressions / frequency over the input ranges, when it exceeded the audience at
+    # some corner (so the high end of the reach range is the audience, not what the figures give)
+    uncapped_reach_high: float | None = None
+    # derived rates above 100%, frequencies below 1, reach given above the audience: (key, value)
     impossible: list[tuple[str, float]] = field(default_factory=list)
+    # derived values beyond MAX_MAGNITUDE (or a frequency beyond MAX_FREQUENCY): (key, value)
+    too_large: list[tuple[str, float]] = field(default_factory=list)
+    # derived counts of people above zero but below one: (key, value)
+    under_one: list[tuple[str, float]] = field(default_factory=list)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
@@ -253,6 +263,31 @@ def _check(sol: Solution) -> None:
         below_one = key == "frequency" and value < 1 - 1e-9
         if above_all or below_one:
             sol.impossible.append((key, value))
+        limit = MAX_FREQUENCY if key == "frequency" else MAX_MAGNITUDE
+        if abs(value) > limit * (1 + 1e-9):
+            sol.too_large.append((key, value))
+        if key in PEOPLE and 0 < value < 1 - 1e-9:
+            sol.under_one.append((key, value))
+    _check_revenue(sol)
+
+
+def _check_revenue(sol: Solution) -> None:
+    """Revenue above zero at a ROAS of 0 (ROI -100%): no budget is known to show it by a relation."""
+    values = sol.values
+    if values.get("revenue", 0) <= 0 or values.get("roas") != 0 or "budget" in values:
+        return
+    names = sol.basis["revenue"] | sol.basis["roas"]
+    sol.conflicts.append(
+        Conflict(
+            inputs=tuple(k for k in sol.inputs if k in names),
+            key="revenue",
+            value=values["revenue"],
+            implied=0.0,
+            formula="revenue = roas × budget",
+            source=sol.formulas.get("revenue"),
+            apart=math.inf,
+        )
+    )
 
 
 def solve_ranges(typical: dict[str, float], bounds: dict[str, tuple[float, float]]) -> Solution:
@@ -263,12 +298,18 @@ def solve_ranges(typical: dict[str, float], bounds: dict[str, tuple[float, float
         return sol
     low = dict(sol.values)
     high = dict(sol.values)
+    too_large = dict(sol.too_large)
     for corner in product(*((bounds[k][0], bounds[k][1]) for k in ranged)):
-        values = solve({**typical, **dict(zip(ranged, corner, strict=True))}).values
-        for key, value in values.items():
+        at = solve({**typical, **dict(zip(ranged, corner, strict=True))})
+        for key, value in at.values.items():
             if key in low:
                 low[key] = min(low[key], value)
                 high[key] = max(high[key], value)
+        if at.uncapped_reach is not None:
+            sol.uncapped_reach_high = max(sol.uncapped_reach_high or 0.0, at.uncapped_reach)
+        for key, value in at.too_large:
+            too_large[key] = max(too_large.get(key, value), value, key=abs)
+    sol.too_large = list(too_large.items())
     for key in sol.values:
         if disagreement(low[key], high[key]) > 1e-9:
             sol.ranges[key] = (low[key], high[key])
@@ -293,6 +334,12 @@ def sufficient_sets(known: Iterable[str], limit: int = 6) -> list[tuple[str, ...
     """Small sets, each containing what is known, that would determine something new."""
     have = list(dict.fromkeys(known))
     out: list[tuple[str, ...]] = []
+    if "audience" in have and not any(v in have for v in REACH.variables):
+        # The audience enters only as the cap on reach: suggest the sets that give a reach.
+        rest = [v for v in have if v != "audience"]
+        extras = (("impressions", "frequency"), ("budget", "cpm", "frequency"))
+        for extra in sorted(extras, key=lambda e: -len(set(e) & set(rest))):
+            out.append(("audience", *rest, *(v for v in extra if v not in rest)))
     for rel in RELATIONS:
         given = [v for v in rel.variables if v in have]
         missing = [v for v in rel.variables if v not in have]
