@@ -107,9 +107,14 @@ async def test_reach_capped_at_audience_with_a_notice():
     assert any("capped at the audience (30,000)" in n.text for n in reply.notices)
 
 
-async def test_impossible_results_are_warned_about():
+async def test_impossible_results_are_errors_not_results():
+    # A rate above 100% or a frequency below 1 is a validation error (issue 3), never a result.
     reply = await ask("estimate clicks=500 impressions=100")
-    assert any("ctr comes out at 500%" in n.text for n in reply.notices if n.level == "warning")
+    assert reply.is_error and "impressions" not in reply.data
+    assert reply.intro == (
+        "clicks (500) can't exceed impressions (100): ctr would be 500%. "
+        "Check clicks= and impressions=."
+    )
 
 
 async def test_organic_reach_is_gross_and_says_so():
@@ -263,6 +268,81 @@ BAD = [
     ("estimate clicks=$5 impressions=1k", "`clicks=$5` is a count, not money"),
     ("estimate roi=-200% budget=5", "`roi=-200%` is below -100%"),
     ("estimate", "Give the figures you know as KEY=VALUE"),
+    # impossible results: a sentence naming the inputs, never a result
+    (
+        "estimate clicks=500 impressions=100",
+        "clicks (500) can't exceed impressions (100): ctr would be 500%. Check clicks= and "
+        "impressions=.",
+    ),
+    (
+        "estimate impressions=1000 reach=2000",
+        "reach (2,000) can't exceed impressions (1,000): frequency would be 0.5, below 1. "
+        "Check impressions= and reach=.",
+    ),
+    (
+        "estimate budget=1000 reach=200k audience=100k",
+        "reach (200,000) can't exceed the audience (100,000): everyone reached is in the "
+        "audience. Check reach= and audience=.",
+    ),
+    (
+        "estimate cpm=8 cpc=0.001",
+        "ctr comes out at 800%, but ctr is clicks ÷ impressions, at most 100%. Check cpm= and "
+        "cpc=.",
+    ),
+    (
+        "estimate budget=1000 conversions=5000 platform=facebook",
+        "conversions (5,000) can't exceed clicks (1,904): cvr would be 263% (with the published "
+        "Facebook cpm and ctr; give cpm= and ctr= yourself if yours differ). Check budget= and "
+        "conversions=.",
+    ),
+    # derived magnitudes beyond 1e12, and frequency capped on input
+    (
+        "estimate budget=1e12 cpm=0.0001",
+        "impressions would be about 1.0e19 from budget and cpm, beyond 1e12 (a million million)",
+    ),
+    (
+        "estimate followers=1e12 reach_rate=100% posts=1e12",
+        "organic_reach would be about 1.0e24 from followers, reach_rate and posts, beyond 1e12",
+    ),
+    (
+        "estimate budget=1e12 platform=x",
+        "impressions would be about 1.6e15 from budget (with the published X cpm; give cpm= "
+        "yourself if yours differ), beyond 1e12",
+    ),
+    (
+        "estimate impressions=1e12 reach=1",
+        "frequency would be 1,000,000,000,000 from impressions and reach, more than 1,000 "
+        "impressions per person. Check impressions= and reach=.",
+    ),
+    (
+        "estimate budget=500 cpm=8 frequency=1e12",
+        "`frequency=1e12` is more than 1,000 impressions per person reached",
+    ),
+    # whole counts, echoes exactly as typed
+    ("estimate followers=1k posts=0 reach_rate=10%", "`posts=0` can't be zero"),
+    ("estimate followers=1k posts=2.5 reach_rate=10%", "`posts=2.5` is not a whole number"),
+    ("estimate followers=1.5 posts=2 reach_rate=10%", "`followers=1.5` is not a whole number"),
+    ("estimate budget=$1,2k cpm=8", "`budget=$1,2k` is not an amount of money"),
+    ("estimate ctr=1,2% cpm=8", "`ctr=1,2%` is not a number"),
+    ("estimate roas=1,2x budget=8", "`roas=1,2x` is not a number"),
+    (
+        "estimate budget=1000 platform=pinterst",
+        "`platform=pinterst` is not a platform I know. Did you mean `platform=pinterest`? Use one "
+        "of: facebook, instagram, linkedin, tiktok, x, youtube; pinterest is known too but has no "
+        "published figures.",
+    ),
+    (
+        "estimate audience=100k",
+        "audience alone determines nothing else. Enough would be audience + impressions + "
+        "frequency or audience + budget + cpm + frequency, e.g. `estimate audience=100k "
+        "impressions=60k frequency=2.5`",
+    ),
+    (
+        "compare budget=2000 platform=pinterest followers=12k posts=8",
+        "Pinterest has no reliable published figures, so smx fills in no rates. To compare the "
+        "routes with numbers, give a paid side: add cpm= or cpc=; and an organic side: add "
+        "reach_rate=.",
+    ),
 ]
 
 

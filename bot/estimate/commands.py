@@ -57,6 +57,18 @@ OUTCOMES += ("organic_reach", "organic_engagements")
 # Published figures are tried in this order, each only while its key is still undetermined.
 FILL_ORDER = ("cpm", "ctr", "cpc", "cvr", "cpa", "cpv", "engagement_rate", "reach_rate")
 MAX_TEXT = 2900  # Slack allows 3000 characters per section text
+# A derived value further than this factor outside a published range for the same platform is
+# worth a warning (sources disagree 2-10x, so a closer miss is ordinary).
+PUBLISHED_FACTOR = 2.0
+CAMPAIGN = {"lead ads": "lead-ad", "traffic": "traffic"}  # objective -> "... campaigns"
+# For a rate above 100% (or a frequency below 1): the two figures whose ratio it is, so the message
+# can say "clicks (500) can't exceed impressions (100)".
+RATIO = {
+    "ctr": ("clicks", "impressions"),
+    "cvr": ("conversions", "clicks"),
+    "engagement_rate": ("organic_engagements", "organic_reach"),
+    "frequency": ("reach", "impressions"),
+}
 
 
 @dataclass
@@ -68,6 +80,10 @@ class Estimate:
     not_converted: list[Benchmark] = field(default_factory=list)  # USD figures for a non-$ query
     missing: dict[str, list[str]] = field(default_factory=dict)  # absent metric -> what it adds
     no_figures: str | None = None  # why the platform has none
+    # published, but measured on another campaign type than the figures used (never combined)
+    other_objective: dict[str, Benchmark] = field(default_factory=dict)
+    # derived values far outside the platform's published range: (key, published figure)
+    off_published: list[tuple[str, Benchmark]] = field(default_factory=list)
 
     @property
     def values(self) -> dict[str, float]:
@@ -83,6 +99,8 @@ def run(request: Request) -> Estimate:
     if platform and not published:
         est.no_figures = load().no_figures.get(platform, "No reliable published figures found.")
     chosen: dict[str, Benchmark] = {}
+    skipped: dict[str, Benchmark] = {}
+    objective: str | None = None  # the campaign type of the figures chosen so far
     for metric in FILL_ORDER:
         figure = published.get(metric)
         if figure is None or metric in determined({*inputs, *chosen}):
@@ -90,7 +108,11 @@ def run(request: Request) -> Estimate:
         if figure.currency and request.currency != "$":
             est.not_converted.append(figure)
             continue
+        if figure.objective and objective and figure.objective != objective:
+            skipped[metric] = figure  # e.g. a lead-ad CVR next to a traffic CTR: not combined
+            continue
         chosen[metric] = figure
+        objective = objective or figure.objective
     if inputs and chosen:
         # Keep only the figures that help with what the person asked about.
         trial = solve({**inputs, **{k: b.typical for k, b in chosen.items()}})
@@ -100,20 +122,102 @@ def run(request: Request) -> Estimate:
                 used |= trial.basis[key]
         chosen = {k: b for k, b in chosen.items() if k in used}
     est.assumed = chosen
+    used_objectives = {b.objective for b in chosen.values()} - {None}
+    est.other_objective = {
+        k: b for k, b in skipped.items() if used_objectives and b.objective not in used_objectives
+    }
     typical = {**inputs, **{k: b.typical for k, b in chosen.items()}}
     est.solution = solve_ranges(typical, {k: (b.low, b.high) for k, b in chosen.items()})
     have = set(est.values)
     for metric, figure in published.items():
         if metric in have and metric not in typical:
             est.unused[metric] = figure
+            if _far_from(est.values[metric], figure):
+                est.off_published.append((metric, figure))
     if platform and inputs:
         for metric in FILL_ORDER:
-            if metric in published or metric in have:
+            if metric in have or (metric in published and metric not in est.other_objective):
                 continue
             adds = [k for k in OUTCOMES if k in determined({*typical, metric}) - have]
             if adds:
                 est.missing[metric] = adds
+    check_sound(est)
     return est
+
+
+def _far_from(value: float, b: Benchmark) -> bool:
+    """Whether a derived value is less than half the published low or more than twice the high."""
+    return value < b.low / PUBLISHED_FACTOR or value > b.high * PUBLISHED_FACTOR
+
+
+def _big(key: str, value: float, currency: str) -> str:
+    if abs(value) >= 1e15:
+        return f"about {value:.1e}".replace("e+", "e")
+    return units.format_metric(key, value, currency)
+
+
+def _check_list(keys) -> str:
+    return _and(f"{k}=" for k in keys)
+
+
+def check_sound(est: Estimate) -> None:
+    """A result that cannot be (a rate above 100%, frequency below 1, reach above the audience) or
+    that no campaign reaches (beyond 1e12) is a UserError naming the inputs, never a result."""
+    sol, values, request = est.solution, est.values, est.request
+    currency = request.currency
+
+    def rests(key: str) -> tuple[list[str], str]:
+        basis = sol.basis.get(key, frozenset())
+        given = [k for k in request.inputs if k in basis]
+        assumed = [k for k in est.assumed if k in basis]
+        extra = ""
+        if assumed:
+            name = PLATFORM_NAME[request.platform or ""]
+            extra = (
+                f" (with the published {name} {_and(assumed)}; give "
+                f"{_and(f'{k}=' for k in assumed)} yourself if yours differ)"
+            )
+        return given, extra
+
+    def show(key: str) -> str:
+        return f"{key} ({_big(key, values[key], currency)})"
+
+    for key, value in sol.impossible:
+        given, extra = rests(key)
+        if key == "reach":
+            raise UserError(
+                f"{show('reach')} can't exceed the audience "
+                f"({units.format_count(values['audience'])}): everyone reached is in the audience. "
+                "Check reach= and audience=."
+            )
+        top, bottom = RATIO.get(key, (None, None))
+        if top in values and bottom in values:
+            what = f"{show(top)} can't exceed {show(bottom)}"
+            if key == "frequency":
+                what += f": frequency would be {units.format_number(value)}, below 1"
+            else:
+                what += f": {key} would be {units.format_rate(value)}"
+        elif key == "frequency":
+            what = (
+                f"frequency comes out at {units.format_number(value)}, below 1, so reach would "
+                "exceed impressions"
+            )
+        else:
+            what = (
+                f"{key} comes out at {units.format_rate(value)}, but {key} is "
+                f"{units.RATE_MEANING[key]}, at most 100%"
+            )
+        raise UserError(f"{what}{extra}. Check {_check_list(given)}.")
+    for key, value in sol.too_large:
+        given, extra = rests(key)
+        if key == "frequency":
+            limit = f"more than {units.format_count(units.MAX_FREQUENCY)} impressions per person"
+        else:
+            limit = "beyond 1e12 (a million million), which no campaign reaches"
+        raise UserError(
+            f"{key} would be {_big(key, value, currency)} from {_and(given)}{extra}, {limit}. "
+            f"Check {_check_list(given)}."
+        )
 
 
 def estimate(ctx, args: list[str]) -> Reply:
@@ -139,10 +243,10 @@ def check_enough(ctx, est: Estimate) -> None:
             raise UserError(usage(ctx))
         name = PLATFORM_NAME[request.platform]
         reason = est.no_figures or f"{name} has no published figures."
-        raise UserError(
-            f"{reason} Give the rates yourself, e.g. "
-            f"{cmd(ctx, 'estimate budget=1000 cpm=8 ctr=1.2%')}."
-        )
+        example = cmd(ctx, f"estimate budget=1000 cpm=8 ctr=1.2% platform={request.platform}")
+        if "give the rates yourself" in reason.lower():
+            raise UserError(f"{reason.rstrip().rstrip('.')}, e.g. {example}.")
+        raise UserError(f"{reason} Give the rates yourself, e.g. {example}.")
     known = list(request.inputs)
     sets = sufficient_sets(known) or [("budget", "cpm")]
     options = _or([" + ".join(option) for option in sets])
@@ -153,8 +257,9 @@ def check_enough(ctx, est: Estimate) -> None:
             f" Published {PLATFORM_NAME[request.platform or '']} figures are in US dollars and "
             f"your amounts are in {request.currency}, so they were not applied."
         )
-    if est.missing and request.platform and not est.no_figures:
-        extra += f" {PLATFORM_NAME[request.platform]} has no reliable published {_or(list(est.missing))}."
+    missing = [m for m in est.missing if m not in est.other_objective]
+    if missing and request.platform and not est.no_figures:
+        extra += f" {PLATFORM_NAME[request.platform]} has no reliable published {_or(missing)}."
     example = " ".join(_typed(request, k) for k in sets[0])
     platform = ""
     if request.platform is None:
@@ -204,6 +309,8 @@ def derived_line(est: Estimate, key: str) -> str:
     formula = est.solution.formulas[key]
     if key == "reach" and est.solution.uncapped_reach is not None:
         formula += ", capped at audience"
+    elif key == "reach" and est.solution.uncapped_reach_high is not None:
+        formula += ", high end capped at audience"
     return f"• *{LABEL[key]}*: {figure(est, key)}  `{formula}`"
 
 
@@ -236,7 +343,12 @@ def notices(ctx, est: Estimate) -> list[Notice]:
         fig = units.format_metric(c.key, c.value, request.currency)
         implied = units.format_metric(c.key, c.implied, request.currency)
         used = f" The figures use {c.key} {fig};" if sol.derived else ""
-        if c.source is None:
+        if c.formula == "revenue = roas × budget" and c.implied == 0 and c.source is None:
+            text = (
+                f"{_and(c.inputs)} do not fit together: a ROAS of 0x (ROI -100%) means no revenue "
+                f"at all, but revenue={fig} was given. Check these inputs."
+            )
+        elif c.source is None:
             text = (
                 f"{_and(c.inputs)} do not fit together: `{c.formula}` gives {c.key} {implied}, "
                 f"but {c.key}={fig} was given ({_percent(c.apart)} apart).{used} check these inputs."
@@ -247,30 +359,44 @@ def notices(ctx, est: Estimate) -> list[Notice]:
                 f"{implied} by `{c.formula}` ({_percent(c.apart)} apart).{used} check these inputs."
             )
         out.append(Notice(level="warning", text=text.replace(". check", ". Check")))
-    for key, value in sol.impossible:
-        rests = _and(k for k in request.inputs if k in sol.basis.get(key, ()))
-        if key == "reach":
-            text = (
-                f"reach={units.format_count(value)} is more than the audience "
-                f"({units.format_count(values['audience'])}): check both."
+    for key, value in sol.under_one:
+        rests = _check_list(k for k in request.inputs if k in sol.basis.get(key, ()))
+        out.append(
+            Notice(
+                level="warning",
+                text=f"{LABEL[key]} comes out at {units.format_count(value)}, fewer than one "
+                f"person: check {rests}.",
             )
-        elif key == "frequency":
-            text = (
-                f"frequency comes out at {units.format_number(value)}, below 1: reach cannot be "
-                f"more than impressions. Check {rests}."
+        )
+    for key, b in est.off_published:
+        name = PLATFORM_NAME[request.platform or ""]
+        basis = sol.basis.get(key, ())
+        rests = _and(k for k in [*request.inputs, *est.assumed] if k in basis)
+        out.append(
+            Notice(
+                level="warning",
+                text=f"{LABEL[key]} comes out at {figure(est, key)} from {rests}, far from the "
+                f"published {name} {LABEL[key]} of {published(key, b)} ({_sources(b)}"
+                f"{', ' + b.objective if b.objective else ''}): the figures combined may come "
+                "from different campaigns. Check them, or give yours.",
             )
-        else:
-            text = (
-                f"{key} comes out at {units.format_rate(value)}, above 100%, which cannot be: "
-                f"check {rests}."
-            )
-        out.append(Notice(level="warning", text=text))
+        )
+    audience = units.format_count(values.get("audience", 0))
     if sol.uncapped_reach is not None:
         out.append(
             Notice(
-                text=f"Reach is capped at the audience ({units.format_count(values['audience'])}): "
+                text=f"Reach is capped at the audience ({audience}): "
                 f"impressions / frequency gives {units.format_count(sol.uncapped_reach)}, more "
                 "people than the audience holds."
+            )
+        )
+    elif sol.uncapped_reach_high is not None:
+        out.append(
+            Notice(
+                text=f"The high end of reach is capped at the audience of {audience}: at the "
+                "high end impressions / frequency gives "
+                f"{units.format_count(sol.uncapped_reach_high)}, more people than the audience "
+                "holds."
             )
         )
     if not sol.derived and not sol.conflicts and sol.checked:
@@ -292,15 +418,33 @@ def notices(ctx, est: Estimate) -> list[Notice]:
                 "organic reach, so organic engagements lean low."
             )
         )
-    if est.missing and request.platform and not est.no_figures:
+    missing = {m: a for m, a in est.missing.items() if m not in est.other_objective}
+    if missing and request.platform and not est.no_figures:
         name = PLATFORM_NAME[request.platform]
-        metrics = list(est.missing)
-        adds = list(dict.fromkeys(k for m in metrics for k in est.missing[m]))
+        metrics = list(missing)
+        adds = list(dict.fromkeys(k for m in metrics for k in missing[m]))
         first = metrics[0]
         out.append(
             Notice(
                 text=f"No reliable {name} figure for {_or(metrics)}, "
                 f"so {_and(adds)} are not estimated: give one, e.g. {_typed(request, first)}."
+            )
+        )
+    if est.other_objective and request.platform:
+        name = PLATFORM_NAME[request.platform]
+        theirs = {b.objective for b in est.other_objective.values()}
+        ours = {b.objective for b in est.assumed.values()} - {None}
+        listed = _and(f"{LABEL[k]} ({published(k, b)})" for k, b in est.other_objective.items())
+        used = _and(LABEL[k] for k, b in est.assumed.items() if b.objective in ours)
+        adds = list(dict.fromkeys(k for m in est.other_objective for k in est.missing.get(m, [])))
+        consequence = f", so {_and(adds)} are not estimated" if adds else ""
+        first = next(iter(est.other_objective))
+        out.append(
+            Notice(
+                text=f"{name}'s published {listed} come from {_campaigns(theirs)} campaigns, "
+                f"the {used} used here from {_campaigns(ours)} campaigns; smx does not "
+                f"combine figures from different campaign types{consequence}. Give your own, "
+                f"e.g. {_typed(request, first)}.",
             )
         )
     if est.not_converted and request.platform:
@@ -323,6 +467,10 @@ def notices(ctx, est: Estimate) -> list[Notice]:
             )
         )
     return out
+
+
+def _campaigns(objectives) -> str:
+    return _and(CAMPAIGN.get(o, o) for o in sorted(o for o in objectives if o))
 
 
 def _sources(b: Benchmark) -> str:
@@ -356,6 +504,11 @@ def footnotes(est: Estimate) -> list[str]:
         for key, b in est.assumed.items():
             method = b.method if len(b.method) <= 400 else b.method[:399] + "…"
             out.append(f"{LABEL[key]}: {_sources(b)}. {method}")
+    for key, b in est.other_objective.items():
+        out.append(
+            f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}, {b.objective}) not "
+            f"used: measured on {_campaigns({b.objective})} campaigns, unlike the figures used here."
+        )
     for key, b in est.unused.items():
         out.append(
             f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}) not used: {key} "
@@ -385,10 +538,39 @@ def data_for(est: Estimate) -> dict:
             }
             for k, b in est.assumed.items()
         }
+    if sol.uncapped_reach is not None or sol.uncapped_reach_high is not None:
+        data["reach_capped"] = "typical" if sol.uncapped_reach is not None else "high"
     data["warnings"] = [
-        {"inputs": list(c.inputs), "key": c.key, "value": c.value, "implied": c.implied}
+        {
+            "kind": "conflict",
+            "inputs": list(c.inputs),
+            "key": c.key,
+            "value": c.value,
+            "implied": c.implied,
+        }
         for c in sol.conflicts
     ]
+    data["warnings"] += [
+        {
+            "kind": "under_one",
+            "inputs": [k for k in request.inputs if k in sol.basis.get(key, ())],
+            "key": key,
+            "value": value,
+        }
+        for key, value in sol.under_one
+    ]
+    data["warnings"] += [
+        {
+            "kind": "published",
+            "inputs": [k for k in request.inputs if k in sol.basis.get(key, ())],
+            "key": key,
+            "value": sol.values[key],
+            "published": [b.low, b.high],
+        }
+        for key, b in est.off_published
+    ]
+    if est.other_objective:
+        data["not_combined"] = {k: b.objective for k, b in est.other_objective.items()}
     return data
 
 

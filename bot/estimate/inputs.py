@@ -21,6 +21,7 @@ PLATFORM_NAME = {
     "youtube": "YouTube",
     "pinterest": "Pinterest",
 }
+NO_FIGURES = ("pinterest",)  # known, but no reliable published figure (knowledge no_figures)
 PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
 
 # Zero is refused where a relation divides by it; the formula says where.
@@ -33,8 +34,9 @@ ZERO_DIVIDES = {
     "cpa": "conversions = budget / cpa",
     "cpv": "views = budget / cpv",
     "cpe": "engagements = budget / cpe",
-    "roas": "budget = revenue / roas",
+    "posts": "reach_rate = organic_reach / (followers × posts)",
 }
+# roas=0 is allowed, like revenue=0 and roi=-100%: a campaign that earned nothing is an outcome.
 EXAMPLES = ("estimate budget=$2k cpm=8 ctr=1.2%", "estimate budget=1000 platform=linkedin")
 
 
@@ -102,9 +104,11 @@ def platform_name(raw: str) -> str:
         return name
     guesses = closest(name, list(PLATFORM_NAME), limit=1, cutoff=70)
     hint = f"Did you mean `platform={guesses[0]}`? " if guesses else ""
+    with_figures = [p for p in PLATFORM_NAME if p not in NO_FIGURES]
+    without = " and ".join(NO_FIGURES)
     raise UserError(
         f"`platform={shown(raw)}` is not a platform I know. {hint}Use one of: "
-        f"{', '.join(p for p in PLATFORM_NAME if p != 'pinterest')}.",
+        f"{', '.join(with_figures)}; {without} is known too but has no published figures.",
         suggestions=guesses,
     )
 

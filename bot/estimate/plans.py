@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.estimate.commands import (
     LABEL,
     Estimate,
+    _typed,
     build_reply,
     derived_line,
     figure,
@@ -18,7 +19,7 @@ from bot.estimate.commands import (
     sections_for,
 )
 from bot.estimate.inputs import PLATFORM_NAME, cmd, parse_request
-from bot.knowledge import load
+from bot.knowledge import benchmarks_for, load
 from bot.reply import Fact, Notice, Reply, Section
 
 PAID_ROUTE = ("budget", "cpm", "impressions", "frequency", "reach", "audience", "cpc", "ctr")
@@ -42,10 +43,18 @@ def compare_routes(ctx, args: list[str]) -> Reply:
     paid = [k for k in PAID_OUTCOMES if k in values]
     organic = [k for k in ORGANIC_OUTCOMES if k in values]
     if not paid and not organic:
+        paid_needs, organic_needs = _paid_needs(est), _organic_needs(est)
+        example = " ".join(
+            [*request.raw.values()]
+            + [_typed(request, k) for k in (*paid_needs, *organic_needs)]
+            + ([f"platform={request.platform}"] if request.platform else [])
+        )
+        if not request.inputs:
+            example = EXAMPLE.removeprefix("compare ")
         raise UserError(
-            "To compare the routes with numbers, give a paid side (budget= with cpm=, or "
-            "platform=NAME) and an organic side (followers= and posts=, with reach_rate= or "
-            f"platform=NAME), e.g. {cmd(ctx, EXAMPLE)}."
+            f"{_no_figures(est)}To compare the routes with numbers, give a paid side: "
+            f"{_needs(est, paid_needs)}; and an organic side: {_needs(est, organic_needs)}. "
+            f"For example {cmd(ctx, 'compare ' + example)}."
         )
     reply = build_reply(ctx, est)
     name = PLATFORM_NAME.get(request.platform or "")
@@ -61,18 +70,16 @@ def compare_routes(ctx, args: list[str]) -> Reply:
     reply.sections = sections
 
     if not paid:
+        needs = _paid_needs(est)
+        example = " ".join(_typed(request, k) for k in needs)
         reply.notices.append(
-            Notice(
-                text="No paid route yet: add budget= with cpm= (or cpc=), or platform=NAME for "
-                "published rates, e.g. budget=2000 cpm=8."
-            )
+            Notice(text=f"No paid route yet: {_needs(est, needs)}, e.g. {example}.")
         )
     if not organic:
+        needs = _organic_needs(est)
+        example = " ".join(_typed(request, k) for k in needs)
         reply.notices.append(
-            Notice(
-                text="No organic route yet: add followers= and posts= with reach_rate= (or "
-                "platform=NAME for published rates), e.g. followers=12k posts=8 reach_rate=8%."
-            )
+            Notice(text=f"No organic route yet: {_needs(est, needs)}, e.g. {example}.")
         )
     reply.footnotes.append(
         f"Type {cmd(ctx, 'compare')} for SMO vs SMM aspect by aspect, or "
@@ -86,6 +93,57 @@ def compare_routes(ctx, args: list[str]) -> Reply:
     if period:
         reply.data["period_days"] = period.total_seconds() / 86400
     return reply
+
+
+# The figure each route needs before it shows an outcome; the rate is the one a platform can fill.
+PAID_COSTS = ("cpm", "cpc", "cpa", "cpv", "cpe")
+ORGANIC_NEEDS = ("followers", "posts", "reach_rate")
+
+
+def _published(est: Estimate, keys: tuple[str, ...]) -> bool:
+    """Whether the platform publishes one of `keys` that applies here (dollars for money)."""
+    platform = est.request.platform
+    figures = benchmarks_for(platform) if platform else {}
+    dollars = est.request.currency == "$"
+    return any(k in figures and (dollars or not figures[k].currency) for k in keys)
+
+
+def _paid_needs(est: Estimate) -> list[str]:
+    """What the paid route still lacks: budget=, and a unit cost unless the platform gives one."""
+    have = est.values
+    needs = [] if "budget" in have else ["budget"]
+    if not any(k in have for k in PAID_COSTS) and not _published(est, PAID_COSTS):
+        needs.append("cpm")
+    return needs
+
+
+def _organic_needs(est: Estimate) -> list[str]:
+    needs = [k for k in ORGANIC_NEEDS if k not in est.values]
+    if "reach_rate" in needs and _published(est, ("reach_rate",)):
+        needs.remove("reach_rate")
+    return needs
+
+
+def _needs(est: Estimate, needs: list[str]) -> str:
+    """`add cpm= or cpc=, or platform=NAME for published rates`: only what is missing, and
+    platform=NAME only when none was given."""
+    asks = [f"{k}= or cpc=" if k == "cpm" else f"{k}=" for k in needs]
+    text = f"add {_and(asks)}"
+    rate = "cpm" in needs or "reach_rate" in needs
+    if rate and est.request.platform is None:
+        text += ", or platform=NAME for published rates"
+    return text
+
+
+def _no_figures(est: Estimate) -> str:
+    if not est.no_figures:
+        return ""
+    name = PLATFORM_NAME[est.request.platform or ""]
+    return f"{name} has no reliable published figures, so smx fills in no rates. "
+
+
+def _and(items: list[str]) -> str:
+    return " and ".join(items) if len(items) <= 2 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _days(period) -> str:
