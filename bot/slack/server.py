@@ -1,8 +1,14 @@
-"""`smx serve` (HTTP) and `smx socket` (Socket Mode), and the choice `smx run` makes between them."""
+"""`smx serve` (HTTP) and `smx socket` (Socket Mode), and the choice `smx run` makes between them.
+
+Both run the digest scheduler (bot/digest/scheduler.py) as a task beside the Slack traffic: it
+starts with the server's aiohttp application and is stopped cleanly with it (digests in flight
+get a few seconds to finish). Several replicas may run it at once; claims keep each digest single.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiohttp import web
@@ -17,6 +23,7 @@ EVENTS_PATH = "/slack/events"
 SERVICES = web.AppKey("services", Services)
 BOLT = web.AppKey("bolt", object)
 SOCKET_HANDLER = web.AppKey("socket_handler", object)
+DIGESTS = web.AppKey("digests", object)
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -56,6 +63,25 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
 
 
+def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
+    """Run the digest scheduler for as long as `web_app` runs (`web_app[DIGESTS]` is it)."""
+    from bot.digest.scheduler import Scheduler
+    from bot.slack.digest_post import DigestPoster
+
+    scheduler = Scheduler(services.store, DigestPoster(settings))
+    web_app[DIGESTS] = scheduler
+
+    async def lifetime(_app: web.Application):
+        task = asyncio.create_task(scheduler.run(), name="smx-digests")
+        yield
+        await scheduler.stop()  # returns once its loop has ended, or after its grace period
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    web_app.cleanup_ctx.append(lifetime)
+
+
 def build_web_app(settings: Settings, services: Services | None = None) -> web.Application:
     """The aiohttp application `smx serve` runs: Slack's endpoints plus /healthz."""
     from bot.slack.app import build_app
@@ -66,6 +92,7 @@ def build_web_app(settings: Settings, services: Services | None = None) -> web.A
     web_app[SERVICES] = services
     web_app[BOLT] = bolt
     web_app.router.add_get("/healthz", healthz)
+    run_digests(web_app, settings, services)
     return web_app
 
 
@@ -113,6 +140,7 @@ async def _socket(settings: Settings, services: Services, port: int) -> None:
     health[SERVICES] = services
     health[SOCKET_HANDLER] = handler
     health.router.add_get("/healthz", healthz)
+    run_digests(health, settings, services)
     runner = web.AppRunner(health, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", port).start()

@@ -1,8 +1,9 @@
 """`/smx`: every subcommand through the router.
 
 Most answers are computed in well under a millisecond and leave in the ack itself. Commands that
-need the Web API (opening a modal, uploading a file, asking users.info who is an admin) ack at once
-and finish in a lazy listener, answering through `respond()` or the Web API.
+need the Web API (opening a modal, uploading a file, asking users.info who is an admin or which
+time zone a digest defaults to, finding a #channel by name, posting a digest now) ack at once and
+finish in a lazy listener, answering through `respond()` or the Web API.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Settings
 from bot.context import Context, Services
+from bot.logs import new_error_id
 from bot.reply import Reply
 from bot.slack.answer import answer, slack_error, with_share_button
 from bot.slack.blocks import fallback_text, render_blocks
@@ -25,7 +28,7 @@ log = logging.getLogger("smx.slack")
 
 
 def route_kind(text: str) -> str:
-    """'modal', 'export', 'admin' (needs users.info) or 'inline'."""
+    """'modal', 'export', 'admin' (needs users.info), 'digest' (needs the Web API) or 'inline'."""
     words = [w.lower() for w in text.split()]
     if words == ["estimate"]:
         return "modal"
@@ -33,7 +36,82 @@ def route_kind(text: str) -> str:
         return "export"
     if words[:2] == ["note", "delete"]:
         return "admin"
+    if words[:1] == ["digest"] and (
+        words[1:2] in (["on"], ["now"]) or any(w.startswith("#") for w in words)
+    ):
+        # `on` reads the person's time zone, `now` posts, and a #name must be looked up.
+        return "digest"
     return "inline"
+
+
+async def user_tz(client: AsyncWebClient, user: str) -> str | None:
+    """The person's Slack time zone (IANA name), or None when Slack will not say."""
+    try:
+        info = await client.users_info(user=user)
+    except SlackApiError as err:
+        log.warning("users.info failed", extra={"error": slack_error(err)})
+        return None
+    return (info.get("user") or {}).get("tz") or None
+
+
+async def resolve_channels(client: AsyncWebClient, text: str) -> str:
+    """`#name` words as Slack's `<#C123|name>` (slash command text arrives unescaped). A name not
+    found is left as typed; the digest command then says it cannot find it."""
+    wanted = {w[1:].lower() for w in text.split() if w.startswith("#") and len(w) > 1}
+    if not wanted:
+        return text
+    found: dict[str, str] = {}
+    cursor = None
+    for _page in range(20):  # up to 20,000 conversations the bot can see
+        try:
+            page = await client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                cursor=cursor,
+            )
+        except SlackApiError as err:
+            log.warning("conversations.list failed", extra={"error": slack_error(err)})
+            break
+        for channel in page.get("channels") or []:
+            name = (channel.get("name") or "").lower()
+            if name in wanted:
+                found[name] = channel["id"]
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor or wanted <= set(found):
+            break
+    words = []
+    for word in text.split():
+        key = word[1:].lower()
+        words.append(f"<#{found[key]}|{key}>" if word.startswith("#") and key in found else word)
+    return " ".join(words)
+
+
+async def finish_digest(
+    ctx: Context, text: str, client: AsyncWebClient, settings: Settings
+) -> Reply:
+    text = await resolve_channels(client, text)
+    words = text.split()
+    if words[1:2] == ["on"]:
+        ctx.user_tz = await user_tz(client, ctx.user)
+    if [w.lower() for w in words[1:2]] != ["now"]:
+        return await answer(ctx, text)
+    from bot.digest.commands import post_now
+    from bot.slack.digest_post import DigestPoster
+
+    poster = DigestPoster(settings)
+
+    async def post(channel: str, reply: Reply):
+        return await poster.post_with(client, channel, reply)
+
+    try:
+        return await post_now(ctx, words[2:], post)
+    except Exception:
+        error_id = new_error_id()
+        log.exception("digest now failed", extra={"error_id": error_id, "team": ctx.team})
+        return Reply.error(
+            f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again."
+        )
 
 
 def message_args(reply: Reply) -> dict[str, Any]:
@@ -94,6 +172,10 @@ def register(app: AsyncApp, services: Services) -> None:
         ctx = command_context(body, services)
         if kind == "modal":
             await client.views_open(trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel))
+            return
+        if kind == "digest":
+            reply = await finish_digest(ctx, text, client, services.settings)
+            await respond(response_type="ephemeral", **message_args(reply))
             return
         if kind == "admin":
             ctx.is_admin = await is_admin(client, ctx.user)

@@ -1,0 +1,234 @@
+"""The `post(team, channel, reply)` the digest scheduler is handed: Slack's side of a digest.
+
+It finds the workspace's bot token (the configured one, or the OAuth installation's), splits a
+long digest into a first message and thread replies of at most 50 blocks each, and turns Slack's
+answers into the scheduler's outcomes (bot/digest/delivery.py):
+
+- 429: waits for Retry-After, then tries again;
+- 5xx and `internal_error`-like answers, and connections that could not be opened: retried with
+  exponential backoff (the request never reached Slack, or Slack says it did not act);
+- `channel_not_found`, `not_in_channel`, `is_archived`: "channel_gone" (the scheduler pauses the
+  subscription and DMs the subscriber);
+- `token_revoked`, `invalid_auth`, `account_inactive` (and no installation at all): "team_revoked"
+  (the scheduler pauses the workspace's subscriptions);
+- a timeout or a dropped connection after the request was sent: "uncertain" (never retried here:
+  it may have been posted, and a digest is never posted twice).
+
+Retries are ours, not the SDK's (its client gets no retry handlers), so that every wait is bounded
+by one budget (`max_wait`) and an ambiguous failure is never retried blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.digest.delivery import Delivery
+from bot.reply import Reply
+from bot.slack.blocks import MAX_BLOCKS, fallback_text, render_blocks
+
+log = logging.getLogger("smx.digest")
+
+CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+TEAM_REVOKED = frozenset(
+    {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "token_expired"}
+)
+SERVER_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+IN_CHANNEL_HIGHLIGHTS = 3  # more campaigns than this and the highlights go in a thread
+THREAD_NOTE = "Per-campaign highlights are in the thread."
+MAX_RETRY_AFTER = 60.0
+
+
+# -- splitting ------------------------------------------------------------------------------------
+
+
+def _size(reply: Reply) -> int:
+    return len(render_blocks(reply, max_blocks=10**9))
+
+
+def split(reply: Reply) -> list[Reply]:
+    """The messages a digest is posted as: the first in the channel, the rest in its thread.
+
+    A short digest is one message. A long one (more than IN_CHANNEL_HIGHLIGHTS campaigns, or more
+    than 50 blocks) keeps the summary in the channel and puts the per-campaign highlights in
+    thread replies, each packed up to 50 blocks.
+    """
+    info = reply.data.get("digest") or {}
+    summary = int(info.get("summary_sections", len(reply.sections)))
+    highlights = reply.sections[summary:]
+    if len(highlights) <= IN_CHANNEL_HIGHLIGHTS and _size(reply) <= MAX_BLOCKS:
+        return [reply]
+    head = reply.model_copy(
+        update={"sections": reply.sections[:summary], "footnotes": [*reply.footnotes, THREAD_NOTE]}
+    )
+    parts = [head]
+    current: list = []
+    for section in highlights:
+        candidate = Reply(sections=[*current, section])
+        if current and _size(candidate) > MAX_BLOCKS:
+            parts.append(Reply(sections=current))
+            current = [section]
+        else:
+            current = candidate.sections
+    if current:
+        parts.append(Reply(sections=current))
+    return parts
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    return {"text": fallback_text(reply), "blocks": render_blocks(reply)}
+
+
+# -- posting --------------------------------------------------------------------------------------
+
+
+class DigestPoster:
+    """Callable as `post(team, channel, reply, enterprise=None)`; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        max_wait: float = 90.0,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        request_timeout: float = 20.0,
+    ) -> None:
+        self.settings = settings
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.sleep = sleep
+        self.request_timeout = request_timeout
+        self._installations = None
+        if settings.mode == "oauth":
+            from bot.slack.installations import SqliteInstallationStore
+
+            self._installations = SqliteInstallationStore(settings.db_path)
+
+    def client(self, token: str) -> AsyncWebClient:
+        base_url = self.settings.slack_api_url
+        return AsyncWebClient(
+            token=token,
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            timeout=int(self.request_timeout),
+            retry_handlers=[],
+        )
+
+    async def token(self, team: str, enterprise: str | None) -> str | None:
+        if self._installations is None:
+            secret = self.settings.slack_bot_token
+            return secret.get_secret_value() if secret else None
+        bot = await self._installations.async_find_bot(enterprise_id=enterprise, team_id=team)
+        if bot is None and enterprise:  # an org-wide install answers for every workspace
+            bot = await self._installations.async_find_bot(
+                enterprise_id=enterprise, team_id=team, is_enterprise_install=True
+            )
+        return bot.bot_token if bot else None
+
+    async def __call__(
+        self, team: str, channel: str, reply: Reply, *, enterprise: str | None = None
+    ) -> Delivery:
+        token = await self.token(team, enterprise)
+        if not token:
+            return Delivery("team_revoked", error="no_installation")
+        return await self.post_with(self.client(token), channel, reply)
+
+    async def post_with(self, client: AsyncWebClient, channel: str, reply: Reply) -> Delivery:
+        """Post with a ready client (the listener's, for `/smx digest now`)."""
+        parts = split(reply)
+        deadline = time.monotonic() + self.max_wait
+        info = reply.data.get("digest") or {}
+        head: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
+        if info.get("week"):
+            # Names the week on the message itself, so an operator (or a later check of the
+            # channel's history) can tell which digest a message is.
+            head["metadata"] = {
+                "event_type": "smx_digest",
+                "event_payload": {"channel": channel, "week": info["week"]},
+            }
+        first = await self._send(client, deadline, channel=channel, **head, **message(parts[0]))
+        if first.outcome != "posted":
+            return first
+        sent, problem = 1, None
+        for part in parts[1:]:
+            reply_to = await self._send(
+                client, deadline, channel=channel, thread_ts=first.ts, **message(part)
+            )
+            if reply_to.outcome != "posted":
+                problem = f"thread incomplete: {reply_to.error}"
+                break
+            sent += 1
+        return Delivery("posted", ts=first.ts, error=problem, messages=sent)
+
+    async def _send(self, client: AsyncWebClient, deadline: float, **args: Any) -> Delivery:
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                response = await client.chat_postMessage(**args)
+                return Delivery("posted", ts=response.get("ts"), messages=1)
+            except SlackApiError as err:
+                status = _status(err)
+                error = _error(err)
+                if status == 429 or error == "ratelimited":
+                    wait = min(
+                        _retry_after(getattr(err.response, "headers", None)), MAX_RETRY_AFTER
+                    )
+                elif status >= 500 or error in SERVER_ERRORS:
+                    wait = self._backoff(attempt)
+                elif error in CHANNEL_GONE:
+                    return Delivery("channel_gone", error=error)
+                elif error in TEAM_REVOKED:
+                    return Delivery("team_revoked", error=error)
+                else:
+                    return Delivery("failed", error=error)
+            except aiohttp.ClientConnectorError as err:
+                # The connection was never made, so nothing was sent: safe to try again.
+                error, wait = f"connect: {type(err).__name__}", self._backoff(attempt)
+            except (TimeoutError, aiohttp.ClientError) as err:
+                return Delivery("uncertain", error=f"{type(err).__name__}: {err}"[:200])
+            if time.monotonic() + wait > deadline:
+                return Delivery("retry", error=error)
+            log.info(
+                "digest post: waiting to retry",
+                extra={"error": error, "wait": round(wait, 3), "attempt": attempt},
+            )
+            await self.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        return self.backoff * (2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+def _status(err: SlackApiError) -> int:
+    # A JSON answer gives a SlackResponse (status_code); a body that is not JSON the raw one.
+    response = err.response
+    return int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
+
+
+def _error(err: SlackApiError) -> str:
+    data = getattr(err.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{_status(err)}"
+
+
+def _retry_after(headers: Any) -> float:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return 1.0
