@@ -1,4 +1,4 @@
-"""The `smx` command line: run, serve, socket, console, ask.
+"""The `smx` command line: run, serve, socket, console, ask, digest.
 
 The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast.
 """
@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     ask.add_argument("--out", type=Path, help="write a file answer (e.g. a CSV export) here")
     ask.add_argument("text", nargs=argparse.REMAINDER)
+    digest = sub.add_parser("digest", help="print a digest, or run one scheduler pass")
+    digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
+    preview = digest_sub.add_parser("preview", help="print a channel's digest of the last 7 days")
+    preview.add_argument("--team", default="T-LOCAL")
+    preview.add_argument("--channel", default="C-LOCAL")
+    preview.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
+    digest_sub.add_parser("tick", help="one scheduler pass: post every digest that is due (cron)")
     return parser
 
 
@@ -73,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "ask":
             return ask(args, settings)
+        if command == "digest":
+            return digest(args, settings)
         if command == "console":
             from bot.console import run_console
 
@@ -152,3 +161,35 @@ def ask(args: argparse.Namespace, settings) -> int:
         text += f"\nWritten to {args.out}."
     print(text)
     return code
+
+
+def digest(args: argparse.Namespace, settings) -> int:
+    if args.digest_command == "preview":
+        # The same as `smx ask --team T --channel C digest preview`.
+        ask_args = argparse.Namespace(
+            team=args.team, user="U-LOCAL", channel=args.channel, json=args.json, out=None,
+            text=["digest", "preview"],
+        )  # fmt: skip
+        return ask(ask_args, settings)
+    if not settings.has_slack:
+        print(
+            "smx: `smx digest tick` posts to Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(or the OAuth settings) first; `smx digest preview` prints a digest without Slack.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return asyncio.run(_tick(settings))
+
+
+async def _tick(settings) -> int:
+    from bot.digest.scheduler import Scheduler
+    from bot.slack.digest_post import DigestPoster
+    from bot.slack.server import prepare
+
+    services = prepare(settings)
+    try:
+        report = await Scheduler(services.store, DigestPoster(settings)).tick()
+    finally:
+        await services.store.close()
+    print(report.text())
+    return EXIT_OK
