@@ -457,3 +457,16 @@ async def test_week_keys_differ_for_channels_in_different_zones_on_the_same_utc_
     # both are week 49 in their own zones.
     assert weeks == {"C1": "2026-W49", "C2": "2026-W49"}
     assert date(2026, 11, 29).isocalendar()[1] == 48
+
+
+async def test_a_pass_claims_everything_due_even_beyond_one_page(store, monkeypatch):
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "DUE_PAGE", 5)
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    for i in range(13):
+        await store.save_subscription(subscription(f"C{i}", clock.now, include_empty=True))
+    clock.set(utc(2026, 11, 30, 8, 0, 30))
+    report = await scheduler(store, clock, post).tick()
+    assert report.claimed == 13 and len(post.digests()) == 13

@@ -69,6 +69,7 @@ PER_WORKSPACE = 2
 MAX_ATTEMPTS = 3
 RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5))
 STOP_GRACE = 10.0
+DUE_PAGE = 500
 
 Key = tuple[str, str, str]
 
@@ -106,6 +107,7 @@ class Scheduler:
         concurrency: int = CONCURRENCY,
         per_workspace: int = PER_WORKSPACE,
         interval: float = TICK_SECONDS,
+        observe: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.post = post
@@ -114,6 +116,7 @@ class Scheduler:
         self.lease_seconds = lease_seconds
         self.post_timeout = post_timeout
         self.interval = interval
+        self.observe = observe  # told each run's outcome (the server counts them for /metrics)
         self._concurrency = concurrency
         self._per_workspace = per_workspace
         self._slots: asyncio.Semaphore | None = None
@@ -140,11 +143,11 @@ class Scheduler:
         log.info("digest scheduler started", extra={"owner": self.owner})
         self._runner = asyncio.current_task()
         while not self._stopping:
+            self._wake.clear()  # before the pass: a wake() during it brings the next one at once
             try:
                 await self._start_due(TickReport())
             except Exception:  # a database hiccup must not end the loop; the next pass retries
                 log.exception("digest pass failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
 
@@ -175,11 +178,19 @@ class Scheduler:
             log.warning("digest lost in a crash", extra=_run_log(run))
             self._spawn_background(self._tell_lost(run))
         tasks: list[asyncio.Task[str]] = []
-        for sub in await self.store.due_subscriptions(now):
-            run = await self._claim(sub, now)
-            if run is not None:
-                report.claimed += 1
-                tasks.append(self._start(run, sub))
+        seen: set[tuple[str, str]] = set()
+        # Page through everything due: a claimed (or already-posted) subscription's next_run
+        # moves on, so it leaves the due set. Stop when a page brings nothing new.
+        while batch := await self.store.due_subscriptions(now, limit=DUE_PAGE):
+            fresh = [sub for sub in batch if (sub.team, sub.channel) not in seen]
+            for sub in fresh:
+                seen.add((sub.team, sub.channel))
+                run = await self._claim(sub, now)
+                if run is not None:
+                    report.claimed += 1
+                    tasks.append(self._start(run, sub))
+            if len(batch) < DUE_PAGE or not fresh:
+                break
         for waiting in await self.store.retry_runs(now):
             if key_of(waiting) in self._inflight:
                 continue
@@ -212,7 +223,7 @@ class Scheduler:
         return run
 
     def _start(self, run: DigestRun, sub: Subscription) -> asyncio.Task[str]:
-        task = asyncio.create_task(self._deliver(run, sub))
+        task = asyncio.create_task(self._deliver_and_count(run, sub))
         key = key_of(run)
         self._inflight[key] = task
         task.add_done_callback(lambda _t: self._inflight.pop(key, None))
@@ -228,6 +239,12 @@ class Scheduler:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     # -- one digest -----------------------------------------------------------------------------
+
+    async def _deliver_and_count(self, run: DigestRun, sub: Subscription) -> str:
+        outcome = await self._deliver(run, sub)
+        if self.observe is not None:
+            self.observe(outcome)
+        return outcome
 
     async def _deliver(self, run: DigestRun, sub: Subscription) -> str:
         if self._slots is None:
