@@ -189,6 +189,12 @@ async def test_the_server_runs_the_scheduler_and_it_posts_a_due_digest(bot, slac
             hour=slot.hour, minute=slot.minute, tz="UTC", subscriber="U1", next_run=due,
         )
     )  # fmt: skip
+    from bot.metrics import REGISTRY
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("smx_digest_runs_total", {"outcome": "posted"}) or 0.0
+
+    before = counted()
     bot.web_app[DIGESTS].wake()
     posted = await slack.wait_for("chat.postMessage", within=10)
     assert posted[0].args["channel"] == "C1"
@@ -202,6 +208,7 @@ async def test_the_server_runs_the_scheduler_and_it_posts_a_due_digest(bot, slac
             break
         await asyncio.sleep(0.05)
     assert run.state == "posted" and run.ts and not run.late
+    assert counted() == before + 1  # smx_digest_runs_total{outcome="posted"} for /metrics
 
 
 # -- the poster against Slack's answers ---------------------------------------------------------------

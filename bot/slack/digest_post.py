@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.digest.delivery import Delivery
+from bot.metrics import SLACK_API_ERRORS
 from bot.reply import Reply
 from bot.slack.blocks import MAX_BLOCKS, fallback_text, render_blocks
 
@@ -182,6 +183,7 @@ class DigestPoster:
             except SlackApiError as err:
                 status = _status(err)
                 error = _error(err)
+                SLACK_API_ERRORS.labels("chat.postMessage", error).inc()
                 if status == 429 or error == "ratelimited":
                     wait = min(
                         _retry_after(getattr(err.response, "headers", None)), MAX_RETRY_AFTER

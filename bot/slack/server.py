@@ -66,9 +66,14 @@ async def healthz(request: web.Request) -> web.Response:
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
     """Run the digest scheduler for as long as `web_app` runs (`web_app[DIGESTS]` is it)."""
     from bot.digest.scheduler import Scheduler
+    from bot.metrics import DIGEST_RUNS
     from bot.slack.digest_post import DigestPoster
 
-    scheduler = Scheduler(services.store, DigestPoster(settings))
+    scheduler = Scheduler(
+        services.store,
+        DigestPoster(settings),
+        observe=lambda outcome: DIGEST_RUNS.labels(outcome).inc(),
+    )
     web_app[DIGESTS] = scheduler
 
     async def lifetime(_app: web.Application):
