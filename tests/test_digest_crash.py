@@ -200,6 +200,7 @@ async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_
         else:  # lost: killed while sending; at most once, and not silently
             assert heads[key] <= 1, (key, run)
     assert dms["U1"] >= states["lost"]
+    assert all(r.told_at is not None for r in runs if r.state == "lost")  # never silent
     retried = sum(1 for r in runs if r.attempts > 1)
     print(
         f"\n{kills} kills over {(end - BASE) / timedelta(weeks=1):.1f} simulated weeks: "

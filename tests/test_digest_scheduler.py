@@ -470,3 +470,26 @@ async def test_a_pass_claims_everything_due_even_beyond_one_page(store, monkeypa
     clock.set(utc(2026, 11, 30, 8, 0, 30))
     report = await scheduler(store, clock, post).tick()
     assert report.claimed == 13 and len(post.digests()) == 13
+
+
+async def test_a_reaper_that_dies_before_telling_is_relieved_and_the_subscriber_told_once(store):
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
+    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    await _claimed_then_crashed(store, clock, "sending")
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    # Another process reaps the run (marks it lost) and is killed before its DM goes out.
+    [lost] = await store.reap_runs(clock.now, lease_seconds=LEASE_SECONDS)
+    assert lost.state == "lost" and lost.told_at is None
+    sched = scheduler(store, clock, post)
+    await sched.tick()
+    await sched.tick()
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    await sched.tick()
+    assert len(post.dms("U7")) == 1
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "lost" and run.told_at is not None
+    status = await store.get_run("T1", "C1", run.week)
+    assert status.error == "the scheduler stopped while posting"

@@ -29,8 +29,10 @@ retried and never repeated. smx splits the window in two and treats each half di
 - Died while `sending` (the request may have reached Slack): AT MOST ONCE. The run is never
   retried; once its lease has passed it is marked `lost` (or `posted`, when the first message's
   ts had been recorded) and the person who set the digest up gets a DM saying this week's digest
-  may be missing and that `/smx digest now` posts it. So a crash never posts a digest twice, and a
-  digest it loses is never lost silently.
+  may be missing and that `/smx digest now` posts it (`digest status` says so too). That DM is
+  itself claimed under a lease and recorded once sent (`told_at`), so a process that dies before
+  telling is relieved by the next: the subscriber is told at least once. So a crash never posts a
+  digest twice, and a digest it loses is never lost silently.
 
 Every state move after the claim is compare-and-set on (state, claimed_by): a scheduler whose lease
 ran out while it was still alive finds its run taken and stops without posting. Slack errors map
@@ -123,6 +125,7 @@ class Scheduler:
         self._workspaces: dict[str, asyncio.Semaphore] = {}
         self._inflight: dict[Key, asyncio.Task[str]] = {}
         self._background: set[asyncio.Task] = set()
+        self._telling: set[Key] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self._runner: asyncio.Task | None = None
@@ -135,6 +138,7 @@ class Scheduler:
         tasks = await self._start_due(report)
         for state in await asyncio.gather(*tasks):
             report.outcomes[state] += 1
+        await self._tell_lost_runs(self.clock())
         await self._drain_background()
         return report
 
@@ -176,7 +180,7 @@ class Scheduler:
         )
         for run in lost:
             log.warning("digest lost in a crash", extra=_run_log(run))
-            self._spawn_background(self._tell_lost(run))
+        await self._tell_lost_runs(now)
         tasks: list[asyncio.Task[str]] = []
         seen: set[tuple[str, str]] = set()
         # Page through everything due: a claimed (or already-posted) subscription's next_run
@@ -270,7 +274,7 @@ class Scheduler:
                 return await self._retry_or_fail(run, sub, reason, expect=("claimed",))
             # The request may be on its way: at most once (see the module docstring).
             await self._finish(run, ("sending",), "lost", error=reason)
-            await self._tell(sub, _lost_text(run, sub))
+            await self._tell_lost_runs(self.clock())
             return "lost"
 
     async def _compose_and_post(self, run: DigestRun, sub: Subscription, phase: list[str]) -> str:
@@ -337,7 +341,7 @@ class Scheduler:
             return await self._retry_or_fail(run, sub, delivery.error, expect=("sending",))
         if outcome == "uncertain":
             await self._finish(run, ("sending",), "lost", error=delivery.error)
-            await self._tell(sub, _lost_text(run, sub))
+            await self._tell_lost_runs(self.clock())
             return "lost"
         await self._finish(run, ("sending",), "failed", error=delivery.error)
         await self._tell(sub, _failed_text(sub, delivery.error))
@@ -382,24 +386,39 @@ class Scheduler:
 
     # -- telling the person who set it up ---------------------------------------------------------
 
-    async def _tell(self, sub: Subscription, text: str) -> None:
+    async def _tell(self, sub: Subscription, text: str) -> bool:
+        """DM the subscriber; False when it is worth trying again later."""
         try:
             delivery = await self.post(
                 sub.workspace, sub.subscriber, Reply(intro=text), enterprise=sub.enterprise
             )
         except Exception:
             log.exception("could not DM the subscriber", extra={"channel": sub.channel})
-            return
+            return False
         if delivery.outcome != "posted":
             log.warning(
                 "could not DM the subscriber",
                 extra={"channel": sub.channel, "error": delivery.error},
             )
+        return delivery.outcome not in ("retry", "uncertain")
+
+    async def _tell_lost_runs(self, now: datetime) -> None:
+        """Tell subscribers about lost digests: the ones this process lost, and those whose
+        teller died before recording that it told (at least once; see claim_notices)."""
+        for run in await self.store.claim_notices(
+            now, owner=self.owner, lease_seconds=self.lease_seconds
+        ):
+            if key_of(run) not in self._telling:  # already on its way from this process
+                self._telling.add(key_of(run))
+                self._spawn_background(self._tell_lost(run))
 
     async def _tell_lost(self, run: DigestRun) -> None:
-        sub = await self.store.get_subscription(run.team, run.channel)
-        if sub is not None:
-            await self._tell(sub, _lost_text(run, sub))
+        try:
+            sub = await self.store.get_subscription(run.team, run.channel)
+            if sub is None or await self._tell(sub, _lost_text(run, sub)):
+                await self.store.mark_told(run, owner=self.owner, now=self.clock())
+        finally:
+            self._telling.discard(key_of(run))
 
 
 def _where(sub: Subscription) -> str:

@@ -140,6 +140,7 @@ class DigestRun:
     notes: int | None = None
     error: str | None = None
     finished_at: datetime | None = None
+    told_at: datetime | None = None  # when the subscriber was told it was lost
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,14 @@ class Store(Protocol):
 
     async def retry_runs(self, now: datetime, *, limit: int = 500) -> list[DigestRun]:
         """Runs in state retry whose retry_at has come."""
+
+    async def claim_notices(
+        self, now: datetime, *, owner: str, lease_seconds: float, limit: int = 100
+    ) -> list[DigestRun]:
+        """Lost runs whose subscriber has not been told yet, claimed by `owner` for telling (a
+        claim older than the lease is taken again: telling is at least once)."""
+
+    async def mark_told(self, run: DigestRun, *, owner: str, now: datetime) -> bool: ...
 
     async def get_run(self, team: str, channel: str, week: str) -> DigestRun | None: ...
 

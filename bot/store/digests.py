@@ -26,7 +26,7 @@ _SUB_COLUMNS = (
 )  # fmt: skip
 _RUN_COLUMNS = (
     "team", "channel", "week", "due", "state", "late", "claimed_by", "claimed_at", "attempts",
-    "retry_at", "ts", "notes", "error", "finished_at",
+    "retry_at", "ts", "notes", "error", "finished_at", "told_at",
 )  # fmt: skip
 _FINAL = ", ".join(f"'{s}'" for s in FINAL_RUN_STATES)
 
@@ -71,6 +71,7 @@ def to_run(row: sqlite3.Row) -> DigestRun:
         notes=row["notes"],
         error=row["error"],
         finished_at=_time(row["finished_at"]),
+        told_at=_time(row["told_at"]),
     )
 
 
@@ -281,6 +282,33 @@ def reap(
             if changed:
                 lost.append(get_run(conn, run.team, run.channel, run.week))
     return [r for r in lost if r is not None]
+
+
+def claim_notices(
+    conn: sqlite3.Connection, now: datetime, owner: str, lease_seconds: float, limit: int
+) -> list[DigestRun]:
+    """Inside a write transaction. A lost run keeps the claim of the process that lost it (long
+    expired when a reaper marked it); telling re-uses claimed_by/claimed_at as its own lease, and
+    a process may always tell about the runs it holds itself."""
+    cutoff = db_time(now - timedelta(seconds=lease_seconds))
+    rows = conn.execute(
+        "UPDATE digest_runs SET claimed_by = ?, claimed_at = ? WHERE rowid IN ("
+        " SELECT rowid FROM digest_runs WHERE state = 'lost' AND told_at IS NULL"
+        " AND (claimed_at < ? OR claimed_by = ?) LIMIT ?) RETURNING *",
+        [owner, db_time(now), cutoff, owner, limit],
+    ).fetchall()
+    return [to_run(r) for r in rows]
+
+
+def mark_told(conn: sqlite3.Connection, run: DigestRun, owner: str, now: datetime) -> bool:
+    return (
+        conn.execute(
+            "UPDATE digest_runs SET told_at = ? WHERE team = ? AND channel = ? AND week = ?"
+            " AND claimed_by = ? AND told_at IS NULL",
+            [db_time(now), run.team, run.channel, run.week, owner],
+        ).rowcount
+        == 1
+    )
 
 
 def retryable(conn: sqlite3.Connection, now: datetime, limit: int) -> list[DigestRun]:

@@ -160,11 +160,18 @@ def _v4_digests(db: Database) -> None:
     )
 
 
+def _v5_digest_notices(db: Database) -> None:
+    # When the subscriber was told about a lost digest: telling is retried until it is recorded,
+    # so a process that dies between marking a run lost and sending the DM does not keep it quiet.
+    _run(db, "ALTER TABLE digest_runs ADD COLUMN told_at TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "notes", _v1_notes),
     Migration(2, "full-text search over notes", _v2_notes_search),
     Migration(3, "processed Slack events", _v3_processed_events),
     Migration(4, "digest subscriptions and runs", _v4_digests),
+    Migration(5, "digest notices to subscribers", _v5_digest_notices),
 )
 LATEST = MIGRATIONS[-1].version
 

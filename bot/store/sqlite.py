@@ -297,6 +297,14 @@ class SqliteStore:
     async def retry_runs(self, now: datetime, *, limit: int = 500) -> list[DigestRun]:
         return await self._read(digests.retryable, now, limit)
 
+    async def claim_notices(
+        self, now: datetime, *, owner: str, lease_seconds: float, limit: int = 100
+    ) -> list[DigestRun]:
+        return await self._write(_in_write, digests.claim_notices, now, owner, lease_seconds, limit)
+
+    async def mark_told(self, run: DigestRun, *, owner: str, now: datetime) -> bool:
+        return await self._write(_in_write, digests.mark_told, run, owner, now)
+
     async def get_run(self, team: str, channel: str, week: str) -> DigestRun | None:
         return await self._read(digests.get_run, team, channel, week)
 
