@@ -249,6 +249,16 @@ async def test_preview_is_only_for_the_asker_and_shows_what_the_channel_may_see(
     assert "Only you can see this preview of the last 7 days." in text
 
 
+async def test_preview_of_another_channel_is_refused_as_its_notes_may_be_private(ctx):
+    await ctx.services.store.add_note(note("G9", NOW - timedelta(days=1), "secret", kind="private"))
+    reply = await ask(ctx, "digest preview <#G9|secret-plans>")
+    assert reply.is_error
+    assert reply.intro == (
+        "A preview shows notes that may be private to that channel, so it works only inside it: "
+        "type `/smx digest preview` there."
+    )
+
+
 async def test_preview_of_an_empty_week_says_it_would_be_skipped(ctx):
     reply = await ask(ctx, "digest preview")
     assert "No notes were logged here" in reply.intro

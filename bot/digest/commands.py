@@ -436,6 +436,12 @@ async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, R
 
 
 async def preview(ctx: Context, args: list[str]) -> Reply:
+    if _only_channel(ctx, args, "preview") != ctx.channel:
+        # A channel's digest holds notes private to it; only its members may read them.
+        raise UserError(
+            "A preview shows notes that may be private to that channel, so it works only inside "
+            f"it: type {_cmd(ctx, 'digest preview')} there."
+        )
     channel, reply, include_empty = await _last_week(ctx, args, "preview")
     empty = reply.data["digest"]["empty"]
     note = "Only you can see this preview of the last 7 days."
