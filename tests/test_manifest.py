@@ -25,6 +25,7 @@ METHOD_SCOPES = {
     "users_info": {"users:read"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "files_upload_v2": {"files:write"},
+    "conversations_list": {"channels:read", "groups:read"},
 }
 # Which scope each subscribed event needs.
 EVENT_SCOPES = {
