@@ -268,3 +268,78 @@ async def test_smx_socket_health_check_fails_while_the_socket_is_down(slack, soc
         )
         assert body.get("database") is True
     assert_clean_json_log(app.log)
+
+
+async def test_sigterm_finishes_replies_already_acknowledged_then_closes_the_socket(
+    slack, socket_mode, tmp_path
+):
+    async with smx_socket(slack, tmp_path) as app:
+        await connected(app, socket_mode)
+        slack.fail("conversations.info", delay=1.0)  # the reply is still being worked on at SIGTERM
+        mention = {
+            "type": "app_mention",
+            "user": "U1",
+            "text": "<@UBOT> explain cpc",
+            "ts": "1700000000.9",
+            "channel": "C1",
+            "event_ts": "1700000000.9",
+        }
+        await socket_mode.request(
+            "events_api", socket_mode.event_callback(mention, event_id="EvTerm"), within=3.0
+        )
+        await slack.wait_for("conversations.info", within=5)
+        app.proc.terminate()
+        code = await asyncio.wait_for(app.proc.wait(), 8)
+        assert code == 0, f"smx socket exited with {code} on SIGTERM"
+        posted = slack.calls_to("chat.postMessage")
+        assert len(posted) == 1 and "CPC" in posted[0].args["text"], (
+            "the acknowledged reply was lost"
+        )
+        assert socket_mode.connections[-1].close_code == 1000, "the socket was not closed cleanly"
+    assert_clean_json_log(app.log)
+
+
+async def run_socket_expecting_failure(slack, tmp_path, port: int) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "SMX_DB": str(tmp_path / "smx.db"),
+        "PORT": str(port),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "socket",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 15)
+    except TimeoutError:
+        proc.kill()
+        await proc.communicate()
+        raise AssertionError("smx socket kept running with a setting that cannot work") from None
+    return proc.returncode, err.decode()
+
+
+async def test_a_busy_port_fails_with_one_line(slack, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        code, err = await run_socket_expecting_failure(slack, tmp_path, taken.getsockname()[1])
+    last = err.strip().splitlines()[-1]
+    assert code == 1 and last.startswith("smx: PORT ") and "Traceback" not in err, err
+
+
+async def test_a_refused_app_token_fails_with_one_line(slack, tmp_path):
+    slack.fail("apps.connections.open", error="invalid_auth")
+    code, err = await run_socket_expecting_failure(slack, tmp_path, free_port())
+    last = err.strip().splitlines()[-1]
+    assert code == 1 and last == "smx: SLACK_APP_TOKEN was refused by Slack (invalid_auth).", err
+    assert APP_TOKEN not in err

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import time
 
 from aiohttp import web
 
@@ -63,6 +65,77 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": healthy, **checks}, status=200 if healthy else 503)
 
 
+async def metrics_page(request: web.Request) -> web.Response:
+    from bot.metrics import render
+
+    body, content_type = render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+@web.middleware
+async def time_acks(request: web.Request, handler):
+    """Time from a Slack request's arrival to its answer, by kind (command, event, interactive)."""
+    if request.path != EVENTS_PATH or request.method != "POST":
+        return await handler(request)
+    from bot.metrics import ACK_SECONDS
+
+    started = time.perf_counter()
+    body = await request.read()  # aiohttp keeps it, so Bolt reads the same bytes
+    kind = (
+        "event"
+        if body[:1] == b"{"
+        else "interactive"
+        if body.startswith(b"payload=")
+        else "command"
+    )
+    try:
+        return await handler(request)
+    finally:
+        ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+
+
+RETENTION_EVERY = 24 * 3600.0
+
+
+def keep_retention(web_app: web.Application, settings: Settings) -> None:
+    """With SMX_RETENTION_DAYS set, delete older notes at start and once a day after."""
+    if settings.retention_days is None:
+        return
+    from bot.store.maintenance import prune_notes
+
+    async def prune_forever() -> None:
+        while True:
+            try:
+                removed = await asyncio.to_thread(
+                    prune_notes, settings.db_path, settings.retention_days
+                )
+                log.info(
+                    "retention pass",
+                    extra={"removed": removed, "keep_days": settings.retention_days},
+                )
+            except Exception:  # a failed pass is retried tomorrow; the bot keeps serving
+                log.exception("retention pass failed")
+            await asyncio.sleep(RETENTION_EVERY)
+
+    async def lifetime(_app: web.Application):
+        task = asyncio.create_task(prune_forever(), name="smx-retention")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    web_app.cleanup_ctx.append(lifetime)
+
+
+def add_operations(web_app: web.Application, settings: Settings, services: Services) -> None:
+    """What both modes serve besides Slack: /healthz, /metrics, the digest scheduler, retention."""
+    web_app[SERVICES] = services
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_page)
+    run_digests(web_app, settings, services)
+    keep_retention(web_app, settings)
+
+
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
     """Run the digest scheduler for as long as `web_app` runs (`web_app[DIGESTS]` is it)."""
     from bot.digest.scheduler import Scheduler
@@ -94,10 +167,14 @@ def build_web_app(settings: Settings, services: Services | None = None) -> web.A
     services = services or Services(settings)
     bolt = build_app(settings, services)
     web_app = bolt.web_app(path=EVENTS_PATH)
-    web_app[SERVICES] = services
+    web_app.middlewares.append(time_acks)
     web_app[BOLT] = bolt
-    web_app.router.add_get("/healthz", healthz)
-    run_digests(web_app, settings, services)
+    add_operations(web_app, settings, services)
+
+    async def finish_replies(_app: web.Application) -> None:
+        await _drain(GRACE_SECONDS)
+
+    web_app.on_shutdown.append(finish_replies)
     return web_app
 
 
@@ -134,23 +211,60 @@ def start(
 
 
 async def _socket(settings: Settings, services: Services, port: int) -> None:
+    """Socket Mode, with /healthz and /metrics on PORT; SIGTERM/SIGINT stop it gracefully."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
+    from bot.slack.answer import slack_error
     from bot.slack.app import build_app
 
-    bolt = build_app(settings, services)
-    handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
-    # /healthz on PORT in Socket Mode too, so one container health check fits both modes.
+    app_token = settings.slack_app_token.get_secret_value()
     health = web.Application()
-    health[SERVICES] = services
-    health[SOCKET_HANDLER] = handler
-    health.router.add_get("/healthz", healthz)
-    run_digests(health, settings, services)
     runner = web.AppRunner(health, access_log=None)
+    bolt = build_app(settings, services)
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    health[SOCKET_HANDLER] = handler
+    add_operations(health, settings, services)
     await runner.setup()
-    await web.TCPSite(runner, "0.0.0.0", port).start()
-    log.info("connecting to Slack in Socket Mode", extra={"health_port": port})
     try:
-        await handler.start_async()
+        # Bind first: a busy port is a setting to fix, said in one line, not a traceback.
+        try:
+            await web.TCPSite(runner, "0.0.0.0", port).start()
+        except OSError as err:
+            raise ConfigError(
+                f"PORT {port} can't be used for /healthz and /metrics: {err.strerror}."
+            ) from None
+        # A rejected app token would otherwise be retried forever; check it once, up front.
+        try:
+            await bolt.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as err:
+            raise ConfigError(
+                f"SLACK_APP_TOKEN was refused by Slack ({slack_error(err)})."
+            ) from None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("connecting to Slack in Socket Mode", extra={"health_port": port})
+        await handler.connect_async()
+        await stop.wait()
+        log.info("stopping: closing the socket and finishing work already acknowledged")
+        await handler.close_async()
+        await _drain(GRACE_SECONDS)
     finally:
+        with contextlib.suppress(Exception):  # on a failed start the client's session is still open
+            await handler.client.close()
         await runner.cleanup()
+        await services.store.close()
+
+
+GRACE_SECONDS = 10.0
+
+
+async def _drain(grace: float) -> None:
+    """Let replies already acknowledged finish (Slack will not send those requests again)."""
+    from bot.slack.inflight import drain
+
+    left = await drain(grace)
+    if left:
+        log.warning("stopped with replies still running", extra={"abandoned": left})

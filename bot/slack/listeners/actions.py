@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Services
 from bot.slack.answer import SHARE_ACTION, answer
+from bot.slack.inflight import tracked
 from bot.slack.listeners.commands import message_args
 from bot.slack.payloads import action_context, event_kind
 from bot.slack.views import OPEN_COMPARE_ACTION, OPEN_ESTIMATE_ACTION, estimate_modal, reply_modal
@@ -42,6 +43,6 @@ def register(app: AsyncApp, services: Services) -> None:
             trigger_id=body["trigger_id"], view=reply_modal("SMO vs SMM", reply)
         )
 
-    app.action(SHARE_ACTION)(ack=_ack, lazy=[share])
-    app.action(OPEN_ESTIMATE_ACTION)(ack=_ack, lazy=[open_estimate])
-    app.action(OPEN_COMPARE_ACTION)(ack=_ack, lazy=[open_compare])
+    app.action(SHARE_ACTION)(ack=_ack, lazy=[tracked(share)])
+    app.action(OPEN_ESTIMATE_ACTION)(ack=_ack, lazy=[tracked(open_estimate)])
+    app.action(OPEN_COMPARE_ACTION)(ack=_ack, lazy=[tracked(open_compare)])

@@ -21,6 +21,7 @@ from bot.logs import new_error_id
 from bot.reply import Reply
 from bot.slack.answer import answer, slack_error, with_share_button
 from bot.slack.blocks import fallback_text, render_blocks
+from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
 
@@ -190,4 +191,4 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await respond(response_type="ephemeral", **message_args(reply))
 
-    app.command("/smx")(ack=ack_smx, lazy=[finish_smx])
+    app.command("/smx")(ack=ack_smx, lazy=[tracked(finish_smx)])

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.context import ChannelKind, Services
 from bot.phrasing import to_command
 from bot.slack.answer import answer, slack_error
+from bot.slack.inflight import tracked
 from bot.slack.listeners.commands import message_args
 from bot.slack.payloads import event_context, event_kind, info_kind, team_of
 
@@ -93,13 +94,13 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await reply_to(event, body, client, LEADING_MENTION.sub("", event.get("text") or ""))
 
-    app.event("app_mention")(ack=_ack, lazy=[on_mention])
-    app.event("message")(ack=_ack, lazy=[on_message])
+    app.event("app_mention")(ack=_ack, lazy=[tracked(on_mention)])
+    app.event("message")(ack=_ack, lazy=[tracked(on_message)])
     if services.settings.mode != "oauth":
         # With OAuth, Bolt's token revocation listeners delete the installation instead.
         async def on_uninstall(body: dict[str, Any]) -> None:
             team, _ = team_of(body)
             log.warning("app uninstalled from the workspace", extra={"team": team})
 
-        app.event("app_uninstalled")(ack=_ack, lazy=[on_uninstall])
-        app.event("tokens_revoked")(ack=_ack, lazy=[on_uninstall])
+        app.event("app_uninstalled")(ack=_ack, lazy=[tracked(on_uninstall)])
+        app.event("tokens_revoked")(ack=_ack, lazy=[tracked(on_uninstall)])

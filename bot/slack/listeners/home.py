@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Context, Services
 from bot.slack.answer import answer
+from bot.slack.inflight import tracked
 from bot.slack.payloads import team_of
 from bot.slack.views import home_view
 
@@ -37,4 +38,4 @@ def register(app: AsyncApp, services: Services) -> None:
         notes = await answer(ctx, "notes")
         await client.views_publish(user_id=event["user"], view=home_view(notes))
 
-    app.event("app_home_opened")(ack=_ack, lazy=[publish_home])
+    app.event("app_home_opened")(ack=_ack, lazy=[tracked(publish_home)])

@@ -14,6 +14,7 @@ from bot import units
 from bot.context import Services
 from bot.errors import UserError
 from bot.slack.answer import answer, slack_error
+from bot.slack.inflight import tracked
 from bot.slack.listeners.commands import message_args
 from bot.slack.payloads import action_context
 from bot.slack.views import ESTIMATE_CALLBACK, ESTIMATE_FIELDS, PLATFORM_BLOCK, submitted_values
@@ -75,4 +76,4 @@ def register(app: AsyncApp, services: Services) -> None:
                 log.info("ephemeral answer failed, sending a DM", extra={"error": slack_error(err)})
         await client.chat_postMessage(channel=ctx.user, **message_args(reply))
 
-    app.view(ESTIMATE_CALLBACK)(ack=ack_estimate, lazy=[post_estimate])
+    app.view(ESTIMATE_CALLBACK)(ack=ack_estimate, lazy=[tracked(post_estimate)])

@@ -1,0 +1,125 @@
+"""What the operator sees: /metrics after real traffic, /healthz when the database is gone, logs
+that never carry a token or secret even at DEBUG with requests full of them."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+
+import pytest
+
+from bot import logs
+from tests.fake_slack import FakeSlack
+from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, single_workspace_settings
+
+
+@pytest.fixture
+async def slack():
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(slack, tmp_path):
+    running = await RunningBot(
+        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
+    ).start()
+    yield running
+    await slack.settle(0.2)
+    await running.stop()
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus' text format (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.match(rf"{name}\{{(.*)\}} (\S+)$", line)
+        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
+            return float(match.group(2))
+    return 0.0
+
+
+async def test_a_scrape_after_a_few_requests_shows_their_counts(bot, slack):
+    before = (await bot.get("/metrics")).body
+    await bot.command("explain cpm")
+    await bot.command("explain cpm")
+    await bot.command("explain roaz")  # a user error
+    slack.fail("chat.postMessage", error="channel_not_found")
+    await bot.event(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": "<@UBOT> compare",
+            "ts": "1.1",
+            "channel": "C1",
+        },
+        event_id="EvM1",
+    )
+    await slack.wait_for("chat.postMessage")
+    await slack.settle(0.2)
+    after = await bot.get("/metrics")
+    assert after.status == 200
+    text = after.body
+
+    def grew(name: str, **labels: str) -> float:
+        return sample(text, name, **labels) - sample(before, name, **labels)
+
+    assert grew("smx_requests_total", surface="command", command="explain") == 3
+    assert grew("smx_user_errors_total", surface="command", command="explain") == 1
+    assert grew("smx_requests_total", surface="mention", command="compare") == 1
+    assert (
+        grew("smx_slack_api_errors_total", method="chat.postMessage", error="channel_not_found")
+        == 1
+    )
+    assert grew("smx_ack_seconds_count", kind="command") == 3
+    assert grew("smx_ack_seconds_count", kind="event") == 1
+    assert "smx_unexpected_errors_total" in text and "smx_digest_runs_total" in text
+
+
+async def test_healthz_fails_when_the_database_is_unreachable(bot):
+    assert (await bot.get("/healthz")).status == 200
+    await bot.services.store.close()  # the store can no longer answer
+    answer = await bot.get("/healthz")
+    assert answer.status == 503
+    assert json.loads(answer.body) == {"ok": False, "database": False}
+
+
+async def test_no_token_or_secret_reaches_the_log_even_at_debug(slack, tmp_path):
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    other_token = "xoxp-1234-5678-abcdefabcdef"
+    app_token = "xapp-1-A1-999-feedfacefeed"
+    logs.configure("DEBUG", [BOT_TOKEN, SECRET], stream=stream)
+    bot = await RunningBot(
+        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
+    ).start()
+    try:
+        await bot.command(f"note leak-test pasted {other_token} and {app_token} and {SECRET}")
+        await bot.command(f"explain {BOT_TOKEN}")
+        await bot.event(
+            {
+                "type": "app_mention",
+                "user": "U1",
+                "channel": "C1",
+                "ts": "2.2",
+                "text": f"<@UBOT> note leak-test {BOT_TOKEN} {SECRET}",
+            },
+            event_id="EvLeak",
+        )
+        await slack.wait_for("chat.postMessage")
+        await slack.settle(0.2)
+    finally:
+        await bot.stop()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    output = stream.getvalue()
+    assert output.count("\n") > 5, "expected DEBUG logging from the app and Bolt"
+    for secret in (BOT_TOKEN, SECRET, other_token, app_token):
+        assert secret not in output, f"{secret[:6]}… reached the log"
+    assert "[redacted" in output  # they were there, and were scrubbed
+    for line in output.splitlines():
+        json.loads(line)
