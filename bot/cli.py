@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--channel", default="C-LOCAL")
     preview.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     digest_sub.add_parser("tick", help="one scheduler pass: post every digest that is due (cron)")
+    db = sub.add_parser("db", help="operator tasks on the database (SMX_DB)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    backup = db_sub.add_parser("backup", help="an online backup, safe while the bot runs")
+    backup.add_argument("path", type=Path, help="a file, or a directory to put a dated file in")
+    purge = db_sub.add_parser("purge", help="remove a team's notes, subscriptions and installation")
+    purge.add_argument(
+        "--team", required=True, help="workspace (T…) or Enterprise Grid org (E…) id"
+    )
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -82,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return ask(args, settings)
         if command == "digest":
             return digest(args, settings)
+        if command == "db":
+            return database(args, settings)
         if command == "console":
             from bot.console import run_console
 
@@ -192,4 +203,43 @@ async def _tick(settings) -> int:
     finally:
         await services.store.close()
     print(report.text())
+    return EXIT_OK
+
+
+def database(args: argparse.Namespace, settings) -> int:
+    from bot.store.maintenance import backup, purge_team
+
+    if args.db_command == "backup":
+        try:
+            written, notes = backup(settings.db_path, str(args.path))
+        except (FileNotFoundError, OSError) as err:
+            print(f"smx: {err}", file=sys.stderr)
+            return EXIT_FAILURE
+        print(f"Backed up {settings.db_path} to {written} ({notes:,} notes).")
+        return EXIT_OK
+    if not Path(settings.db_path).is_file():
+        print(f"smx: There is no database at {settings.db_path}: check SMX_DB.", file=sys.stderr)
+        return EXIT_FAILURE
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("smx: purge deletes data for good: add --yes to confirm.", file=sys.stderr)
+            return EXIT_USER_ERROR
+        answer = input(
+            f"Delete every note, subscription and installation of {args.team}? Type yes: "
+        )
+        if answer.strip().lower() != "yes":
+            print("Nothing deleted.")
+            return EXIT_OK
+    from bot.store import open_store
+
+    open_store(settings.db_path).migrate()  # the tables to purge exist even in an old file
+    removed = purge_team(settings.db_path, args.team)
+    if not removed:
+        print(f"Nothing belonged to {args.team}.")
+    else:
+        print(
+            f"Removed from {args.team}: "
+            + ", ".join(f"{n:,} {t}" for t, n in sorted(removed.items()))
+            + "."
+        )
     return EXIT_OK

@@ -54,7 +54,8 @@ async def test_backup_taken_while_eight_writers_add_notes_holds_every_note_answe
         with lock:
             before = {i for ids in answered for i in ids}
         copy = tmp_path / "backups" / "smx-copy.db"
-        counted = backup(str(db), str(copy))
+        written, counted = backup(str(db), str(copy))
+        assert written == copy
         await asyncio.sleep(0.2)  # writers keep going after the backup
     finally:
         for p in procs:
@@ -84,8 +85,9 @@ async def test_backup_into_a_directory_names_the_file(tmp_path):
     await store.add_note(note("T1", "hello"))
     await store.close()
     (tmp_path / "out").mkdir()
-    assert backup(str(db), str(tmp_path / "out")) == 1
+    written, notes = backup(str(db), str(tmp_path / "out"))
     [made] = list((tmp_path / "out").iterdir())
+    assert notes == 1 and written == made
     assert made.name.startswith("smx-") and made.suffix == ".db"
 
 
@@ -143,3 +145,40 @@ def test_backup_of_a_missing_database_is_refused(tmp_path):
         backup(str(tmp_path / "smx.db"), str(tmp_path / "copy.db"))
     assert not Path(tmp_path / "smx.db").exists()
     assert not Path(tmp_path / "copy.db").exists()
+
+
+def test_db_commands_from_the_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))},
+        "SMX_DB": str(tmp_path / "smx.db"),
+    }
+
+    def smx(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert smx("db", "backup", "b.db").stderr.strip().endswith("check SMX_DB.")
+    smx("ask", "--team", "T1", "note", "spring", "first-of-t1")
+    smx("ask", "--team", "T2", "note", "spring", "two")
+    made = smx("db", "backup", "b.db")
+    assert (
+        made.returncode == 0
+        and made.stdout.strip() == f"Backed up {tmp_path / 'smx.db'} to b.db (2 notes)."
+    )
+    refused = smx("db", "purge", "--team", "T1")
+    assert refused.returncode == 2 and "add --yes" in refused.stderr
+    done = smx("db", "purge", "--team", "T1", "--yes")
+    assert done.stdout.strip() == "Removed from T1: 1 notes."
+    assert "first-of-t1" not in smx("ask", "--team", "T1", "notes").stdout
+    assert "two" in smx("ask", "--team", "T2", "notes").stdout

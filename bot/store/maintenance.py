@@ -19,8 +19,8 @@ from bot.store.sqlite import connect
 TEAM_COLUMNS = ("team", "team_id", "workspace")
 
 
-def backup(source: str, destination: str) -> int:
-    """Copy the live database to `destination` with SQLite's online backup; returns the note count.
+def backup(source: str, destination: str) -> tuple[Path, int]:
+    """Copy the live database to `destination` with SQLite's online backup: (file written, notes).
 
     The copy is one consistent snapshot (taken in a single step, under a read transaction that WAL
     lets writers work beside), written to a temporary file and renamed into place, so a crash
@@ -49,7 +49,7 @@ def backup(source: str, destination: str) -> int:
     finally:
         src.close()
     os.replace(partial, target)
-    return notes
+    return target, notes
 
 
 def purge_team(path: str, team: str) -> dict[str, int]:
