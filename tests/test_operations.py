@@ -123,3 +123,44 @@ async def test_no_token_or_secret_reaches_the_log_even_at_debug(slack, tmp_path)
     assert "[redacted" in output  # they were there, and were scrubbed
     for line in output.splitlines():
         json.loads(line)
+
+
+async def test_retention_setting_prunes_old_notes_when_the_bot_starts(slack, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.config import Settings
+    from bot.store import NewNote, Viewer, open_store
+
+    db = str(tmp_path / "smx.db")
+    store = open_store(db)
+    for days, text in ((120, "old campaign"), (5, "this week")):
+        await store.add_note(
+            NewNote(
+                team="T1",
+                workspace="T1",
+                channel="C1",
+                channel_kind="public",
+                author="U1",
+                campaign="spring",
+                text=text,
+                created_at=datetime.now(UTC) - timedelta(days=days),
+            )
+        )
+    await store.close()
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=db,
+        SMX_RETENTION_DAYS="90",
+    )
+    bot = await RunningBot(slack, settings).start()
+    try:
+        for _ in range(100):
+            texts = [n.text for n in await bot.services.store.export_notes(Viewer("T1", "C1"))]
+            if texts == ["this week"]:
+                break
+            await slack.settle(0.05)
+        assert texts == ["this week"]
+    finally:
+        await bot.stop()
