@@ -21,3 +21,26 @@ def _clean_environment(monkeypatch):
         if name.startswith(_CLEARED):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+async def slack():
+    """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py); modules may override it."""
+    from tests.fake_slack import FakeSlack
+
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(slack, tmp_path):
+    """The real app, one workspace, served over HTTP on 127.0.0.1 against `slack`."""
+    from tests.slack_harness import RunningBot, single_workspace_settings
+
+    running = await RunningBot(
+        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
+    ).start()
+    yield running
+    await slack.settle(0.1)
+    await running.stop()

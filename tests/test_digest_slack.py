@@ -21,7 +21,7 @@ from bot.store import Subscription, open_store
 from tests.blockkit import assert_message_ok
 from tests.digest_support import Clock, note, subscription
 from tests.fake_slack import FakeSlack
-from tests.slack_harness import RunningBot, single_workspace_settings
+from tests.slack_harness import single_workspace_settings
 
 ACK_LIMIT = 3.0
 NEXT = re.compile(r"[Nn]ext: (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d\d:\d\d ")
@@ -61,16 +61,6 @@ async def slack():
     fake = await DigestSlack().start()
     yield fake
     await fake.stop()
-
-
-@pytest.fixture
-async def bot(slack, tmp_path):
-    running = await RunningBot(
-        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
-    ).start()
-    yield running
-    await slack.settle(0.1)
-    await running.stop()
 
 
 def quick(answer):

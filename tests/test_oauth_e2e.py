@@ -10,15 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
-from tests.fake_slack import FakeSlack
 from tests.slack_harness import SECRET, RunningBot
-
-
-@pytest.fixture
-async def slack():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

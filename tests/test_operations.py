@@ -8,28 +8,8 @@ import json
 import logging
 import re
 
-import pytest
-
 from bot import logs
-from tests.fake_slack import FakeSlack
 from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, single_workspace_settings
-
-
-@pytest.fixture
-async def slack():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(slack, tmp_path):
-    running = await RunningBot(
-        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
-    ).start()
-    yield running
-    await slack.settle(0.2)
-    await running.stop()
 
 
 def sample(text: str, name: str, **labels: str) -> float:

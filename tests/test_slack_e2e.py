@@ -5,27 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.blockkit import assert_message_ok, assert_view_ok
-from tests.fake_slack import FakeSlack
-from tests.slack_harness import RunningBot, single_workspace_settings
 
 ACK_LIMIT = 3.0  # Slack's rule: the HTTP answer within 3 seconds
-
-
-@pytest.fixture
-async def slack():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def bot(slack, tmp_path):
-    running = await RunningBot(
-        slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
-    ).start()
-    yield running
-    await slack.settle(0.2)
-    await running.stop()
 
 
 def assert_quick_ok(answer):

@@ -14,10 +14,8 @@ import time
 from urllib.parse import urlencode
 
 import aiohttp
-import pytest
 
 from bot import logs
-from tests.fake_slack import FakeSlack
 from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign, single_workspace_settings
 
 
@@ -25,13 +23,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-async def slack():
-    fake = await FakeSlack().start()
-    yield fake
-    await fake.stop()
 
 
 async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(slack, tmp_path):
