@@ -129,8 +129,9 @@ async def test_note_answers_with_its_id_and_says_who_sees_it(ask) -> None:
         ),
         (
             "note spring hi platform=instagarm",
-            "`instagarm` is not a platform I know. Did you mean `platform=instagram`? "
-            "Use one of: facebook, instagram, linkedin, tiktok, x, youtube.",
+            "`platform=instagarm` is not a platform I know. Did you mean `platform=instagram`? "
+            "Use one of: facebook, instagram, linkedin, tiktok, x, youtube; pinterest is known too "
+            "but has no published figures.",
         ),
         (
             "note spring hi platform=ig platform=x",

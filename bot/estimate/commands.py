@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot import units
 from bot.errors import UserError
-from bot.estimate.inputs import PLATFORM_NAME, Request, cmd, parse_request, usage
+from bot.estimate.inputs import Request, cmd, parse_request, usage
 from bot.estimate.solver import (
     RELATIONS,
     Solution,
@@ -20,6 +20,7 @@ from bot.estimate.solver import (
     sufficient_sets,
 )
 from bot.knowledge import Benchmark, benchmarks_for, load
+from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 
 LABEL = {

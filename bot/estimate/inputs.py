@@ -11,18 +11,7 @@ from dataclasses import dataclass, field
 from bot import units
 from bot.errors import UserError
 from bot.fuzzy import closest
-
-PLATFORM_NAME = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "x": "X",
-    "youtube": "YouTube",
-    "pinterest": "Pinterest",
-}
-NO_FIGURES = ("pinterest",)  # known, but no reliable published figure (knowledge no_figures)
-PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
+from bot.platforms import parse_platform
 
 # Zero is refused where a relation divides by it; the formula says where.
 ZERO_DIVIDES = {
@@ -98,19 +87,7 @@ def pairs(args: list[str]) -> list[tuple[str, str, str]]:
 
 def platform_name(raw: str) -> str:
     """A platform key (`facebook`, ..., or `pinterest`, which has no figures)."""
-    name = raw.strip().lower()
-    name = PLATFORM_ALIASES.get(name, name)
-    if name in PLATFORM_NAME:
-        return name
-    guesses = closest(name, list(PLATFORM_NAME), limit=1, cutoff=70)
-    hint = f"Did you mean `platform={guesses[0]}`? " if guesses else ""
-    with_figures = [p for p in PLATFORM_NAME if p not in NO_FIGURES]
-    without = " and ".join(NO_FIGURES)
-    raise UserError(
-        f"`platform={shown(raw)}` is not a platform I know. {hint}Use one of: "
-        f"{', '.join(with_figures)}; {without} is known too but has no published figures.",
-        suggestions=guesses,
-    )
+    return parse_platform(raw)
 
 
 def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:

@@ -18,8 +18,9 @@ from bot.estimate.commands import (
     run,
     sections_for,
 )
-from bot.estimate.inputs import PLATFORM_NAME, cmd, parse_request
+from bot.estimate.inputs import cmd, parse_request
 from bot.knowledge import benchmarks_for, load
+from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 
 PAID_ROUTE = ("budget", "cpm", "impressions", "frequency", "reach", "audience", "cpc", "ctr")

@@ -15,17 +15,10 @@ from bot.errors import UserError
 from bot.fuzzy import best, closest
 from bot.knowledge import aspect_index, benchmarks_for, load, normalise, term_index
 from bot.knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
+from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Reply, Section
 
 SIDE_LABEL = {"SMO": "SMO", "SMM": "SMM", "both": "SMO and SMM"}
-PLATFORM_NAME = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "x": "X",
-    "youtube": "YouTube",
-}
 
 # A typo close enough to one term to answer it directly (plain edit-distance similarity, 0-100).
 # Below this, or when two terms are about as close, the person gets suggestions instead:

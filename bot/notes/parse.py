@@ -13,8 +13,8 @@ from datetime import timedelta
 from bot import units
 from bot.errors import UserError
 from bot.fuzzy import best
-from bot.knowledge.models import PLATFORMS
 from bot.notes.render import clip, defuse
+from bot.platforms import parse_platform
 
 MAX_TEXT = 4000
 MAX_CAMPAIGN = 40
@@ -22,7 +22,6 @@ MAX_PAGE = 1_000_000
 MAX_ID = 2**63 - 1
 SLUG = re.compile(rf"^[a-z0-9](?:[a-z0-9_-]{{0,{MAX_CAMPAIGN - 2}}}[a-z0-9])?$")
 TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*)=(?P<value>\S+)$")
-PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram", "yt": "youtube"}
 # Metrics a note sums per campaign get columns of their own; the rest are kept by key.
 COLUMN_METRICS = {
     "budget": "spend",
@@ -77,16 +76,7 @@ def note_text(words: list[str], typed: str | None = None) -> str:
 
 
 def platform(raw: str) -> str:
-    name = raw.lower()
-    name = PLATFORM_ALIASES.get(name, name)
-    if name in PLATFORMS:
-        return name
-    guess = best(name, PLATFORMS, cutoff=70)
-    hint = f"Did you mean `platform={guess}`? " if guess else ""
-    raise UserError(
-        f"`{shown(raw)}` is not a platform I know. {hint}Use one of: {', '.join(PLATFORMS)}.",
-        suggestions=[guess] if guess else [],
-    )
+    return parse_platform(raw)
 
 
 @dataclass
