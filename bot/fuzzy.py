@@ -10,6 +10,14 @@ from rapidfuzz import fuzz, process, utils
 CUTOFF = 60.0
 
 
+def _score(query: str, choice: str, **kwargs) -> float:
+    # WRatio scores partial matches, so a two-letter name ("er") would match any query that
+    # contains those letters; short names must resemble the whole query instead.
+    if len(choice) <= 3:
+        return fuzz.ratio(query, choice, **kwargs)
+    return fuzz.WRatio(query, choice, **kwargs)
+
+
 def closest(
     query: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = CUTOFF
 ) -> list[str]:
@@ -20,7 +28,7 @@ def closest(
     found = process.extract(
         query,
         options,
-        scorer=fuzz.WRatio,
+        scorer=_score,
         processor=utils.default_process,
         limit=limit,
         score_cutoff=cutoff,

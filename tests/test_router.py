@@ -83,3 +83,10 @@ async def test_a_note_keeps_its_line_breaks_and_drops_control_characters(tmp_pat
     notes = await ctx.services.store.export_notes(Viewer(ctx.owner, ctx.channel))
     assert notes[0].text == "Day 1:\n  reel up\nDay 2: boost"
     await ctx.services.store.close()
+
+
+def test_short_names_are_not_guessed_from_letters_inside_a_longer_query():
+    from bot.fuzzy import closest
+
+    assert closest("cost per mile", ["er", "cpm", "cost per mille"]) == ["cost per mille"]
+    assert closest("viz", ["visibility", "er"]) == ["visibility"]
