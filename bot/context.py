@@ -43,6 +43,15 @@ class Context:
     args_text: str = ""
 
     @property
+    def answer_is_private(self) -> bool:
+        """Whether only the asker will see the answer: a slash command's ephemeral reply, the
+        asker's own DM with the bot, App Home, a terminal. A mention is answered in front of the
+        whole conversation, so it must not show the asker's private notes from elsewhere."""
+        if self.surface == "dm":
+            return self.channel_kind == "im"
+        return self.surface in ("command", "modal", "home", "console", "ask")
+
+    @property
     def owner(self) -> str:
         """The tenant a note belongs to: the Enterprise Grid org where present, else the workspace."""
         return self.enterprise or self.team

@@ -47,6 +47,7 @@ class Place:
     enterprise: str | None
     channel: str
     user: str
+    surface: str = "command"  # how the question came: /smx (ephemeral), a mention, the bot's DM
 
     @property
     def owner(self) -> str:
@@ -59,7 +60,7 @@ class Place:
             user=self.user,
             channel=self.channel,
             channel_kind=CHANNELS[self.channel],  # type: ignore[arg-type]
-            surface="command",
+            surface=self.surface,
             services=services,
         )
 
@@ -69,6 +70,19 @@ places = st.builds(
     st.sampled_from(WORKSPACES),
     st.sampled_from(sorted(CHANNELS)),
     st.sampled_from(USERS),
+)
+# Readers also ask by mentioning the bot (answered in front of the whole conversation), and in
+# their DM with the bot or a group DM (`dm` surface).
+readers = st.builds(
+    lambda place, surface: Place(
+        place.team,
+        place.enterprise,
+        place.channel,
+        place.user,
+        "dm" if surface == "mention" and CHANNELS[place.channel] in ("im", "mpim") else surface,
+    ),
+    places,
+    st.sampled_from(["command", "mention"]),
 )
 notes = st.lists(
     st.tuples(
@@ -93,7 +107,7 @@ queries = st.one_of(
         ]
     ),
 )
-reads = st.lists(st.tuples(places, queries), min_size=1, max_size=10)
+reads = st.lists(st.tuples(readers, queries), min_size=1, max_size=10)
 
 
 def may_see(reader: Place, writer: Place, personal: bool) -> bool:
@@ -124,8 +138,10 @@ async def scenario(written: list, asked: list) -> None:
                 assert not reply.is_error, render_text(reply)
                 writers[i] = place
             for reader, query in asked:
-                reply = await dispatch(reader.context(services), query)
-                personal = not reply.files  # a file goes to the whole conversation
+                ctx = reader.context(services)
+                reply = await dispatch(ctx, query)
+                # A file goes to the whole conversation; a mention's answer is seen by all there.
+                personal = not reply.files and ctx.answer_is_private
                 for marker in MARKER.findall(everything_shown(reply)):
                     writer = writers[int(marker)]
                     assert may_see(reader, writer, personal), (
@@ -134,7 +150,8 @@ async def scenario(written: list, asked: list) -> None:
                 if "total" in reply.data:  # a listing: its counts and sums must not leak either
                     wanted = "spring" if query == "notes spring" else None
                     expected = sum(
-                        may_see(reader, writers[i], True) and (wanted in (None, campaign))
+                        may_see(reader, writers[i], ctx.answer_is_private)
+                        and (wanted in (None, campaign))
                         for i, (_p, campaign, _w) in enumerate(written)
                     )
                     assert reply.data["total"] == expected

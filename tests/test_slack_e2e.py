@@ -389,3 +389,13 @@ async def test_web_api_calls_go_to_the_configured_url_with_the_token(bot, slack)
 async def test_healthz(bot):
     answer = await bot.get("/healthz")
     assert answer.status == 200 and '"database": true' in answer.body
+
+
+async def test_a_mention_never_shows_the_askers_private_notes_to_the_channel(bot, slack):
+    await bot.command("note secret-camp DMONLY-SECRET", channel="D1", channel_name="directmessage")
+    own = await bot.command("notes", channel="C1")  # ephemeral: only the author sees it
+    assert "DMONLY-SECRET" in own.body["text"]
+    await bot.event(mention("notes"), event_id="EvLeak1")
+    await bot.event(mention("notes search DMONLY", ts="1700000000.000200"), event_id="EvLeak2")
+    posted = await slack.wait_for("chat.postMessage", count=2)
+    assert all("DMONLY-SECRET" not in str(c.args) for c in posted)
