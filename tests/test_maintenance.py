@@ -182,3 +182,29 @@ def test_db_commands_from_the_command_line(tmp_path):
     assert done.stdout.strip() == "Removed from T1: 1 notes."
     assert "first-of-t1" not in smx("ask", "--team", "T1", "notes").stdout
     assert "two" in smx("ask", "--team", "T2", "notes").stdout
+
+
+async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bot.slack.installations import SqliteInstallationStore
+
+    db = str(tmp_path / "smx.db")
+    installs = SqliteInstallationStore(db)
+    await installs.async_save(
+        Installation(
+            app_id="A1",
+            enterprise_id="E1",
+            team_id=None,
+            user_id="U1",
+            bot_token="xoxb-org",
+            bot_id="B1",
+            is_enterprise_install=True,
+        )
+    )
+    await installs.async_save(
+        Installation(app_id="A1", team_id="T7", user_id="U1", bot_token="xoxb-t7", bot_id="B7")
+    )
+    removed = purge_team(db, "E1")
+    assert removed == {"slack_installations": 1, "slack_bots": 1}
+    assert await installs.count() == (1, 1)

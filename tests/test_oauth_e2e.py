@@ -139,3 +139,77 @@ async def test_enterprise_install_answers_every_workspace_of_the_org(tmp_path):
     )
     await store.async_delete_all(enterprise_id="E1", team_id=None, is_enterprise_install=True)
     assert await store.count() == (0, 0)
+
+
+async def test_an_org_wide_uninstall_event_deletes_the_org_install(bot, slack, tmp_path):
+    import json as jsonlib
+
+    from slack_sdk.oauth.installation_store import Installation
+
+    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    await store.async_save(
+        Installation(
+            app_id="A1",
+            enterprise_id="E1",
+            team_id=None,
+            user_id="U1",
+            bot_token="xoxb-org",
+            bot_id="B1",
+            bot_user_id="UB",
+            is_enterprise_install=True,
+        )
+    )
+    await store.async_save(
+        Installation(
+            app_id="A1",
+            team_id="T7",
+            user_id="U1",
+            bot_token="xoxb-t7",
+            bot_id="B7",
+            bot_user_id="UB7",
+        )
+    )
+    envelope = {
+        "token": "legacy",
+        "team_id": "T5",
+        "enterprise_id": "E1",
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": "EvOrgBye",
+        "event_time": 1,
+        "event": {"type": "app_uninstalled"},
+        "authorizations": [
+            {
+                "enterprise_id": "E1",
+                "team_id": None,
+                "user_id": "UB",
+                "is_bot": True,
+                "is_enterprise_install": True,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+    answer = await bot.post(jsonlib.dumps(envelope).encode(), "application/json")
+    assert answer.status == 200
+    for _ in range(60):
+        if await store.count() == (1, 1):
+            break
+        await slack.settle(0.05)
+    assert await store.count() == (1, 1)  # the org's rows are gone, the other workspace's stay
+    assert await store.async_find_bot(enterprise_id=None, team_id="T7") is not None
+
+
+async def test_tokens_revoked_deletes_the_named_tokens(bot, slack, tmp_path):
+    await install(bot)
+    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    assert await store.count() == (1, 1)
+    await bot.event(
+        {"type": "tokens_revoked", "tokens": {"oauth": ["U9"], "bot": ["UBOT"]}},
+        team="T9",
+        event_id="EvRevoke",
+    )
+    for _ in range(60):
+        if await store.count() == (0, 0):
+            break
+        await slack.settle(0.05)
+    assert await store.count() == (0, 0)

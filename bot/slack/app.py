@@ -123,8 +123,8 @@ def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
             ),
             **common,
         )
-        # app_uninstalled and tokens_revoked delete what the store holds for the team.
-        app.enable_token_revocation_listeners()
+        # app_uninstalled and tokens_revoked delete what the store holds for the team
+        # (bot/slack/listeners/events.py; Bolt's built-in ones miss org-wide installs).
     else:
         app = AsyncApp(client=web_client(settings, _secret(settings.slack_bot_token)), **common)
     register_all(app, services)

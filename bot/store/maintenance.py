@@ -15,8 +15,9 @@ from bot.store.notes import db_time
 from bot.store.sqlite import connect
 
 # Per-team rows live in tables with one of these columns (the store keys everything by team; a
-# note also records the workspace it came from when its team is an Enterprise Grid org).
-TEAM_COLUMNS = ("team", "team_id", "workspace")
+# note also records the workspace it came from when its team is an Enterprise Grid org, and an
+# org-wide installation is keyed by its enterprise_id alone).
+TEAM_COLUMNS = ("team", "team_id", "workspace", "enterprise_id")
 
 
 def backup(source: str, destination: str) -> tuple[Path, int]:

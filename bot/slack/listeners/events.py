@@ -96,11 +96,33 @@ def register(app: AsyncApp, services: Services) -> None:
 
     app.event("app_mention")(ack=_ack, lazy=[tracked(on_mention)])
     app.event("message")(ack=_ack, lazy=[tracked(on_message)])
-    if services.settings.mode != "oauth":
-        # With OAuth, Bolt's token revocation listeners delete the installation instead.
-        async def on_uninstall(body: dict[str, Any]) -> None:
-            team, _ = team_of(body)
-            log.warning("app uninstalled from the workspace", extra={"team": team})
+    installations = app.installation_store if services.settings.mode == "oauth" else None
 
-        app.event("app_uninstalled")(ack=_ack, lazy=[tracked(on_uninstall)])
-        app.event("tokens_revoked")(ack=_ack, lazy=[tracked(on_uninstall)])
+    def scope(context) -> dict[str, Any]:
+        # Bolt's own revocation listeners leave out is_enterprise_install, so an org-wide
+        # (Enterprise Grid) install would never be found to delete; pass it on.
+        return {
+            "enterprise_id": context.enterprise_id,
+            "team_id": context.team_id,
+            "is_enterprise_install": bool(context.is_enterprise_install),
+        }
+
+    async def on_uninstall(body: dict[str, Any], context) -> None:
+        team, _ = team_of(body)
+        log.warning("app uninstalled", extra={"team": team, "enterprise": context.enterprise_id})
+        if installations is not None:
+            await installations.async_delete_all(**scope(context))
+
+    async def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any], context) -> None:
+        team, _ = team_of(body)
+        tokens = event.get("tokens") or {}
+        log.warning("tokens revoked", extra={"team": team, "enterprise": context.enterprise_id})
+        if installations is None:
+            return
+        for user_id in tokens.get("oauth") or []:
+            await installations.async_delete_installation(user_id=user_id, **scope(context))
+        if tokens.get("bot"):
+            await installations.async_delete_bot(**scope(context))
+
+    app.event("app_uninstalled")(ack=_ack, lazy=[tracked(on_uninstall)])
+    app.event("tokens_revoked")(ack=_ack, lazy=[tracked(on_tokens_revoked)])
