@@ -399,3 +399,28 @@ async def test_a_mention_never_shows_the_askers_private_notes_to_the_channel(bot
     await bot.event(mention("notes search DMONLY", ts="1700000000.000200"), event_id="EvLeak2")
     posted = await slack.wait_for("chat.postMessage", count=2)
     assert all("DMONLY-SECRET" not in str(c.args) for c in posted)
+
+
+async def test_a_dm_export_is_uploaded_like_the_slash_command(bot, slack):
+    await bot.command("note spring-launch from the dm", channel="D1", channel_name="directmessage")
+    assert_quick_ok(await bot.event(dm("notes export"), event_id="EvDmExport"))
+    uploads = await slack.wait_for("upload")
+    assert "from the dm" in uploads[0].args["content"]
+    assert (await slack.wait_for("files.completeUploadExternal"))[0].args["channel_id"] == "D1"
+    await slack.settle(0.2)
+    assert not slack.calls_to("chat.postMessage")  # the file is the answer
+
+
+async def test_a_mention_delete_asks_who_is_an_admin(bot, slack):
+    await bot.command("note spring-launch to remove")
+    slack.users["U1"] = {"is_admin": True}
+    await bot.event(mention("note delete 1"), event_id="EvDel")
+    posted = await slack.wait_for("chat.postMessage")
+    assert slack.calls_to("users.info") and "deleted" in posted[0].args["text"].lower()
+
+
+async def test_a_dm_digest_on_uses_the_persons_time_zone(bot, slack):
+    slack.users["U1"] = {"tz": "America/New_York"}
+    await bot.event(dm("digest on"), event_id="EvDig")
+    posted = await slack.wait_for("chat.postMessage")
+    assert "America/New_York" in posted[0].args["text"]

@@ -153,6 +153,28 @@ UPLOAD_FAILED = {
 }
 
 
+async def with_web_api(
+    ctx: Context, text: str, kind: str, client: AsyncWebClient, settings: Settings
+) -> Reply | None:
+    """Answer a query that needs the Web API (any surface); None when the answer was a file
+    uploaded to the conversation."""
+    if kind == "digest":
+        return await finish_digest(ctx, text, client, settings)
+    if kind == "admin":
+        ctx.is_admin = await is_admin(client, ctx.user)
+    reply = await answer(ctx, text)
+    if kind == "export" and reply.files and not reply.is_error:
+        failed = await upload(client, ctx, reply)
+        if not failed:
+            return None
+        return Reply.error(
+            UPLOAD_FAILED.get(
+                failed, f"The upload failed (Slack said `{failed}`). Try again shortly."
+            )
+        )
+    return reply
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def ack_smx(ack, body: dict[str, Any]) -> None:
         text = body.get("text") or ""
@@ -174,21 +196,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if kind == "modal":
             await client.views_open(trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel))
             return
-        if kind == "digest":
-            reply = await finish_digest(ctx, text, client, services.settings)
+        reply = await with_web_api(ctx, text, kind, client, services.settings)
+        if reply is not None:
             await respond(response_type="ephemeral", **message_args(reply))
-            return
-        if kind == "admin":
-            ctx.is_admin = await is_admin(client, ctx.user)
-        reply = await answer(ctx, text)
-        if kind == "export" and reply.files and not reply.is_error:
-            failed = await upload(client, ctx, reply)
-            if failed:
-                message = UPLOAD_FAILED.get(
-                    failed, f"The upload failed (Slack said `{failed}`). Try again shortly."
-                )
-                await respond(response_type="ephemeral", **message_args(Reply.error(message)))
-            return
-        await respond(response_type="ephemeral", **message_args(reply))
 
     app.command("/smx")(ack=ack_smx, lazy=[tracked(finish_smx)])

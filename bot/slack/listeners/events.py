@@ -18,7 +18,7 @@ from bot.context import ChannelKind, Services
 from bot.phrasing import to_command
 from bot.slack.answer import answer, slack_error
 from bot.slack.inflight import tracked
-from bot.slack.listeners.commands import message_args
+from bot.slack.listeners.commands import message_args, route_kind, with_web_api
 from bot.slack.payloads import event_context, event_kind, info_kind, team_of
 
 log = logging.getLogger("smx.slack")
@@ -68,7 +68,14 @@ def register(app: AsyncApp, services: Services) -> None:
         kind = await channel_kind(client, event)
         ctx = event_context(body, event, kind, services)
         ctx.event_id = body.get("event_id")
-        reply = await answer(ctx, to_command(text))
+        query = to_command(text)
+        route = route_kind(query)
+        if route in ("inline", "modal"):  # no form from a message: `estimate` alone explains usage
+            reply = await answer(ctx, query)
+        else:
+            reply = await with_web_api(ctx, query, route, client, services.settings)
+            if reply is None:  # the answer was a file, already in the conversation
+                return
         thread = event.get("thread_ts") or (event.get("ts") if kind != "im" else None)
         try:
             await client.chat_postMessage(
