@@ -294,6 +294,41 @@ async def test_killed_before_sending_the_digest_is_posted_once_after_the_lease(s
     assert run.state == "posted" and run.attempts == 2 and run.claimed_by == sched.owner
 
 
+async def test_a_run_recovered_after_its_holder_died_is_posted_marked_late(store):
+    # Claimed on time at the slot; the holder died; the run is re-claimed a lease (and more) later.
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now))
+    due = (await store.get_subscription("T1", "C1")).next_run
+    clock.set(due)
+    await _claimed_then_crashed(store, clock, "claimed")
+    clock.advance(seconds=LEASE_SECONDS + 5 * 60)  # 15 minutes after the slot
+    await scheduler(store, clock, post).tick()
+    [posted] = post.digests()
+    assert "Posted late: it was due Mon 30 Nov 09:00 Europe/Berlin" in posted.text
+    assert "(late)" in posted.reply.title
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "posted" and run.late and run.attempts == 2
+
+
+async def test_a_retry_within_the_lateness_threshold_is_not_marked_late(store):
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    post.outcomes["C1"] = [Delivery("retry", error="http_503")]
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now))
+    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    sched = scheduler(store, clock, post)
+    await sched.tick()  # 503: retried a minute later
+    clock.advance(minutes=1)
+    await sched.tick()
+    [posted] = post.digests()
+    assert "Posted late" not in posted.text
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "posted" and not run.late and timedelta(minutes=1) < LATE_AFTER
+
+
 async def test_killed_while_sending_it_is_never_posted_again_and_the_subscriber_is_told(store):
     clock = Clock(utc(2026, 11, 29))
     post = Recorder(clock)

@@ -71,7 +71,7 @@ def build(
         f"{local_day_text(window.until, window.tz)}"
     )
     late = (
-        f"\n_Posted late: it was due {local_text(late_due, window.tz)}, while smx was not running._"
+        f"\n_Posted late: it was due {local_text(late_due, window.tz)}; smx could not post it then._"
         if late_due is not None
         else ""
     )

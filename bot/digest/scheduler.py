@@ -12,8 +12,9 @@ A pass:
    inserts the run (team, channel, ISO week of the slot in the channel's zone) in state `claimed`.
    The run's primary key is the claim: a second tick, a second process or a restart finds the
    week taken and posts nothing. The slot owed is the latest one at or before now: a digest that
-   fell due while smx was down is posted once, marked late (more than LATE_AFTER after its slot);
-   older missed weeks are not replayed, because `next_run` jumps past them.
+   fell due while smx was down is posted once, marked late (more than LATE_AFTER after its slot;
+   a run re-claimed from `retry` is marked late by the same rule); older missed weeks are not
+   replayed, because `next_run` jumps past them.
 3. Delivers each claimed run (bounded concurrency: CONCURRENCY in all and PER_WORKSPACE per
    workspace, each under POST_TIMEOUT, so one slow or failing team never holds up the others):
    reads the week, skips it when it is empty (unless the channel asked for empty weeks), moves
@@ -25,7 +26,7 @@ retried and never repeated. smx splits the window in two and treats each half di
 
 - Died while `claimed` (claimed, composing, nothing sent): the run is certainly not posted. Once
   its claim is older than the lease (LEASE_SECONDS, far longer than POST_TIMEOUT), the next pass of
-  any scheduler returns it to `retry` and posts it: exactly once, late.
+  any scheduler returns it to `retry` and posts it: exactly once, marked late.
 - Died while `sending` (the request may have reached Slack): AT MOST ONCE. The run is never
   retried; once its lease has passed it is marked `lost` (or `posted`, when the first message's
   ts had been recorded) and the person who set the digest up gets a DM saying this week's digest
@@ -59,12 +60,12 @@ from bot.digest.delivery import Delivery, Post
 from bot.digest.schedule import Slot, local_text, utc_now, week_before
 from bot.reply import Reply
 from bot.store import DigestRun, Store, Subscription
+from bot.store.digests import LATE_AFTER  # one threshold for first claims and retries
 
 log = logging.getLogger("smx.digest")
 
 LEASE_SECONDS = 600.0
 POST_TIMEOUT = 180.0
-LATE_AFTER = timedelta(minutes=2)
 TICK_SECONDS = 15.0
 CONCURRENCY = 16
 PER_WORKSPACE = 2

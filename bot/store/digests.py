@@ -20,6 +20,11 @@ from bot.store.base import (
 )
 from bot.store.notes import db_time
 
+# A run posted more than this after its slot is marked late ("Posted late: ..."), whether it was
+# claimed late (smx was down at the slot) or re-claimed late (its first holder died, or Slack
+# failed and it was retried). The scheduler uses this same threshold for its first claims.
+LATE_AFTER = timedelta(minutes=2)
+
 _SUB_COLUMNS = (
     "team", "channel", "workspace", "enterprise", "weekday", "hour", "minute", "tz", "subscriber",
     "state", "paused_reason", "include_empty", "next_run", "created_at", "updated_at",
@@ -191,13 +196,21 @@ def claim(
 
 
 def claim_retry(
-    conn: sqlite3.Connection, run: DigestRun, owner: str, now: datetime
+    conn: sqlite3.Connection,
+    run: DigestRun,
+    owner: str,
+    now: datetime,
+    late_after: timedelta = LATE_AFTER,
 ) -> DigestRun | None:
+    """Re-claim a run waiting in `retry`. It is late now if its slot is more than `late_after`
+    ago (a run first claimed on time whose holder died is posted a lease later): `late` is set
+    then, and never cleared."""
+    late = now - run.due > late_after
     taken = conn.execute(
         "UPDATE digest_runs SET state = 'claimed', claimed_by = ?, claimed_at = ?,"
-        " attempts = attempts + 1, retry_at = NULL"
+        " attempts = attempts + 1, retry_at = NULL, late = MAX(late, ?)"
         " WHERE team = ? AND channel = ? AND week = ? AND state = 'retry' AND retry_at <= ?",
-        [owner, db_time(now), run.team, run.channel, run.week, db_time(now)],
+        [owner, db_time(now), int(late), run.team, run.channel, run.week, db_time(now)],
     ).rowcount
     return get_run(conn, run.team, run.channel, run.week) if taken == 1 else None
 
