@@ -424,3 +424,27 @@ async def test_a_dm_digest_on_uses_the_persons_time_zone(bot, slack):
     await bot.event(dm("digest on"), event_id="EvDig")
     posted = await slack.wait_for("chat.postMessage")
     assert "America/New_York" in posted[0].args["text"]
+
+
+async def test_a_form_that_cannot_open_is_explained(bot, slack):
+    slack.fail("views.open", error="expired_trigger_id")
+    assert_quick_ok(await bot.command("estimate"))
+    told = await slack.wait_for("response_url")
+    assert "couldn't open the estimate form" in told[0].args["text"]
+    assert (
+        "expired_trigger_id" in told[0].args["text"]
+        and "/smx estimate budget=" in told[0].args["text"]
+    )
+
+
+async def test_a_failure_after_the_ack_is_told_with_an_error_id(bot, slack, monkeypatch):
+    import bot.slack.listeners.commands as commands
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("export blew up")
+
+    monkeypatch.setattr(commands, "upload", broken)
+    await bot.command("note spring-launch x")
+    assert_quick_ok(await bot.command("notes export"))
+    told = await slack.wait_for("response_url")
+    assert "error id `" in told[0].args["text"] and "blew up" not in told[0].args["text"]

@@ -7,11 +7,22 @@ posted when the process is asked to stop would be lost without this.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot import metrics
+from bot.logs import new_error_id
+
+log = logging.getLogger("smx.slack")
 _running: set[asyncio.Task] = set()
+
+SORRY = (
+    "Sorry, something went wrong on my side (error id `{id}`). Please try again; if it keeps "
+    "happening, tell whoever runs smx that id."
+)
 
 
 def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -23,10 +34,32 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             _running.add(task)
         try:
             return await fn(*args, **kwargs)
+        except Exception:
+            # Work after the ack has no HTTP answer to carry an error, so say it here: logged with
+            # an id and, where Slack gave a response_url, told to the person in those words.
+            error_id = new_error_id()
+            body = kwargs.get("body") or {}
+            metrics.UNEXPECTED_ERRORS.labels("after_ack").inc()
+            log.exception(
+                "work after the ack failed", extra={"error_id": error_id, "listener": fn.__name__}
+            )
+            await _tell(body.get("response_url"), SORRY.format(id=error_id))
+            return None
         finally:
             _running.discard(task)  # type: ignore[arg-type]
 
     return run
+
+
+async def _tell(response_url: str | None, text: str) -> None:
+    if not response_url:
+        return
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    with contextlib.suppress(Exception):  # telling is best effort; the log already has the cause
+        await AsyncWebhookClient(response_url).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
 
 
 def pending() -> int:

@@ -194,7 +194,16 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         ctx = command_context(body, services)
         if kind == "modal":
-            await client.views_open(trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel))
+            try:
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel)
+                )
+            except SlackApiError as err:
+                message = (
+                    f"I couldn't open the estimate form (Slack said `{slack_error(err)}`). Type the "
+                    "numbers instead, e.g. `/smx estimate budget=$2k cpm=8 ctr=1.2%`."
+                )
+                await respond(response_type="ephemeral", **message_args(Reply.error(message)))
             return
         reply = await with_web_api(ctx, text, kind, client, services.settings)
         if reply is not None:
