@@ -448,3 +448,28 @@ async def test_a_failure_after_the_ack_is_told_with_an_error_id(bot, slack, monk
     assert_quick_ok(await bot.command("notes export"))
     told = await slack.wait_for("response_url")
     assert "error id `" in told[0].args["text"] and "blew up" not in told[0].args["text"]
+
+
+async def test_a_note_in_a_private_channel_is_private_whatever_name_the_payload_gives(bot, slack):
+    slack.channels["C9"] = {"is_private": True}
+    logged = await bot.command(
+        "note launch-plan quiet launch", channel="C9", channel_name="launch-room"
+    )
+    assert_quick_ok(logged)
+    assert "Only this private channel and you can see it" in logged.body["text"]
+    other = await bot.command("notes", user="U2", channel="C1")
+    assert "quiet launch" not in other.body["text"]
+
+
+async def test_a_note_in_a_slack_connect_channel_stays_there(bot, slack):
+    slack.channels["C8"] = {"is_ext_shared": True}
+    await bot.command("note partner-plan shared plan", channel="C8", channel_name="acme-partner")
+    other = await bot.command("notes", user="U2", channel="C1")
+    assert "shared plan" not in other.body["text"]
+
+
+async def test_a_note_is_private_when_slack_cannot_say(bot, slack):
+    slack.fail("conversations.info", error="channel_not_found")
+    await bot.command("note unsure-plan maybe secret", channel="C6", channel_name="somewhere")
+    other = await bot.command("notes", user="U2", channel="C1")
+    assert "maybe secret" not in other.body["text"]

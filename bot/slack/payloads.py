@@ -44,7 +44,9 @@ def info_kind(info: dict[str, Any]) -> ChannelKind:
         return "im"
     if info.get("is_mpim"):
         return "mpim"
-    if info.get("is_private") or info.get("is_group"):
+    if info.get("is_private") or info.get("is_group") or info.get("is_ext_shared"):
+        # A channel shared with another organisation (Slack Connect) is not "the team": notes
+        # logged there stay in that conversation.
         return "private"
     return "public"
 

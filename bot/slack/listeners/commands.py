@@ -21,6 +21,7 @@ from bot.logs import new_error_id
 from bot.reply import Reply
 from bot.slack.answer import answer, slack_error, with_share_button
 from bot.slack.blocks import fallback_text, render_blocks
+from bot.slack.channels import confirmed_kind
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
@@ -176,12 +177,15 @@ async def with_web_api(
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    async def ack_smx(ack, body: dict[str, Any]) -> None:
+    async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         text = body.get("text") or ""
         if route_kind(text) != "inline":
             await ack()
             return
         ctx = command_context(body, services)
+        if text.split()[:1] and text.split()[0].lower() == "note":
+            # Who may read a note is decided once, when it is logged: ask Slack, not the hint.
+            ctx.channel_kind = await confirmed_kind(client, ctx.team, ctx.channel, ctx.channel_kind)
         reply = await answer(ctx, text)
         if not reply.share:
             reply = with_share_button(reply, text)
