@@ -473,3 +473,24 @@ async def test_a_note_is_private_when_slack_cannot_say(bot, slack):
     await bot.command("note unsure-plan maybe secret", channel="C6", channel_name="somewhere")
     other = await bot.command("notes", user="U2", channel="C1")
     assert "maybe secret" not in other.body["text"]
+
+
+async def test_a_slow_answer_is_acknowledged_in_time_and_delivered_after(bot, slack, monkeypatch):
+    import asyncio
+
+    import bot.slack.listeners.commands as commands
+
+    monkeypatch.setattr(commands, "ACK_BUDGET", 0.2)
+    store = bot.services.store
+    original = store.add_note
+
+    async def slow_add(*args, **kwargs):
+        await asyncio.sleep(0.6)  # a database held by another writer
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_note", slow_add)
+    answer = await bot.command("note spring-launch slow day")
+    assert_quick_ok(answer)
+    assert answer.seconds < 0.5 and "Working on it" in answer.body["text"]
+    later = await slack.wait_for("response_url")
+    assert "Logged note #1" in later[0].args["text"] and later[0].args["replace_original"] is True

@@ -8,6 +8,7 @@ finish in a lazy listener, answering through `respond()` or the Web API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -176,6 +177,30 @@ async def with_web_api(
     return reply
 
 
+ACK_BUDGET = 2.0  # seconds an inline answer may take before it is acknowledged first
+_late: set[asyncio.Task] = set()
+
+
+def _later(work: asyncio.Task, text: str, response_url: str | None) -> None:
+    async def deliver() -> None:
+        from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+        reply = work.result()
+        share = reply.share
+        if not share:
+            reply = with_share_button(reply, text)
+        if response_url:
+            await AsyncWebhookClient(response_url).send(
+                response_type="in_channel" if share else "ephemeral",
+                replace_original=True,
+                **message_args(reply),
+            )
+
+    task = asyncio.ensure_future(tracked(deliver)())
+    _late.add(task)  # keep a reference until it is done
+    task.add_done_callback(_late.discard)
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         text = body.get("text") or ""
@@ -186,7 +211,17 @@ def register(app: AsyncApp, services: Services) -> None:
         if text.split()[:1] and text.split()[0].lower() == "note":
             # Who may read a note is decided once, when it is logged: ask Slack, not the hint.
             ctx.channel_kind = await confirmed_kind(client, ctx.team, ctx.channel, ctx.channel_kind)
-        reply = await answer(ctx, text)
+        work = asyncio.ensure_future(answer(ctx, text))
+        done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
+        if not done:
+            # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
+            # now and deliver the answer through response_url when it is ready.
+            await ack(
+                response_type="ephemeral", text="Working on it: the answer follows in a moment."
+            )
+            work.add_done_callback(lambda task: _later(task, text, body.get("response_url")))
+            return
+        reply = work.result()
         if not reply.share:
             reply = with_share_button(reply, text)
         await ack(response_type="in_channel" if reply.share else "ephemeral", **message_args(reply))
