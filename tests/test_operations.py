@@ -144,3 +144,34 @@ async def test_retention_setting_prunes_old_notes_when_the_bot_starts(slack, tmp
         assert texts == ["this week"]
     finally:
         await bot.stop()
+
+
+async def test_old_event_ids_are_forgotten_when_the_bot_starts(slack, tmp_path):
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store import open_store
+    from bot.store.notes import db_time
+
+    db = str(tmp_path / "smx.db")
+    store = open_store(db)
+    assert await store.claim_event("EvOld", "T1") and await store.claim_event("EvNew", "T1")
+    await store.close()
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "UPDATE processed_events SET seen_at = ? WHERE event_id = 'EvOld'",
+            [db_time(datetime.now(UTC) - timedelta(days=2))],
+        )
+    conn.close()
+    bot = await RunningBot(slack, single_workspace_settings(slack, db)).start()
+    try:
+        for _ in range(100):
+            if await bot.services.store.claim_event("EvOld", "T1"):
+                break  # forgotten, so claimable again
+            await slack.settle(0.05)
+        else:
+            raise AssertionError("a two-day-old event id was not forgotten")
+        assert not await bot.services.store.claim_event("EvNew", "T1")
+    finally:
+        await bot.stop()

@@ -94,31 +94,37 @@ async def time_acks(request: web.Request, handler):
         ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
-RETENTION_EVERY = 24 * 3600.0
+UPKEEP_EVERY = 24 * 3600.0
+EVENT_IDS_KEPT = 24 * 3600.0  # Slack retries within minutes; a day is ample for de-duplication
 
 
-def keep_retention(web_app: web.Application, settings: Settings) -> None:
-    """With SMX_RETENTION_DAYS set, delete older notes at start and once a day after."""
-    if settings.retention_days is None:
-        return
+def keep_tidy(web_app: web.Application, settings: Settings, services: Services) -> None:
+    """Daily, from start: forget old Slack event ids, and with SMX_RETENTION_DAYS delete older notes."""
     from bot.store.maintenance import prune_notes
 
-    async def prune_forever() -> None:
+    async def upkeep_forever() -> None:
         while True:
             try:
-                removed = await asyncio.to_thread(
-                    prune_notes, settings.db_path, settings.retention_days
-                )
+                forgotten = await services.store.prune_events(EVENT_IDS_KEPT)
+                removed = 0
+                if settings.retention_days is not None:
+                    removed = await asyncio.to_thread(
+                        prune_notes, settings.db_path, settings.retention_days
+                    )
                 log.info(
-                    "retention pass",
-                    extra={"removed": removed, "keep_days": settings.retention_days},
+                    "upkeep pass",
+                    extra={
+                        "event_ids_forgotten": forgotten,
+                        "notes_removed": removed,
+                        "keep_days": settings.retention_days,
+                    },
                 )
             except Exception:  # a failed pass is retried tomorrow; the bot keeps serving
-                log.exception("retention pass failed")
-            await asyncio.sleep(RETENTION_EVERY)
+                log.exception("upkeep pass failed")
+            await asyncio.sleep(UPKEEP_EVERY)
 
     async def lifetime(_app: web.Application):
-        task = asyncio.create_task(prune_forever(), name="smx-retention")
+        task = asyncio.create_task(upkeep_forever(), name="smx-upkeep")
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -133,7 +139,7 @@ def add_operations(web_app: web.Application, settings: Settings, services: Servi
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
     run_digests(web_app, settings, services)
-    keep_retention(web_app, settings)
+    keep_tidy(web_app, settings, services)
 
 
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
