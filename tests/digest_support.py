@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.digest.delivery import Delivery
+from bot.digest.delivery import Delivery, head_posted
 from bot.digest.schedule import Slot
 from bot.reply import Reply, render_text
 from bot.store import NewNote, Subscription
@@ -54,6 +54,10 @@ class Recorder:
     posts: list[Posted] = field(default_factory=list)
     outcomes: dict[str, list[Delivery]] = field(default_factory=dict)
     hang: set[str] = field(default_factory=set)  # channels whose posts never return
+    # Channels whose first message goes out and whose thread replies then never return (a
+    # process that dies, or hangs, while posting the thread).
+    hang_in_thread: set[str] = field(default_factory=set)
+    head_in_channel: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(
         self, team: str, channel: str, reply: Reply, *, enterprise: str | None = None
@@ -67,7 +71,12 @@ class Recorder:
                 self.posts.append(Posted(team, channel, reply, self.clock()))
             return outcome
         self.posts.append(Posted(team, channel, reply, self.clock()))
-        return Delivery("posted", ts=f"{len(self.posts)}.0001", messages=1)
+        ts = f"{len(self.posts)}.0001"
+        await head_posted(ts)  # as the Slack poster does, before any thread reply
+        if channel in self.hang_in_thread:
+            self.head_in_channel.set()
+            await asyncio.Event().wait()
+        return Delivery("posted", ts=ts, messages=1)
 
     def digests(self, channel: str | None = None) -> list[Posted]:
         """Posts to channels (not DMs to people), optionally to one."""

@@ -351,6 +351,81 @@ async def test_killed_while_sending_it_is_never_posted_again_and_the_subscriber_
     assert len(post.digests()) == 1
 
 
+async def test_killed_while_posting_the_thread_the_digest_counts_as_posted_not_missing(store):
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    post.hang_in_thread = {"C1"}  # the first message goes out; the process stops there
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
+    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    dying = scheduler(store, clock, post, owner="A", interval=3600)
+    runner = asyncio.create_task(dying.run())
+    await asyncio.wait_for(post.head_in_channel.wait(), 5)
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "sending" and run.ts == "1.0001"  # recorded before the thread
+    # A never comes back; another process reaps the run once A's lease has passed.
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    await scheduler(store, clock, post, owner="B").tick()
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "posted" and run.ts == "1.0001"
+    assert run.error == "the scheduler stopped while posting the thread"
+    assert len(post.digests("C1")) == 1
+    assert post.dms("U7") == []  # no "may be missing": it is in the channel
+    await dying.stop(grace=0.05)
+    await runner
+
+
+async def test_a_thread_that_times_out_after_the_first_message_is_posted_and_the_subscriber_told(
+    store,
+):
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    post.hang_in_thread = {"C1"}
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
+    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    report = await scheduler(store, clock, post, post_timeout=0.2).tick()
+    assert report.outcomes == {"posted": 1}
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "posted" and run.ts == "1.0001"
+    assert run.error == "thread incomplete: timed out"
+    [dm] = post.dms("U7")
+    assert "its thread is incomplete" in dm.text and "may not have been posted" not in dm.text
+
+
+async def test_moving_to_sending_renews_the_lease_so_a_queued_run_is_not_reaped_while_sent(store):
+    clock = Clock(utc(2026, 11, 29))
+    await store.save_subscription(subscription("C1", clock.now))
+    sub = await store.get_subscription("T1", "C1")
+    clock.set(sub.next_run)
+    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+    run = await store.claim_run(
+        sub,
+        week=slot.week(sub.next_run),
+        due=sub.next_run,
+        late=False,
+        owner="A",
+        now=clock.now,
+        next_run=slot.next_after(clock.now),
+    )
+    # A waited for its workspace's delivery slot almost the whole lease, then starts sending.
+    clock.advance(seconds=LEASE_SECONDS - 10)
+    assert not await store.update_run(  # only the holder may move it (the fence holds)
+        run, owner="B", expect=("claimed",), state="sending", now=clock.now
+    )
+    assert await store.update_run(
+        run, owner="A", expect=("claimed",), state="sending", now=clock.now
+    )
+    clock.advance(seconds=20)  # the first claim is older than the lease; the send is not
+    assert await store.reap_runs(clock.now, lease_seconds=LEASE_SECONDS) == []
+    assert (await store.get_run("T1", "C1", run.week)).state == "sending"
+    assert await store.update_run(
+        run, owner="A", expect=("sending",), state="posted", now=clock.now, ts="1.1"
+    )
+    clock.advance(seconds=LEASE_SECONDS)
+    assert await store.reap_runs(clock.now, lease_seconds=LEASE_SECONDS) == []
+
+
 async def test_a_scheduler_whose_lease_ran_out_does_not_post_what_another_took_over(store):
     clock = Clock(utc(2026, 11, 29))
     post = Recorder(clock)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.digest.compose import Window, compose
+from bot.digest.delivery import HEAD_POSTED
 from bot.digest.schedule import Slot
 from bot.digest.scheduler import Scheduler
 from bot.reply import Reply, Section
@@ -282,6 +283,27 @@ async def test_a_long_digest_continues_in_a_thread(slack, tmp_path):
         assert_message_ok(call.args["blocks"], call.args["text"])
     shown = "".join(str(c.args["blocks"]) for c in thread)
     assert all(f"campaign-{i}*" in shown for i in range(40))
+
+
+async def test_the_first_messages_ts_is_handed_over_before_any_thread_reply(slack, tmp_path):
+    sections = [Section(heading=f"campaign-{i}", text="• a note\n" * 3) for i in range(40)]
+    reply = Reply(
+        title="Weekly digest",
+        sections=[Section(heading="Realised", text="…"), *sections],
+        data={"digest": {"week": "2026-W49", "summary_sections": 1}},
+    )
+    seen = []
+
+    async def record(ts):
+        seen.append((ts, len(slack.calls_to("chat.postMessage"))))
+
+    token = HEAD_POSTED.set(record)
+    try:
+        delivery = await poster(slack, tmp_path)("T1", "C1", reply)
+    finally:
+        HEAD_POSTED.reset(token)
+    assert delivery.messages >= 3
+    assert seen == [(delivery.ts, 1)]  # once, when only the first message had been sent
 
 
 async def test_with_a_fifth_of_calls_failing_every_due_digest_is_delivered_exactly_once(

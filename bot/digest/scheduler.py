@@ -27,9 +27,12 @@ retried and never repeated. smx splits the window in two and treats each half di
 - Died while `claimed` (claimed, composing, nothing sent): the run is certainly not posted. Once
   its claim is older than the lease (LEASE_SECONDS, far longer than POST_TIMEOUT), the next pass of
   any scheduler returns it to `retry` and posts it: exactly once, marked late.
-- Died while `sending` (the request may have reached Slack): AT MOST ONCE. The run is never
-  retried; once its lease has passed it is marked `lost` (or `posted`, when the first message's
-  ts had been recorded) and the person who set the digest up gets a DM saying this week's digest
+- Died while `sending` (the request may have reached Slack): AT MOST ONCE. The move to `sending`
+  renews the lease, so a run that waited for a delivery slot is not reaped while it is sent. The
+  first message's ts is recorded as soon as Slack answers, before the thread replies: a run that
+  died with it recorded is marked `posted` (its thread may be short; nobody is told it is
+  missing, because it is not). Otherwise the run is never retried; once its lease has passed it
+  is marked `lost` and the person who set the digest up gets a DM saying this week's digest
   may be missing and that `/smx digest now` posts it (`digest status` says so too). That DM is
   itself claimed under a lease and recorded once sent (`told_at`), so a process that dies before
   telling is relieved by the next: the subscriber is told at least once. So a crash never posts a
@@ -56,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.digest.compose import Window, compose
-from bot.digest.delivery import Delivery, Post
+from bot.digest.delivery import HEAD_POSTED, Delivery, Post
 from bot.digest.schedule import Slot, local_text, utc_now, week_before
 from bot.reply import Reply
 from bot.store import DigestRun, Store, Subscription
@@ -83,6 +86,15 @@ def slot_of(sub: Subscription) -> Slot:
 
 def key_of(run: DigestRun) -> Key:
     return (run.team, run.channel, run.week)
+
+
+@dataclass
+class _Progress:
+    """How far one delivery got: `claimed` (nothing sent) or `sending`; `head`, the first
+    message's ts once it is in the channel."""
+
+    phase: str = "claimed"
+    head: str | None = None
 
 
 @dataclass
@@ -257,28 +269,43 @@ class Scheduler:
         team_slots = self._workspaces.setdefault(
             sub.workspace, asyncio.Semaphore(self._per_workspace)
         )
-        phase = ["claimed"]
+        progress = _Progress()
         try:
             # The team's own slot first, so a team waiting on itself holds no shared slot.
             async with team_slots, self._slots, asyncio.timeout(self.post_timeout):
-                return await self._compose_and_post(run, sub, phase)
+                return await self._compose_and_post(run, sub, progress)
         except asyncio.CancelledError:
-            if phase[0] == "claimed":  # nothing sent: hand it straight back for the next pass
+            if progress.phase == "claimed":  # nothing sent: hand it straight back for the next pass
                 await asyncio.shield(
                     self._finish(run, ("claimed",), "retry", error="stopped", retry_at=self.clock())
+                )
+            elif progress.head:  # in the channel; only the thread may be short
+                await asyncio.shield(
+                    self._finish(
+                        run, ("sending",), "posted", ts=progress.head, error=_short("stopped")
+                    )
                 )
             raise
         except Exception as err:  # TimeoutError included: never let one digest stop the pass
             log.exception("digest delivery failed", extra=_run_log(run))
             reason = "timed out" if isinstance(err, TimeoutError) else type(err).__name__
-            if phase[0] == "claimed":
+            if progress.phase == "claimed":
                 return await self._retry_or_fail(run, sub, reason, expect=("claimed",))
+            if progress.head:
+                # The first message is in the channel: posted, with a short thread.
+                await self._finish(
+                    run, ("sending", "lost"), "posted", ts=progress.head, error=_short(reason)
+                )
+                await self._tell(sub, _short_text(sub, _short(reason)))
+                return "posted"
             # The request may be on its way: at most once (see the module docstring).
             await self._finish(run, ("sending",), "lost", error=reason)
             await self._tell_lost_runs(self.clock())
             return "lost"
 
-    async def _compose_and_post(self, run: DigestRun, sub: Subscription, phase: list[str]) -> str:
+    async def _compose_and_post(
+        self, run: DigestRun, sub: Subscription, progress: _Progress
+    ) -> str:
         window = Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz)
         reply = await compose(
             self.store,
@@ -303,8 +330,20 @@ class Scheduler:
         ):
             log.warning("digest claim taken over; not posting", extra=_run_log(run))
             return "taken"
-        phase[0] = "sending"
-        delivery = await self.post(sub.workspace, sub.channel, reply, enterprise=sub.enterprise)
+        progress.phase = "sending"
+
+        async def record_head(ts: str) -> None:
+            progress.head = ts
+            if not await self.store.update_run(
+                run, owner=self.owner, expect=("sending",), state="sending", now=self.clock(), ts=ts
+            ):
+                log.warning("digest run changed hands while posting", extra=_run_log(run))
+
+        token = HEAD_POSTED.set(record_head)  # this task's context only (bot/digest/delivery.py)
+        try:
+            delivery = await self.post(sub.workspace, sub.channel, reply, enterprise=sub.enterprise)
+        finally:
+            HEAD_POSTED.reset(token)
         return await self._settle(run, sub, delivery)
 
     async def _settle(self, run: DigestRun, sub: Subscription, delivery: Delivery) -> str:
@@ -316,6 +355,8 @@ class Scheduler:
                 run, ("sending", "lost"), "posted", ts=delivery.ts, error=delivery.error
             )
             log.info("digest posted", extra={**extra, "messages": delivery.messages})
+            if delivery.error:  # a thread reply failed: the channel has only part of it
+                await self._tell(sub, _short_text(sub, delivery.error, delivery))
             return "posted"
         log.warning("digest not posted", extra=extra)
         if outcome == "channel_gone":
@@ -438,6 +479,20 @@ def _failed_text(sub: Subscription, error: str | None) -> str:
     return (
         f"I couldn't post this week's digest in {_where(sub)} (Slack answered `{error}`). The "
         "next one will come on schedule; `/smx digest now` in the channel posts this one now."
+    )
+
+
+def _short(reason: str | None) -> str:
+    return f"thread incomplete: {reason}"
+
+
+def _short_text(sub: Subscription, error: str | None, delivery: Delivery | None = None) -> str:
+    count = ""
+    if delivery is not None and delivery.parts > 1:
+        count = f" ({delivery.messages} of its {delivery.parts} messages went out)"
+    return (
+        f"This week's digest is in {_where(sub)}, but its thread is incomplete{count}: "
+        f"`{error}`. `/smx digest preview` in that channel shows the last 7 days in full."
     )
 
 

@@ -32,7 +32,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.digest.delivery import Delivery
+from bot.digest.delivery import Delivery, head_posted
 from bot.metrics import SLACK_API_ERRORS
 from bot.reply import Reply
 from bot.slack.blocks import MAX_BLOCKS, fallback_text, render_blocks
@@ -161,6 +161,7 @@ class DigestPoster:
         first = await self._send(client, deadline, channel=channel, **head, **message(parts[0]))
         if first.outcome != "posted":
             return first
+        await head_posted(first.ts)  # recorded before the thread: see bot/digest/delivery.py
         sent, problem = 1, None
         for part in parts[1:]:
             reply_to = await self._send(
@@ -170,7 +171,7 @@ class DigestPoster:
                 problem = f"thread incomplete: {reply_to.error}"
                 break
             sent += 1
-        return Delivery("posted", ts=first.ts, error=problem, messages=sent)
+        return Delivery("posted", ts=first.ts, error=problem, messages=sent, parts=len(parts))
 
     async def _send(self, client: AsyncWebClient, deadline: float, **args: Any) -> Delivery:
         attempt = 0

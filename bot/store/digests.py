@@ -235,6 +235,11 @@ def update(
     if notes is not None:
         sets.append("notes = ?")
         params.append(notes)
+    if state == "sending":
+        # Renews the lease (still only for its holder): a run that waited for a delivery slot
+        # close to the lease would otherwise be reaped as lost while it is being sent.
+        sets.append("claimed_at = ?")
+        params.append(db_time(now))
     if state in FINAL_RUN_STATES:
         sets.append("finished_at = ?")
         params.append(db_time(now))
@@ -280,7 +285,8 @@ def reap(
                 [db_time(now), *key],
             )
         elif run.ts:
-            # The first message went out (its ts was recorded); only the thread may be short.
+            # The first message is in the channel (the scheduler records its ts before posting
+            # the thread): the digest is posted, only its thread may be short.
             conn.execute(
                 "UPDATE digest_runs SET state = 'posted', finished_at = ?,"
                 " error = 'the scheduler stopped while posting the thread'" + where,
