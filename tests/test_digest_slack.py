@@ -138,6 +138,13 @@ async def test_digest_on_a_channel_by_name(bot, slack):
     assert "I can't find the channel `#nowhere`" in await responded(slack, 3)
 
 
+async def test_digest_on_in_capitals_still_reads_the_persons_time_zone(bot, slack):
+    quick(await bot.command("digest ON mon 9:00"))
+    text = await responded(slack, 1)
+    assert slack.calls_to("users.info")[0].args["user"] == "U1"
+    assert "every Monday at 09:00 Europe/Berlin" in text and "uses UTC" not in text
+
+
 async def test_users_info_failing_falls_back_to_utc_with_a_notice(bot, slack):
     slack.fail("users.info", error="user_not_found")
     quick(await bot.command("digest on tue 10:00"))

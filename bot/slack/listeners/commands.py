@@ -95,7 +95,7 @@ async def finish_digest(
 ) -> Reply:
     text = await resolve_channels(client, text)
     words = text.split()
-    if words[1:2] == ["on"]:
+    if [w.lower() for w in words[1:2]] == ["on"]:
         ctx.user_tz = await user_tz(client, ctx.user)
     if [w.lower() for w in words[1:2]] != ["now"]:
         return await answer(ctx, text)
