@@ -500,6 +500,21 @@ async def test_transient_failures_are_retried_on_later_passes_then_the_subscribe
     assert "http_503" in dm.text
 
 
+async def test_a_digest_whose_thread_fell_short_is_posted_and_the_subscriber_told(store):
+    clock = Clock(utc(2026, 11, 29))
+    post = Recorder(clock)
+    short = "thread incomplete: msg_blocks_too_long"
+    post.outcomes["C1"] = [Delivery("posted", ts="9.1", error=short, messages=2, parts=4)]
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
+    await run_hourly(scheduler(store, clock, post), clock, utc(2026, 11, 30, 9))
+    [run] = await store.list_runs("T1", "C1")
+    assert run.state == "posted" and run.ts == "9.1" and run.error == short
+    [dm] = post.dms("U7")
+    assert "its thread is incomplete (2 of its 4 messages went out)" in dm.text
+    assert "msg_blocks_too_long" in dm.text
+
+
 async def test_an_uncertain_post_is_not_retried(store):
     clock = Clock(utc(2026, 11, 29))
     post = Recorder(clock)

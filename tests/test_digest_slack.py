@@ -5,6 +5,7 @@ token, a fifth of all calls failing)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,8 @@ from bot.digest.delivery import HEAD_POSTED
 from bot.digest.schedule import Slot
 from bot.digest.scheduler import Scheduler
 from bot.reply import Reply, Section
-from bot.slack.digest_post import DigestPoster
+from bot.slack.blocks import fallback_text, render_blocks
+from bot.slack.digest_post import MAX_BLOCKS_JSON, DigestPoster, split
 from bot.slack.server import DIGESTS
 from bot.store import Subscription, open_store
 from tests.blockkit import assert_message_ok
@@ -37,10 +39,14 @@ class DigestSlack(FakeSlack):
         self.flaky: float = 0.0
         self.rng = random.Random(7)
         self.failed: set[int] = set()  # indexes into self.calls that were answered with an error
+        self.blocks_limit: int | None = None  # refuse bigger messages with msg_blocks_too_long
 
     def _answer(self, method, args):
         if method == "conversations.list":
             return {"ok": True, "channels": self.conversations, "response_metadata": {}}
+        limit = self.blocks_limit
+        if method == "chat.postMessage" and limit and len(json.dumps(args.get("blocks"))) > limit:
+            return {"ok": False, "error": "msg_blocks_too_long"}
         return super()._answer(method, args)
 
     async def _api(self, request):
@@ -311,6 +317,52 @@ async def test_the_first_messages_ts_is_handed_over_before_any_thread_reply(slac
         HEAD_POSTED.reset(token)
     assert delivery.messages >= 3
     assert seen == [(delivery.ts, 1)]  # once, when only the first message had been sent
+
+
+def wordy(campaigns: int, size: int) -> Reply:
+    """A digest of few blocks but many characters: each campaign's section holds `size` of them."""
+    sections = [
+        Section(heading=f"campaign-{i}", text=("lorem ipsum " * (size // 12))[:size])
+        for i in range(campaigns)
+    ]
+    return Reply(
+        title="Weekly digest",
+        intro="*many notes*",
+        sections=[Section(heading="Realised", text="…"), *sections],
+        data={"digest": {"week": "2026-W49", "summary_sections": 1}},
+    )
+
+
+def test_a_digest_of_few_but_long_blocks_is_split_by_size_too():
+    reply = wordy(20, 2_000)  # 41 blocks: one message by count, ~45,000 characters
+    parts = split(reply)
+    assert len(parts) >= 5
+    for part in parts:
+        blocks = render_blocks(part)
+        assert len(json.dumps(blocks)) <= MAX_BLOCKS_JSON
+        assert_message_ok(blocks, fallback_text(part))
+    threaded = [s.heading for part in parts[1:] for s in part.sections]
+    assert threaded == [f"campaign-{i}" for i in range(20)]  # all of them, in order
+
+
+async def test_a_thread_reply_slack_finds_too_long_is_split_again_and_sent(slack, tmp_path):
+    slack.blocks_limit = 5_000  # stricter than MAX_BLOCKS_JSON
+    delivery = await poster(slack, tmp_path)("T1", "C1", wordy(12, 1_500))
+    assert delivery.outcome == "posted" and delivery.error is None
+    sent = [
+        c for c in slack.calls_to("chat.postMessage") if len(json.dumps(c.args["blocks"])) <= 5_000
+    ]
+    assert delivery.messages == len(sent) == delivery.parts
+    shown = "".join(str(c.args["blocks"]) for c in sent[1:])
+    assert all(f"campaign-{i}*" in shown for i in range(12))
+
+
+async def test_a_thread_reply_refused_for_good_is_reported_as_a_short_thread(slack, tmp_path):
+    slack.blocks_limit = 2_500  # one campaign's section alone is too long
+    delivery = await poster(slack, tmp_path)("T1", "C1", wordy(6, 2_800))
+    assert delivery.outcome == "posted" and delivery.ts
+    assert delivery.error == "thread incomplete: msg_blocks_too_long"
+    assert delivery.messages == 1 and delivery.parts > 1
 
 
 async def test_with_a_fifth_of_calls_failing_every_due_digest_is_delivered_exactly_once(

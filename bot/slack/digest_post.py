@@ -1,8 +1,10 @@
 """The `post(team, channel, reply)` the digest scheduler is handed: Slack's side of a digest.
 
 It finds the workspace's bot token (the configured one, or the OAuth installation's), splits a
-long digest into a first message and thread replies of at most 50 blocks each, and turns Slack's
-answers into the scheduler's outcomes (bot/digest/delivery.py):
+long digest into a first message and thread replies of at most 50 blocks and MAX_BLOCKS_JSON
+characters of blocks each (Slack can refuse a message with `msg_blocks_too_long` well below 50
+blocks; a thread reply it refuses so is split in two and sent again), and turns Slack's answers
+into the scheduler's outcomes (bot/digest/delivery.py):
 
 - 429: waits for Retry-After, then tries again;
 - 5xx and `internal_error`-like answers, and connections that could not be opened: retried with
@@ -21,6 +23,7 @@ by one budget (`max_wait`) and an ambiguous failure is never retried blindly.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -49,26 +52,30 @@ SERVER_ERRORS = frozenset(
 IN_CHANNEL_HIGHLIGHTS = 3  # more campaigns than this and the highlights go in a thread
 THREAD_NOTE = "Per-campaign highlights are in the thread."
 MAX_RETRY_AFTER = 60.0
+MAX_BLOCKS_JSON = 12_000  # characters of serialised blocks in one message
 
 
 # -- splitting ------------------------------------------------------------------------------------
 
 
-def _size(reply: Reply) -> int:
-    return len(render_blocks(reply, max_blocks=10**9))
+def fits(reply: Reply) -> bool:
+    """Whether `reply` goes out as one message: at most 50 blocks and MAX_BLOCKS_JSON characters."""
+    blocks = render_blocks(reply, max_blocks=10**9)
+    return len(blocks) <= MAX_BLOCKS and len(json.dumps(blocks)) <= MAX_BLOCKS_JSON
 
 
 def split(reply: Reply) -> list[Reply]:
     """The messages a digest is posted as: the first in the channel, the rest in its thread.
 
-    A short digest is one message. A long one (more than IN_CHANNEL_HIGHLIGHTS campaigns, or more
-    than 50 blocks) keeps the summary in the channel and puts the per-campaign highlights in
-    thread replies, each packed up to 50 blocks.
+    A short digest is one message. A long one (more than IN_CHANNEL_HIGHLIGHTS campaigns, or too
+    big for one message) keeps the summary in the channel and puts the per-campaign highlights in
+    thread replies, each packed up to 50 blocks and MAX_BLOCKS_JSON characters (a single section
+    bigger than that goes alone).
     """
     info = reply.data.get("digest") or {}
     summary = int(info.get("summary_sections", len(reply.sections)))
     highlights = reply.sections[summary:]
-    if len(highlights) <= IN_CHANNEL_HIGHLIGHTS and _size(reply) <= MAX_BLOCKS:
+    if len(highlights) <= IN_CHANNEL_HIGHLIGHTS and fits(reply):
         return [reply]
     head = reply.model_copy(
         update={"sections": reply.sections[:summary], "footnotes": [*reply.footnotes, THREAD_NOTE]}
@@ -77,7 +84,7 @@ def split(reply: Reply) -> list[Reply]:
     current: list = []
     for section in highlights:
         candidate = Reply(sections=[*current, section])
-        if current and _size(candidate) > MAX_BLOCKS:
+        if current and not fits(candidate):
             parts.append(Reply(sections=current))
             current = [section]
         else:
@@ -163,15 +170,25 @@ class DigestPoster:
             return first
         await head_posted(first.ts)  # recorded before the thread: see bot/digest/delivery.py
         sent, problem = 1, None
-        for part in parts[1:]:
+        waiting = list(parts[1:])
+        while waiting:
+            part = waiting.pop(0)
             reply_to = await self._send(
                 client, deadline, channel=channel, thread_ts=first.ts, **message(part)
             )
+            if reply_to.error == "msg_blocks_too_long" and len(part.sections) > 1:
+                half = len(part.sections) // 2  # refused as a whole, so nothing of it was posted
+                waiting[:0] = [
+                    Reply(sections=part.sections[:half]),
+                    Reply(sections=part.sections[half:]),
+                ]
+                continue
             if reply_to.outcome != "posted":
                 problem = f"thread incomplete: {reply_to.error}"
                 break
             sent += 1
-        return Delivery("posted", ts=first.ts, error=problem, messages=sent, parts=len(parts))
+        total = sent + len(waiting) + (problem is not None)
+        return Delivery("posted", ts=first.ts, error=problem, messages=sent, parts=total)
 
     async def _send(self, client: AsyncWebClient, deadline: float, **args: Any) -> Delivery:
         attempt = 0
