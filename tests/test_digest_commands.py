@@ -234,6 +234,93 @@ async def test_a_week_already_posted_is_not_offered_again_after_re_subscribing(c
     assert "Next: Fri 4 Dec 09:00" in reply.intro
 
 
+def someone(ctx, user="U2", channel="C9", *, is_admin=False):
+    """The same workspace, another person typing in another channel."""
+    return Context(
+        team=ctx.team,
+        user=user,
+        channel=channel,
+        channel_kind="public",
+        surface="command",
+        user_tz="Europe/Berlin",
+        is_admin=is_admin,
+        services=ctx.services,
+    )
+
+
+@pytest.mark.parametrize(
+    "text,doing",
+    [
+        ("digest off <#C1|general>", "turn off"),
+        ("digest pause <#C1|general>", "pause"),
+        ("digest resume <#C1|general>", "resume"),
+        ("digest on <#C1|general> fri 10:00", "change"),
+    ],
+)
+async def test_another_channels_digest_is_changed_only_by_its_subscriber_or_an_admin(
+    ctx, text, doing
+):
+    await ask(ctx, "digest on mon 09:00")  # U1 sets up C1's digest
+    if "resume" in text:
+        await ask(ctx, "digest pause")
+    before = await ctx.services.store.get_subscription("T1", "C1")
+    stranger = await ask(someone(ctx), text)
+    assert stranger.is_error
+    action = text.split()[1]
+    assert stranger.intro == (
+        f"Only the person who set it up or a workspace admin can {doing} the digest of channel "
+        f"`C1` from another channel. Type `/smx digest {action}` in that channel instead."
+    )
+    assert await ctx.services.store.get_subscription("T1", "C1") == before
+    # Its subscriber may, from anywhere; so may an admin.
+    assert not (await ask(someone(ctx, user="U1"), text)).is_error
+    await ask(ctx, "digest on mon 09:00")
+    if "resume" in text:
+        await ask(ctx, "digest pause")
+    assert not (await ask(someone(ctx, user="U3", is_admin=True), text)).is_error
+
+
+async def test_anyone_in_the_channel_manages_its_digest(ctx):
+    await ask(ctx, "digest on mon 09:00")
+    neighbour = someone(ctx, channel="C1")
+    assert (await ask(neighbour, "digest pause")).intro.startswith("Paused the weekly digest")
+
+
+async def test_now_for_another_channel_is_refused_to_others(ctx):
+    await ctx.services.store.add_note(note("C1", NOW - timedelta(minutes=1)))
+    sent = []
+
+    async def post(channel, reply):
+        sent.append(channel)
+        return Delivery("posted", ts="1.1", messages=1)
+
+    reply = await commands.post_now(someone(ctx), ["<#C1|general>"], post)
+    assert reply.is_error and "Only a workspace admin can post the digest of channel `C1`" in (
+        reply.intro
+    )
+    await ask(ctx, "digest on")
+    reply = await commands.post_now(someone(ctx), ["<#C1|general>"], post)
+    assert reply.is_error and "Only the person who set it up or a workspace admin" in reply.intro
+    assert sent == []
+    reply = await commands.post_now(someone(ctx, user="U1"), ["<#C1|general>"], post)
+    assert not reply.is_error and sent == ["C1"]
+
+
+async def test_status_of_another_channel_does_not_name_its_people(ctx, clock):
+    await ask(ctx, "digest on mon 09:00")
+    await ask(ctx, "digest pause")  # "paused by U1 on ..."
+    inside = render_text(await ask(someone(ctx, channel="C1"), "digest status"))
+    assert re.search(r"Set up by +U1", inside) and "paused by U1 on" in inside
+    outside = await ask(someone(ctx), "digest status <#C1|general>")
+    text = render_text(outside)
+    assert "U1" not in text and "Set up by" not in text
+    assert "paused (paused on Wed 25 Nov" in text
+    assert outside.data["subscription"]["subscriber"] is None
+    assert "U1" not in str(outside.data)
+    admin = render_text(await ask(someone(ctx, is_admin=True), "digest status <#C1|general>"))
+    assert re.search(r"Set up by +U1", admin)
+
+
 # -- preview and now ----------------------------------------------------------------------------
 
 

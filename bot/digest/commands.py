@@ -5,6 +5,11 @@ time and an IANA time zone, plus `empty=yes` to post empty weeks too. The zone d
 person's Slack time zone (the Slack face reads it from users.info into ctx.user_tz), else UTC
 with a notice. `now` posts through a function the face hands over (`post_now`); without one (the
 console, `smx ask`) it shows the digest instead.
+
+Who may do what: anyone in a channel may manage that channel's digest (the command is typed
+there). From another channel, changing a digest (`on` over an existing one, `off`, `pause`,
+`resume`, `now`) takes its subscriber or a workspace admin (ctx.is_admin, which the face fills);
+`status` of another channel does not name the people behind it to anyone else.
 """
 
 from __future__ import annotations
@@ -54,6 +59,25 @@ def _cmd(ctx: Context, text: str) -> str:
 
 def _here(ctx: Context, channel: str) -> str:
     return "this channel" if channel == ctx.channel else f"channel `{channel}`"
+
+
+def _insider(ctx: Context, channel: str, sub: Subscription | None) -> bool:
+    """Typed in the channel itself, or by its digest's subscriber, or by a workspace admin."""
+    return (
+        channel == ctx.channel or ctx.is_admin or (sub is not None and sub.subscriber == ctx.user)
+    )
+
+
+def _check_may_change(
+    ctx: Context, channel: str, sub: Subscription | None, action: str, doing: str
+) -> None:
+    if _insider(ctx, channel, sub):
+        return
+    who = "the person who set it up or a workspace admin" if sub else "a workspace admin"
+    raise UserError(
+        f"Only {who} can {doing} the digest of {_here(ctx, channel)} from another channel. "
+        f"Type {_cmd(ctx, 'digest ' + action)} in that channel instead."
+    )
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -235,6 +259,9 @@ async def on(ctx: Context, args: list[str]) -> Reply:
         zone_name,
     )
     store = _store(ctx)
+    existing = await store.get_subscription(ctx.owner, channel)
+    if existing is not None:
+        _check_may_change(ctx, channel, existing, "on", "change")
     next_run = await _next_free(store, ctx.owner, channel, slot, clock())
     sub = Subscription(
         team=ctx.owner,
@@ -322,6 +349,7 @@ async def _existing(
             f"{_cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
             f"{_cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}."
         )
+    _check_may_change(ctx, channel, sub, action, doing)
     return channel, sub
 
 
@@ -388,15 +416,18 @@ async def status(ctx: Context, args: list[str]) -> Reply:
             data={"subscription": None},
         )
     slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+    insider = _insider(ctx, channel, sub)
     if sub.state == "active":
         state = f"next: {local_text(sub.next_run, sub.tz)}"
     else:
-        state = f"paused ({sub.paused_reason}); {_cmd(ctx, 'digest resume')} restarts it"
+        reason = sub.paused_reason if insider else _without_people(sub.paused_reason)
+        state = f"paused ({reason}); {_cmd(ctx, 'digest resume')} restarts it"
     facts = [
         Fact(label="Schedule", value=slot.describe()),
         Fact(label="Empty weeks", value="posted" if sub.include_empty else "skipped"),
-        Fact(label="Set up by", value=sub.subscriber),
     ]
+    if insider:  # who set it up is for the channel, the subscriber and admins to see
+        facts.append(Fact(label="Set up by", value=sub.subscriber))
     runs = await store.list_runs(sub.team, sub.channel)
     if runs:
         last = runs[0]
@@ -413,7 +444,7 @@ async def status(ctx: Context, args: list[str]) -> Reply:
         intro=f"Weekly digest for {_here(ctx, channel)}, {slot.describe()}; {state}.",
         facts=facts,
         data={
-            "subscription": _sub_data(sub),
+            "subscription": _sub_data(sub, people=insider),
             "next_local": local_text(sub.next_run, sub.tz) if sub.state == "active" else None,
         },
     )
@@ -423,6 +454,8 @@ async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, R
     channel = _only_channel(ctx, args, action)
     store = _store(ctx)
     sub = await store.get_subscription(ctx.owner, channel)
+    if action == "now":
+        _check_may_change(ctx, channel, sub, "now", "post")
     tz = sub.tz if sub else (_default_zone(ctx) or "UTC")
     until = clock()
     reply = await compose(
@@ -498,15 +531,23 @@ HANDLERS = {
 }
 
 
-def _sub_data(sub: Subscription) -> dict:
+PAUSED_BY = re.compile(r"^paused by \S+ on ")
+
+
+def _without_people(reason: str | None) -> str | None:
+    """A pause reason as shown outside the channel: who paused it left out."""
+    return PAUSED_BY.sub("paused on ", reason) if reason else reason
+
+
+def _sub_data(sub: Subscription, *, people: bool = True) -> dict:
     return {
         "channel": sub.channel,
         "weekday": DAYS[sub.weekday],
         "time": f"{sub.hour:02d}:{sub.minute:02d}",
         "tz": sub.tz,
         "state": sub.state,
-        "paused_reason": sub.paused_reason,
+        "paused_reason": sub.paused_reason if people else _without_people(sub.paused_reason),
         "include_empty": sub.include_empty,
-        "subscriber": sub.subscriber,
+        "subscriber": sub.subscriber if people else None,
         "next_run": sub.next_run.isoformat(),
     }
