@@ -493,3 +493,20 @@ async def test_a_slow_answer_is_acknowledged_in_time_and_delivered_after(bot, sl
     assert answer.seconds < 0.5 and "Working on it" in answer.body["text"]
     later = await slack.wait_for("response_url")
     assert "Logged note #1" in later[0].args["text"] and later[0].args["replace_original"] is True
+
+
+async def test_an_admin_may_pause_another_channels_digest_from_elsewhere(bot, slack):
+    await bot.command("digest on mon 09:00", channel="C1")  # U1 sets it up in C1
+    await slack.wait_for("response_url")
+    await bot.event(
+        {**mention("digest pause <#C1|general>", channel="C2"), "user": "U2"}, event_id="EvP1"
+    )
+    refused = await slack.wait_for("chat.postMessage")
+    assert "Only the person who set it up or a workspace admin" in refused[0].args["text"]
+    slack.users["U3"] = {"is_admin": True}
+    await bot.event(
+        {**mention("digest pause <#C1|general>", channel="C2", ts="1700000000.5"), "user": "U3"},
+        event_id="EvP2",
+    )
+    paused = await slack.wait_for("chat.postMessage", count=2)
+    assert "Paused the weekly digest" in paused[1].args["text"]

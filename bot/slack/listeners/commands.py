@@ -40,7 +40,7 @@ def route_kind(text: str) -> str:
     if words[:2] == ["note", "delete"]:
         return "admin"
     if words[:1] == ["digest"] and (
-        words[1:2] in (["on"], ["now"]) or any(w.startswith("#") for w in words)
+        words[1:2] in (["on"], ["now"]) or any(w.startswith(("#", "<#")) for w in words)
     ):
         # `on` reads the person's time zone, `now` posts, and a #name must be looked up.
         return "digest"
@@ -95,6 +95,9 @@ async def finish_digest(
 ) -> Reply:
     text = await resolve_channels(client, text)
     words = text.split()
+    if any(w.startswith("<#") for w in words):
+        # Another channel's digest may be changed by its subscriber or a workspace admin.
+        ctx.is_admin = await is_admin(client, ctx.user)
     if [w.lower() for w in words[1:2]] == ["on"]:
         ctx.user_tz = await user_tz(client, ctx.user)
     if [w.lower() for w in words[1:2]] != ["now"]:
