@@ -510,3 +510,20 @@ async def test_an_admin_may_pause_another_channels_digest_from_elsewhere(bot, sl
     )
     paused = await slack.wait_for("chat.postMessage", count=2)
     assert "Paused the weekly digest" in paused[1].args["text"]
+
+
+async def test_app_home_shows_the_digests_you_set_up(bot, slack):
+    home = {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
+    await bot.event(home, event_id="EvHome1")
+    first = (await slack.wait_for("views.publish"))[0].args["view"]
+    assert "Weekly digest: none set up by you" in str(first["blocks"])
+    slack.users["U1"] = {"tz": "Europe/Berlin"}
+    await bot.command("digest on mon 09:00", channel="C1")
+    await slack.wait_for("response_url")
+    await bot.event(home, event_id="EvHome2")
+    second = (await slack.wait_for("views.publish", count=2))[1].args["view"]
+    text = str(second["blocks"])
+    assert (
+        "Weekly digests you set up: channel C1: next Mon" in text and "09:00 Europe/Berlin" in text
+    )
+    assert_view_ok(second)

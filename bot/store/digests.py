@@ -111,6 +111,14 @@ def get(conn: sqlite3.Connection, team: str, channel: str) -> Subscription | Non
     return to_subscription(row) if row else None
 
 
+def set_up_by(conn: sqlite3.Connection, team: str, subscriber: str) -> list[Subscription]:
+    rows = conn.execute(
+        "SELECT * FROM digest_subscriptions WHERE team = ? AND subscriber = ? ORDER BY channel",
+        [team, subscriber],
+    ).fetchall()
+    return [to_subscription(r) for r in rows]
+
+
 def delete(conn: sqlite3.Connection, team: str, channel: str) -> bool:
     # Its runs stay: they are what stops a re-subscribed channel getting this week's digest twice.
     return (

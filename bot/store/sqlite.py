@@ -220,6 +220,9 @@ class SqliteStore:
     async def get_subscription(self, team: str, channel: str) -> Subscription | None:
         return await self._read(digests.get, team, channel)
 
+    async def subscriptions_set_up_by(self, team: str, subscriber: str) -> list[Subscription]:
+        return await self._read(digests.set_up_by, team, subscriber)
+
     async def delete_subscription(self, team: str, channel: str) -> bool:
         return await self._write(_in_write, digests.delete, team, channel)
 

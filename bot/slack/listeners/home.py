@@ -18,6 +18,28 @@ async def _ack(ack) -> None:
     await ack()
 
 
+async def digest_line(services: Services, team: str, user: str) -> str:
+    """The weekly digests this person set up, with their next run in the channel's own zone."""
+    from bot.digest.schedule import local_text
+
+    subs = await services.store.subscriptions_set_up_by(team, user)
+    if not subs:
+        return "Weekly digest: none set up by you. Type `/smx digest on` in a channel to start one."
+    parts = [
+        f"channel {s.channel}: next {local_text(s.next_run, s.tz)}"
+        if s.state == "active"
+        else f"channel {s.channel}: paused"
+        for s in subs[:8]
+    ]
+    more = f" and {len(subs) - 8} more" if len(subs) > 8 else ""
+    return (
+        "Weekly digests you set up: "
+        + "; ".join(parts)
+        + more
+        + ". `/smx digest status` in a channel says more."
+    )
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def publish_home(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
@@ -36,6 +58,7 @@ def register(app: AsyncApp, services: Services) -> None:
             services=services,
         )
         notes = await answer(ctx, "notes")
-        await client.views_publish(user_id=event["user"], view=home_view(notes))
+        digest = await digest_line(services, ctx.owner, ctx.user)
+        await client.views_publish(user_id=event["user"], view=home_view(notes, digest))
 
     app.event("app_home_opened")(ack=_ack, lazy=[tracked(publish_home)])
