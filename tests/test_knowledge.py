@@ -262,9 +262,6 @@ def test_the_unsourced_aggregator_table_is_not_used():
     assert facebook["ctr"].typical != 0.009
 
 
-@pytest.mark.skipif(
-    not REFERENCE.exists(), reason="shared reference not checked out beside the repo"
-)
 def test_every_figure_is_published_in_the_reference():
     """No invented numbers: each figure appears in the reference (as $ or %), except a typical
     value the method openly calls the midpoint of a published range."""
