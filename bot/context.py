@@ -39,6 +39,9 @@ class Context:
     services: Services | None = field(default=None, repr=False)
     # The Slack event this query came from, so a re-delivered event never repeats a side effect.
     event_id: str | None = None
+    # A channel shared with another organisation (Slack Connect): answers there show only the
+    # notes logged in it.
+    shared_externally: bool = False
     # The arguments exactly as typed (line breaks kept); set by the router for each command.
     args_text: str = ""
 
@@ -47,6 +50,8 @@ class Context:
         """Whether only the asker will see the answer: a slash command's ephemeral reply, the
         asker's own DM with the bot, App Home, a terminal. A mention is answered in front of the
         whole conversation, so it must not show the asker's private notes from elsewhere."""
+        if self.shared_externally:
+            return False
         if self.surface == "dm":
             return self.channel_kind == "im"
         return self.surface in ("command", "modal", "home", "console", "ask")

@@ -44,3 +44,13 @@ async def bot(slack, tmp_path):
     yield running
     await slack.settle(0.1)
     await running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _forget_channel_facts():
+    """What Slack said about a channel is cached per process; each test's fake Slack says anew."""
+    from bot.slack import channels
+
+    channels._cache.clear()
+    yield
+    channels._cache.clear()

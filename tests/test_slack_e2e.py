@@ -527,3 +527,26 @@ async def test_app_home_shows_the_digests_you_set_up(bot, slack):
         "Weekly digests you set up: channel C1: next Mon" in text and "09:00 Europe/Berlin" in text
     )
     assert_view_ok(second)
+
+
+async def test_a_slack_connect_channel_sees_only_its_own_notes(bot, slack):
+    slack.channels["C8"] = {"is_ext_shared": True}
+    await bot.command("note spring-launch TEAM-ONLY plan")  # public C1: team-wide
+    await bot.command(
+        "note partner-plan shared with partner", channel="C8", channel_name="acme-partner"
+    )
+    listing = await bot.command("notes", channel="C8", channel_name="acme-partner")
+    assert "shared with partner" in listing.body["text"] and "TEAM-ONLY" not in listing.body["text"]
+    found = await bot.command("notes search plan", channel="C8", channel_name="acme-partner")
+    assert "TEAM-ONLY" not in found.body["text"]
+    await bot.event(mention("notes", channel="C8"), event_id="EvExt")
+    posted = await slack.wait_for("chat.postMessage")
+    assert (
+        "TEAM-ONLY" not in posted[0].args["text"]
+        and "shared with partner" in posted[0].args["text"]
+    )
+    refused = await bot.command("digest preview", channel="C8", channel_name="acme-partner")
+    assert "shared with another organisation" in refused.body["text"]
+    await bot.command("digest on", channel="C8", channel_name="acme-partner")
+    told = await slack.wait_for("response_url")
+    assert "shared with another organisation" in told[-1].args["text"]

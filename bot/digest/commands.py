@@ -184,6 +184,15 @@ def parse_channel(word: str, ctx: Context) -> str:
     )
 
 
+def _not_shared(ctx: Context, channel: str) -> None:
+    """The digest holds the team's notes: never in a channel another organisation can read."""
+    if ctx.shared_externally and channel == ctx.channel:
+        raise UserError(
+            "This channel is shared with another organisation, so the team's notes digest can't "
+            f"go here. Set it up in one of your own channels, e.g. {_cmd(ctx, 'digest on #marketing')}."
+        )
+
+
 def _split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
     channel, rest = ctx.channel, []
     for word in args:
@@ -199,6 +208,7 @@ def _split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
 
 async def on(ctx: Context, args: list[str]) -> Reply:
     channel, words = _split_target(ctx, args)
+    _not_shared(ctx, channel)
     day = hour = minute = zone_name = None
     include_empty = False
     notices: list[Notice] = []
@@ -452,6 +462,7 @@ async def status(ctx: Context, args: list[str]) -> Reply:
 
 async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, Reply, bool]:
     channel = _only_channel(ctx, args, action)
+    _not_shared(ctx, channel)
     store = _store(ctx)
     sub = await store.get_subscription(ctx.owner, channel)
     if action == "now":

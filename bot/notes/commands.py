@@ -37,7 +37,9 @@ def _store(ctx: Context) -> Store:
 def _viewer(ctx: Context, *, personal: bool = True) -> Viewer:
     # The asker's private notes from other conversations only in answers nobody else sees.
     mine = personal and ctx.answer_is_private
-    return Viewer(ctx.owner, ctx.channel, ctx.user if mine else None)
+    return Viewer(
+        ctx.owner, ctx.channel, ctx.user if mine else None, confined=ctx.shared_externally
+    )
 
 
 def _cmd(ctx: Context, text: str) -> str:

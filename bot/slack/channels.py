@@ -21,14 +21,15 @@ log = logging.getLogger("smx.slack")
 TTL_SECONDS = 600.0
 ASK_WITHIN = 1.0  # inside the 3 s ack budget, with room for the answer itself
 
-_cache: dict[tuple[str, str], tuple[ChannelKind, float]] = {}
+_cache: dict[tuple[str, str], tuple[tuple[ChannelKind, bool], float]] = {}
 
 
-async def confirmed_kind(
+async def channel_facts(
     client: AsyncWebClient, team: str, channel: str, hint: ChannelKind
-) -> ChannelKind:
-    if hint in ("im", "mpim", "private"):
-        return hint  # already as private as it gets; no need to ask
+) -> tuple[ChannelKind, bool]:
+    """(how private, whether shared with another organisation), asked of Slack and cached."""
+    if hint == "im" or not channel:
+        return hint, False
     key = (team, channel)
     cached = _cache.get(key)
     now = time.monotonic()
@@ -36,12 +37,25 @@ async def confirmed_kind(
         return cached[0]
     try:
         info = await asyncio.wait_for(client.conversations_info(channel=channel), ASK_WITHIN)
-        kind = info_kind(info.get("channel") or {})
+        found = info.get("channel") or {}
+        facts: tuple[ChannelKind, bool] = (info_kind(found), bool(found.get("is_ext_shared")))
     except (SlackApiError, TimeoutError, OSError) as err:
         log.warning(
             "conversations.info failed; treating the channel as private",
             extra={"error": repr(err)[:200]},
         )
-        return "private"
-    _cache[key] = (kind, now + TTL_SECONDS)
-    return kind
+        return ("private" if hint == "public" else hint), False
+    _cache[key] = (facts, now + TTL_SECONDS)
+    return facts
+
+
+NOTE_WORDS = frozenset({"note", "notes", "digest"})
+
+
+async def place(client: AsyncWebClient, ctx, text: str) -> None:
+    """For commands that read or write notes, set the context's privacy from Slack's answer."""
+    first = text.split()[:1]
+    if first and first[0].lower() in NOTE_WORDS:
+        ctx.channel_kind, ctx.shared_externally = await channel_facts(
+            client, ctx.team, ctx.channel, ctx.channel_kind
+        )

@@ -31,6 +31,9 @@ class Viewer:
     team: str
     channel: str
     user: str | None = None
+    # A channel shared with another organisation (Slack Connect): only the notes logged in it, so
+    # the team's own notes never reach the other organisation.
+    confined: bool = False
 
 
 @dataclass(frozen=True)

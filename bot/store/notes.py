@@ -39,6 +39,8 @@ def db_time(moment: datetime) -> str:
 
 
 def _visible(viewer: Viewer) -> tuple[str, list[object]]:
+    if viewer.confined:
+        return "n.team = ? AND n.channel = ?", [viewer.team, viewer.channel]
     sql = f"n.team = ? AND (n.channel_kind IN ({_PUBLIC}) OR n.channel = ?"
     params: list[object] = [viewer.team, viewer.channel]
     if viewer.user is not None:

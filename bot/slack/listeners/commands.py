@@ -22,7 +22,7 @@ from bot.logs import new_error_id
 from bot.reply import Reply
 from bot.slack.answer import answer, slack_error, with_share_button
 from bot.slack.blocks import fallback_text, render_blocks
-from bot.slack.channels import confirmed_kind
+from bot.slack.channels import place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
@@ -211,9 +211,9 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack()
             return
         ctx = command_context(body, services)
-        if text.split()[:1] and text.split()[0].lower() == "note":
-            # Who may read a note is decided once, when it is logged: ask Slack, not the hint.
-            ctx.channel_kind = await confirmed_kind(client, ctx.team, ctx.channel, ctx.channel_kind)
+        # Who may read a note is decided when it is logged, and what a listing may show depends
+        # on who is in the channel: ask Slack, not the payload's hint.
+        await place(client, ctx, text)
         work = asyncio.ensure_future(answer(ctx, text))
         done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
         if not done:
@@ -235,6 +235,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if kind == "inline":
             return
         ctx = command_context(body, services)
+        await place(client, ctx, text)
         if kind == "modal":
             try:
                 await client.views_open(

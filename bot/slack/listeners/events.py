@@ -14,12 +14,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import ChannelKind, Services
+from bot.context import Services
 from bot.phrasing import to_command
 from bot.slack.answer import answer, slack_error
+from bot.slack.channels import channel_facts
 from bot.slack.inflight import tracked
 from bot.slack.listeners.commands import message_args, route_kind, with_web_api
-from bot.slack.payloads import event_context, event_kind, info_kind, team_of
+from bot.slack.payloads import event_context, event_kind, team_of
 
 log = logging.getLogger("smx.slack")
 LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
@@ -27,19 +28,6 @@ LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
 
 async def _ack(ack) -> None:
     await ack()
-
-
-async def channel_kind(client: AsyncWebClient, event: dict[str, Any]) -> ChannelKind:
-    known = event_kind(event.get("channel_type"), event.get("channel", ""))
-    if known:
-        return known
-    try:
-        info = await client.conversations_info(channel=event["channel"])
-        return info_kind(info.get("channel") or {})
-    except SlackApiError as err:
-        # Not knowing is treated as private: it can only hide a note, never expose one.
-        log.warning("conversations.info failed", extra={"error": slack_error(err)})
-        return "private"
 
 
 def is_from_a_bot(event: dict[str, Any], context: dict[str, Any]) -> bool:
@@ -65,8 +53,12 @@ def register(app: AsyncApp, services: Services) -> None:
         if not await first_delivery(body):
             log.info("duplicate event ignored", extra={"event_id": body.get("event_id")})
             return
-        kind = await channel_kind(client, event)
+        team, _ = team_of(body)
+        hint = event_kind(event.get("channel_type"), event.get("channel", "")) or "public"
+        # conversations.info decides (cached); anything unclear counts as private.
+        kind, shared = await channel_facts(client, team, event.get("channel", ""), hint)
         ctx = event_context(body, event, kind, services)
+        ctx.shared_externally = shared
         ctx.event_id = body.get("event_id")
         query = to_command(text)
         route = route_kind(query)
