@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,13 @@ from tests.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-abcdef"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now, on 127.0.0.1 (for servers started as processes)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from urllib.parse import urlencode
@@ -16,13 +15,14 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot import logs
-from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign, single_workspace_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.slack_harness import (
+    BOT_TOKEN,
+    SECRET,
+    RunningBot,
+    free_port,
+    sign,
+    single_workspace_settings,
+)
 
 
 async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(slack, tmp_path):

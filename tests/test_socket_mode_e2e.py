@@ -23,15 +23,10 @@ import aiohttp
 import pytest
 
 from tests.fake_socket_mode import FakeSocketMode, SocketModeSlack
+from tests.slack_harness import free_port
 
 BOT_TOKEN = "xoxb-socket-test-token-abcdef"
 APP_TOKEN = "xapp-1-A1-socket-test-token-123456"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -73,10 +68,10 @@ class SmxSocket:
         return answer
 
 
-@contextlib.asynccontextmanager
-async def smx_socket(slack: SocketModeSlack, tmp_path) -> AsyncIterator[SmxSocket]:
-    """`python -m bot socket` against the fakes; always stopped, its log kept in `.log`."""
-    port = free_port()
+async def start_smx_socket(
+    slack: SocketModeSlack, tmp_path, port: int
+) -> asyncio.subprocess.Process:
+    """`python -m bot socket` pointed at the fakes, its output piped."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -85,7 +80,7 @@ async def smx_socket(slack: SocketModeSlack, tmp_path) -> AsyncIterator[SmxSocke
         "SMX_DB": str(tmp_path / "smx.db"),
         "PORT": str(port),
     }
-    proc = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -96,6 +91,13 @@ async def smx_socket(slack: SocketModeSlack, tmp_path) -> AsyncIterator[SmxSocke
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+@contextlib.asynccontextmanager
+async def smx_socket(slack: SocketModeSlack, tmp_path) -> AsyncIterator[SmxSocket]:
+    """`python -m bot socket` against the fakes; always stopped, its log kept in `.log`."""
+    port = free_port()
+    proc = await start_smx_socket(slack, tmp_path, port)
     running = None
     try:
         async with aiohttp.ClientSession() as session:
@@ -300,25 +302,7 @@ async def test_sigterm_finishes_replies_already_acknowledged_then_closes_the_soc
 
 
 async def run_socket_expecting_failure(slack, tmp_path, port: int) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": slack.api_url,
-        "SMX_DB": str(tmp_path / "smx.db"),
-        "PORT": str(port),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "socket",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_smx_socket(slack, tmp_path, port)
     try:
         _, err = await asyncio.wait_for(proc.communicate(), 15)
     except TimeoutError:
