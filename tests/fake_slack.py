@@ -31,6 +31,7 @@ class Failure:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    drop: bool = False  # close the connection without answering (a dropped connection)
 
 
 class FakeSlack:
@@ -56,11 +57,13 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = None,
         delay: float = 0.0,
+        drop: bool = False,
         times: int = 1,
     ) -> None:
-        """The next `times` calls to `method` answer this way instead of succeeding."""
+        """The next `times` calls to `method` answer this way instead of succeeding (`delay`
+        longer than the client's timeout is a time-out; `drop` closes the connection unanswered)."""
         self.failures.setdefault(method, []).extend(
-            Failure(status, error, retry_after, delay) for _ in range(times)
+            Failure(status, error, retry_after, delay, drop) for _ in range(times)
         )
 
     def calls_to(self, method: str) -> list[Call]:
@@ -121,6 +124,10 @@ class FakeSlack:
             failure = queued.pop(0)
             if failure.delay:
                 await asyncio.sleep(failure.delay)
+            if failure.drop:
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response()
             headers = (
                 {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             )
