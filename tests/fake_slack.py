@@ -143,6 +143,17 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), dict(request.headers)))
+        queued = self.failures.get("response_url")
+        if queued:
+            failure = queued.pop(0)
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            if failure.drop:
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response()
+            if failure.status != 200:
+                return web.Response(status=failure.status, text=failure.error or "failed")
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
