@@ -1,8 +1,10 @@
 """Showing text people wrote without letting it ping anyone, and notes as CSV.
 
-`defuse` is the one gate every note passes on its way out (listings, search, export, digests).
-It is safe on its own: the CSV, the plain-text rendering and a message's fallback `text` get no
-other escaping, so it must not rely on the Block Kit renderer's `&`, `<`, `>` escaping.
+`defuse` is the one implementation of making mentions inert. Every note passes it on its way out
+(listings, search, export, digests), and the Block Kit renderer (bot/slack/blocks.py) passes every
+string of every message and view through it, whoever wrote the text. It is safe on its own: the
+CSV, the plain-text rendering and a message's fallback `text` get no other escaping, so it must not
+rely on the Block Kit renderer's `&`, `<`, `>` escaping.
 """
 
 from __future__ import annotations
@@ -12,24 +14,37 @@ import io
 import json
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from bot.store import Note
+if TYPE_CHECKING:  # the renderer imports this module; it must not pay for the store's imports
+    from bot.store import Note
 
 # A zero-width space after the at-sign: the text reads the same, but Slack no longer sees a
 # mention in `<!here>`-style markup nor, with link_names, in a bare `@here` or `@team-handle`.
 ZWSP = "\u200b"
 AT = "@" + ZWSP
 
-_MENTION = re.compile(
+# "Not a letter or digit": `_` counts as punctuation here, since `_@here_` is italic markup
+# around a mention, not a word that happens to contain one.
+_NOT_ALNUM_BEFORE = r"(?<![^\W_])"
+_NOT_ALNUM_AFTER = r"(?![^\W_])"
+_MARKUP = (
     r"<!(?P<special>channel|here|everyone|group)(?:\|[^<>]*)?>"
     r"|<!subteam\^(?P<group>[^|<>]*)(?:\|(?P<group_label>[^<>]*))?>"
     r"|<@(?P<user>[^|<>]*)(?:\|(?P<user_label>[^<>]*))?>"
-    # Anything else that opens Slack markup with ! or @ (a half mention, a cut snippet).
-    r"|<(?P<opener>[!@])"
-    # Bare @channel/@here/@everyone anywhere, and @handles that start a word (not emails).
-    r"|@(?=(?:channel|here|everyone)\b)|(?<!\w)@(?=\w)",
-    re.IGNORECASE,
+    # Anything else that opens Slack markup with !, @ or # (a half mention, a channel link).
+    r"|<(?P<opener>[!@#])"
+    # Bare @channel/@here/@everyone whatever surrounds them, unless a letter or digit follows
+    # (`@hereby` is someone's handle, caught below when it starts a word).
+    rf"|@(?=(?:channel|here|everyone){_NOT_ALNUM_AFTER})"
 )
+# ...and @handles that start a word (a user group, with link_names; not an e-mail address).
+_HANDLE = rf"|{_NOT_ALNUM_BEFORE}@(?=\w)"
+_MENTION = re.compile(_MARKUP + _HANDLE, re.IGNORECASE)
+# Inside inline code a handle stays as written, so `/invite @smx` can still be copied and run;
+# everything else (markup, @here and the like) is defused there too.
+_MENTION_IN_CODE = re.compile(_MARKUP, re.IGNORECASE)
+_CODE = re.compile(r"(`[^`\n]+`)")
 
 
 def _harmless(match: re.Match[str]) -> str:
@@ -44,13 +59,26 @@ def _harmless(match: re.Match[str]) -> str:
     return AT
 
 
+def _defuse_once(text: str) -> str:
+    if "`" not in text:
+        return _MENTION.sub(_harmless, text)
+    # The split gives text, code, text, ...; each piece is read on its own, which can only
+    # defuse more at a piece's edge, never less.
+    return "".join(
+        (_MENTION_IN_CODE if i % 2 else _MENTION).sub(_harmless, piece)
+        for i, piece in enumerate(_CODE.split(text))
+    )
+
+
 def defuse(text: str) -> str:
     """`text` with every mention made inert: `<!here>` and `@here` become "@\u200bhere",
-    `<@U1|jane>` "@\u200bjane", `<!subteam^S1|@team>` "@\u200bteam". Idempotent."""
+    `<@U1|jane>` "@\u200bjane", `<!subteam^S1|@team>` "@\u200bteam", `_@channel_`
+    "_@\u200bchannel_". Idempotent."""
     # Until nothing changes: removing one mention can join a "<" before it to the "@" it leaves
-    # (`<<!here>>` -> `<@\u200bhere>`), which the next pass defuses. Each pass only shrinks
-    # markup or inserts a space after an opener it will not match again, so this ends quickly.
-    while (done := _MENTION.sub(_harmless, text)) != text:
+    # (`<<!here>>` -> `<@\u200bhere>`), or move a backtick so a handle leaves inline code, which
+    # the next pass defuses. Each pass only shrinks markup or inserts a space after an opener it
+    # will not match again, so this ends quickly.
+    while (done := _defuse_once(text)) != text:
         text = done
     return done
 

@@ -1,4 +1,8 @@
-"""Modals and the App Home, as plain dicts (pure: no Slack SDK import)."""
+"""Modals and the App Home, as plain dicts (pure: no Slack SDK import).
+
+A view holds at most 100 blocks and VIEW_BLOCKS_JSON characters of blocks JSON; every text in it
+goes through bot/slack/blocks.py, so nothing shown can ping anyone.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,19 @@ import json
 
 from bot.knowledge import PLATFORMS
 from bot.reply import Reply
-from bot.slack.blocks import MAX_HEADER, render_blocks
+from bot.slack.blocks import (
+    MAX_HEADER,
+    VIEW_BLOCKS_JSON,
+    inline_text,
+    plain_text,
+    render_blocks,
+)
 
 ESTIMATE_CALLBACK = "smx_estimate"
 OPEN_ESTIMATE_ACTION = "smx_open_estimate"
 OPEN_COMPARE_ACTION = "smx_open_compare"
 VIEW_BLOCKS = 100
+MODAL_TITLE = 24  # characters of a modal's title, submit and close
 
 # (key, label, placeholder): the fields of the estimate form, each optional.
 ESTIMATE_FIELDS = (
@@ -92,7 +103,7 @@ def reply_modal(title: str, reply: Reply) -> dict:
     """A read-only modal showing a reply (the comparison from the Home tab)."""
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": title[:24]},
+        "title": plain_text(title, MODAL_TITLE),
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": render_blocks(reply.model_copy(update={"buttons": []}), max_blocks=VIEW_BLOCKS),
     }
@@ -131,8 +142,12 @@ def home_view(notes: Reply, digest: str | None = None) -> dict:
         },
     ]
     if digest:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": digest}]})
+        line = inline_text(digest, 2000)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
     blocks.append({"type": "divider"})
+    # The notes get what the view has left, in blocks and in size.
     room = VIEW_BLOCKS - len(blocks)
-    blocks += render_blocks(notes.model_copy(update={"buttons": []}), max_blocks=room)
+    size = len(json.dumps(blocks))
+    notes_only = notes.model_copy(update={"buttons": []})
+    blocks += render_blocks(notes_only, max_blocks=room, max_json=VIEW_BLOCKS_JSON - size)
     return {"type": "home", "blocks": blocks}
