@@ -26,6 +26,16 @@ class Services:
         return open_store(self.settings.db_path)
 
 
+@dataclass(frozen=True)
+class Named:
+    """What Slack said about a conversation a command names (a digest's `<#C…>`), asked by the
+    Slack face before the handler runs. Anything Slack could not say counts against the asker."""
+
+    kind: ChannelKind | None = None  # None: Slack could not say
+    shared_externally: bool | None = None  # None: Slack could not say
+    member: bool | None = None  # the asker is in it; None: Slack could not say (counts as no)
+
+
 @dataclass
 class Context:
     team: str = "T-LOCAL"
@@ -35,7 +45,7 @@ class Context:
     enterprise: str | None = None
     is_admin: bool = False
     user_tz: str | None = None
-    surface: str = "console"  # command, mention, dm, modal, home, console, ask
+    surface: str = "console"  # command, mention, dm, modal, home, share, console, ask
     services: Services | None = field(default=None, repr=False)
     # The Slack event this query came from, so a re-delivered event never repeats a side effect.
     event_id: str | None = None
@@ -44,13 +54,26 @@ class Context:
     shared_externally: bool = False
     # The arguments exactly as typed (line breaks kept); set by the router for each command.
     args_text: str = ""
+    # Whether Slack itself said what this conversation is (conversations.info; a DM's own id).
+    # Until it has, the conversation might be shared with another organisation: answers hold only
+    # its own notes (`confined`). Contexts built from a Slack payload start False.
+    facts_known: bool = True
+    # Conversations the command names besides this one, by id, as Slack described them.
+    named: dict[str, Named] = field(default_factory=dict)
+
+    @property
+    def confined(self) -> bool:
+        """Answers here show only this conversation's notes: it is shared with another
+        organisation, or Slack could not say whether it is."""
+        return self.shared_externally or not self.facts_known
 
     @property
     def answer_is_private(self) -> bool:
         """Whether only the asker will see the answer: a slash command's ephemeral reply, the
         asker's own DM with the bot, App Home, a terminal. A mention is answered in front of the
-        whole conversation, so it must not show the asker's private notes from elsewhere."""
-        if self.shared_externally:
+        whole conversation, so it must not show the asker's private notes from elsewhere; neither
+        does the share button's answer (surface `share`), which the whole channel reads."""
+        if self.confined:
             return False
         if self.surface == "dm":
             return self.channel_kind == "im"

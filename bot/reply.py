@@ -47,6 +47,18 @@ class Attachment(BaseModel):
     title: str | None = None
 
 
+class Source(BaseModel):
+    """A note an answer shows or counts (`note` None: notes only counted, one record per place
+    and author). The faces check every source against who will read the message before they send
+    it (bot/slack/answer.py), whatever built the answer."""
+
+    note: int | None = None
+    team: str  # the tenant
+    channel: str
+    channel_kind: str
+    author: str
+
+
 class Reply(BaseModel):
     title: str | None = None
     intro: str | None = None
@@ -62,6 +74,8 @@ class Reply(BaseModel):
     share: bool = False
     # True when this answers bad input: faces show it as an error, `smx ask` exits 2.
     is_error: bool = False
+    # Every note the answer shows or counts, filled where notes are read; never rendered.
+    sources: list[Source] = Field(default_factory=list)
 
     @classmethod
     def error(cls, message: str, suggestions: list[str] | None = None) -> Reply:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from bot import units
 from bot.digest.schedule import local_day_text, local_text
+from bot.notes.commands import sources
 from bot.notes.realised import Figure, figures
 from bot.notes.render import clip, defuse
 from bot.reply import Fact, Reply, Section
@@ -124,6 +125,7 @@ def build(
             f"{len(totals) - HIGHLIGHT_CAMPAIGNS} more campaigns had notes: `{prefix}notes since=7d`."
         )
     info["campaign_data"] = [_campaign_data(t) for t in totals]
+    quoted = [n for notes in activity.highlights.values() for n in notes]
     return Reply(
         title=title + (" (late)" if late_due else ""),
         intro=(
@@ -135,6 +137,8 @@ def build(
         sections=sections,
         footnotes=footnotes,
         data={"digest": info},
+        # Everything it quotes and counts, checked against the channel before it is posted.
+        sources=sources(quoted, (o for t in totals for o in t.origins)),
     )
 
 

@@ -8,6 +8,7 @@ to the conversation, so it holds only what everyone there may see.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,8 +18,8 @@ from bot.errors import UserError
 from bot.notes import parse
 from bot.notes.realised import Figure, figures
 from bot.notes.render import clip, defuse, to_csv
-from bot.reply import Attachment, Fact, Notice, Reply, Section
-from bot.store import CampaignTotals, NewNote, Note, Store, Viewer
+from bot.reply import Attachment, Fact, Notice, Reply, Section, Source
+from bot.store import CampaignTotals, NewNote, Note, Origin, Store, Viewer
 
 PAGE_SIZE = 10
 SHOWN_TEXT = 500  # of a note in a listing; the export has it whole
@@ -37,9 +38,23 @@ def _store(ctx: Context) -> Store:
 def _viewer(ctx: Context, *, personal: bool = True) -> Viewer:
     # The asker's private notes from other conversations only in answers nobody else sees.
     mine = personal and ctx.answer_is_private
-    return Viewer(
-        ctx.owner, ctx.channel, ctx.user if mine else None, confined=ctx.shared_externally
-    )
+    return Viewer(ctx.owner, ctx.channel, ctx.user if mine else None, confined=ctx.confined)
+
+
+def sources(notes: Iterable[Note] = (), origins: Iterable[Origin] = ()) -> list[Source]:
+    """What an answer shows (`notes`, by id) and counts (`origins`), for the check its face makes
+    before sending it (bot/slack/answer.py). Each origin is kept once."""
+    out = [
+        Source(
+            note=n.id, team=n.team, channel=n.channel, channel_kind=n.channel_kind, author=n.author
+        )
+        for n in notes
+    ]
+    for o in dict.fromkeys(origins):
+        out.append(
+            Source(team=o.team, channel=o.channel, channel_kind=o.channel_kind, author=o.author)
+        )
+    return out
 
 
 def _cmd(ctx: Context, text: str) -> str:
@@ -89,8 +104,10 @@ async def add(ctx: Context, args: list[str]) -> Reply:
         f"Only {where} and you can see it." if where else "Everyone in the team can see it."
     )
     stored = found.shown()
+    logged = Origin(ctx.owner, ctx.channel, ctx.channel_kind, ctx.user)
     return Reply(
         intro=f"Logged note *#{note_id}* for `{campaign}`. {visibility}",
+        sources=sources(origins=[logged]),
         facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
         notices=[Notice(text=f"{reading}.") for reading in found.readings],
         footnotes=[f"List them with {_cmd(ctx, 'notes ' + campaign)}."],
@@ -145,6 +162,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         intro=f"{page.total:,} note{'s' * (page.total != 1)}, newest first.",
         sections=sections,
         footnotes=footnotes,
+        sources=sources(page.notes, [*page.origins, *(o for t in totals for o in t.origins)]),
         data={
             "notes": [_note_data(n) for n in page.notes],
             "total": page.total,
@@ -289,6 +307,7 @@ async def search(ctx: Context, args: list[str]) -> Reply:
         intro=f"{len(found)} note{'s' * (len(found) != 1)}{more}, best match first.",
         sections=[_note_section(ctx, n) for n in found],
         data={"query": query, "notes": [_note_data(n) for n in found]},
+        sources=sources(found),
     )
 
 
@@ -314,6 +333,8 @@ async def export(ctx: Context, args: list[str]) -> Reply:
     return Reply(
         intro=f"{len(notes):,} note{'s' * (len(notes) != 1)}{scope} as CSV.",
         files=[Attachment(filename=filename, content=content, title=f"Campaign notes{scope}")],
+        # Each place and author once: a file of 100,000 notes needs no 100,000 records.
+        sources=sources(origins=[n.origin for n in notes]),
         footnotes=[
             "Notes from private channels and DMs are exported only in their own conversation."
         ],

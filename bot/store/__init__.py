@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from bot.store.base import (
     FINAL_RUN_STATES,
+    Audience,
     CampaignTotals,
     DeleteOutcome,
     DigestRun,
     NewNote,
     Note,
     NotePage,
+    Origin,
     RunState,
     Store,
     Subscription,
     SubscriptionState,
     Viewer,
     WeekActivity,
+    may_read,
 )
 from bot.store.schema import LATEST, SchemaTooNew
 from bot.store.sqlite import SqliteStore
@@ -24,12 +27,14 @@ from bot.store.sqlite import SqliteStore
 __all__ = [
     "FINAL_RUN_STATES",
     "LATEST",
+    "Audience",
     "CampaignTotals",
     "DeleteOutcome",
     "DigestRun",
     "NewNote",
     "Note",
     "NotePage",
+    "Origin",
     "RunState",
     "SchemaTooNew",
     "SqliteStore",
@@ -38,6 +43,7 @@ __all__ = [
     "SubscriptionState",
     "Viewer",
     "WeekActivity",
+    "may_read",
     "open_store",
 ]
 

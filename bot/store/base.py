@@ -37,6 +37,56 @@ class Viewer:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a note was logged and by whom: everything that decides who may read it."""
+
+    team: str  # the tenant
+    channel: str
+    channel_kind: ChannelKind
+    author: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who will read a message once it is sent: the conversation it goes to, as Slack describes it
+    at that moment, and `user` when only that person will see it (an ephemeral reply, their own
+    DM with the bot, App Home). `shared_externally` is also set when Slack could not say: a
+    conversation that might be shared with another organisation is treated as one that is."""
+
+    team: str  # the tenant whose notes may appear
+    channel: str
+    channel_kind: ChannelKind
+    shared_externally: bool = False
+    user: str | None = None
+
+
+class Readable(Protocol):
+    """A note, or the record of one an answer shows or counts (bot/reply.py's Source)."""
+
+    @property
+    def team(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def channel_kind(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+
+
+def may_read(note: Readable, audience: Audience) -> bool:
+    """The privacy rule of PRODUCT.md in Python, checked on every answer as it is sent: the same
+    rule the store's SQL applies when it reads (bot/store/notes.py `_visible`), kept apart from
+    it on purpose so that a path that reads with the wrong Viewer is still stopped."""
+    if note.team != audience.team:
+        return False
+    if audience.shared_externally:  # another organisation reads along: this channel's notes only
+        return note.channel == audience.channel
+    if note.channel_kind in PUBLIC_KINDS or note.channel == audience.channel:
+        return True
+    return audience.user is not None and note.author == audience.user
+
+
+@dataclass(frozen=True)
 class NewNote:
     team: str  # the tenant: ctx.owner
     workspace: str  # the Slack workspace it was logged in (ctx.team); differs from team on Grid
@@ -64,11 +114,18 @@ class Note(NewNote):
     def is_public(self) -> bool:
         return self.channel_kind in PUBLIC_KINDS
 
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.team, self.channel, self.channel_kind, self.author)
+
 
 @dataclass(frozen=True)
 class NotePage:
     notes: list[Note]
     total: int  # every note the filter matches, not only this page
+    # Where the notes counted in `total` come from (each place and author once): an answer that
+    # only counts notes still carries what it counted, for the check before it is sent.
+    origins: tuple[Origin, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +146,8 @@ class CampaignTotals:
     spend_per_click: tuple[float, float] | None = None
     clicks_per_impression: tuple[float, float] | None = None
     spend_per_conversion: tuple[float, float] | None = None
+    # Where the notes summed here come from (each place and author once).
+    origins: tuple[Origin, ...] = ()
 
 
 DeleteOutcome = Literal["deleted", "forbidden", "missing"]

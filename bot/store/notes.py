@@ -19,6 +19,7 @@ from bot.store.base import (
     NewNote,
     Note,
     NotePage,
+    Origin,
     Viewer,
     WeekActivity,
 )
@@ -97,12 +98,22 @@ def get(conn: sqlite3.Connection, viewer: Viewer, note_id: int) -> Note | None:
 
 def page(conn: sqlite3.Connection, where: Filter, limit: int, offset: int) -> NotePage:
     sql, params = where.sql()
-    total = conn.execute(f"SELECT count(*) FROM notes AS n WHERE {sql}", params).fetchone()[0]
+    # Counted per place and author, in the same pass a plain count(*) would make, so the answer
+    # can carry where the notes it counts come from.
+    groups = conn.execute(
+        "SELECT n.team, n.channel, n.channel_kind, n.author, count(*) FROM notes AS n"
+        f" WHERE {sql} GROUP BY n.team, n.channel, n.channel_kind, n.author",
+        params,
+    ).fetchall()
     rows = conn.execute(
         f"SELECT n.* FROM notes AS n WHERE {sql} ORDER BY n.created_at DESC, n.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return NotePage([to_note(r) for r in rows], total)
+    return NotePage(
+        [to_note(r) for r in rows],
+        sum(g[4] for g in groups),
+        tuple(Origin(g[0], g[1], g[2], g[3]) for g in groups),
+    )
 
 
 def export(conn: sqlite3.Connection, where: Filter) -> list[Note]:
@@ -156,12 +167,31 @@ _PAIRS = (
 )
 
 
+# One origin as text: unit separators between its fields and a record separator after it, since
+# SQLite's group_concat(DISTINCT ...) joins with a comma only.
+_ORIGIN = (
+    "n.team || char(31) || n.channel || char(31) || n.channel_kind || char(31) || n.author"
+    " || char(30)"
+)
+
+
+def _origins(joined: str | None) -> tuple[Origin, ...]:
+    out = []
+    for record in (joined or "").split("\x1e"):
+        record = record.removeprefix(",")
+        if record:
+            team, channel, kind, author = record.split("\x1f")
+            out.append(Origin(team, channel, kind, author))  # type: ignore[arg-type]
+    return tuple(out)
+
+
 def totals(conn: sqlite3.Connection, where: Filter) -> list[CampaignTotals]:
     sql, params = where.sql()
     rows = conn.execute(
         "SELECT n.campaign, count(*), group_concat(DISTINCT n.platform),"
         " group_concat(DISTINCT n.currency), sum(n.spend), sum(n.impressions), sum(n.clicks),"
-        f" sum(n.conversions), {', '.join(_pair(a, b) for a, b in _PAIRS)}"
+        f" sum(n.conversions), {', '.join(_pair(a, b) for a, b in _PAIRS)},"
+        f" group_concat(DISTINCT {_ORIGIN})"
         f" FROM notes AS n WHERE {sql} GROUP BY n.campaign"
         " ORDER BY coalesce(sum(n.spend), 0) DESC, max(n.created_at) DESC",
         params,
@@ -183,6 +213,7 @@ def totals(conn: sqlite3.Connection, where: Filter) -> list[CampaignTotals]:
                 spend_per_click=ratios[1],
                 clicks_per_impression=ratios[2],
                 spend_per_conversion=ratios[3],
+                origins=_origins(r[16]),
             )
         )
     return out
