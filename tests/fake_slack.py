@@ -40,6 +40,9 @@ class FakeSlack:
         self.failures: dict[str, list[Failure]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
+        # conversations.members by channel id (nobody, for a channel not listed), answered in
+        # pages of `limit` with a cursor, as Slack pages it.
+        self.members: dict[str, list[str]] = {}
         self.team_id = "T1"
         self.bot_user_id = "UBOT"
         self._ts = itertools.count(1)
@@ -207,6 +210,16 @@ class FakeSlack:
             return {
                 "ok": True,
                 "channel": {"id": channel, "is_private": False, **self.channels.get(channel, {})},
+            }
+        if method == "conversations.members":
+            everyone = self.members.get(args.get("channel", ""), [])
+            start = int(args.get("cursor") or 0)
+            size = int(args.get("limit") or 100)
+            following = start + size if start + size < len(everyone) else None
+            return {
+                "ok": True,
+                "members": everyone[start : start + size],
+                "response_metadata": {"next_cursor": str(following) if following else ""},
             }
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F1"}

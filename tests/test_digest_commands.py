@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import Settings
-from bot.context import Context, Services
+from bot.context import Context, Named, Services
 from bot.digest import commands
 from bot.digest.delivery import Delivery
 from bot.digest.scheduler import Scheduler
@@ -104,7 +104,11 @@ async def test_on_reads_its_words_in_any_order(ctx, text, expected):
     assert expected in reply.intro
 
 
+INSIDE = Named(kind="public", shared_externally=False, member=True)  # as the Slack face finds it
+
+
 async def test_on_for_another_channel_and_with_empty_weeks(ctx):
+    ctx.named["C2"] = INSIDE
     reply = await ask(ctx, "digest on <#C2|marketing> fri 16:00 empty=yes")
     assert "for channel `C2`" in reply.intro
     sub = await ctx.services.store.get_subscription("T1", "C2")
@@ -234,8 +238,9 @@ async def test_a_week_already_posted_is_not_offered_again_after_re_subscribing(c
     assert "Next: Fri 4 Dec 09:00" in reply.intro
 
 
-def someone(ctx, user="U2", channel="C9", *, is_admin=False):
-    """The same workspace, another person typing in another channel."""
+def someone(ctx, user="U2", channel="C9", *, is_admin=False, member_of=("C1",)):
+    """The same workspace, another person typing in another channel; a member of `member_of`
+    (as the Slack face would have found with conversations.members)."""
     return Context(
         team=ctx.team,
         user=user,
@@ -245,6 +250,7 @@ def someone(ctx, user="U2", channel="C9", *, is_admin=False):
         user_tz="Europe/Berlin",
         is_admin=is_admin,
         services=ctx.services,
+        named={c: INSIDE for c in member_of},
     )
 
 

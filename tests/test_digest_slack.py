@@ -132,6 +132,7 @@ async def test_digest_on_status_preview_now_pause_resume_off(bot, slack):
 
 
 async def test_digest_on_a_channel_by_name(bot, slack):
+    slack.members["C2"] = ["U1"]
     quick(await bot.command("digest on #marketing fri 16:00 America/New_York"))
     text = await responded(slack, 1)
     assert "for channel `C2`: every Friday at 16:00 America/New_York" in text

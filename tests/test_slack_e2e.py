@@ -496,6 +496,7 @@ async def test_a_slow_answer_is_acknowledged_in_time_and_delivered_after(bot, sl
 
 
 async def test_an_admin_may_pause_another_channels_digest_from_elsewhere(bot, slack):
+    slack.members["C1"] = ["U1", "U2"]  # U2 is in C1 too, but did not set its digest up
     await bot.command("digest on mon 09:00", channel="C1")  # U1 sets it up in C1
     await slack.wait_for("response_url")
     await bot.event(

@@ -7,9 +7,16 @@ with a notice. `now` posts through a function the face hands over (`post_now`); 
 console, `smx ask`) it shows the digest instead.
 
 Who may do what: anyone in a channel may manage that channel's digest (the command is typed
-there). From another channel, changing a digest (`on` over an existing one, `off`, `pause`,
-`resume`, `now`) takes its subscriber or a workspace admin (ctx.is_admin, which the face fills);
-`status` of another channel does not name the people behind it to anyone else.
+there). From another channel, managing a digest (`on`, `off`, `pause`, `resume`, `now`) takes
+membership of that conversation or a workspace admin (the Slack face asks conversations.members
+and users.info into ctx.named and ctx.is_admin; what Slack cannot confirm counts as no), and
+changing an existing one also takes its subscriber or an admin. `status` of another channel does
+not name the people behind it to anyone else, nor how its last weeks went to non-members; an
+answer typed elsewhere never counts that conversation's notes.
+
+No digest is set up, previewed or posted in a channel shared with another organisation (Slack
+Connect), nor in one Slack could not describe: it holds the team's notes. The face that posts
+asks Slack again at posting time (bot/slack/digest_post.py).
 """
 
 from __future__ import annotations
@@ -19,10 +26,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cache
 
-from bot.context import Context
+from bot.context import Context, Named
 from bot.digest import schedule
 from bot.digest.compose import Window, compose
-from bot.digest.delivery import Delivery
+from bot.digest.delivery import SHARED_EXTERNALLY, Delivery
 from bot.digest.schedule import DAYS, Slot, local_text, week_before
 from bot.errors import UserError
 from bot.reply import Fact, Notice, Reply
@@ -30,6 +37,7 @@ from bot.store import Store, Subscription
 
 DEFAULT_DAY, DEFAULT_HOUR, DEFAULT_MINUTE = 0, 9, 0
 ACTIONS = ("off", "pause", "resume", "status", "preview", "now")
+LOCAL = ("console", "ask")  # the local world: whoever runs it holds the database itself
 FILLER = {"at", "every", "on", "weekly", "each"}
 CHANNEL_REF = re.compile(r"^<#(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>$")
 TIME = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<ampm>am|pm)?$")
@@ -59,6 +67,31 @@ def _cmd(ctx: Context, text: str) -> str:
 
 def _here(ctx: Context, channel: str) -> str:
     return "this channel" if channel == ctx.channel else f"channel `{channel}`"
+
+
+def _member(ctx: Context, channel: str) -> bool:
+    """In the conversation: the command is typed there, or Slack says the asker is in it."""
+    if channel == ctx.channel or ctx.surface in LOCAL:
+        return True
+    return bool(ctx.named.get(channel, Named()).member)
+
+
+def _check_may_manage(ctx: Context, channel: str, action: str, doing: str) -> None:
+    """From outside a conversation, only its members and admins manage its digest: it is posted
+    there, and what it holds (or that it holds nothing) is theirs to know."""
+    if _member(ctx, channel) or ctx.is_admin:
+        return
+    unsure = ctx.named.get(channel, Named()).member is None
+    why = (
+        f"I couldn't check with Slack whether you are a member of {_here(ctx, channel)}, and "
+        "only its members"
+        if unsure
+        else "Only members of that conversation"
+    )
+    raise UserError(
+        f"{why} or a workspace admin can {doing} the digest of {_here(ctx, channel)} from "
+        f"another channel. If you are in it, type {_cmd(ctx, 'digest ' + action)} there."
+    )
 
 
 def _insider(ctx: Context, channel: str, sub: Subscription | None) -> bool:
@@ -185,11 +218,24 @@ def parse_channel(word: str, ctx: Context) -> str:
 
 
 def _not_shared(ctx: Context, channel: str) -> None:
-    """The digest holds the team's notes: never in a channel another organisation can read."""
-    if ctx.shared_externally and channel == ctx.channel:
+    """The digest holds the team's notes: never in a channel another organisation can read, nor
+    in one Slack could not describe (it might be such a channel)."""
+    if ctx.surface in LOCAL:
+        return
+    if channel == ctx.channel:
+        shared = True if ctx.shared_externally else (None if not ctx.facts_known else False)
+    else:
+        shared = ctx.named.get(channel, Named()).shared_externally
+    if shared:
+        where = "This channel is" if channel == ctx.channel else f"Channel `{channel}` is"
         raise UserError(
-            "This channel is shared with another organisation, so the team's notes digest can't "
-            f"go here. Set it up in one of your own channels, e.g. {_cmd(ctx, 'digest on #marketing')}."
+            f"{where} shared with another organisation, so the team's notes digest can't go "
+            f"there. Set it up in one of your own channels, e.g. {_cmd(ctx, 'digest on #marketing')}."
+        )
+    if shared is None:
+        raise UserError(
+            f"I couldn't check with Slack whether {_here(ctx, channel)} is shared with another "
+            "organisation, and the team's notes digest never goes to one. Try again in a moment."
         )
 
 
@@ -208,6 +254,7 @@ def _split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
 
 async def on(ctx: Context, args: list[str]) -> Reply:
     channel, words = _split_target(ctx, args)
+    _check_may_manage(ctx, channel, "on", "set up")
     _not_shared(ctx, channel)
     day = hour = minute = zone_name = None
     include_empty = False
@@ -352,6 +399,7 @@ async def _existing(
     ctx: Context, args: list[str], action: str, doing: str
 ) -> tuple[str, Subscription]:
     channel = _only_channel(ctx, args, action)
+    _check_may_manage(ctx, channel, action, doing)  # before saying whether it has one
     sub = await _store(ctx).get_subscription(ctx.owner, channel)
     if sub is None:
         raise UserError(
@@ -396,6 +444,8 @@ async def pause(ctx: Context, args: list[str]) -> Reply:
 async def resume(ctx: Context, args: list[str]) -> Reply:
     channel, sub = await _existing(ctx, args, "resume", "resume")
     store = _store(ctx)
+    if sub.state != "active":
+        _not_shared(ctx, channel)  # a digest paused because its channel became shared stays so
     if sub.state == "active":
         return Reply(
             intro=f"The digest for {_here(ctx, channel)} is already running. "
@@ -438,7 +488,12 @@ async def status(ctx: Context, args: list[str]) -> Reply:
     ]
     if insider:  # who set it up is for the channel, the subscriber and admins to see
         facts.append(Fact(label="Set up by", value=sub.subscriber))
-    runs = await store.list_runs(sub.team, sub.channel)
+    # How its weeks went (posted, skipped as empty) says whether it holds notes: for its members.
+    runs = (
+        await store.list_runs(sub.team, sub.channel)
+        if _member(ctx, channel) or ctx.is_admin
+        else []
+    )
     if runs:
         last = runs[0]
         said = {
@@ -462,6 +517,7 @@ async def status(ctx: Context, args: list[str]) -> Reply:
 
 async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, Reply, bool]:
     channel = _only_channel(ctx, args, action)
+    _check_may_manage(ctx, channel, action, "post" if action == "now" else "preview")
     _not_shared(ctx, channel)
     store = _store(ctx)
     sub = await store.get_subscription(ctx.owner, channel)
@@ -517,10 +573,29 @@ async def post_now(ctx: Context, args: list[str], post: PostNow) -> Reply:
         )
     delivery = await post(channel, reply)
     if delivery.outcome == "posted":
+        data = {"posted": True, "ts": delivery.ts, "messages": delivery.messages}
+        if channel != ctx.channel:
+            # Typed elsewhere: how many notes another conversation holds is not said here.
+            return Reply(
+                intro=f"Posted the digest of the last 7 days in {_here(ctx, channel)}.", data=data
+            )
         return Reply(
             intro=f"Posted the digest of the last 7 days ({info['notes']} "
             f"note{'s' * (info['notes'] != 1)}) in {_here(ctx, channel)}.",
-            data={"posted": True, "ts": delivery.ts, "messages": delivery.messages},
+            data=data,
+            sources=reply.sources,  # it counts them
+        )
+    if delivery.outcome == "refused" and delivery.error == SHARED_EXTERNALLY:
+        where = "This channel is" if channel == ctx.channel else f"Channel `{channel}` is"
+        return Reply.error(
+            f"{where} shared with another organisation, so the team's notes digest can't go "
+            f"there; nothing was posted. Set it up in one of your own channels, e.g. "
+            f"{_cmd(ctx, 'digest on #marketing')}."
+        )
+    if delivery.outcome == "refused":
+        return Reply.error(
+            f"The digest was not posted: it held notes that {_here(ctx, channel)} may not read. "
+            "Nothing was sent; whoever runs smx can find the details in its log."
         )
     if delivery.outcome == "channel_gone":
         message = (

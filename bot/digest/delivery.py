@@ -28,7 +28,12 @@ Outcome = Literal[
     "retry",  # a transient failure outlasted the retries; certainly not posted
     "failed",  # refused for good (e.g. invalid blocks); certainly not posted
     "uncertain",  # the request may have reached Slack (a timeout mid-request)
+    # Not sent: the conversation may not read it (`error` says why: SHARED_EXTERNALLY, or
+    # PRIVACY_CHECK when the answer held notes its audience may not see). Certainly not posted.
+    "refused",
 ]
+SHARED_EXTERNALLY = "shared_externally"  # Slack says another organisation is in the channel
+PRIVACY_CHECK = "privacy_check"
 
 
 @dataclass(frozen=True)

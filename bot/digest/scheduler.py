@@ -42,7 +42,10 @@ Every state move after the claim is compare-and-set on (state, claimed_by): a sc
 ran out while it was still alive finds its run taken and stops without posting. Slack errors map
 to outcomes (bot/digest/delivery.py): a channel the bot left, or that was archived, pauses the
 subscription and DMs the subscriber; a revoked token pauses the workspace's subscriptions;
-transient failures are retried on later passes (MAX_ATTEMPTS, then the subscriber is told).
+transient failures are retried on later passes (MAX_ATTEMPTS, then the subscriber is told). A
+digest `post` refuses to send (Slack says, at posting time, that the channel is now shared with
+another organisation, or the answer failed the last-step privacy check) pauses the subscription,
+so no later week goes there either, and DMs the subscriber.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.digest.compose import Window, compose
-from bot.digest.delivery import HEAD_POSTED, Delivery, Post
+from bot.digest.delivery import HEAD_POSTED, SHARED_EXTERNALLY, Delivery, Post
 from bot.digest.schedule import Slot, local_text, utc_now, week_before
 from bot.reply import Reply
 from bot.store import DigestRun, Store, Subscription
@@ -370,6 +373,13 @@ class Scheduler:
             )
             await self._tell(sub, _gone_text(sub, delivery.error))
             return "failed"
+        if outcome == "refused":
+            await self._finish(run, ("sending",), "failed", error=delivery.error)
+            await self.store.set_subscription_state(
+                sub.team, sub.channel, "paused", reason=_refused_reason(delivery.error)
+            )
+            await self._tell(sub, _refused_text(sub, delivery.error))
+            return "failed"
         if outcome == "team_revoked":
             await self._finish(run, ("sending",), "failed", error=delivery.error)
             paused = await self.store.pause_workspace(
@@ -472,6 +482,27 @@ def _gone_text(sub: Subscription, error: str | None) -> str:
         f"I couldn't post the weekly digest in {_where(sub)}: Slack answered `{error}` (I'm not "
         "in that channel, or it was archived or deleted). I've paused the digest. Invite me with "
         "`/invite @smx`, then type `/smx digest resume` in the channel."
+    )
+
+
+def _refused_reason(error: str | None) -> str:
+    if error == SHARED_EXTERNALLY:
+        return "the channel is shared with another organisation (Slack Connect)"
+    return "it held notes this channel may not read; see smx's log"
+
+
+def _refused_text(sub: Subscription, error: str | None) -> str:
+    if error == SHARED_EXTERNALLY:
+        return (
+            f"I didn't post the weekly digest in {_where(sub)}: that channel is now shared with "
+            "another organisation, and the team's notes never go there. I've paused the digest. "
+            "Set one up in one of your own channels with `/smx digest on` there, and "
+            "`/smx digest off` in that channel removes this one."
+        )
+    return (
+        f"I didn't post the weekly digest in {_where(sub)}: it held notes that channel may not "
+        "read, so I've paused it. Whoever runs smx can find the details in its log; "
+        "`/smx digest resume` in the channel restarts it."
     )
 
 

@@ -1,14 +1,27 @@
-"""Running a query for Slack: the router, with unexpected failures turned into an error id."""
+"""Running a query for Slack (the router, with unexpected failures turned into an error id), and
+the last step before any answer leaves: `cleared`, which every posting path calls.
+
+Privacy is enforced twice. The store reads notes for a Viewer (bot/store/notes.py); then, right
+before a message, an ephemeral reply, a response_url delivery, a file or a view is sent, the
+answer's sources (every note it shows or counts, bot/reply.py) are held against who will read it
+there (an Audience, from what Slack said about the conversation) with `may_read`, a separate
+statement of the same rule. An answer holding a note its audience may not read is not sent: it is
+logged and replaced by a short sentence. So a path that reads with the wrong Viewer, or a new path
+that forgets a check, still cannot post someone's notes where they must not be seen.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot import metrics
 from bot.context import Context
 from bot.logs import new_error_id
 from bot.reply import Button, Reply
 from bot.router import dispatch, find
+from bot.slack.blocks import fallback_text, render_blocks
+from bot.store.base import Audience, may_read
 
 log = logging.getLogger("smx.slack")
 
@@ -49,6 +62,57 @@ async def answer(ctx: Context, text: str) -> Reply:
         },
     )
     return reply
+
+
+WITHHELD = (
+    "I didn't send that answer here: it holds notes that not everyone who reads this "
+    "conversation may see. Ask in the conversation where they were logged, or type `/smx notes` "
+    "there so only you see the answer."
+)
+
+
+def audience(ctx: Context, *, private: bool) -> Audience:
+    """Who reads a message sent to ctx's conversation: the asker alone (`private`: an ephemeral
+    reply, their own DM with the bot, App Home) or everyone in it. A conversation Slack has not
+    described (ctx.facts_known False) might be shared with another organisation and is treated as
+    one, so only its own notes may go there."""
+    confined = ctx.confined
+    return Audience(
+        team=ctx.owner,
+        channel=ctx.channel,
+        channel_kind=ctx.channel_kind,
+        shared_externally=confined,
+        user=ctx.user if private and not confined else None,
+    )
+
+
+def cleared(reply: Reply, reader: Audience, *, path: str) -> Reply:
+    """The last step before sending: `reply` itself when every note it shows or counts may be read
+    by `reader`, else (logged) a sentence that says so and nothing of the notes."""
+    withheld = [s for s in reply.sources if not may_read(s, reader)]
+    if not withheld:
+        return reply
+    metrics.UNEXPECTED_ERRORS.labels("privacy_check").inc()
+    log.error(
+        "privacy check withheld an answer",
+        extra={
+            "path": path,
+            "team": reader.team,
+            "channel": reader.channel,
+            "shared_externally": reader.shared_externally,
+            "private": reader.user is not None,
+            "withheld": len(withheld),
+            "notes": [s.note for s in withheld if s.note is not None][:20],
+            "from_channels": sorted({s.channel for s in withheld})[:20],
+        },
+    )
+    return Reply.error(WITHHELD)
+
+
+def message_args(reply: Reply, reader: Audience, *, path: str) -> dict[str, Any]:
+    """The text and blocks to send `reader`, after the last-step check (`cleared`)."""
+    sent = cleared(reply, reader, path=path)
+    return {"text": fallback_text(sent), "blocks": render_blocks(sent)}
 
 
 def _name(text: str) -> str:

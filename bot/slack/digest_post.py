@@ -16,6 +16,14 @@ into the scheduler's outcomes (bot/digest/delivery.py):
 - a timeout or a dropped connection after the request was sent: "uncertain" (never retried here:
   it may have been posted, and a digest is never posted twice).
 
+Before the first message of a digest (or of any answer that shows notes) goes, Slack is asked
+afresh, not from any cache, what the channel is (conversations.info, retried like a post but also
+after a timeout, since asking twice harms nothing). A channel shared with another organisation
+gets nothing ("refused", SHARED_EXTERNALLY: the scheduler pauses the subscription and DMs the
+subscriber); the answer's notes are held against the channel by the last-step check
+(bot/slack/answer.py `cleared`; "refused", PRIVACY_CHECK); and when Slack cannot say, nothing is
+posted now ("retry"). Messages with no notes in them (a DM to the subscriber) need no asking.
+
 Retries are ours, not the SDK's (its client gets no retry handlers), so that every wait is bounded
 by one budget (`max_wait`) and an ambiguous failure is never retried blindly.
 """
@@ -35,10 +43,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.digest.delivery import Delivery, head_posted
+from bot.digest.delivery import PRIVACY_CHECK, SHARED_EXTERNALLY, Delivery, head_posted
 from bot.metrics import SLACK_API_ERRORS
 from bot.reply import Reply
+from bot.slack.answer import cleared
 from bot.slack.blocks import MAX_BLOCKS, fallback_text, render_blocks
+from bot.slack.payloads import info_kind, shared_externally
+from bot.store.base import Audience
 
 log = logging.getLogger("smx.digest")
 
@@ -150,13 +161,29 @@ class DigestPoster:
         token = await self.token(team, enterprise)
         if not token:
             return Delivery("team_revoked", error="no_installation")
-        return await self.post_with(self.client(token), channel, reply)
+        # The tenant whose notes may go there: the Grid org, else the workspace (as ctx.owner).
+        return await self.post_with(self.client(token), channel, reply, tenant=enterprise or team)
 
-    async def post_with(self, client: AsyncWebClient, channel: str, reply: Reply) -> Delivery:
-        """Post with a ready client (the listener's, for `/smx digest now`)."""
-        parts = split(reply)
+    async def post_with(
+        self, client: AsyncWebClient, channel: str, reply: Reply, *, tenant: str
+    ) -> Delivery:
+        """Post with a ready client (the listener's, for `/smx digest now`); `tenant` is whose
+        notes the channel may read."""
         deadline = time.monotonic() + self.max_wait
         info = reply.data.get("digest") or {}
+        if reply.sources or "digest" in reply.data:
+            reader = await self._audience(client, deadline, tenant, channel)
+            if isinstance(reader, Delivery):
+                return reader
+            if reader.shared_externally:
+                log.warning(
+                    "digest not posted: the channel is shared with another organisation",
+                    extra={"team": tenant, "channel": channel},
+                )
+                return Delivery("refused", error=SHARED_EXTERNALLY)
+            if cleared(reply, reader, path="digest") is not reply:
+                return Delivery("refused", error=PRIVACY_CHECK)
+        parts = split(reply)
         head: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
         if info.get("week"):
             # Names the week on the message itself, so an operator (or a later check of the
@@ -190,18 +217,56 @@ class DigestPoster:
         total = sent + len(waiting) + (problem is not None)
         return Delivery("posted", ts=first.ts, error=problem, messages=sent, parts=total)
 
+    async def _audience(
+        self, client: AsyncWebClient, deadline: float, tenant: str, channel: str
+    ) -> Audience | Delivery:
+        """The whole channel as Slack describes it now (never cached: it may have been shared
+        with another organisation since), or the Delivery that says why it could not be asked."""
+        found = await self._call(
+            client,
+            deadline,
+            "conversations.info",
+            lambda: client.conversations_info(channel=channel),
+        )
+        if isinstance(found, Delivery):
+            if found.outcome in ("failed", "uncertain"):  # Slack could not say: not now
+                return Delivery("retry", error=f"conversations.info: {found.error}")
+            return found
+        about = found.get("channel") or {}
+        return Audience(
+            tenant, channel, info_kind(about), shared_externally=shared_externally(about)
+        )
+
     async def _send(self, client: AsyncWebClient, deadline: float, **args: Any) -> Delivery:
+        sent = await self._call(
+            client, deadline, "chat.postMessage", lambda: client.chat_postMessage(**args), once=True
+        )
+        if isinstance(sent, Delivery):
+            return sent
+        return Delivery("posted", ts=sent.get("ts"), messages=1)
+
+    async def _call(
+        self,
+        client: AsyncWebClient,
+        deadline: float,
+        method: str,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        once: bool = False,
+    ) -> Any:
+        """Slack's answer to `call`, or the Delivery its failure comes to. Rate limits and server
+        errors are waited out within the deadline; a time-out or dropped connection is retried
+        too unless `once` (a post, which may have reached Slack and must not be repeated)."""
         attempt = 0
         while True:
             attempt += 1
             wait: float | None = None
             try:
-                response = await client.chat_postMessage(**args)
-                return Delivery("posted", ts=response.get("ts"), messages=1)
+                return await call()
             except SlackApiError as err:
                 status = _status(err)
                 error = _error(err)
-                SLACK_API_ERRORS.labels("chat.postMessage", error).inc()
+                SLACK_API_ERRORS.labels(method, error).inc()
                 if status == 429 or error == "ratelimited":
                     wait = min(
                         _retry_after(getattr(err.response, "headers", None)), MAX_RETRY_AFTER
@@ -218,12 +283,20 @@ class DigestPoster:
                 # The connection was never made, so nothing was sent: safe to try again.
                 error, wait = f"connect: {type(err).__name__}", self._backoff(attempt)
             except (TimeoutError, aiohttp.ClientError) as err:
-                return Delivery("uncertain", error=f"{type(err).__name__}: {err}"[:200])
+                error = f"{type(err).__name__}: {err}"[:200]
+                if once:
+                    return Delivery("uncertain", error=error)
+                wait = self._backoff(attempt)
             if time.monotonic() + wait > deadline:
                 return Delivery("retry", error=error)
             log.info(
                 "digest post: waiting to retry",
-                extra={"error": error, "wait": round(wait, 3), "attempt": attempt},
+                extra={
+                    "method": method,
+                    "error": error,
+                    "wait": round(wait, 3),
+                    "attempt": attempt,
+                },
             )
             await self.sleep(wait)
 

@@ -38,13 +38,19 @@ def event_kind(channel_type: str | None, channel: str) -> ChannelKind | None:
     return None
 
 
+def shared_externally(info: dict[str, Any]) -> bool:
+    """From conversations.info's `channel` object: another organisation is in it, or has been
+    invited and may read what is posted once it joins."""
+    return bool(info.get("is_ext_shared") or info.get("is_pending_ext_shared"))
+
+
 def info_kind(info: dict[str, Any]) -> ChannelKind:
     """From conversations.info's `channel` object."""
     if info.get("is_im"):
         return "im"
     if info.get("is_mpim"):
         return "mpim"
-    if info.get("is_private") or info.get("is_group") or info.get("is_ext_shared"):
+    if info.get("is_private") or info.get("is_group") or shared_externally(info):
         # A channel shared with another organisation (Slack Connect) is not "the team": notes
         # logged there stay in that conversation.
         return "private"
@@ -72,14 +78,17 @@ def team_of(body: dict[str, Any]) -> tuple[str, str | None]:
 
 def command_context(body: dict[str, Any], services: Services) -> Context:
     team, enterprise = team_of(body)
+    kind = command_kind(body)
     return Context(
         team=team,
         user=body.get("user_id", ""),
         channel=body.get("channel_id", ""),
-        channel_kind=command_kind(body),
+        channel_kind=kind,
         enterprise=enterprise,
         surface="command",
         services=services,
+        # A hint until Slack is asked (bot/slack/channels.py place); a DM is one by its very id.
+        facts_known=kind == "im",
     )
 
 
@@ -95,6 +104,7 @@ def event_context(
         enterprise=enterprise,
         surface="dm" if kind == "im" else "mention",
         services=services,
+        facts_known=kind == "im",
     )
 
 
@@ -103,14 +113,18 @@ def action_context(
     services: Services,
     channel: str | None = None,
     kind: ChannelKind | None = None,
+    surface: str = "command",
 ) -> Context:
+    """A button's or form's context. Until Slack is asked about the conversation it is private
+    and maybe shared (facts_known False): nothing from elsewhere reaches an answer there."""
     team, enterprise = team_of(body)
     return Context(
         team=team,
         user=(body.get("user") or {}).get("id", ""),
         channel=channel or (body.get("channel") or {}).get("id", ""),
-        channel_kind=kind or "im",
+        channel_kind=kind or "private",
         enterprise=enterprise,
-        surface="command",
+        surface=surface,
         services=services,
+        facts_known=False,
     )

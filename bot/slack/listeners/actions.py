@@ -8,37 +8,72 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Services
-from bot.slack.answer import SHARE_ACTION, answer
+from bot.reply import Reply
+from bot.router import find
+from bot.slack.answer import SHARE_ACTION, answer, audience, cleared, message_args
+from bot.slack.channels import conversation, settle
 from bot.slack.inflight import tracked
-from bot.slack.listeners.commands import message_args
 from bot.slack.payloads import action_context, event_kind
 from bot.slack.views import OPEN_COMPARE_ACTION, OPEN_ESTIMATE_ACTION, estimate_modal, reply_modal
+
+# What the share button may run: commands that only read. Its value comes back from Slack as the
+# person's client sent it, so it is treated as typed by them, never as smx's own.
+SHAREABLE_READS = frozenset({"compare", "explain", "estimate", "notes", "notes search", "help"})
+NOT_SHAREABLE = (
+    "That button only shares an answer (a comparison, an explanation, an estimate or a notes "
+    "listing); it can't run `{text}`. Type `/smx {text}` instead."
+)
 
 
 async def _ack(ack) -> None:
     await ack()
 
 
+def _reads_only(text: str) -> bool:
+    found = find(text.split())
+    return bool(found and found[0].name in SHAREABLE_READS)
+
+
 def register(app: AsyncApp, services: Services) -> None:
-    async def share(body: dict[str, Any], respond) -> None:
-        text = body["actions"][0].get("value") or ""
-        channel = (body.get("channel") or {}).get("id")
-        # Unknown privacy is treated as private: it can only hide, never show, a note.
-        ctx = action_context(
-            body, services, channel=channel, kind=event_kind(None, channel or "") or "private"
-        )
-        reply = await answer(ctx, text)
-        if reply.is_error:
-            await respond(response_type="ephemeral", replace_original=False, **message_args(reply))
+    async def share(body: dict[str, Any], respond, client: AsyncWebClient) -> None:
+        text = (body.get("actions") or [{}])[0].get("value") or ""
+        channel = (body.get("channel") or {}).get("id") or ""
+        # The whole channel will read it: surface "share" reads with a Viewer without the person
+        # (none of their private notes from elsewhere), and Slack says what the channel is now.
+        ctx = action_context(body, services, channel=channel, surface="share")
+        hint = event_kind(None, channel) or "private"
+        settle(ctx, await conversation(client, ctx.team, channel, hint))
+        if not _reads_only(text):
+            refusal = Reply.error(NOT_SHAREABLE.format(text=" ".join(text.split())[:80]))
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **message_args(refusal, audience(ctx, private=True), path="share"),
+            )
             return
-        await respond(response_type="in_channel", delete_original=True, **message_args(reply))
+        reply = cleared(await answer(ctx, text), audience(ctx, private=False), path="share")
+        if reply.is_error:
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **message_args(reply, audience(ctx, private=True), path="share"),
+            )
+            return
+        await respond(
+            response_type="in_channel",
+            delete_original=True,
+            **message_args(reply, audience(ctx, private=False), path="share"),
+        )
 
     async def open_estimate(body: dict[str, Any], client: AsyncWebClient) -> None:
         channel = (body.get("channel") or {}).get("id") or ""
         await client.views_open(trigger_id=body["trigger_id"], view=estimate_modal(channel))
 
     async def open_compare(body: dict[str, Any], client: AsyncWebClient) -> None:
-        reply = await answer(action_context(body, services), "compare")
+        ctx = action_context(body, services)
+        reply = cleared(
+            await answer(ctx, "compare"), audience(ctx, private=True), path="views.open"
+        )
         await client.views_open(
             trigger_id=body["trigger_id"], view=reply_modal("SMO vs SMM", reply)
         )

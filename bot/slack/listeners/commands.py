@@ -2,8 +2,9 @@
 
 Most answers are computed in well under a millisecond and leave in the ack itself. Commands that
 need the Web API (opening a modal, uploading a file, asking users.info who is an admin or which
-time zone a digest defaults to, finding a #channel by name, posting a digest now) ack at once and
-finish in a lazy listener, answering through `respond()` or the Web API.
+time zone a digest defaults to, finding a #channel by name and who is in it, posting a digest
+now) ack at once and finish in a lazy listener, answering through `respond()` or the Web API.
+Whatever the way out, the answer passes the last-step privacy check (bot/slack/answer.py) first.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from bot.config import Settings
 from bot.context import Context, Services
 from bot.logs import new_error_id
 from bot.reply import Reply
-from bot.slack.answer import answer, slack_error, with_share_button
-from bot.slack.blocks import fallback_text, render_blocks
-from bot.slack.channels import place
+from bot.slack.answer import (
+    answer,
+    audience,
+    cleared,
+    message_args,
+    slack_error,
+    with_share_button,
+)
+from bot.slack.channels import describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
@@ -96,8 +103,10 @@ async def finish_digest(
     text = await resolve_channels(client, text)
     words = text.split()
     if any(w.startswith("<#") for w in words):
-        # Another channel's digest may be changed by its subscriber or a workspace admin.
+        # Another conversation's digest is managed by its members or a workspace admin (and an
+        # existing one changed by its subscriber or an admin); it never goes to Slack Connect.
         ctx.is_admin = await is_admin(client, ctx.user)
+        await describe_named(client, ctx, text)
     if [w.lower() for w in words[1:2]] == ["on"]:
         ctx.user_tz = await user_tz(client, ctx.user)
     if [w.lower() for w in words[1:2]] != ["now"]:
@@ -108,7 +117,7 @@ async def finish_digest(
     poster = DigestPoster(settings)
 
     async def post(channel: str, reply: Reply):
-        return await poster.post_with(client, channel, reply)
+        return await poster.post_with(client, channel, reply, tenant=ctx.owner)
 
     try:
         return await post_now(ctx, words[2:], post)
@@ -118,10 +127,6 @@ async def finish_digest(
         return Reply.error(
             f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again."
         )
-
-
-def message_args(reply: Reply) -> dict[str, Any]:
-    return {"text": fallback_text(reply), "blocks": render_blocks(reply)}
 
 
 async def is_admin(client: AsyncWebClient, user: str) -> bool:
@@ -135,7 +140,8 @@ async def is_admin(client: AsyncWebClient, user: str) -> bool:
 
 
 async def upload(client: AsyncWebClient, ctx: Context, reply: Reply) -> str | None:
-    """Upload the reply's files to the conversation; the Slack error code when that fails."""
+    """Upload the reply's files to the conversation; the Slack error code when that fails.
+    The caller has cleared `reply` for the whole conversation (a file is shared with all there)."""
     for f in reply.files:
         try:
             await client.files_upload_v2(
@@ -169,6 +175,9 @@ async def with_web_api(
         ctx.is_admin = await is_admin(client, ctx.user)
     reply = await answer(ctx, text)
     if kind == "export" and reply.files and not reply.is_error:
+        reply = cleared(reply, audience(ctx, private=False), path="files_upload")
+        if reply.is_error:
+            return reply
         failed = await upload(client, ctx, reply)
         if not failed:
             return None
@@ -180,23 +189,33 @@ async def with_web_api(
     return reply
 
 
+def command_answer(reply: Reply, ctx: Context, *, path: str) -> dict[str, Any]:
+    """A slash command's answer as sent: in the channel when the person asked to share it, else
+    to them alone, after the last-step check (a withheld answer goes to the person alone)."""
+    reader = audience(ctx, private=not reply.share)
+    sent = cleared(reply, reader, path=path)
+    if sent is not reply:
+        reader = audience(ctx, private=True)
+    return {
+        "response_type": "in_channel" if sent.share else "ephemeral",
+        **message_args(sent, reader, path=path),
+    }
+
+
 ACK_BUDGET = 2.0  # seconds an inline answer may take before it is acknowledged first
 _late: set[asyncio.Task] = set()
 
 
-def _later(work: asyncio.Task, text: str, response_url: str | None) -> None:
+def _later(work: asyncio.Task, ctx: Context, text: str, response_url: str | None) -> None:
     async def deliver() -> None:
         from slack_sdk.webhook.async_client import AsyncWebhookClient
 
         reply = work.result()
-        share = reply.share
-        if not share:
+        if not reply.share:
             reply = with_share_button(reply, text)
         if response_url:
             await AsyncWebhookClient(response_url).send(
-                response_type="in_channel" if share else "ephemeral",
-                replace_original=True,
-                **message_args(reply),
+                replace_original=True, **command_answer(reply, ctx, path="response_url")
             )
 
     task = asyncio.ensure_future(tracked(deliver)())
@@ -222,12 +241,12 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(
                 response_type="ephemeral", text="Working on it: the answer follows in a moment."
             )
-            work.add_done_callback(lambda task: _later(task, text, body.get("response_url")))
+            work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
             return
         reply = work.result()
         if not reply.share:
             reply = with_share_button(reply, text)
-        await ack(response_type="in_channel" if reply.share else "ephemeral", **message_args(reply))
+        await ack(**command_answer(reply, ctx, path="ack"))
 
     async def finish_smx(body: dict[str, Any], client: AsyncWebClient, respond) -> None:
         text = body.get("text") or ""
@@ -236,6 +255,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         ctx = command_context(body, services)
         await place(client, ctx, text)
+        mine = audience(ctx, private=True)
         if kind == "modal":
             try:
                 await client.views_open(
@@ -246,10 +266,13 @@ def register(app: AsyncApp, services: Services) -> None:
                     f"I couldn't open the estimate form (Slack said `{slack_error(err)}`). Type the "
                     "numbers instead, e.g. `/smx estimate budget=$2k cpm=8 ctr=1.2%`."
                 )
-                await respond(response_type="ephemeral", **message_args(Reply.error(message)))
+                await respond(
+                    response_type="ephemeral",
+                    **message_args(Reply.error(message), mine, path="respond"),
+                )
             return
         reply = await with_web_api(ctx, text, kind, client, services.settings)
         if reply is not None:
-            await respond(response_type="ephemeral", **message_args(reply))
+            await respond(response_type="ephemeral", **message_args(reply, mine, path="respond"))
 
     app.command("/smx")(ack=ack_smx, lazy=[tracked(finish_smx)])

@@ -16,10 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Services
 from bot.phrasing import to_command
-from bot.slack.answer import answer, slack_error
-from bot.slack.channels import channel_facts
+from bot.slack.answer import answer, audience, message_args, slack_error
+from bot.slack.channels import conversation, settle
 from bot.slack.inflight import tracked
-from bot.slack.listeners.commands import message_args, route_kind, with_web_api
+from bot.slack.listeners.commands import route_kind, with_web_api
 from bot.slack.payloads import event_context, event_kind, team_of
 
 log = logging.getLogger("smx.slack")
@@ -56,9 +56,9 @@ def register(app: AsyncApp, services: Services) -> None:
         team, _ = team_of(body)
         hint = event_kind(event.get("channel_type"), event.get("channel", "")) or "public"
         # conversations.info decides (cached); anything unclear counts as private.
-        kind, shared = await channel_facts(client, team, event.get("channel", ""), hint)
-        ctx = event_context(body, event, kind, services)
-        ctx.shared_externally = shared
+        facts = await conversation(client, team, event.get("channel", ""), hint)
+        ctx = event_context(body, event, facts.kind, services)
+        settle(ctx, facts)
         ctx.event_id = body.get("event_id")
         query = to_command(text)
         route = route_kind(query)
@@ -68,10 +68,15 @@ def register(app: AsyncApp, services: Services) -> None:
             reply = await with_web_api(ctx, query, route, client, services.settings)
             if reply is None:  # the answer was a file, already in the conversation
                 return
-        thread = event.get("thread_ts") or (event.get("ts") if kind != "im" else None)
+        im = ctx.channel_kind == "im"
+        thread = event.get("thread_ts") or (event.get("ts") if not im else None)
+        # The person's own DM with the bot is read by them alone; anywhere else, by everyone there.
+        reader = audience(ctx, private=im)
         try:
             await client.chat_postMessage(
-                channel=event["channel"], thread_ts=thread, **message_args(reply)
+                channel=event["channel"],
+                thread_ts=thread,
+                **message_args(reply, reader, path="chat.postMessage"),
             )
         except SlackApiError as err:
             log.warning(

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Context, Services
-from bot.slack.answer import answer
+from bot.slack.answer import answer, audience, cleared
 from bot.slack.inflight import tracked
 from bot.slack.payloads import team_of
 from bot.slack.views import home_view
@@ -57,7 +57,10 @@ def register(app: AsyncApp, services: Services) -> None:
             surface="home",
             services=services,
         )
-        notes = await answer(ctx, "notes")
+        # Only the person sees their Home tab: the last-step check holds it against them alone.
+        notes = cleared(
+            await answer(ctx, "notes"), audience(ctx, private=True), path="views.publish"
+        )
         digest = await digest_line(services, ctx.owner, ctx.user)
         await client.views_publish(user_id=event["user"], view=home_view(notes, digest))
 

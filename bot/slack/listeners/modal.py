@@ -13,11 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import units
 from bot.context import Services
 from bot.errors import UserError
-from bot.slack.answer import answer, slack_error
+from bot.slack.answer import answer, audience, message_args, slack_error
 from bot.slack.inflight import tracked
-from bot.slack.listeners.commands import message_args
 from bot.slack.payloads import action_context
 from bot.slack.views import ESTIMATE_CALLBACK, ESTIMATE_FIELDS, PLATFORM_BLOCK, submitted_values
+from bot.store.base import Audience
 
 log = logging.getLogger("smx.slack")
 FIRST_FIELD = ESTIMATE_FIELDS[0][0]
@@ -66,14 +66,20 @@ def register(app: AsyncApp, services: Services) -> None:
         reply = await answer(ctx, command_text(values))
         if reply.is_error:
             return
+        # Only the person sees either answer (an ephemeral message, their DM with the bot).
         if channel:
             try:
                 await client.chat_postEphemeral(
-                    channel=channel, user=ctx.user, **message_args(reply)
+                    channel=channel,
+                    user=ctx.user,
+                    **message_args(reply, audience(ctx, private=True), path="chat.postEphemeral"),
                 )
                 return
             except SlackApiError as err:
                 log.info("ephemeral answer failed, sending a DM", extra={"error": slack_error(err)})
-        await client.chat_postMessage(channel=ctx.user, **message_args(reply))
+        their_dm = Audience(ctx.owner, ctx.user, "im", user=ctx.user)  # posting to a user id
+        await client.chat_postMessage(
+            channel=ctx.user, **message_args(reply, their_dm, path="chat.postMessage")
+        )
 
     app.view(ESTIMATE_CALLBACK)(ack=ack_estimate, lazy=[tracked(post_estimate)])
