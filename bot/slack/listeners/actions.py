@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Services
+from bot.context import Context, Services
 from bot.reply import Reply
 from bot.router import find
 from bot.slack.answer import SHARE_ACTION, answer, audience, cleared, message_args
-from bot.slack.channels import conversation, settle
+from bot.slack.channels import Facts, conversation, settle
 from bot.slack.inflight import tracked
-from bot.slack.payloads import action_context, event_kind
+from bot.slack.payloads import action_context, event_kind, team_of
 from bot.slack.views import OPEN_COMPARE_ACTION, OPEN_ESTIMATE_ACTION, estimate_modal, reply_modal
 
 # What the share button may run: commands that only read. Its value comes back from Slack as the
@@ -34,15 +34,23 @@ def _reads_only(text: str) -> bool:
     return bool(found and found[0].name in SHAREABLE_READS)
 
 
+def share_context(body: dict[str, Any], services: Services, facts: Facts) -> Context:
+    """Whom the share button's answer is read as: the whole channel (surface `share`: a Viewer
+    without the person, so none of their private notes from elsewhere), as Slack describes it."""
+    channel = (body.get("channel") or {}).get("id") or ""
+    ctx = action_context(body, services, channel=channel, surface="share")
+    settle(ctx, facts)
+    return ctx
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def share(body: dict[str, Any], respond, client: AsyncWebClient) -> None:
         text = (body.get("actions") or [{}])[0].get("value") or ""
         channel = (body.get("channel") or {}).get("id") or ""
-        # The whole channel will read it: surface "share" reads with a Viewer without the person
-        # (none of their private notes from elsewhere), and Slack says what the channel is now.
-        ctx = action_context(body, services, channel=channel, surface="share")
-        hint = event_kind(None, channel) or "private"
-        settle(ctx, await conversation(client, ctx.team, channel, hint))
+        team, _ = team_of(body)
+        # Slack says what the channel is now; the payload's value and channel name prove nothing.
+        facts = await conversation(client, team, channel, event_kind(None, channel) or "private")
+        ctx = share_context(body, services, facts)
         if not _reads_only(text):
             refusal = Reply.error(NOT_SHAREABLE.format(text=" ".join(text.split())[:80]))
             await respond(
