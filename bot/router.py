@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from bot.context import Context
 from bot.errors import UserError
 from bot.reply import Fact, Reply, Section
+from bot.text import MAX_MESSAGE, clean
 
 Handler = Callable[[Context, list[str]], Reply | Awaitable[Reply]]
 
@@ -134,7 +135,18 @@ def find(tokens: list[str]) -> tuple[Command, list[str]] | None:
 
 
 async def dispatch(ctx: Context, text: str) -> Reply:
-    """Route one line (what follows `/smx`) to its handler. Bad input becomes an error Reply."""
+    """Route one line (what follows `/smx`) to its handler. Bad input becomes an error Reply.
+
+    Every face comes through here, so this is where text is cleaned (bot/text.py): no handler
+    ever sees a lone surrogate, a control character or an invisible character inside a word.
+    """
+    text = clean(text)
+    if len(text) > MAX_MESSAGE:
+        # Slack never sends more; from a terminal it is a paste gone wrong, not a command.
+        return Reply.error(
+            f"That is {len(text):,} characters; smx reads at most {MAX_MESSAGE:,} at a time "
+            "(a note is at most 4,000). Send a shorter message, e.g. one note per message."
+        )
     tokens = text.split()
     if not tokens:
         return help_handler(ctx, [])
@@ -159,7 +171,8 @@ async def dispatch(ctx: Context, text: str) -> Reply:
 
 def _after_words(text: str, count: int) -> str:
     """What follows the first `count` words of `text`, whitespace inside it kept as typed."""
-    match = re.match(rf"\s*(?:\S+\s*){{{count}}}", text)
+    # Possessive quantifiers: each character is looked at once, never retried.
+    match = re.match(rf"\s*+(?:\S++\s*+){{{count}}}", text)
     return text[match.end() :] if match else ""
 
 
@@ -169,8 +182,9 @@ def _unknown(word: str) -> Reply:
     names = sorted({c.words[0] for c in COMMANDS})
     guesses = closest(word.lower(), names, limit=1)
     hint = f"Did you mean `{guesses[0]}`? " if guesses else ""
+    shown = word if len(word) <= 40 else word[:39] + "…"
     return Reply.error(
-        f"I don't know the command `{word}`. {hint}Type `help` to see every command.",
+        f"I don't know the command `{shown}`. {hint}Type `help` to see every command.",
         suggestions=guesses,
     )
 

@@ -7,6 +7,7 @@ defused first: an error message shows text people wrote, too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,13 +16,14 @@ from bot.errors import UserError
 from bot.fuzzy import best
 from bot.notes.render import clip, defuse
 from bot.platforms import parse_platform
+from bot.text import ascii_digits
 
 MAX_TEXT = 4000
 MAX_CAMPAIGN = 40
 MAX_PAGE = 1_000_000
 MAX_ID = 2**63 - 1
-SLUG = re.compile(rf"^[a-z0-9](?:[a-z0-9_-]{{0,{MAX_CAMPAIGN - 2}}}[a-z0-9])?$")
-TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*)=(?P<value>\S+)$")
+# Possessive: a long word without `=` is given up in one pass, not retried at every length.
+TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*+)=(?P<value>\S+)$")
 # Metrics a note sums per campaign get columns of their own; the rest are kept by key.
 COLUMN_METRICS = {
     "budget": "spend",
@@ -41,9 +43,26 @@ def shown(text: str, limit: int = 60) -> str:
 RESERVED = frozenset({"delete", "search", "export"})
 
 
+def _letter_or_digit(c: str) -> bool:
+    return unicodedata.category(c)[0] == "L" or c.isdecimal()
+
+
+def is_slug(name: str) -> bool:
+    """Letters and digits of any script (with their accents and vowel signs), hyphens and
+    underscores inside, at most MAX_CAMPAIGN characters: `spring-launch`, `soldes-été`,
+    `春キャンペーン`, `हिंदी-2024`."""
+    return (
+        0 < len(name) <= MAX_CAMPAIGN
+        and _letter_or_digit(name[0])
+        and name[-1] not in "-_"
+        and all(c in "-_" or _letter_or_digit(c) or unicodedata.category(c)[0] == "M" for c in name)
+    )
+
+
 def campaign(raw: str) -> str:
-    name = raw.strip().rstrip(":").lower()
-    if not SLUG.match(name):
+    # NFC again after lower(): lowercasing `İ` adds a combining dot.
+    name = unicodedata.normalize("NFC", raw.strip().rstrip(":").lower())
+    if not is_slug(name):
         raise UserError(
             f"`{shown(raw)}` is not a campaign name. Use a short slug: letters, digits and "
             f"hyphens, up to {MAX_CAMPAIGN} characters, e.g. `spring-launch`."
@@ -192,11 +211,20 @@ def list_options(args: list[str]) -> ListOptions:
     return ListOptions(name, since, page)
 
 
+def _digits(raw: str) -> str | None:
+    """`raw` in ASCII digits when it is written in decimal digits of any script, else None.
+    isdigit() alone would let "²" through to int()."""
+    digits = ascii_digits(raw)
+    return digits if digits.isascii() and digits.isdigit() else None
+
+
 def _whole(raw: str, limit: int) -> int | None:
-    # isdigit() alone would let "²" through to int(); and SQLite integers stop at 2**63.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(limit)):
+    digits = _digits(raw)
+    # Compared by length first: int() of a 40,000-digit string is slow, and SQLite integers stop
+    # at 2**63 anyway.
+    if digits is None or len(digits.lstrip("0")) > len(str(limit)):
         return None
-    value = int(raw)
+    value = int(digits)
     return value if value <= limit else None
 
 
