@@ -10,6 +10,13 @@ Reading rules (the reply states every reading that is not spelled out):
   and follows the rate rule; `1.5x` is 150%.
 - Frequency is a plain number from 1 to 1,000 (`2.5` or `2.5x`). Durations: `24h`, `7d`, `4w`, `3mo`.
 - Posts and followers are whole numbers (`followers=1.2k` is fine, `posts=2.5` is not).
+- Every figure is 0 or between 1e-9 and 1e12 in size: a number past a float (`1e309`) is "beyond
+  1e12", a nonzero one that rounds to nothing (`1e-400`) is refused rather than read as zero, and
+  `-0` is 0. A number is at most 64 characters long.
+- Digits: any decimal digit reads as that digit (`١٢٣`, `۱۲۳`, `１２３`, `१२३` are 123), since
+  people type numbers on their own keyboards; `²`, `½` or `Ⅻ` are not digits and are refused.
+  Spaces and underscores inside a number group digits and are ignored (`1_000`, `1 000`).
+  `inf`, `nan` and hexadecimal are not numbers here, whatever Python's float() accepts.
 
 Formatting shows money to the cent (whole units from 100,000 up, three significant digits below 1),
 counts whole from 100 up (three significant digits below), rates as percents with three
@@ -24,8 +31,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.errors import UserError
+from bot.text import ascii_digits, without_format_characters
 
 MAX_MAGNITUDE = 1e12
+# Below this a figure means nothing (a CTR of 0.0000001% is 1e-9); a typed 1e-400 is a mistake.
+MIN_MAGNITUDE = 1e-9
+# The longest number text read: far more than any figure needs, and a bound on the work done.
+MAX_NUMBER_TEXT = 64
 # Impressions per person reached: even an always-on campaign over months stays far below this.
 MAX_FREQUENCY = 1000.0
 # Counts of whole things: a post or a follower cannot be split.
@@ -119,13 +131,14 @@ RATE_MEANING = {
 
 CURRENCY_SYMBOLS = ("US$", "$", "€", "£", "¥", "₹")
 CURRENCY_CODES = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}
-_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+# Suffixes as powers of ten, so that the number is read in one decimal-to-float step.
+_SUFFIX = {"": 0, "k": 3, "m": 6, "mm": 6, "mn": 6, "b": 9, "bn": 9}
 _NUMBER = re.compile(
     r"^(?P<sign>[+-])?(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)"
     r"(?:e(?P<exp>[+-]?\d{1,3}))?(?P<suffix>k|mm|mn|m|bn|b)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$")
+_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$", re.ASCII)
 _DURATION_UNITS = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), timedelta(hours=1)),
     **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
@@ -192,24 +205,40 @@ def _number(text: str, key: str | None, what: str, example: str, typed: str | No
     every message echoes; `text` is what is left to read once those were taken off.
     """
     typed = text if typed is None else typed
+    if len(text) > MAX_NUMBER_TEXT:
+        raise UserError(
+            f"{_shown(key, typed)} is too long to be a number (at most {MAX_NUMBER_TEXT} "
+            f"characters): write it like {example}."
+        )
     match = _NUMBER.match(text)
     if match is None:
         raise UserError(f"{_shown(key, typed)} is not {what}: write it like {example}.")
-    value = float(match["num"].replace(",", "")) * _SUFFIX[(match["suffix"] or "").lower()]
-    if match["exp"]:
-        value *= 10.0 ** int(match["exp"])
-    if match["sign"] == "-":
-        value = -value
-    if abs(value) > MAX_MAGNITUDE:
+    # One decimal-to-float conversion: 1e309 becomes inf and 1e-400 zero instead of raising
+    # OverflowError, and 0.29k is exactly 290.
+    exponent = int(match["exp"] or 0) + _SUFFIX[(match["suffix"] or "").lower()]
+    magnitude = float(f"{match['num'].replace(',', '')}e{exponent}")
+    value = (-magnitude if match["sign"] == "-" else magnitude) + 0.0  # + 0.0: -0 is 0
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
         raise UserError(
             f"{_shown(key, typed)} is beyond 1e12 (a million million), which no campaign reaches: "
             f"check the number and write it like {example}."
         )
+    typed_nonzero = match["num"].strip("0.,") != ""
+    if typed_nonzero and abs(value) < MIN_MAGNITUDE:
+        raise UserError(
+            f"{_shown(key, typed)} is below 1e-9 (a billionth), smaller than any figure a "
+            f"campaign has: check the number, or write 0 for none. Write it like {example}."
+        )
     return value
 
 
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
 def _clean(text: str) -> str:
-    return re.sub(r"[\s\u00a0\u202f_]+", "", text.strip())
+    """A number as typed, ready to read: digit-grouping spaces and underscores and invisible
+    characters out, every decimal digit in ASCII."""
+    return ascii_digits(without_format_characters(_SEPARATORS.sub("", text)))
 
 
 def _non_negative(value: float, key: str | None, text: str, example: str) -> float:
@@ -373,21 +402,28 @@ def parse_frequency(text: str, key: str | None = "frequency") -> float:
     return value
 
 
-def parse_duration(text: str) -> timedelta:
-    """`24h`, `7d`, `4w`, `3mo` (30 days each) -> timedelta."""
+def parse_duration(text: str, key: str | None = None) -> timedelta:
+    """`24h`, `7d`, `4w`, `3mo` (30 days each) -> timedelta. `key` (`since`) is echoed with it."""
     s = _clean(text).lower()
-    match = _DURATION.match(s)
+    match = _DURATION.match(s) if len(s) <= MAX_NUMBER_TEXT else None
     unit = _DURATION_UNITS.get(match["unit"]) if match else None
     if match is None or unit is None:
         raise UserError(
-            f"`{text}` is not a length of time: write it like 7d (days), 4w (weeks) or 24h (hours)."
+            f"{_shown(key, text.strip())} is not a length of time: write it like 7d (days), "
+            "4w (weeks) or 24h (hours)."
         )
-    count = float(match["n"])
-    if count == 0:
-        raise UserError(f"`{text}` is no time at all: write a length like 7d or 4w.")
-    if count * unit > MAX_DURATION:
-        raise UserError(f"`{text}` is more than 10 years: write a length up to 3650d.")
-    return count * unit
+    # Compared in seconds first: timedelta itself overflows past 999,999,999 days.
+    seconds = float(match["n"]) * unit.total_seconds()
+    if seconds > MAX_DURATION.total_seconds():
+        raise UserError(
+            f"{_shown(key, text.strip())} is more than 10 years: write a length up to 3650d."
+        )
+    length = timedelta(seconds=seconds)
+    if length <= timedelta(0):
+        raise UserError(
+            f"{_shown(key, text.strip())} is no time at all: write a length like 7d or 4w."
+        )
+    return length
 
 
 def parse_metric(key: str, raw: str) -> Metric:

@@ -1,5 +1,6 @@
 """bot.units: what people type in, what smx shows, and the round trip between them."""
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -289,11 +290,13 @@ def _decimals(text: str) -> int:
     return len(digits[1]) if len(digits) == 2 else 0
 
 
+# A number as written is 0 or between 1e-9 and 1e12 (bot/units.py); rates are written as percents.
+FIGURES = st.just(0.0) | st.floats(min_value=1e-9, max_value=1e12)
+FRACTIONS = st.just(0.0) | st.floats(min_value=1e-11, max_value=1)
+
+
 @settings(max_examples=150, deadline=None)
-@given(
-    st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False),
-    st.sampled_from(["$", "€", "£", "¥"]),
-)
+@given(FIGURES, st.sampled_from(["$", "€", "£", "¥"]))
 def test_money_round_trip(x, currency):
     shown = units.format_money(x, currency)
     back = units.parse_money(shown)
@@ -303,7 +306,7 @@ def test_money_round_trip(x, currency):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.floats(min_value=0, max_value=1e12, allow_nan=False, allow_infinity=False))
+@given(FIGURES)
 def test_count_round_trip(x):
     shown = units.format_count(x)
     back = units.parse_count(shown)
@@ -312,7 +315,7 @@ def test_count_round_trip(x):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.floats(min_value=0, max_value=1, allow_nan=False, allow_infinity=False))
+@given(FRACTIONS)
 def test_rate_round_trip(x):
     shown = units.format_rate(x)
     back = units.parse_rate(shown)
@@ -326,3 +329,118 @@ def test_rate_round_trip(x):
 def test_roas_round_trip(x):
     shown = units.format_multiple(x)
     assert units.format_multiple(units.parse_metric("roas", shown).value) == shown
+
+
+# --- hostile numbers (issue 10, defect 5): a sentence, never a crash ------------------------------
+
+TOO_LARGE = "is beyond 1e12 (a million million)"
+
+
+@pytest.mark.parametrize(
+    ("parse", "key", "text"),
+    [
+        (units.parse_money, "budget", "1e309"),
+        (units.parse_money, "budget", "1e400"),
+        (units.parse_money, "budget", "1e999"),
+        (units.parse_money, "budget", "-1e309"),
+        (units.parse_money, "budget", "$1e309"),
+        (units.parse_money, "budget", "1e308k"),
+        (units.parse_count, "impressions", "1e309"),
+        (units.parse_count, "clicks", "9" * 60),
+        (units.parse_rate, "ctr", "1e309%"),
+        (units.parse_rate, "ctr", "1e309"),
+        (units.parse_roi, "roi", "1e309x"),
+        (units.parse_roi, "roi", "1e309%"),
+        (units.parse_multiple, "roas", "1e309x"),
+        (units.parse_multiple, "roas", "1e309:1"),
+        (units.parse_frequency, "frequency", "1e309"),
+    ],
+)
+def test_numbers_past_what_a_float_holds_are_too_large_not_an_overflow(parse, key, text):
+    with pytest.raises(UserError) as err:
+        parse(text, key)
+    assert TOO_LARGE in err.value.message
+    assert f"`{key}={text[:20]}" in err.value.message
+
+
+@pytest.mark.parametrize("key", units.KEYS)
+def test_every_metric_refuses_an_overflowing_value_with_a_sentence(key):
+    with pytest.raises(UserError) as err:
+        units.parse_metric(key, "1e309")
+    assert TOO_LARGE in err.value.message or "more than" in err.value.message
+
+
+@pytest.mark.parametrize("text", ["1e-400", "1e-324", "0.000000000001", "-1e-400"])
+def test_a_nonzero_number_too_small_to_mean_anything_is_refused_not_read_as_zero(text):
+    with pytest.raises(UserError) as err:
+        units.parse_count(text, "clicks")
+    assert err.value.message.startswith(f"`clicks={text}` is below 1e-9 (a billionth)")
+    assert "write 0 for none" in err.value.message
+
+
+def test_the_smallest_figure_read_is_a_billionth():
+    assert units.parse_money("0.000000001", "cpv").amount == 1e-9
+    assert units.parse_rate("0.0000001%", "ctr").value == pytest.approx(1e-9)
+    assert units.parse_count("0e999", "clicks") == 0
+
+
+def test_a_number_longer_than_any_figure_is_refused_with_a_sentence():
+    with pytest.raises(UserError) as err:
+        units.parse_count("1" * 65, "impressions")
+    assert "is too long to be a number (at most 64 characters)" in err.value.message
+    assert "impressions=60k" in err.value.message
+    assert units.parse_count("0" * 63 + "1", "impressions") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("١٢٣", 123),  # Arabic-Indic digits
+        ("۱۲۳", 123),  # Persian digits
+        ("１２３", 123),  # full-width digits, as a Japanese keyboard types them
+        ("१२००", 1200),  # Devanagari
+        ("١.٥k", 1500),
+        ("1_000", 1000),  # underscores group digits, as in Python
+        ("1 000", 1000),
+        ("-0", 0),
+        ("+0", 0),
+    ],
+)
+def test_which_digits_and_separators_a_number_may_use(text, value):
+    got = units.parse_count(text, "clicks")
+    assert got == value
+    assert math.copysign(1.0, got) == 1.0  # -0 is plain zero, never shown as "-0"
+
+
+@pytest.mark.parametrize("text", ["²", "5²", "½", "Ⅻ", "inf", "-inf", "Infinity", "nan", "0x10"])
+def test_characters_that_only_look_like_numbers_are_refused(text):
+    with pytest.raises(UserError, match=r"is not a number: write it like clicks=1.2k"):
+        units.parse_count(text, "clicks")
+
+
+def test_non_ascii_digits_read_the_same_in_money_rates_and_durations():
+    assert units.parse_money("€١٢٠٠").amount == 1200
+    assert units.parse_rate("٢٫٥%".replace("٫", "."), "ctr").value == pytest.approx(0.025)
+    assert units.parse_duration("١٢d") == timedelta(days=12)
+    assert units.parse_duration("７d") == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1000000000d", "99999999999999999999999999999999999999999d", "1000000w", "87601h", "122mo"],
+)
+def test_durations_past_what_timedelta_holds_are_more_than_ten_years(text):
+    with pytest.raises(UserError) as err:
+        units.parse_duration(text)
+    assert err.value.message.startswith(f"`{text[:30]}")
+    assert err.value.message.endswith("` is more than 10 years: write a length up to 3650d.")
+
+
+def test_a_duration_that_rounds_to_nothing_is_no_time_at_all():
+    with pytest.raises(UserError, match="is no time at all"):
+        units.parse_duration("0.0000000000000000000000001h")
+
+
+def test_a_duration_longer_than_any_length_of_time_is_refused_with_a_sentence():
+    with pytest.raises(UserError, match="is not a length of time"):
+        units.parse_duration("1" * 70 + "d")

@@ -38,7 +38,7 @@ def compare_routes(ctx, args: list[str]) -> Reply:
     request = parse_request(ctx, args, options=("period",))
     period = None
     if "period" in request.options:
-        period = units.parse_duration(request.options["period"])
+        period = units.parse_duration(request.options["period"], "period")
     est = run(request)
     values = est.values
     paid = [k for k in PAID_OUTCOMES if k in values]
