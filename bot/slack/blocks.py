@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 from bot.notes.render import defuse
-from bot.reply import Button, Fact, Reply, Section, render_text
+from bot.reply import Button, Fact, Notice, Reply, Section, render_text
 
 MAX_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -101,6 +101,14 @@ def _fits(text: str, limit: int, max_json: int | None) -> bool:
     return len(text) <= limit and (max_json is None or _text_json(text) <= max_json)
 
 
+def _overflow(text: str, limit: int, max_json: int | None) -> int:
+    # Dropping n characters of source shortens the text, and its JSON, by at least n.
+    over = len(text) - limit
+    if max_json is not None:
+        over = max(over, _text_json(text) - max_json)
+    return max(1, over)
+
+
 def _fit_text(text: str, limit: int, max_json: int | None = None) -> tuple[str, bool]:
     """`text` defused and, when too long, clipped with "…"; and whether it was clipped."""
     if "<" not in text and len(text) > 2 * limit + 16:
@@ -116,14 +124,16 @@ def _fit_text(text: str, limit: int, max_json: int | None = None) -> tuple[str, 
         piece = defuse(shown[:cut].rstrip() + "…")
         if _fits(piece, limit, max_json) or cut == 1:
             return piece, True
-        cut -= 1
+        cut -= _overflow(piece, limit, max_json)
 
 
-def _pieces(text: str, limit: int, max_json: int) -> list[str]:
+def _pieces(text: str, limit: int, max_json: int) -> Iterator[str]:
     """Escaped `text` in defused pieces of at most `limit` characters and `max_json` characters
-    of JSON, cut at line ends where possible; whitespace-only pieces are dropped."""
-    rest = defuse(text)
-    out: list[str] = []
+    of JSON, cut at line ends where possible; whitespace-only pieces are dropped. Lazy: a cut
+    message never pays for the pieces it leaves out."""
+    # No defusing of the whole first: escaped text has no markup, so defusing only inserts, and
+    # each piece is defused as it is cut.
+    rest = text
     while rest:
         n = _fitting_prefix(rest, limit, max_json)
         if n >= len(rest):
@@ -134,13 +144,12 @@ def _pieces(text: str, limit: int, max_json: int) -> list[str]:
             cut, skip = _outside_entity(rest, n), 0
         piece = defuse(rest[:cut])
         while not _fits(piece, limit, max_json) and cut > 1:
-            # Defusing at the new edge added a character; take a little less.
-            cut, skip = cut - 1, 0
+            # Defusing added characters; take that much less.
+            cut, skip = max(1, cut - _overflow(piece, limit, max_json)), 0
             piece = defuse(rest[:cut])
         if piece.strip():
-            out.append(piece)
+            yield piece
         rest = rest[cut + skip :]
-    return out
 
 
 def _mrkdwn(text: str) -> dict:
@@ -152,124 +161,148 @@ def _plain(text: str, limit: int) -> tuple[dict, bool]:
     return {"type": "plain_text", "text": shown if shown.strip() else "(no label)"}, clipped
 
 
-def _sections(source: str) -> list[dict]:
-    return [
-        {"type": "section", "text": _mrkdwn(p)}
-        for p in _pieces(source, MAX_SECTION_TEXT, BLOCK_JSON)
-    ]
+# A block, and how many of its texts were clipped at a per-element limit.
+Built = tuple[dict, int]
 
 
-def _packed(elements: list[dict], per_block: int, make: str) -> list[dict]:
-    """Elements (fields, context texts) grouped into blocks of at most `per_block` and
+def _sections(source: str) -> Iterator[Built]:
+    for piece in _pieces(source, MAX_SECTION_TEXT, BLOCK_JSON):
+        yield {"type": "section", "text": _mrkdwn(piece)}, 0
+
+
+def _fields(facts: list[Fact]) -> Iterator[tuple[dict, bool]]:
+    for f in facts:
+        source = f"*{_mrkdwn_source(f.label)}*\n{_mrkdwn_source(f.value)}"
+        text, clipped = _fit_text(source, MAX_FIELD_TEXT, FIELD_JSON)
+        yield _mrkdwn(text), clipped
+
+
+def _footnotes(footnotes: list[str]) -> Iterator[tuple[dict, bool]]:
+    for f in footnotes:
+        if f.strip():  # Slack refuses an empty text, and it says nothing
+            text, clipped = _fit_text(_mrkdwn_source(f), MAX_SECTION_TEXT, BLOCK_JSON - 40)
+            yield _mrkdwn(text), clipped
+
+
+def _packed(elements: Iterator[tuple[dict, bool]], per_block: int, key: str) -> Iterator[Built]:
+    """Elements (fields, context texts) grouped into blocks of at most `per_block` of them and
     BLOCK_JSON characters of JSON each."""
-    blocks: list[dict] = []
     group: list[dict] = []
-    size = 0
-    for element in elements:
+    size = clips = 0
+    for element, clipped in elements:
         cost = _json_len(element) + 2
         if group and (len(group) == per_block or size + cost > BLOCK_JSON):
-            blocks.append(_group_block(make, group))
-            group, size = [], 0
+            yield _group_block(key, group), clips
+            group, size, clips = [], 0, 0
         group.append(element)
         size += cost
+        clips += clipped
     if group:
-        blocks.append(_group_block(make, group))
-    return blocks
+        yield _group_block(key, group), clips
 
 
-def _group_block(make: str, group: list[dict]) -> dict:
-    if make == "fields":
+def _group_block(key: str, group: list[dict]) -> dict:
+    if key == "fields":
         return {"type": "section", "fields": group}
     return {"type": "context", "elements": group}
 
 
-# -- the layout: a reply as parts, before anything is cut ------------------------------------
+def _buttons(buttons: list[Button]) -> Iterator[Built]:
+    elements = []
+    clips = 0
+    for b in buttons[:MAX_ACTIONS]:
+        text, clipped = _plain(b.label, MAX_BUTTON_TEXT)
+        clips += clipped
+        element = {
+            "type": "button",
+            "text": text,
+            "action_id": b.action_id[:MAX_ID],
+            "value": b.value[:MAX_BUTTON_VALUE],
+        }
+        if b.style:
+            element["style"] = b.style
+        elements.append(element)
+    if elements:  # buttons carry no long text: one block, however long their values
+        yield {"type": "actions", "elements": elements}, clips
 
 
-@dataclass
+# -- the layout: a reply as parts, each built only as far as it is read ----------------------
+
+
 class _Part:
-    kind: str  # title, intro, facts, section, notice, footnotes, buttons
-    blocks: list[dict]
-    label: str = ""  # a section's heading, to name it when it is left out
-    tail: bool = False  # notices, footnotes, buttons: kept ahead of the body when small
+    def __init__(
+        self, kind: str, source: Iterator[Built], *, label: str = "", tail: bool = False,
+        units: int = 0,
+    ) -> None:  # fmt: skip
+        self.kind = kind  # title, intro, facts, section, notice, footnotes, buttons
+        self.label = label  # a section's heading, to name it when it is left out
+        self.tail = tail  # notices, footnotes, buttons: kept ahead of the body when small
+        self.units = units  # facts, footnotes or buttons in it, to count what is left out
+        self._source = source
+        self.built: list[dict] = []
+        self.clips: list[int] = []
+
+    def block(self, j: int) -> dict | None:
+        """The part's j-th block, built now if it was not yet; None past its end."""
+        while len(self.built) <= j:
+            nxt = next(self._source, None)
+            if nxt is None:
+                return None
+            self.built.append(nxt[0])
+            self.clips.append(nxt[1])
+        return self.built[j]
 
 
-@dataclass
-class _Layout:
-    parts: list[_Part] = field(default_factory=list)
-    clipped: int = 0  # texts cut short at a per-element limit
-    buttons_over: int = 0  # buttons beyond Slack's 25
+def _section_part(section: Section, *, after_others: bool) -> _Part:
+    label, clipped = ("", False)
+    if section.heading:
+        label, clipped = _fit_text(_mrkdwn_source(section.heading), MAX_HEADING)
+    head = f"*{label}*" if label else ""
+    body = _mrkdwn_source(section.text) if section.text else ""
 
-    def fact_blocks(self, facts: list[Fact]) -> list[dict]:
-        fields = []
-        for f in facts:
-            source = f"*{_mrkdwn_source(f.label)}*\n{_mrkdwn_source(f.value)}"
-            text, clipped = _fit_text(source, MAX_FIELD_TEXT, FIELD_JSON)
-            self.clipped += clipped
-            fields.append(_mrkdwn(text))
-        return _packed(fields, MAX_FIELDS, "fields")
-
-    def section(self, section: Section, *, after_others: bool) -> _Part:
-        blocks: list[dict] = [{"type": "divider"}] if after_others else []
-        label = ""
-        if section.heading:
-            label, clipped = _fit_text(_mrkdwn_source(section.heading), MAX_HEADING)
-            self.clipped += clipped
-        head = f"*{label}*" if label else ""
-        body = _mrkdwn_source(section.text) if section.text else ""
-        blocks += _sections("\n".join(p for p in (head, body) if p))
+    def source() -> Iterator[Built]:
+        if after_others:
+            yield {"type": "divider"}, 0
+        first = True
+        for block, clips in _sections("\n".join(p for p in (head, body) if p)):
+            yield block, clips + (clipped if first else 0)
+            first = False
         if section.facts:
-            blocks += self.fact_blocks(section.facts)
-        return _Part("section", blocks, label=label)
+            yield from _packed(_fields(section.facts), MAX_FIELDS, "fields")
 
-    def buttons(self, buttons: list[Button]) -> list[dict]:
-        self.buttons_over = max(0, len(buttons) - MAX_ACTIONS)
-        elements = []
-        for b in buttons[:MAX_ACTIONS]:
-            text, clipped = _plain(b.label, MAX_BUTTON_TEXT)
-            self.clipped += clipped
-            element = {
-                "type": "button",
-                "text": text,
-                "action_id": b.action_id[:MAX_ID],
-                "value": b.value[:MAX_BUTTON_VALUE],
-            }
-            if b.style:
-                element["style"] = b.style
-            elements.append(element)
-        # Buttons carry no long text; one block, however long their values.
-        return [{"type": "actions", "elements": elements}] if elements else []
+    return _Part("section", source(), label=label)
 
 
-def _layout(reply: Reply) -> _Layout:
-    layout = _Layout()
-    parts = layout.parts
+def _notice_part(notice: Notice) -> _Part:
+    source = f"{NOTICE_ICON[notice.level]} {_mrkdwn_source(notice.text)}"
+    return _Part("notice", _sections(source), tail=True)
+
+
+def _layout(reply: Reply) -> list[_Part]:
+    parts: list[_Part] = []
     if reply.title and reply.title.strip():
         text, clipped = _plain(reply.title, MAX_HEADER)
-        layout.clipped += clipped
-        parts.append(_Part("title", [{"type": "header", "text": text}]))
+        parts.append(_Part("title", iter([({"type": "header", "text": text}, int(clipped))])))
     if reply.intro:
         parts.append(_Part("intro", _sections(_mrkdwn_source(reply.intro))))
     if reply.facts:
-        parts.append(_Part("facts", layout.fact_blocks(reply.facts)))
+        fields = _packed(_fields(reply.facts), MAX_FIELDS, "fields")
+        parts.append(_Part("facts", fields, units=len(reply.facts)))
+    above = bool(parts) and any(
+        p.kind != "intro" or (reply.intro or "").strip() for p in parts
+    )  # whether a section has something above it to be divided from
     for section in reply.sections:
-        after_others = any(p.blocks for p in parts)
-        parts.append(layout.section(section, after_others=after_others))
-    for notice in reply.notices:
-        source = f"{NOTICE_ICON[notice.level]} {_mrkdwn_source(notice.text)}"
-        parts.append(_Part("notice", _sections(source), tail=True))
-    if any(f.strip() for f in reply.footnotes):
-        notes = []
-        for f in reply.footnotes:
-            if not f.strip():
-                continue  # Slack refuses an empty text, and it says nothing
-            text, clipped = _fit_text(_mrkdwn_source(f), MAX_SECTION_TEXT, BLOCK_JSON - 40)
-            layout.clipped += clipped
-            notes.append(_mrkdwn(text))
-        parts.append(_Part("footnotes", _packed(notes, MAX_CONTEXT_ELEMENTS, "context"), tail=True))
+        parts.append(_section_part(section, after_others=above))
+        above = above or bool(section.heading or section.text.strip() or section.facts)
+    parts += [_notice_part(n) for n in reply.notices]
+    footnotes = sum(1 for f in reply.footnotes if f.strip())
+    if footnotes:
+        notes = _packed(_footnotes(reply.footnotes), MAX_CONTEXT_ELEMENTS, "context")
+        parts.append(_Part("footnotes", notes, tail=True, units=footnotes))
     if reply.buttons:
-        parts.append(_Part("buttons", layout.buttons(reply.buttons), tail=True))
-    return layout
+        units = min(len(reply.buttons), MAX_ACTIONS)
+        parts.append(_Part("buttons", _buttons(reply.buttons), tail=True, units=units))
+    return parts
 
 
 # -- fitting: what one message (or view) holds ------------------------------------------------
@@ -295,26 +328,34 @@ def render_blocks(
 ) -> list[dict]:
     """The Block Kit blocks for a reply: at most `max_blocks` (50 for messages, 100 for views)
     and `max_json` characters of JSON (by default 12,000 for a message, 100,000 for a view, and
-    no size cut for more blocks than any view holds, so a caller can measure a whole reply)."""
-    layout = _layout(reply)
+    no size cut for more blocks than any view holds, so a caller can measure a whole reply).
+
+    What does not fit is named in one "left out" line, with what to type to see it: by default
+    SEE_MORE, or the reply's own sentence in `reply.data["see_more"]`."""
+    parts = _layout(reply)
     budget = _budget(max_blocks, max_json)
-    every = [b for p in layout.parts for b in p.blocks]
-    whole = len(every) <= max_blocks and (budget is None or sum(map(_cost, every)) + 2 <= budget)
-    if whole and not layout.clipped and not layout.buttons_over:
-        return every
-    return _cut(reply, layout, max_blocks, budget)
+    count = size = 0
+    for part in parts:
+        j = 0
+        while (block := part.block(j)) is not None:
+            count, size, j = count + 1, size + _cost(block), j + 1
+            if count > max_blocks or (budget is not None and size > budget):
+                return _cut(reply, parts, max_blocks, budget)
+    if any(sum(p.clips) for p in parts) or len(reply.buttons) > MAX_ACTIONS:
+        return _cut(reply, parts, max_blocks, budget)
+    return [b for p in parts for b in p.built]
 
 
-def _cut(reply: Reply, layout: _Layout, max_blocks: int, budget: int | None) -> list[dict]:
+def _cut(reply: Reply, parts: list[_Part], max_blocks: int, budget: int | None) -> list[dict]:
     room_blocks = max_blocks - 1  # one for the "left out" line
     room_json = (budget if budget is not None else 10**12) - LEFT_OUT_JSON - 2
-    kept = [0] * len(layout.parts)  # blocks kept from the start of each part
+    kept = [0] * len(parts)  # blocks kept from the start of each part
     used_blocks = used_json = 0
 
     def take(i: int) -> bool:
         """Keep part i's blocks in order while they fit; whether all of them did."""
         nonlocal used_blocks, used_json
-        for block in layout.parts[i].blocks:
+        while (block := parts[i].block(kept[i])) is not None:
             cost = _cost(block)
             if used_blocks + 1 > room_blocks or used_json + cost > room_json:
                 return False
@@ -323,15 +364,23 @@ def _cut(reply: Reply, layout: _Layout, max_blocks: int, budget: int | None) -> 
             used_json += cost
         return True
 
-    order = list(range(len(layout.parts)))
-    titles = [i for i in order if layout.parts[i].kind == "title"]
-    tail = [i for i in order if layout.parts[i].tail]
-    body = [i for i in order if i not in titles and i not in tail]
+    def small(indexes: list[int]) -> bool:
+        """Whether these parts together take at most half the room."""
+        n = size = 0
+        for i in indexes:
+            j = 0
+            while (block := parts[i].block(j)) is not None:
+                n, size, j = n + 1, size + _cost(block), j + 1
+                if n > room_blocks // 2 or size > room_json // 2:
+                    return False
+        return True
+
+    titles = [i for i, p in enumerate(parts) if p.kind == "title"]
+    tail = [i for i, p in enumerate(parts) if p.tail]
+    body = [i for i, p in enumerate(parts) if p.kind != "title" and not p.tail]
     for i in titles:
         take(i)
-    tail_blocks = sum(len(layout.parts[i].blocks) for i in tail)
-    tail_json = sum(_cost(b) for i in tail for b in layout.parts[i].blocks)
-    reserve_tail = tail_blocks <= room_blocks // 2 and tail_json <= room_json // 2
+    reserve_tail = small(tail)
     if reserve_tail:
         for i in tail:
             take(i)
@@ -341,66 +390,90 @@ def _cut(reply: Reply, layout: _Layout, max_blocks: int, budget: int | None) -> 
     if not reserve_tail:
         for i in tail:
             take(i)
-    for i, part in enumerate(layout.parts):
-        if part.kind == "section" and kept[i] == 1 and part.blocks[0]["type"] == "divider":
+    for i, part in enumerate(parts):
+        if kept[i] == 1 and part.built[0]["type"] == "divider":
             kept[i] = 0  # a divider with nothing under it
-
     head: list[dict] = []
     rest: list[dict] = []
-    for i, part in enumerate(layout.parts):
-        (rest if part.tail else head).extend(part.blocks[: kept[i]])
-    line = _left_out_line(reply, layout, kept)
-    return [*head, line, *rest]
+    for i, part in enumerate(parts):
+        (rest if part.tail else head).extend(part.built[: kept[i]])
+    return [*head, _left_out_line(reply, parts, kept), *rest]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def _left_out_line(reply: Reply, layout: _Layout, kept: list[int]) -> dict:
+def _name(label: str) -> str:
+    shown, _ = _fit_text(label, 60, 150)
+    return f"“{shown}”"
+
+
+def _left_out_line(reply: Reply, parts: list[_Part], kept: list[int]) -> dict:
     sections: list[str] = []
     ends: list[str] = []
     facts = notices = footnotes = 0
-    buttons = layout.buttons_over
-    for part, k in zip(layout.parts, kept, strict=True):
-        dropped = part.blocks[k:]
-        if not dropped:
-            continue
-        shown = any(b["type"] != "divider" for b in part.blocks[:k])
-        if part.kind == "section" and not shown:
-            sections.append(part.label)
-            continue
-        if part.kind == "notice" and not shown:
-            notices += 1
-            continue
-        facts += sum(len(b.get("fields", [])) for b in dropped)
-        footnotes += sum(len(b["elements"]) for b in dropped if b["type"] == "context")
-        buttons += sum(len(b["elements"]) for b in dropped if b["type"] == "actions")
-        if any(b["type"] == "section" and "text" in b for b in dropped):
-            ends.append({"intro": "the introduction", "notice": "a notice"}.get(part.kind, "")
-                        or (f"“{part.label}”" if part.label else "a section"))  # fmt: skip
+    buttons = max(0, len(reply.buttons) - MAX_ACTIONS)
+    for part, k in zip(parts, kept, strict=True):
+        if part.block(k) is None:
+            continue  # all of it is shown
+        shown = part.built[:k]
+        inside = sum(len(b.get("fields") or b.get("elements") or []) for b in shown)
+        if part.kind == "facts":
+            facts += part.units - inside
+        elif part.kind == "footnotes":
+            footnotes += part.units - inside
+        elif part.kind == "buttons":
+            buttons += part.units - inside
+        elif not any(b["type"] != "divider" for b in shown):
+            if part.kind == "notice":
+                notices += 1
+            else:
+                sections.append(part.label)
+        else:
+            named = {"intro": "the introduction", "notice": "a notice"}.get(part.kind)
+            ends.append(named or (_name(part.label) if part.label else "a section"))
     what: list[str] = []
     if sections:
-        named = ", ".join(f"“{label}”" for label in sections[:2] if label)
+        named = ", ".join(_name(label) for label in sections[:2] if label)
         named += ", …" if named and len(sections) > 2 else ""
-        named, _ = _fit_text(named, 300, 500)
-        what.append(f"{_plural(len(sections), 'more section')}" + (f" ({named})" if named else ""))
+        what.append(_plural(len(sections), "more section") + (f" ({named})" if named else ""))
     what += [f"the end of {e}" for e in ends]
-    what += [_plural(n, w) for n, w in ((facts, "fact"), (notices, "notice"),
-             (footnotes, "footnote"), (buttons, "button")) if n]  # fmt: skip
-    if layout.clipped:
-        what.append(f"the end of {_plural(layout.clipped, 'long text')}")
+    counts = ((facts, "fact"), (notices, "notice"), (footnotes, "footnote"), (buttons, "button"))
+    what += [_plural(n, word) for n, word in counts if n]
+    clipped = sum(sum(p.clips[:k]) for p, k in zip(parts, kept, strict=True))
+    if clipped:
+        what.append(f"the end of {_plural(clipped, 'long text')}")
     hint = reply.data.get("see_more")
-    hint, _ = _fit_text(_mrkdwn_source(hint) if isinstance(hint, str) else SEE_MORE, 400, 500)
-    text = f"{LEFT_OUT} {'; '.join(what) or 'some parts'}. {hint}"
-    shown, _ = _fit_text(text, MAX_SECTION_TEXT, LEFT_OUT_JSON - 80)
-    return {"type": "context", "elements": [_mrkdwn(shown)]}
+    hint, _ = _fit_text(_mrkdwn_source(hint) if isinstance(hint, str) else SEE_MORE, 400, 400)
+    # The hint is never cut: what to type matters more than the list of what is missing.
+    said, _ = _fit_text(f"{LEFT_OUT} {'; '.join(what) or 'some parts'}.", 1000, 600)
+    return {"type": "context", "elements": [_mrkdwn(f"{said} {hint}")]}
 
 
 def fallback_text(reply: Reply) -> str:
     """The message `text` (notifications, screen readers): plain, short, escaped, defused."""
-    text, _ = _fit_text(_mrkdwn_source(render_text(reply)), MAX_FALLBACK_TEXT)
+    text, _ = _fit_text(_mrkdwn_source(render_text(_shortened(reply))), MAX_FALLBACK_TEXT)
     return text
+
+
+def _shortened(reply: Reply) -> Reply:
+    """The reply with every text cut to what the fallback can show: its first characters do not
+    depend on what lies past them, and a reply of many 40,000-character texts renders quickly."""
+    n = MAX_FALLBACK_TEXT + 1
+
+    def cut(value: object) -> object:
+        if isinstance(value, str):
+            return value[:n]
+        if isinstance(value, list):
+            return [cut(v) for v in value[:n]]
+        if isinstance(value, dict):
+            return {k: cut(v) for k, v in value.items()}
+        return value
+
+    keep = {"title", "intro", "sections", "facts", "notices", "footnotes", "files"}
+    shown = reply.model_dump(include=keep)
+    return Reply.model_validate(cut(shown))
 
 
 def inline_text(text: str, limit: int = MAX_FALLBACK_TEXT) -> str:
