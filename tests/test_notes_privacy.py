@@ -29,7 +29,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.context import Context, Named, Services
+from bot.context import ChannelKind, Context, Named, Services
 from bot.digest import commands as digest_commands
 from bot.digest.delivery import Delivery
 from bot.reply import Reply, render_text
@@ -90,7 +90,8 @@ class Place:
                 "user": {"id": self.user, "team_id": self.team},
                 "channel": {"id": self.channel},
             }
-            return share_context(body, services, Facts(CHANNELS[self.channel], False))  # type: ignore[arg-type]
+            facts = Facts(CHANNELS[self.channel], False)  # type: ignore[arg-type]
+            return share_context(body, services, facts)
         return Context(
             team=self.team,
             enterprise=self.enterprise,
@@ -245,7 +246,8 @@ async def digest_elsewhere(
     may see, and the answer to the asker counts nothing of another conversation."""
     ctx = asker.context(services)
     ctx.is_admin = admin
-    ctx.named[target] = Named(kind=CHANNELS[target], shared_externally=False, member=member)  # type: ignore[arg-type]
+    kind: ChannelKind = CHANNELS[target]  # type: ignore[assignment]
+    ctx.named[target] = Named(kind=kind, shared_externally=False, member=member)
     sent: list[Reply] = []
 
     async def post(channel: str, reply: Reply) -> Delivery:

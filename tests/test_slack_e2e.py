@@ -551,3 +551,22 @@ async def test_a_slack_connect_channel_sees_only_its_own_notes(bot, slack):
     await bot.command("digest on", channel="C8", channel_name="acme-partner")
     told = await slack.wait_for("response_url")
     assert "shared with another organisation" in told[-1].args["text"]
+
+
+@pytest.mark.parametrize(
+    "text,method,said",
+    [
+        ("note delete 1", "users.info", "Only its author or a workspace admin"),
+        ("digest on #marketing", "conversations.list", "I can't find the channel `#marketing`"),
+        ("notes export", "files.getUploadURLExternal", "The upload failed"),
+        ("estimate", "views.open", "couldn't open the estimate form"),
+    ],
+)
+async def test_a_connection_slack_drops_after_the_ack_is_answered_in_words(
+    bot, slack, text, method, said
+):
+    await bot.command("note spring-launch written by someone else", user="U2")
+    slack.fail(method, drop=True, times=10)  # past the client's own retries
+    assert_quick_ok(await bot.command(text))
+    told = await slack.wait_for("response_url", within=20)
+    assert said in told[0].args["text"] and "error id" not in told[0].args["text"]

@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,6 +26,8 @@ TTL_SECONDS = 600.0
 ASK_WITHIN = 1.0  # inside the 3 s ack budget, with room for the answer itself
 MEMBER_PAGES = 20  # conversations.members pages of 1,000: beyond 20,000 members, "could not say"
 CHANNEL_ID = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
+# A Web API call that did not give an answer: Slack's refusal, a time-out, a dropped connection.
+CALL_FAILED = (SlackApiError, TimeoutError, OSError, aiohttp.ClientError)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ async def conversation(client: AsyncWebClient, team: str, channel: str, hint: Ch
         info = await asyncio.wait_for(client.conversations_info(channel=channel), ASK_WITHIN)
         found = info.get("channel") or {}
         facts = Facts(info_kind(found), shared_externally(found))
-    except (SlackApiError, TimeoutError, OSError) as err:
+    except CALL_FAILED as err:
         log.warning(
             "conversations.info failed; treating the channel as private and maybe shared",
             extra={"error": repr(err)[:200]},
@@ -95,7 +98,7 @@ async def is_member(client: AsyncWebClient, channel: str, user: str) -> bool | N
     for _page in range(MEMBER_PAGES):
         try:
             page = await client.conversations_members(channel=channel, limit=1000, cursor=cursor)
-        except (SlackApiError, TimeoutError, OSError) as err:
+        except CALL_FAILED as err:
             log.warning("conversations.members failed", extra={"error": repr(err)[:200]})
             return None
         if user in (page.get("members") or []):

@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -29,7 +28,7 @@ from bot.slack.answer import (
     slack_error,
     with_share_button,
 )
-from bot.slack.channels import describe_named, place
+from bot.slack.channels import CALL_FAILED, describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
@@ -58,7 +57,7 @@ async def user_tz(client: AsyncWebClient, user: str) -> str | None:
     """The person's Slack time zone (IANA name), or None when Slack will not say."""
     try:
         info = await client.users_info(user=user)
-    except SlackApiError as err:
+    except CALL_FAILED as err:  # Slack could not say: no time zone, not an admin
         log.warning("users.info failed", extra={"error": slack_error(err)})
         return None
     return (info.get("user") or {}).get("tz") or None
@@ -80,7 +79,7 @@ async def resolve_channels(client: AsyncWebClient, text: str) -> str:
                 limit=1000,
                 cursor=cursor,
             )
-        except SlackApiError as err:
+        except CALL_FAILED as err:  # names not found are left as typed, and said so
             log.warning("conversations.list failed", extra={"error": slack_error(err)})
             break
         for channel in page.get("channels") or []:
@@ -95,6 +94,9 @@ async def resolve_channels(client: AsyncWebClient, text: str) -> str:
         key = word[1:].lower()
         words.append(f"<#{found[key]}|{key}>" if word.startswith("#") and key in found else word)
     return " ".join(words)
+
+
+DIGEST_NOW_WAIT = 20.0  # seconds
 
 
 async def finish_digest(
@@ -114,7 +116,9 @@ async def finish_digest(
     from bot.digest.commands import post_now
     from bot.slack.digest_post import DigestPoster
 
-    poster = DigestPoster(settings)
+    # Someone is waiting for the answer: Slack's rate limits and server errors are waited out for
+    # less long than the scheduler's (the digest is not posted, and they are told to try again).
+    poster = DigestPoster(settings, max_wait=DIGEST_NOW_WAIT)
 
     async def post(channel: str, reply: Reply):
         return await poster.post_with(client, channel, reply, tenant=ctx.owner)
@@ -132,7 +136,7 @@ async def finish_digest(
 async def is_admin(client: AsyncWebClient, user: str) -> bool:
     try:
         info = await client.users_info(user=user)
-    except SlackApiError as err:
+    except CALL_FAILED as err:  # Slack could not say: no time zone, not an admin
         log.warning("users.info failed", extra={"error": slack_error(err)})
         return False
     person = info.get("user") or {}
@@ -151,7 +155,7 @@ async def upload(client: AsyncWebClient, ctx: Context, reply: Reply) -> str | No
                 title=f.title or f.filename,
                 initial_comment=reply.intro or None,
             )
-        except SlackApiError as err:
+        except CALL_FAILED as err:  # refused, timed out or dropped: nothing to show for it
             return slack_error(err)
     return None
 
@@ -261,7 +265,7 @@ def register(app: AsyncApp, services: Services) -> None:
                 await client.views_open(
                     trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel)
                 )
-            except SlackApiError as err:
+            except CALL_FAILED as err:
                 message = (
                     f"I couldn't open the estimate form (Slack said `{slack_error(err)}`). Type the "
                     "numbers instead, e.g. `/smx estimate budget=$2k cpm=8 ctr=1.2%`."
