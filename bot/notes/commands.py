@@ -162,7 +162,9 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         intro=f"{page.total:,} note{'s' * (page.total != 1)}, newest first.",
         sections=sections,
         footnotes=footnotes,
-        sources=sources(page.notes, [*page.origins, *(o for t in totals for o in t.origins)]),
+        # The page's notes, and where all the notes it counts and sums come from (the totals are
+        # read with the same filter as the page's total, so their origins cover it).
+        sources=sources(page.notes, (o for t in totals for o in t.origins)),
         data={
             "notes": [_note_data(n) for n in page.notes],
             "total": page.total,

@@ -122,10 +122,9 @@ class Note(NewNote):
 @dataclass(frozen=True)
 class NotePage:
     notes: list[Note]
-    total: int  # every note the filter matches, not only this page
-    # Where the notes counted in `total` come from (each place and author once): an answer that
-    # only counts notes still carries what it counted, for the check before it is sent.
-    origins: tuple[Origin, ...] = ()
+    # Every note the filter matches, not only this page. An answer that shows it carries where
+    # those notes come from too: campaign_totals over the same filter gives their origins.
+    total: int
 
 
 @dataclass(frozen=True)

@@ -98,22 +98,12 @@ def get(conn: sqlite3.Connection, viewer: Viewer, note_id: int) -> Note | None:
 
 def page(conn: sqlite3.Connection, where: Filter, limit: int, offset: int) -> NotePage:
     sql, params = where.sql()
-    # Counted per place and author, in the same pass a plain count(*) would make, so the answer
-    # can carry where the notes it counts come from.
-    groups = conn.execute(
-        "SELECT n.team, n.channel, n.channel_kind, n.author, count(*) FROM notes AS n"
-        f" WHERE {sql} GROUP BY n.team, n.channel, n.channel_kind, n.author",
-        params,
-    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM notes AS n WHERE {sql}", params).fetchone()[0]
     rows = conn.execute(
         f"SELECT n.* FROM notes AS n WHERE {sql} ORDER BY n.created_at DESC, n.id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return NotePage(
-        [to_note(r) for r in rows],
-        sum(g[4] for g in groups),
-        tuple(Origin(g[0], g[1], g[2], g[3]) for g in groups),
-    )
+    return NotePage([to_note(r) for r in rows], total)
 
 
 def export(conn: sqlite3.Connection, where: Filter) -> list[Note]:
