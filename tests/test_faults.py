@@ -1,0 +1,282 @@
+"""Faults from the Slack Web API while smx works: rate limits, server errors, time-outs and dropped
+connections on every call a command, a mention, App Home or a digest makes.
+
+Whatever Slack does, the HTTP answer is a 200 within 3 s, nothing already stored is lost or logged
+twice, no reply is an error id (a Slack outage is not smx's bug), the person is told in a sentence
+when their answer cannot be completed, and the next request is answered as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from tests.fake_slack import FakeSlack
+
+ACK_LIMIT = 3.0
+ERROR_ID = "something went wrong on my side"
+WAIT = 30.0  # generous: retries back off for a few seconds; a slow machine must not fail this
+
+
+class ListingSlack(FakeSlack):
+    """The fake Slack, with one channel `conversations.list` finds by name."""
+
+    def _answer(self, method, args):
+        if method == "conversations.list":
+            return {"ok": True, "channels": [{"id": "CMKT", "name": "marketing"}]}
+        return super()._answer(method, args)
+
+
+@pytest.fixture
+async def slack():
+    fake = await ListingSlack().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch):
+    """The SDK's retries still happen, in the same number; only its backoff waits (0.5 s, 1 s, ...)
+    are cut, so the whole matrix of faults runs in seconds rather than minutes."""
+    from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+    monkeypatch.setattr(BackoffRetryIntervalCalculator, "calculate_sleep_duration", lambda *_: 0.0)
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    drop: bool = False
+    times: int = 1
+
+
+FAULTS = (
+    Fault("rate limited, then fine", status=429, error="ratelimited", retry_after=0),
+    Fault("server error, then fine", status=500, error="internal_error"),
+    Fault("unavailable, every retry", status=503, error="service_unavailable", times=10),
+    Fault("dropped connection, then fine", drop=True),
+    Fault("dropped connection, every retry", drop=True, times=10),
+    Fault("a Slack error", error="invalid_arguments", times=10),
+)
+# conversations.info is waited on for at most 1 s inside the ack (bot/slack/channels.py); any other
+# slow call only makes the answer later, which the retries above already cover.
+SLOW = Fault("slower than smx waits for conversations.info", delay=1.2)
+
+
+def faults_for(method: str) -> tuple[Fault, ...]:
+    return (*FAULTS, SLOW) if method == "conversations.info" else FAULTS
+
+
+def inject(slack, method: str, fault: Fault) -> None:
+    slack.fail(
+        method,
+        status=fault.status,
+        error=fault.error,
+        retry_after=fault.retry_after,
+        delay=fault.delay,
+        drop=fault.drop,
+        times=fault.times,
+    )
+
+
+def said(slack) -> list[str]:
+    """Every text smx sent anywhere (messages, ephemeral replies, response_url, views)."""
+    out: list[str] = []
+    for call in slack.calls:
+        if call.method in ("chat.postMessage", "chat.postEphemeral", "response_url"):
+            out.append(str(call.args.get("text") or "") + json.dumps(call.args.get("blocks")))
+        elif call.method.startswith("views."):
+            out.append(json.dumps(call.args.get("view")))
+    return out
+
+
+async def finished() -> None:
+    """Wait for the work smx does after its acks (lazy listeners) to end, retries and all."""
+    from bot.slack import inflight
+
+    for _ in range(5):  # let listeners started by the last request take their first step
+        await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    mine = [t for t in inflight._running if not t.done() and t.get_loop() is loop]
+    if mine:
+        _, running = await asyncio.wait(mine, timeout=WAIT)
+        assert not running, f"work after the ack still running: {running}"
+
+
+def assert_quick(answer) -> None:
+    assert answer.status == 200, answer.body
+    assert answer.seconds < ACK_LIMIT
+
+
+def assert_no_error_id(answer, slack) -> None:
+    texts = [json.dumps(answer.body)] + said(slack)
+    assert not [t for t in texts if ERROR_ID in t], texts
+
+
+async def assert_still_serving(bot) -> None:
+    after = await bot.command("explain cpm")
+    assert_quick(after)
+    assert "CPM" in after.body["text"]
+
+
+def persists(fault: Fault) -> bool:
+    """Whether the call still fails after smx's own retries (1 retry for 429, 2 for 5xx)."""
+    return fault.times > 1 or (fault.status == 200 and fault.error is not None)
+
+
+async def heard(slack, answer, text: str) -> str:
+    """What the person finally read: the ack itself, or the response_url reply that followed."""
+    if answer.body:
+        return json.dumps(answer.body).lower()
+    calls = await slack.wait_for("response_url", within=WAIT)
+    return (str(calls[-1].args.get("text")) + json.dumps(calls[-1].args.get("blocks"))).lower()
+
+
+# (command text, the Web API call it depends on, what the person reads when that call keeps
+# failing, and what they read when it works in the end)
+SLASH = (
+    ("note launch Reel got saves spend=$40", "conversations.info", "logged", "logged"),
+    ("notes", "conversations.info", "first note", "first note"),
+    ("note delete 1", "users.info", "only its author", "only its author"),
+    ("digest on", "users.info", "digest", "europe/berlin"),
+    ("digest on #marketing", "conversations.list", "#marketing", "cmkt"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "method", "failed", "worked", "fault"),
+    [
+        pytest.param(*row, fault, id=f"{row[0]}: {row[1]} {fault.name}")
+        for row in SLASH
+        for fault in faults_for(row[1])
+    ],
+)
+async def test_slash_commands_survive_web_api_faults(
+    bot, slack, text, method, failed, worked, fault
+):
+    first = await bot.command("note launch first note spend=$10", user="U2")
+    assert_quick(first)
+    inject(slack, method, fault)
+    answer = await bot.command(text)
+    assert_quick(answer)
+    read = await heard(slack, answer, text)
+    assert ERROR_ID not in read
+    assert (failed if persists(fault) else worked) in read, read
+    # the note logged before the fault is intact, and a note is never logged twice
+    listing = await bot.command("notes launch")
+    assert_quick(listing)
+    assert listing.body["text"].count("first note") == 1
+    if text.startswith("note launch"):
+        assert listing.body["text"].count("Reel got saves") == 1
+    await assert_still_serving(bot)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+@pytest.mark.parametrize("method", ["files.getUploadURLExternal", "files.completeUploadExternal"])
+async def test_an_export_that_cannot_be_uploaded_says_so(bot, slack, method, fault):
+    logged = await bot.command("note launch exported spend=$10")
+    assert_quick(logged)
+    inject(slack, method, fault)
+    answer = await bot.command("notes export")
+    assert_quick(answer)
+    if persists(fault):
+        read = await heard(slack, answer, "notes export")
+        assert ERROR_ID not in read
+        assert "upload" in read and "try again" in read, read
+    else:
+        await slack.wait_for("files.completeUploadExternal", within=WAIT)
+    await assert_still_serving(bot)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+async def test_a_form_that_cannot_open_says_what_to_type(bot, slack, fault):
+    inject(slack, "views.open", fault)
+    answer = await bot.command("estimate")
+    assert_quick(answer)
+    if persists(fault):
+        read = await heard(slack, answer, "estimate")
+        assert ERROR_ID not in read
+        assert "estimate budget=" in read, read
+    else:
+        refused = 0 if fault.status == 200 and not fault.drop else fault.times
+        # the refused attempts, then the one that opens the form
+        await slack.wait_for("views.open", count=refused + 1, within=WAIT)
+    await assert_still_serving(bot)
+
+
+MESSAGE_FAULT_METHODS = ("conversations.info", "chat.postMessage")
+
+
+@pytest.mark.parametrize(
+    ("method", "fault"),
+    [
+        pytest.param(method, fault, id=f"{method} {fault.name}")
+        for method in MESSAGE_FAULT_METHODS
+        for fault in faults_for(method)
+    ],
+)
+@pytest.mark.parametrize("surface", ["mention", "dm"])
+async def test_mentions_and_dms_survive_web_api_faults(bot, slack, surface, method, fault):
+    inject(slack, method, fault)
+    text = "note launch from a message spend=$5"
+    if surface == "mention":
+        event = {"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1.1"}
+        event["text"] = f"<@{slack.bot_user_id}> {text}"
+    else:
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "user": "U1",
+            "channel": "D1",
+            "ts": "1.1",
+        }
+        event["text"] = text
+    answer = await bot.event(event, event_id=f"Ev-{surface}")
+    assert_quick(answer)
+    await finished()
+    assert_no_error_id(answer, slack)
+    # Slack re-delivers an event it thinks failed: the note is still logged once.
+    again = await bot.event(event, event_id=f"Ev-{surface}", retry=1)
+    assert_quick(again)
+    await finished()
+    where = "D1" if surface == "dm" else "C1"
+    listing = await bot.command("notes launch", channel=where)
+    assert listing.body["text"].count("from a message") == 1
+    await assert_still_serving(bot)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+async def test_app_home_survives_views_publish_faults(bot, slack, fault):
+    inject(slack, "views.publish", fault)
+    answer = await bot.event(
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}, event_id="EvH"
+    )
+    assert_quick(answer)
+    await finished()
+    assert_no_error_id(answer, slack)
+    await assert_still_serving(bot)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+async def test_digest_now_survives_post_faults_and_posts_at_most_once(bot, slack, fault):
+    logged = await bot.command("note launch for the digest spend=$50 impressions=10k")
+    assert_quick(logged)
+    inject(slack, "chat.postMessage", fault)
+    answer = await bot.command("digest now")
+    assert_quick(answer)
+    await finished()
+    assert_no_error_id(answer, slack)
+    posts = [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "C1"]
+    # a post Slack may have received is never sent again (at most once); a refused one may be
+    firsts = {c.args.get("text") for c in posts if not c.args.get("thread_ts")}
+    assert len(firsts) <= 1
+    replies = [c.args.get("text", "") for c in slack.calls_to("response_url")]
+    assert replies, "the person who typed `digest now` is told what happened"
+    await assert_still_serving(bot)
