@@ -8,6 +8,9 @@ from rapidfuzz import fuzz, process, utils
 
 # Below this score a guess is more likely noise than help.
 CUTOFF = 60.0
+# Every name matched here is a few words long; a longer query resembles none of them, and not
+# comparing it keeps a 40,000-character message from costing a comparison per name.
+MAX_QUERY = 100
 
 
 def _score(query: str, choice: str, **kwargs) -> float:
@@ -23,7 +26,7 @@ def closest(
 ) -> list[str]:
     """Up to `limit` choices that look like `query`, best first, without duplicates."""
     options = list(dict.fromkeys(choices))
-    if not query.strip() or not options:
+    if not query.strip() or not options or len(query) > MAX_QUERY:
         return []
     found = process.extract(
         query,

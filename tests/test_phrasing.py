@@ -35,3 +35,54 @@ def test_plain_questions_become_commands(said, command):
 
 def test_text_that_is_neither_is_left_for_the_router_to_answer():
     assert to_command("hello there") == "hello there"
+
+
+@pytest.mark.parametrize(
+    "said,command",
+    [
+        # `.5%` is one value: it was dropped, and `$.03` was read as 3 (100 times the CPV).
+        ("how many clicks at a ctr of .5% for $500", "estimate ctr=.5% budget=$500"),
+        ("how many views at $.03 cpv for $300", "estimate cpv=$.03 budget=$300"),
+        # A value never starts inside another number (this was read as cpm=2.3).
+        ("how much is 1.2.3 cpm", "how much is 1.2.3 cpm"),
+        ("what is ?", "explain "),  # `explain` then says how to ask
+        ("what does roas stand for?", "explain roas"),
+        ("what is mean mean", "explain mean"),
+    ],
+)
+def test_values_and_terms_are_read_from_where_they_start(said, command):
+    assert to_command(said) == command
+
+
+def test_plain_questions_are_cleaned_like_every_command():
+    assert to_command("no\u200bte for spring-launch: Reel\x00 up \ud800") == (
+        "note spring-launch Reel up \ufffd"
+    )
+
+
+# -- 40,000 characters (Slack's limit), each parsed in one linear pass (issue 10, defect 8) -------
+
+DIGITS = "1" * (40_000 - len("how many impressions "))
+SMO = " ".join(["smo"] * 9_000)  # 35,999 characters, as measured in the issue
+
+
+@pytest.mark.parametrize(
+    "said,command",
+    [
+        # Measured before the fix: 78 s, 40 s, 4.5 s and 4.6 s in this parser alone.
+        ("how many impressions " + DIGITS, "estimate impressions=" + DIGITS),
+        ("how many impressions " + "1," * 19_989, "estimate impressions=" + "1," * 19_989),
+        (SMO, SMO),
+        ("what is " + SMO, "explain " + SMO),
+        ("how many " + "1 cpm " * 6_665, "estimate cpm=1"),
+        (" ".join(["smo smm"] * 5_000), "compare"),
+        ("how much " + "$1" * 19_995, "estimate budget=$1"),
+    ],
+)
+def test_40000_character_questions_become_the_command_they_ask_for(said, command):
+    assert to_command(said) == command
+
+
+def test_text_over_slacks_limit_is_left_for_the_router_to_refuse():
+    said = "how many impressions " + "1" * 40_000
+    assert to_command(said) == said

@@ -28,6 +28,9 @@ ASPECT_CUTOFF = 80.0
 # "Did you mean" only offers names at least this close (WRatio, 0-100); weaker guesses are noise.
 SUGGEST_CUTOFF = 65.0
 NUMBERS_EXAMPLE = "compare budget=$1000 followers=5000 platform=instagram"
+# Terms and aspects are a few words; a longer phrase is none of them and is not fuzzy-matched
+# (bot/fuzzy.py has the same bound), so a 40,000-character question costs no comparisons.
+MAX_PHRASE = 100
 
 # Words people wrap around what they mean ("what does roas stand for?", "smo vs smm on cost").
 # fmt: off
@@ -69,7 +72,7 @@ def find_aspect(ctx: Context, phrase: str) -> tuple[Aspect, bool]:
     if stripped in index:
         return index[stripped], True
     query = stripped or query
-    names = _plausible(query, index)
+    names = _plausible(query, index) if len(query) <= MAX_PHRASE else []
     guess = best(query, names, cutoff=ASPECT_CUTOFF)
     if guess is not None:
         return index[guess], False
@@ -170,6 +173,8 @@ def find_term(ctx: Context, phrase: str) -> tuple[Term, bool]:
     query = normalise(phrase)
     if query in index:
         return index[query], True
+    if len(query) > MAX_PHRASE:
+        raise _unknown_term(ctx, phrase, query)
     # The start of exactly one term's names ("retarget", "freq") is that term.
     starting = {index[n].key: index[n] for n in index if n.startswith(query)}
     if len(query) >= 4 and len(starting) == 1:
@@ -187,7 +192,7 @@ def find_term(ctx: Context, phrase: str) -> tuple[Term, bool]:
 
 def _unknown_term(ctx: Context, phrase: str, query: str) -> UserError:
     index = term_index()
-    names = _plausible(query, index)
+    names = _plausible(query, index) if len(query) <= MAX_PHRASE else []
     found = _rerank(query, closest(query, names, limit=12, cutoff=SUGGEST_CUTOFF))
     terms = _dedupe_terms(index[n] for n in found)[:3]
     suggestions = [t.name for t in terms]
