@@ -90,3 +90,56 @@ def test_short_names_are_not_guessed_from_letters_inside_a_longer_query():
 
     assert closest("cost per mile", ["er", "cpm", "cost per mille"]) == ["cost per mille"]
     assert closest("viz", ["visibility", "er"]) == ["visibility"]
+
+
+# -- hostile text, cleaned once at the one entry every face goes through (issue 10) -------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "seen"),
+    [
+        ("explain a\ud800b", "a\ufffdb"),  # a lone surrogate: SQLite and Slack need valid Unicode
+        ("explain caf\udce9", "caf\ufffd"),  # invalid UTF-8 from argv, as a surrogate escape
+        ("explain \ud83d\ude00", "\U0001f600"),  # the two halves of one character, joined
+        ("explain a\x00b\x1bc\x7f\x9fd", "abcd"),  # control characters dropped
+        ("explain one\r\ntwo\rthree", "one\ntwo\nthree"),  # line breaks kept, as \n
+        ("expl\u200bain cost\u2060 per\u00admille", "cost permille"),  # invisible: ignored
+        ("\ufeffexplain \u202ecost", "cost"),  # a BOM and a right-to-left override
+        ("explain\u200d e\u0301te\u0301", "été"),  # a joiner after ASCII; NFC
+        ("explain 👨\u200d👩\u200d👧 می\u200cخواهم", "👨\u200d👩\u200d👧 می\u200cخواهم"),
+    ],
+)
+async def test_every_line_is_cleaned_before_its_handler_sees_it(typed, seen):
+    ctx = Context()
+    reply = await dispatch(ctx, typed)
+    assert ctx.args_text == seen
+    assert reply.is_error is False or "Traceback" not in (reply.intro or "")
+
+
+async def test_a_line_longer_than_a_slack_message_is_refused_before_any_handler():
+    from bot.text import MAX_MESSAGE
+
+    ctx = Context()
+    reply = await dispatch(ctx, "explain " + "x" * MAX_MESSAGE)
+    assert reply.is_error
+    assert reply.intro.startswith("That is 40,008 characters; smx reads at most 40,000")
+    assert ctx.args_text == ""  # the handler never ran
+    ok = await dispatch(ctx, "explain " + "x" * (MAX_MESSAGE - len("explain ")))
+    assert "I don't have" in ok.intro
+
+
+async def test_an_unknown_40000_character_word_is_quoted_short_and_not_fuzzy_matched():
+    reply = await dispatch(Context(), "x" * 40_000)
+    assert reply.is_error
+    assert reply.intro == (
+        f"I don't know the command `{'x' * 39}…`. Type `help` to see every command."
+    )
+
+
+def test_arguments_after_the_command_words_are_found_in_one_pass():
+    from bot.router import _after_words
+
+    assert _after_words("notes  search   a b", 2) == "a b"
+    assert _after_words("  note x", 1) == "x"
+    assert _after_words("ab", 2) == ""  # two words are not made out of one
+    assert _after_words("note " + "x" * 40_000, 1) == "x" * 40_000
