@@ -283,6 +283,18 @@ async def test_the_share_button_still_shares_a_comparison(bot, slack):
     assert posted.args["response_type"] == "in_channel" and "Cost" in posted.args["text"]
 
 
+async def test_a_channel_slack_cannot_describe_is_read_as_if_shared_until_it_can(bot, slack):
+    """It might be a Slack Connect channel: only its own notes, and the person is told why."""
+    quick(await bot.command("note camp TEAM-NOTE", channel="C1"))
+    slack.fail("conversations.info", error="fatal_error")
+    unsure = await bot.command("notes", channel="C6", channel_name="somewhere")
+    quick(unsure)
+    assert "TEAM-NOTE" not in unsure.body["text"]
+    assert "Slack didn't say whether this conversation is shared" in unsure.body["text"]
+    again = await bot.command("notes", channel="C6", channel_name="somewhere")
+    assert "TEAM-NOTE" in again.body["text"] and "didn't say" not in again.body["text"]
+
+
 # -- the last-step check: whatever built the answer ------------------------------------------------
 
 

@@ -62,6 +62,20 @@ def _cmd(ctx: Context, text: str) -> str:
     return f"`{prefix}{text}`"
 
 
+def _unsure(ctx: Context) -> list[Notice]:
+    """Why an answer holds only this conversation's notes when Slack would not describe it."""
+    if ctx.facts_known or ctx.shared_externally:
+        return []
+    return [
+        Notice(
+            level="warning",
+            text="Slack didn't say whether this conversation is shared with another "
+            "organisation, so this shows only the notes logged here. Try again in a moment "
+            "for the rest.",
+        )
+    ]
+
+
 # -- note CAMPAIGN TEXT -------------------------------------------------------------------------
 
 
@@ -145,6 +159,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
     if page.total == 0:
         return Reply(
             intro=f"No notes{scope} yet. Log one with {_cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            notices=_unsure(ctx),
             data={"notes": [], "total": 0, "page": 1, "pages": 1, "campaigns": []},
         )
     if options.page > pages:
@@ -161,6 +176,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         title=f"Notes{scope}",
         intro=f"{page.total:,} note{'s' * (page.total != 1)}, newest first.",
         sections=sections,
+        notices=_unsure(ctx),
         footnotes=footnotes,
         # The page's notes, and where all the notes it counts and sums come from (the totals are
         # read with the same filter as the page's total, so their origins cover it).
@@ -301,6 +317,7 @@ async def search(ctx: Context, args: list[str]) -> Reply:
         return Reply(
             intro=f"No notes match “{quoted}”. Every word must appear; try fewer words or "
             "a prefix such as `launch*`.",
+            notices=_unsure(ctx),
             data={"query": query, "notes": []},
         )
     more = f" (the best {SEARCH_LIMIT})" if len(found) == SEARCH_LIMIT else ""
@@ -308,6 +325,7 @@ async def search(ctx: Context, args: list[str]) -> Reply:
         title=f"Notes matching “{quoted}”",
         intro=f"{len(found)} note{'s' * (len(found) != 1)}{more}, best match first.",
         sections=[_note_section(ctx, n) for n in found],
+        notices=_unsure(ctx),
         data={"query": query, "notes": [_note_data(n) for n in found]},
         sources=sources(found),
     )
