@@ -74,7 +74,7 @@ def to_command(text: str) -> str:
     if first in _COMMAND_WORDS:
         return line
     if (_SMO.search(line) and _SMM.search(line)) or _SMO_VS_SMM.search(line):
-        aspect = _ASPECT_HINT.search(line)
+        aspect = _ASPECT_HINT.search(_tail(line))
         return f"compare {aspect.group(1).strip()}" if aspect else "compare"
     if _ESTIMATE_HINT.search(line):
         estimate = _estimate(line)
@@ -85,6 +85,16 @@ def to_command(text: str) -> str:
         # Even an empty term goes to `explain`, which then says how to ask.
         return f"explain {_explained_term(line[explain.end() :])}"
     return line
+
+
+def _tail(line: str, size: int = 64) -> str:
+    """The last words of `line`, whole, within `size` characters: an aspect hint ends the line
+    and is at most about 45 characters ("regarding" and 31), so searching the rest for one would
+    try 30 characters at every "on" of a long message for nothing."""
+    if len(line) <= size:
+        return line
+    tail = line[-size:]
+    return tail[tail.find(" ") + 1 :]
 
 
 def _explained_term(rest: str) -> str:
