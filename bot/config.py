@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, alias="PORT")
     # Notes older than this many days are deleted (daily, by the running bot); unset keeps them all.
     retention_days: int | None = Field(default=None, alias="SMX_RETENTION_DAYS")
+    # The HTTP server's connection hygiene (bot/slack/guard.py): a client has this many seconds
+    # from a request's first byte to its whole body (Slack sends within milliseconds and gives
+    # up at 3 s), an idle keep-alive connection is closed after SMX_KEEPALIVE_TIMEOUT (longer
+    # than a load balancer's usual 60 s idle timeout, so the balancer closes first), and at most
+    # SMX_MAX_CONNECTIONS are open at once (fewer if the open-file limit is lower).
+    request_timeout: float = Field(default=5.0, alias="SMX_REQUEST_TIMEOUT")
+    keepalive_timeout: float = Field(default=75.0, alias="SMX_KEEPALIVE_TIMEOUT")
+    max_connections: int = Field(default=1000, alias="SMX_MAX_CONNECTIONS")
 
     @property
     def mode(self) -> Mode:
@@ -63,6 +71,20 @@ class Settings(BaseSettings):
         if self.retention_days is not None and self.retention_days < 1:
             raise ConfigError(
                 f"SMX_RETENTION_DAYS must be a number of days of at least 1, not {self.retention_days}."
+            )
+        if not 0 < self.request_timeout <= 60:
+            raise ConfigError(
+                f"SMX_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 60, "
+                f"not {self.request_timeout:g}."
+            )
+        if not 0 < self.keepalive_timeout <= 3600:
+            raise ConfigError(
+                f"SMX_KEEPALIVE_TIMEOUT must be a number of seconds above 0 and at most 3600, "
+                f"not {self.keepalive_timeout:g}."
+            )
+        if not 1 <= self.max_connections <= 1_000_000:
+            raise ConfigError(
+                f"SMX_MAX_CONNECTIONS must be between 1 and 1000000, not {self.max_connections}."
             )
         if not self.db_path.strip():
             raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.context import Services
-from bot.slack.server import build_web_app
+from bot.slack.server import WatchedSite, build_web_app, serve_http
 from tests.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret-0123456789"
@@ -52,18 +52,16 @@ class RunningBot:
         self.settings = settings
         self.services = Services(settings)
         self._runner: web.AppRunner | None = None
+        self.site: WatchedSite | None = None
         self._session: aiohttp.ClientSession | None = None
         self.url = ""
 
     async def start(self) -> RunningBot:
         self.services.store.migrate()
         self.web_app = build_web_app(self.settings, self.services)
-        self._runner = web.AppRunner(self.web_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        # The same serving code as `smx serve`: its connection limits are under test too.
+        self._runner, self.site = await serve_http(self.web_app, self.settings, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.site.port}"
         self._session = aiohttp.ClientSession()
         return self
 

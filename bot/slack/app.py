@@ -103,6 +103,10 @@ def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
         # Answers leave as soon as they are ready instead of after Bolt's 10 ms ack poll;
         # anything slow runs in lazy listeners after the answer (reference/slack.md, Latency).
         "process_before_response": True,
+        # Over HTTP the gate (bot/slack/guard.py) has verified every request over its raw bytes
+        # before Bolt sees it, and hands Bolt a body it may have re-spelled (see read_body), so
+        # Bolt's own check is off. Socket Mode has none (the socket is authenticated instead).
+        "request_verification_enabled": False,
         "logger": _bolt_log,
     }
     if settings.mode == "oauth":

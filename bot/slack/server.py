@@ -3,6 +3,9 @@
 Both run the digest scheduler (bot/digest/scheduler.py) as a task beside the Slack traffic: it
 starts with the server's aiohttp application and is stopped cleanly with it (digests in flight
 get a few seconds to finish). Several replicas may run it at once; claims keep each digest single.
+
+Both listen through `serve_http`, which the tests use too: every connection is watched for slow
+or idle clients and the number open is capped below the open-file limit (bot/slack/guard.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot import logs
 from bot.config import Settings
 from bot.context import Services
 from bot.errors import ConfigError
+from bot.slack.guard import ACK_KIND, Connections, Limits
 
 log = logging.getLogger("smx.server")
 EVENTS_PATH = "/slack/events"
@@ -74,24 +78,20 @@ async def metrics_page(request: web.Request) -> web.Response:
 
 @web.middleware
 async def time_acks(request: web.Request, handler):
-    """Time from a Slack request's arrival to its answer, by kind (command, event, interactive)."""
+    """Time from a Slack request's arrival to its answer, by kind (command, event, interactive,
+    or refused: unsigned, forged, stale, malformed or too slow). The gate names the kind once it
+    has read the body, so nothing here reads it first (a slow body is the gate's to time out)."""
     if request.path != EVENTS_PATH or request.method != "POST":
         return await handler(request)
     from bot.metrics import ACK_SECONDS
 
     started = time.perf_counter()
-    body = await request.read()  # aiohttp keeps it, so Bolt reads the same bytes
-    kind = (
-        "event"
-        if body[:1] == b"{"
-        else "interactive"
-        if body.startswith(b"payload=")
-        else "command"
-    )
     try:
         return await handler(request)
     finally:
-        ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        kind = request.get(ACK_KIND)
+        if kind:
+            ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
 UPKEEP_EVERY = 24 * 3600.0
@@ -167,13 +167,30 @@ def run_digests(web_app: web.Application, settings: Settings, services: Services
 
 
 def build_web_app(settings: Settings, services: Services | None = None) -> web.Application:
-    """The aiohttp application `smx serve` runs: Slack's endpoints plus /healthz."""
-    from bot.slack.app import build_app
+    """The aiohttp application `smx serve` runs: Slack's endpoints plus /healthz and /metrics.
 
+    POST /slack/events goes through the gate (bot/slack/guard.py), which verifies and checks
+    every request before Bolt dispatches it; the OAuth pages go straight to Bolt's OAuth flow.
+    """
+    from bot.slack.app import build_app
+    from bot.slack.guard import SlackGate
+
+    secret = (
+        settings.slack_signing_secret.get_secret_value().strip()
+        if settings.slack_signing_secret
+        else ""
+    )
+    if not secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is missing: `smx serve` needs it to verify requests from Slack."
+        )
     services = services or Services(settings)
     bolt = build_app(settings, services)
-    web_app = bolt.web_app(path=EVENTS_PATH)
-    web_app.middlewares.append(time_acks)
+    web_app = web.Application(middlewares=[time_acks])
+    gate = SlackGate(secret, bolt, body_timeout=settings.request_timeout)
+    web_app.router.add_post(EVENTS_PATH, gate.handle)
+    if bolt.oauth_flow is not None:
+        add_oauth_pages(web_app, bolt.oauth_flow)
     web_app[BOLT] = bolt
     add_operations(web_app, settings, services)
 
@@ -182,6 +199,126 @@ def build_web_app(settings: Settings, services: Services | None = None) -> web.A
 
     web_app.on_shutdown.append(finish_replies)
     return web_app
+
+
+def add_oauth_pages(web_app: web.Application, flow) -> None:
+    """/slack/install and /slack/oauth_redirect, answered by Bolt's OAuth flow."""
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    def page(handle):
+        async def answer(request: web.Request) -> web.StreamResponse:
+            # A GET has no body worth reading (and an odd charset would make reading it fail).
+            bolt_request = AsyncBoltRequest(
+                body="", query=request.query_string, headers=dict(request.headers)
+            )
+            return await to_aiohttp_response(await handle(bolt_request))
+
+        return answer
+
+    web_app.router.add_get(flow.install_path, page(flow.handle_installation))
+    web_app.router.add_get(flow.redirect_uri_path, page(flow.handle_callback))
+
+
+RESERVED_FILES = 128  # descriptors kept free of clients: the database, Web API calls, logs
+
+
+def raise_open_file_limit() -> int:
+    """Lift the soft limit on open files to the hard limit (many hosts start at 1,024 while
+    allowing far more); returns the soft limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as err:  # e.g. macOS caps it below an unlimited hard limit
+            log.warning("could not raise the open-file limit", extra={"error": str(err)})
+    return soft
+
+
+def connection_limits(settings: Settings) -> Limits:
+    """The settings' limits, with the connection cap kept below the open-file limit, so the
+    process never runs out of descriptors ("Too many open files") however many clients come."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 1 << 20
+    room = soft - min(RESERVED_FILES, soft // 4)
+    return Limits(
+        request_timeout=settings.request_timeout,
+        keepalive_timeout=settings.keepalive_timeout,
+        max_connections=max(1, min(settings.max_connections, room)),
+    )
+
+
+class WatchedSite(web.BaseSite):
+    """aiohttp's TCP site, with each connection handed to Connections as it is accepted."""
+
+    def __init__(
+        self, runner: web.BaseRunner, host: str, port: int, connections: Connections
+    ) -> None:
+        super().__init__(runner)
+        self._host = host
+        self.port = port  # the bound port once started (port 0 picks a free one)
+        self.connections = connections
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        self._server = await loop.create_server(
+            self.connections.protocol_factory(server), self._host, self.port, backlog=self._backlog
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+
+async def serve_http(
+    web_app: web.Application,
+    settings: Settings,
+    host: str,
+    port: int,
+    purpose: str = "Slack's requests",
+) -> tuple[web.AppRunner, WatchedSite]:
+    """Start serving `web_app` on host:port with the connection limits; the one way smx listens
+    (`smx serve`, the health port of `smx socket`, and the tests' RunningBot)."""
+    limits = connection_limits(settings)
+    connections = Connections(limits)
+    web_app.middlewares.insert(0, connections.middleware())
+    runner = web.AppRunner(
+        web_app,
+        access_log=None,
+        # aiohttp's own idle timer agrees with ours; a body left unread after an answer is
+        # drained for at most as long as a request may take.
+        keepalive_timeout=limits.keepalive_timeout,
+        lingering_time=limits.request_timeout,
+    )
+    await runner.setup()
+    site = WatchedSite(runner, host, port, connections)
+    try:
+        await site.start()
+    except OSError as err:
+        await runner.cleanup()
+        raise ConfigError(f"PORT {port} can't be used for {purpose}: {err.strerror}.") from None
+    log.info(
+        "listening",
+        extra={
+            "host": host,
+            "port": site.port,
+            "request_timeout": limits.request_timeout,
+            "keepalive_timeout": limits.keepalive_timeout,
+            "max_connections": limits.max_connections,
+        },
+    )
+    return runner, site
 
 
 def start(
@@ -203,6 +340,7 @@ def start(
             "SLACK_APP_TOKEN is missing: `smx socket` needs an app-level token (xapp-...)."
         )
     services = prepare(settings)
+    raise_open_file_limit()
     if command == "socket":
         asyncio.run(_socket(settings, services, port or settings.port))
         return 0
@@ -212,8 +350,26 @@ def start(
         "serving Slack over HTTP",
         extra={"host": host or "0.0.0.0", "port": bind_port, "mode": mode},
     )
-    web.run_app(web_app, host=host or "0.0.0.0", port=bind_port, print=None, access_log=None)
+    asyncio.run(_serve(web_app, settings, host or "0.0.0.0", bind_port))
     return 0
+
+
+async def _serve(web_app: web.Application, settings: Settings, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (replies in flight may finish)."""
+    runner, _site = await serve_http(web_app, settings, host, port)
+    try:
+        await _until_stopped()
+        log.info("stopping: finishing work already acknowledged")
+    finally:
+        await runner.cleanup()
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 async def _socket(settings: Settings, services: Services, port: int) -> None:
@@ -226,20 +382,16 @@ async def _socket(settings: Settings, services: Services, port: int) -> None:
 
     app_token = settings.slack_app_token.get_secret_value()
     health = web.Application()
-    runner = web.AppRunner(health, access_log=None)
     bolt = build_app(settings, services)
     handler = AsyncSocketModeHandler(bolt, app_token)
     health[SOCKET_HANDLER] = handler
     add_operations(health, settings, services)
-    await runner.setup()
+    runner: web.AppRunner | None = None
     try:
         # Bind first: a busy port is a setting to fix, said in one line, not a traceback.
-        try:
-            await web.TCPSite(runner, "0.0.0.0", port).start()
-        except OSError as err:
-            raise ConfigError(
-                f"PORT {port} can't be used for /healthz and /metrics: {err.strerror}."
-            ) from None
+        runner, _site = await serve_http(
+            health, settings, "0.0.0.0", port, purpose="/healthz and /metrics"
+        )
         # A rejected app token would otherwise be retried forever; check it once, up front.
         try:
             await bolt.client.apps_connections_open(app_token=app_token)
@@ -247,20 +399,17 @@ async def _socket(settings: Settings, services: Services, port: int) -> None:
             raise ConfigError(
                 f"SLACK_APP_TOKEN was refused by Slack ({slack_error(err)})."
             ) from None
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
         log.info("connecting to Slack in Socket Mode", extra={"health_port": port})
         await handler.connect_async()
-        await stop.wait()
+        await _until_stopped()
         log.info("stopping: closing the socket and finishing work already acknowledged")
         await handler.close_async()
         await _drain(GRACE_SECONDS)
     finally:
         with contextlib.suppress(Exception):  # on a failed start the client's session is still open
             await handler.client.close()
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         await services.store.close()
 
 
