@@ -80,7 +80,7 @@ async def ask(tmp_path: Path):
     services = Services(settings=None)  # type: ignore[arg-type]
     services.store = store
 
-    async def run(text: str, surface: str) -> Reply:
+    async def run(text: str, surface: str, shared: bool = False) -> Reply:
         ctx = Context(
             team="T1",
             user="U1",
@@ -88,6 +88,8 @@ async def ask(tmp_path: Path):
             channel_kind=SURFACES[surface],  # type: ignore[arg-type]
             surface=surface,
             services=services,
+            # A channel shared with another organisation answers with less; never with a crash.
+            shared_externally=shared and surface in ("command", "mention"),
         )
         return await dispatch(ctx, text)
 
@@ -118,9 +120,11 @@ surfaces = st.sampled_from(list(SURFACES))
 
 
 @fuzz_settings(ci_examples=900)
-@given(start=st.sampled_from(STARTS), rest=hostile_text(), surface=surfaces)
-async def test_hostile_text_after_every_command_word(ask, start: str, rest: str, surface) -> None:
-    assert_answer(await ask(f"{start} {rest}", surface))
+@given(start=st.sampled_from(STARTS), rest=hostile_text(), surface=surfaces, shared=st.booleans())
+async def test_hostile_text_after_every_command_word(
+    ask, start: str, rest: str, surface: str, shared: bool
+) -> None:
+    assert_answer(await ask(f"{start} {rest}", surface, shared))
 
 
 @fuzz_settings(ci_examples=400)
