@@ -14,6 +14,7 @@ random examples per fuzz test by hand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -734,6 +735,40 @@ async def test_fuzz_signed_odd_payloads_are_never_a_500_and_nothing_fails(door, 
     assert unexpected_errors() == before, body[:300]
 
 
+# -- the gate hands Bolt what it read -------------------------------------------------------------
+
+form_texts = st.lists(
+    st.tuples(
+        st.sampled_from(["payload", "text", "command", "xpayload", "%70ayload", "a+b", "%zz", ""])
+        | st.text(max_size=8),
+        st.sampled_from(["payload", "%payload", "%7payload", "pay%6Coad", "+", "%", "{"])
+        | st.text(max_size=12),
+    ),
+    max_size=5,
+).map(lambda pairs: "&".join(f"{k}={v}" if v else k for k, v in pairs))
+
+
+@fuzz(ci_examples=400)
+@given(
+    text=st.one_of(form_texts, json_values.map(json.dumps), st.text(max_size=60)),
+    content_type=ANY_TYPES,
+)
+def test_bolt_parses_what_the_gate_hands_it_exactly_as_the_gate_read_it(text, content_type):
+    """Whatever the gate accepts, Bolt's own parser reads back the same fields (so Bolt and
+    the shape checks never disagree), and a form that mentions "payload" stays a form."""
+    from slack_bolt.request.internals import parse_body
+
+    from bot.slack.guard import Malformed, read_body
+
+    try:
+        body = read_body(text.encode("utf-8", "surrogatepass"), content_type or "")
+    except Malformed:
+        return
+    assert parse_body(body.text, body.content_type) == body.data
+    if body.kind == "command":
+        assert "payload" not in body.text
+
+
 # -- defect 9: slow, silent and idle connections ---------------------------------------------------
 
 
@@ -844,6 +879,91 @@ async def test_many_silent_connections_do_not_keep_a_signed_request_out(slack, t
         for _, writer in silent:
             writer.close()
         await bot.stop()
+
+
+async def test_a_signed_body_over_a_mebibyte_is_413_and_nothing_runs(door, slack):
+    body = b"text=" + b"x" * (1024 * 1024)
+    status, text, _ = await door.send(body, headers_for(body), "application/x-www-form-urlencoded")
+    assert status == 413 and b"Traceback" not in text
+    await assert_nothing_ran(door, slack)
+
+
+@contextlib.asynccontextmanager
+async def holding_app(tmp_path, max_connections: int):
+    """A served app whose GET /hold answers only when told: requests stay in flight."""
+    from aiohttp import web
+
+    from bot.slack.server import serve_http
+
+    release = asyncio.Event()
+    entered = asyncio.Condition()
+    held = 0
+
+    async def hold(_request):
+        nonlocal held
+        async with entered:
+            held += 1
+            entered.notify_all()
+        await release.wait()
+        return web.Response(text="released")
+
+    async def quick(_request):
+        return web.Response(text="quick")
+
+    app = web.Application()
+    app.router.add_get("/hold", hold)
+    app.router.add_get("/quick", quick)
+    settings = Settings(SMX_DB=str(tmp_path / "x.db"), SMX_MAX_CONNECTIONS=str(max_connections))
+    runner, site = await serve_http(app, settings, "127.0.0.1", 0)
+
+    async def wait_held(count: int) -> None:
+        async with entered:
+            await asyncio.wait_for(entered.wait_for(lambda: held >= count), 10)
+
+    try:
+        yield site, wait_held, release
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
+async def open_to(site):
+    return await asyncio.open_connection("127.0.0.1", site.port)
+
+
+async def test_at_the_cap_with_every_connection_answering_a_newcomer_is_refused(tmp_path):
+    async with holding_app(tmp_path, max_connections=3) as (site, wait_held, release):
+        busy = [await open_to(site) for _ in range(3)]
+        for _, writer in busy:
+            writer.write(b"GET /hold HTTP/1.1\r\nHost: smx\r\n\r\n")
+        await wait_held(3)
+        reader, writer = await open_to(site)
+        assert await closed_by_server(reader) == b""  # refused, not queued behind the others
+        writer.close()
+        assert site.connections.closed["refused"] == 1
+        release.set()
+        for reader, writer in busy:  # the ones being answered were never touched
+            assert (await asyncio.wait_for(reader.readuntil(b"released"), 10)).startswith(
+                b"HTTP/1.1 200"
+            )
+            writer.close()
+
+
+async def test_at_the_cap_an_idle_connection_makes_room_before_a_silent_one(tmp_path):
+    async with holding_app(tmp_path, max_connections=2) as (site, _, _release):
+        idle_reader, idle_writer = await open_to(site)
+        idle_writer.write(b"GET /quick HTTP/1.1\r\nHost: smx\r\n\r\n")
+        await asyncio.wait_for(idle_reader.readuntil(b"quick"), 10)  # answered, now idle
+        silent_reader, silent_writer = await open_to(site)
+        await site.connections.wait_until(lambda: site.connections.open == 2, within=10)
+        new_reader, new_writer = await open_to(site)
+        assert await closed_by_server(idle_reader) == b""
+        new_writer.write(b"GET /quick HTTP/1.1\r\nHost: smx\r\n\r\n")
+        silent_writer.write(b"GET /quick HTTP/1.1\r\nHost: smx\r\n\r\n")
+        for reader in (new_reader, silent_reader):
+            assert b"quick" in await asyncio.wait_for(reader.readuntil(b"quick"), 10)
+        for writer in (idle_writer, silent_writer, new_writer):
+            writer.close()
 
 
 async def test_connection_settings_are_checked_at_start():
