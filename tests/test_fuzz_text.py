@@ -5,7 +5,7 @@ Every answer must be a result or a user-error sentence: no exception, no error-i
 traceback, and what the faces would send must be valid: within Block Kit's limits, without a live
 mention, and encodable as UTF-8 (a lone surrogate in an answer breaks `smx ask`'s output).
 
-CI runs about 2,500 derandomized cases; `SMX_FUZZ_EXAMPLES=100000` runs that many per test, with a
+CI runs about 2,700 derandomized cases; `SMX_FUZZ_EXAMPLES=100000` runs that many per test, with a
 random seed (tests/support/hostile.py).
 """
 
@@ -135,6 +135,25 @@ async def test_hostile_text_after_every_command_word(
 )
 async def test_hostile_numbers_and_figures(ask, start: str, tokens: list[str], surface) -> None:
     assert_answer(await ask(f"{start} {' '.join(tokens)}", surface))
+
+
+# The edges of what a figure may be (0, 1e-9, 1e12), and ordinary values, for the solver.
+EXTREMES = ["0", "1e-9", "0.000000001", "1e12", "999999999999", "1", "100%", "0.0000001%", "1000"]
+EXTREMES += ["1.5", "2.5x", "-100%", "1e11", "3", "1,000", "$0.01", "1e-9%"]
+PLATFORMS = ["", "platform=facebook", "platform=linkedin", "platform=youtube", "platform=pinterest"]
+
+
+@fuzz_settings(ci_examples=200)
+@given(
+    start=st.sampled_from(["estimate", "compare"]),
+    figures=st.dictionaries(st.sampled_from(units.KEYS), st.sampled_from(EXTREMES), max_size=7),
+    platform=st.sampled_from(PLATFORMS),
+    period=st.sampled_from(["", "period=7d", "period=3650d", "period=0.001h"]),
+)
+async def test_extreme_figures_for_every_key(ask, start, figures, platform, period) -> None:
+    tokens = [f"{k}={v}" for k, v in figures.items()] + [platform]
+    tokens += [period] if start == "compare" else []
+    assert_answer(await ask(f"{start} {' '.join(tokens)}", "command"))
 
 
 @fuzz_settings(ci_examples=400)
