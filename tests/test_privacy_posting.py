@@ -125,6 +125,17 @@ async def test_the_weekly_run_stops_when_its_channel_becomes_shared(slack, tmp_p
         await store.close()
 
 
+async def test_a_digest_paused_because_its_channel_became_shared_is_not_resumed(bot, slack):
+    store = bot.services.store
+    await store.save_subscription(subscription("C5", datetime.now(UTC), tz="UTC"))
+    await store.set_subscription_state("T1", "C5", "paused", reason="shared")
+    slack.channels["C5"] = {"is_ext_shared": True}
+    answer = await bot.command("digest resume", channel="C5", channel_name="launch")
+    quick(answer)
+    assert "shared with another organisation" in answer.body["text"]
+    assert (await store.get_subscription("T1", "C5")).state == "paused"
+
+
 async def test_a_weekly_run_that_cannot_ask_slack_is_not_posted_but_retried(slack, tmp_path):
     path = str(tmp_path / "smx.db")
     store = open_store(path)

@@ -444,14 +444,13 @@ async def pause(ctx: Context, args: list[str]) -> Reply:
 async def resume(ctx: Context, args: list[str]) -> Reply:
     channel, sub = await _existing(ctx, args, "resume", "resume")
     store = _store(ctx)
-    if sub.state != "active":
-        _not_shared(ctx, channel)  # a digest paused because its channel became shared stays so
     if sub.state == "active":
         return Reply(
             intro=f"The digest for {_here(ctx, channel)} is already running. "
             f"Next: {local_text(sub.next_run, sub.tz)}.",
             data={"subscription": _sub_data(sub)},
         )
+    _not_shared(ctx, channel)  # one paused because its channel became shared stays paused
     slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
     # From now: the weeks it was paused through are not posted afterwards.
     next_run = await _next_free(store, sub.team, sub.channel, slot, clock())
