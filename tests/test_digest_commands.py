@@ -327,6 +327,30 @@ async def test_status_of_another_channel_does_not_name_its_people(ctx, clock):
     assert re.search(r"Set up by +U1", admin)
 
 
+async def test_status_from_outside_tells_non_members_nothing_of_its_weeks(ctx, clock):
+    await ctx.services.store.add_note(note("C1", NOW))
+    await ask(ctx, "digest on wed 12:00")
+    clock.set(utc(2026, 11, 25, 11, 0, 10))
+    await Scheduler(ctx.services.store, Recorder(clock), clock=clock).tick()
+    member = render_text(await ask(someone(ctx), "digest status <#C1|general>"))
+    assert "Last" in member and "posted" in member
+    outsider = render_text(await ask(someone(ctx, member_of=()), "digest status <#C1|general>"))
+    assert "every Wednesday at 12:00" in outsider
+    assert "Last" not in outsider and "posted" not in outsider and "U1" not in outsider
+
+
+async def test_a_non_member_may_not_manage_another_channels_digest(ctx):
+    await ask(ctx, "digest on mon 09:00")
+    before = await ctx.services.store.get_subscription("T1", "C1")
+    for text in ("digest pause <#C1|general>", "digest off <#C1|general>"):
+        reply = await ask(someone(ctx, user="U1", member_of=()), text)  # its subscriber, left it
+        assert reply.is_error and "or a workspace admin can" in reply.intro
+        assert "If you are in it, type `/smx digest" in reply.intro
+    assert await ctx.services.store.get_subscription("T1", "C1") == before
+    new = await ask(someone(ctx, member_of=()), "digest on <#C2|marketing>")
+    assert new.is_error and await ctx.services.store.get_subscription("T1", "C2") is None
+
+
 # -- preview and now ----------------------------------------------------------------------------
 
 
