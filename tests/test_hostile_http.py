@@ -787,7 +787,7 @@ async def quick_bot(slack, tmp_path):
     """The app with short connection timeouts, so the tests can wait for them."""
     running = await RunningBot(
         slack,
-        quick_settings(slack, tmp_path, SMX_REQUEST_TIMEOUT="0.5", SMX_KEEPALIVE_TIMEOUT="1"),
+        quick_settings(slack, tmp_path, SMX_REQUEST_TIMEOUT="1", SMX_KEEPALIVE_TIMEOUT="1"),
     ).start()
     yield running
     await running.stop()
