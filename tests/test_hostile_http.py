@@ -309,6 +309,10 @@ ODD = {
         ).encode(),
         "application/x-www-form-urlencoded",
     ),
+    "the form's command without a trigger_id": (
+        command_body("estimate").replace(b"&trigger_id=1337.42.abcd", b""),
+        "application/x-www-form-urlencoded",
+    ),
     "an unknown command": (
         command_body().replace(b"%2Fsmx", b"%2Fother"),
         "application/x-www-form-urlencoded",
@@ -620,6 +624,9 @@ async def test_fuzz_signed_bodies_bolt_cannot_read_are_400_and_bolt_never_runs(
 # -- fuzz: signed, readable, odd --------------------------------------------------------------------
 
 
+COMMAND_TEXTS = st.sampled_from(["help", "estimate", "notes", "explain cpm", "digest status"])
+
+
 def template_payloads() -> list[tuple[str, dict]]:
     home = {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}
     dm = {"type": "message", "channel_type": "im", "user": "U1", "text": "help", "channel": "D1"}
@@ -677,7 +684,17 @@ def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 @st.composite
 def odd_requests(draw) -> tuple[bytes, str | None]:
     """Real payloads with a few fields deleted, retyped or added; random JSON; random bytes."""
-    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "random JSON", "random bytes"]))
+    kind = draw(
+        st.sampled_from(["mutated", "mutated", "mutated", "form", "random JSON", "random bytes"])
+    )
+    if kind == "form":  # a slash command with fields dropped or changed (forms carry only text)
+        fields = {k: v[0] for k, v in _form(command_body(draw(COMMAND_TEXTS))).items()}
+        for name in draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, max_size=3)):
+            if draw(st.booleans()):
+                fields.pop(name, None)
+            else:
+                fields[name] = draw(st.sampled_from(["", "/smx", "C1", "payload", "x"]))
+        return urlencode(fields).encode(), draw(FORM_TYPES)
     if kind == "random bytes":
         return draw(st.binary(min_size=1, max_size=300)), draw(ANY_TYPES)
     if kind == "random JSON":

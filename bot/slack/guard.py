@@ -205,7 +205,12 @@ def shape_problem(body: dict[str, Any]) -> str | None:
         return problem
     kind = body.get("type")
     if "command" in body:
-        return _required(body, ("command", "team_id", "user_id", "channel_id", "response_url"))
+        from bot.slack.listeners.commands import route_kind
+
+        needed = ("command", "team_id", "user_id", "channel_id", "response_url")
+        if route_kind(body.get("text") or "") == "modal":
+            needed += ("trigger_id",)  # the form opens with it
+        return _required(body, needed)
     if kind == "block_actions":
         actions = body.get("actions")
         if not actions or not isinstance(actions[0].get("action_id"), str):
