@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.context import ChannelKind, Context, Named, Services
@@ -39,21 +38,7 @@ from bot.slack.blocks import render_blocks
 from bot.slack.channels import Facts
 from bot.slack.listeners.actions import _reads_only, share_context
 from bot.store import Audience, open_store
-
-# Read at import, before the test environment is cleared (tests/conftest.py).
-BY_HAND = int(os.environ.get("SMX_FUZZ_EXAMPLES", "0") or 0)
-
-
-def sized(ci_examples: int) -> settings:
-    """`ci_examples` derandomized examples in CI; SMX_FUZZ_EXAMPLES random ones when it is set."""
-    return settings(
-        max_examples=BY_HAND or ci_examples,
-        derandomize=not BY_HAND,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-
+from tests.support.hostile import fuzz_settings
 
 # (team, enterprise): W1 and W2 are workspaces of the org E1, so they share notes as one tenant.
 WORKSPACES = [("T1", None), ("T2", None), ("W1", "E1"), ("W2", "E1")]
@@ -278,7 +263,7 @@ async def digest_elsewhere(
     assert cleared(answer, audience(ctx, private=True), path="test") is answer
 
 
-@sized(150)
+@fuzz_settings(150)
 @given(notes, reads, digests)
 def test_no_answer_leaks_a_note_across_teams_or_conversations(
     written: list, asked: list, posted: list
