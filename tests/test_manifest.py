@@ -26,6 +26,7 @@ METHOD_SCOPES = {
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "files_upload_v2": {"files:write"},
     "conversations_list": {"channels:read", "groups:read"},
+    "conversations_members": {"channels:read", "groups:read", "im:read", "mpim:read"},
 }
 # Which scope each subscribed event needs.
 EVENT_SCOPES = {
