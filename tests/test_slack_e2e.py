@@ -460,6 +460,19 @@ async def test_a_note_in_a_private_channel_is_private_whatever_name_the_payload_
     assert "quiet launch" not in other.body["text"]
 
 
+async def test_an_invisible_character_in_the_command_word_still_asks_slack_who_reads(bot, slack):
+    # `no\u200bte` is cleaned to `note` by the router; the face must read it the same way, or the
+    # note's privacy would come from the payload's hint instead of conversations.info.
+    slack.channels["C9"] = {"is_private": True}
+    logged = await bot.command(
+        "no\u200bte launch-plan quiet launch", channel="C9", channel_name="launch-room"
+    )
+    assert_quick_ok(logged)
+    assert "Only this private channel and you can see it" in logged.body["text"]
+    other = await bot.command("notes", user="U2", channel="C1")
+    assert "quiet launch" not in other.body["text"]
+
+
 async def test_a_note_in_a_slack_connect_channel_stays_there(bot, slack):
     slack.channels["C8"] = {"is_ext_shared": True}
     await bot.command("note partner-plan shared plan", channel="C8", channel_name="acme-partner")

@@ -32,6 +32,7 @@ from bot.slack.channels import CALL_FAILED, describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
+from bot.text import clean
 
 log = logging.getLogger("smx.slack")
 
@@ -229,7 +230,8 @@ def _later(work: asyncio.Task, ctx: Context, text: str, response_url: str | None
 
 def register(app: AsyncApp, services: Services) -> None:
     async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        text = body.get("text") or ""
+        # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
+        text = clean(body.get("text") or "")
         if route_kind(text) != "inline":
             await ack()
             return
@@ -253,7 +255,8 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack(**command_answer(reply, ctx, path="ack"))
 
     async def finish_smx(body: dict[str, Any], client: AsyncWebClient, respond) -> None:
-        text = body.get("text") or ""
+        # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
+        text = clean(body.get("text") or "")
         kind = route_kind(text)
         if kind == "inline":
             return

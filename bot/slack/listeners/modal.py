@@ -18,6 +18,7 @@ from bot.slack.inflight import tracked
 from bot.slack.payloads import action_context
 from bot.slack.views import ESTIMATE_CALLBACK, ESTIMATE_FIELDS, PLATFORM_BLOCK, submitted_values
 from bot.store.base import Audience
+from bot.text import clean
 
 log = logging.getLogger("smx.slack")
 FIRST_FIELD = ESTIMATE_FIELDS[0][0]
@@ -30,7 +31,7 @@ def field_errors(values: dict[str, str]) -> dict[str, str]:
         if key == PLATFORM_BLOCK:
             continue
         try:
-            units.parse_metric(key, raw)
+            units.parse_metric(key, clean(raw))
         except UserError as err:
             errors[key] = err.message[:1900]
     if not values:
