@@ -151,3 +151,12 @@ def test_console_exports_never_overwrite(tmp_path, monkeypatch):
     run_console(Settings(SMX_DB=str(tmp_path / "c.db")), stdin=io.StringIO(lines), stdout=out)
     written = sorted(p.name for p in tmp_path.glob("*.csv"))
     assert len(written) == 2 and written[0] != written[1]
+
+
+def test_a_terminal_that_cannot_show_every_character_still_gets_the_answer(tmp_path):
+    # An ASCII-only terminal (or a pipe with PYTHONIOENCODING=ascii) cannot show smx's own
+    # punctuation; the answer is printed with those characters replaced, not a traceback.
+    done = smx("ask", "help", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "compare" in done.stdout
