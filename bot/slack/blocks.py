@@ -25,7 +25,7 @@ from bot.reply import Button, Fact, Notice, Reply, Section, render_text
 MAX_BLOCKS = 50
 VIEW_BLOCKS = 100
 # Characters of json.dumps(blocks), non-ASCII escaped as it is sent; the digest's own measure
-# (bot/slack/digest_post.py MAX_BLOCKS_JSON), well under where Slack answered msg_blocks_too_long.
+# (bot/slack/digest_post.py uses this one too), well under where Slack answered msg_blocks_too_long.
 MAX_BLOCKS_JSON = 12_000
 VIEW_BLOCKS_JSON = 100_000  # Slack allows a whole view 250 kB
 MAX_SECTION_TEXT = 3000

@@ -47,7 +47,7 @@ from bot.digest.delivery import PRIVACY_CHECK, SHARED_EXTERNALLY, Delivery, head
 from bot.metrics import SLACK_API_ERRORS
 from bot.reply import Reply
 from bot.slack.answer import cleared
-from bot.slack.blocks import MAX_BLOCKS, fallback_text, render_blocks
+from bot.slack.blocks import MAX_BLOCKS, MAX_BLOCKS_JSON, fallback_text, render_blocks
 from bot.slack.payloads import info_kind, shared_externally
 from bot.store.base import Audience
 
@@ -63,7 +63,6 @@ SERVER_ERRORS = frozenset(
 IN_CHANNEL_HIGHLIGHTS = 3  # more campaigns than this and the highlights go in a thread
 THREAD_NOTE = "Per-campaign highlights are in the thread."
 MAX_RETRY_AFTER = 60.0
-MAX_BLOCKS_JSON = 12_000  # characters of serialised blocks in one message
 
 
 # -- splitting ------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bot.slack.answer import (
     slack_error,
     with_share_button,
 )
+from bot.slack.blocks import inline_text
 from bot.slack.channels import CALL_FAILED, describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
@@ -154,7 +155,7 @@ async def upload(client: AsyncWebClient, ctx: Context, reply: Reply) -> str | No
                 content=f.content,
                 filename=f.filename,
                 title=f.title or f.filename,
-                initial_comment=reply.intro or None,
+                initial_comment=inline_text(reply.intro) if reply.intro else None,
             )
         except CALL_FAILED as err:  # refused, timed out or dropped: nothing to show for it
             return slack_error(err)
