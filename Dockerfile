@@ -14,6 +14,7 @@ WORKDIR /app
 # The same install as `make run`: the package and its dependencies from pyproject.toml.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY knowledge ./knowledge
 RUN pip install .
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin smx \

@@ -23,12 +23,12 @@ run: $(STAMP_RUN)
 	$(BIN)/smx run
 
 test: $(STAMP_TEST)
-	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff check bot knowledge tests bench
 	$(BIN)/pytest
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot knowledge tests bench
+	$(BIN)/ruff format --check bot knowledge tests bench
 
 clean:
 	rm -rf $(VENV)

@@ -1,4 +1,4 @@
-"""Slack's Block Kit limits (../shared/reference/slack.md), checked on what the bot produces, and a
+"""Slack's Block Kit limits (Slack's documented limits for messages, blocks and views), checked on what the bot produces, and a
 finder for mentions a rendered message or view would make."""
 
 from __future__ import annotations

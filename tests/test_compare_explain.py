@@ -9,10 +9,10 @@ import pytest
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.knowledge import load
-from bot.knowledge.commands import compare, explain
+from bot.guide import compare, explain
 from bot.reply import Reply, render_text
 from bot.router import dispatch
+from knowledge import load
 
 CTX = Context()
 

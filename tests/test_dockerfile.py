@@ -85,3 +85,13 @@ def test_installs_the_same_thing_make_does():
     # Both install the project itself from pyproject.toml and nothing listed on the side.
     assert docker_installs == [["."]]
     assert {tuple(w) for w in make_installs} == {(".",), (".[test]",)}
+
+
+def test_the_image_gets_every_package_pip_installs():
+    """`pip install .` in the image needs each top-level package's source copied in first."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    copied = {shlex.split(args)[0].rstrip("/") for args in of("COPY")}
+    assert set(packages) <= copied, (packages, copied)

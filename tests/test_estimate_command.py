@@ -12,10 +12,10 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.estimate.commands import estimate
 from bot.estimate.plans import compare_routes
-from bot.knowledge import benchmarks_for
 from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import fallback_text, render_blocks
+from knowledge import benchmarks_for
 from tests.blockkit import assert_message_ok
 
 CTX = Context(surface="ask")

@@ -11,10 +11,10 @@ from bot import units
 from bot.context import Context
 from bot.errors import UserError
 from bot.estimate.solver import solve, solve_ranges, sufficient_sets
-from bot.knowledge import benchmarks_for, load
-from bot.knowledge.models import Benchmark
 from bot.reply import render_text
 from bot.router import dispatch
+from knowledge import benchmarks_for, load
+from knowledge.models import Benchmark
 
 CTX = Context(surface="ask")
 

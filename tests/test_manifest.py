@@ -13,7 +13,8 @@ from bot.router import usage_hint
 from bot.slack.app import BOT_SCOPES
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+# Slack's own manifest schema (MIT, LICENSE beside it), kept in the repository so it stands alone.
+SCHEMA = ROOT / "tests" / "data" / "slack" / "manifest.schema.1.0.0.json"
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
 # Which bot scope each Web API method the code calls needs (Slack's method docs).

@@ -422,7 +422,7 @@ async def test_since_keeps_recent_notes_only(ask, store) -> None:
 
 
 def _benchmark(metric: str, low: float, typical: float, high: float):
-    from bot.knowledge import Benchmark
+    from knowledge import Benchmark
 
     return Benchmark(
         platform="facebook", metric=metric, low=low, typical=typical, high=high,
@@ -465,7 +465,7 @@ async def test_realised_costs_set_against_the_platforms_range(ask, monkeypatch) 
 
 
 async def test_realised_figures_use_the_knowledge_base(ask) -> None:
-    from bot.knowledge import benchmarks_for
+    from knowledge import benchmarks_for
 
     cpm = benchmarks_for("facebook")["cpm"]
     await ask("note leads spend=$1k impressions=100k platform=facebook")

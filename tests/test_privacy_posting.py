@@ -128,7 +128,9 @@ async def test_the_weekly_run_stops_when_its_channel_becomes_shared(slack, tmp_p
 async def test_a_digest_paused_because_its_channel_became_shared_is_not_resumed(bot, slack):
     store = bot.services.store
     await store.save_subscription(subscription("C5", datetime.now(UTC), tz="UTC"))
-    await store.set_subscription_state("T1", "C5", "paused", reason="shared")
+    await store.set_subscription_state(
+        "T1", "C5", "paused", reason="shared with another organisation"
+    )
     slack.channels["C5"] = {"is_ext_shared": True}
     answer = await bot.command("digest resume", channel="C5", channel_name="launch")
     quick(answer)

@@ -116,7 +116,7 @@ async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(sl
 async def test_unexpected_failure_gives_an_error_id_that_the_log_carries(
     slack, tmp_path, monkeypatch
 ):
-    import bot.knowledge.commands as knowledge_commands
+    import bot.guide as knowledge_commands
 
     def broken(ctx, args):
         raise RuntimeError(f"boom while holding {BOT_TOKEN} and {SECRET}")

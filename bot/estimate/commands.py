@@ -19,9 +19,9 @@ from bot.estimate.solver import (
     solve_ranges,
     sufficient_sets,
 )
-from bot.knowledge import Benchmark, benchmarks_for, load
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
+from knowledge import Benchmark, benchmarks_for, load
 
 LABEL = {
     "budget": "Budget",

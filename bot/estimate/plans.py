@@ -19,9 +19,9 @@ from bot.estimate.commands import (
     sections_for,
 )
 from bot.estimate.inputs import cmd, parse_request
-from bot.knowledge import benchmarks_for, load
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
+from knowledge import benchmarks_for, load
 
 PAID_ROUTE = ("budget", "cpm", "impressions", "frequency", "reach", "audience", "cpc", "ctr")
 PAID_ROUTE += ("clicks", "cvr", "cpa", "conversions", "cpv", "views", "cpe", "engagements")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge import Benchmark, benchmarks_for
 from bot.store import CampaignTotals
+from knowledge import Benchmark, benchmarks_for
 
 DOLLAR = "$"
 ORDER = ("cpm", "cpc", "ctr", "cpa")

@@ -44,7 +44,7 @@ def _secrets(settings: Settings) -> list[str]:
 
 def prepare(settings: Settings) -> Services:
     """What every Slack mode does first: logs, the knowledge check, the database schema."""
-    from bot.knowledge import load
+    from knowledge import load
 
     logs.configure(settings.log_level, _secrets(settings))
     load()  # a broken knowledge file stops the start, with the validation error

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-from bot.knowledge import PLATFORMS
 from bot.reply import Reply
 from bot.slack.blocks import (
     MAX_HEADER,
@@ -17,6 +16,7 @@ from bot.slack.blocks import (
     plain_text,
     render_blocks,
 )
+from knowledge import PLATFORMS
 
 ESTIMATE_CALLBACK = "smx_estimate"
 OPEN_ESTIMATE_ACTION = "smx_open_estimate"

@@ -1,4 +1,4 @@
-"""The shape of the knowledge base (bot/knowledge/*.yaml), checked when the bot starts."""
+"""The shape of the knowledge base (knowledge/*.yaml), checked when the bot starts."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ class Source(Strict):
     name: str
     year: str  # "2024", "2025-26", "late 2023": as the source dates itself
     note: str | None = None  # e.g. "via secondary pages", "self-reported"
+    url: str | None = Field(default=None, pattern=r"^https://\S+$")  # where the figure is published
 
 
 MetricName = Literal["cpm", "cpc", "ctr", "cvr", "cpv", "cpa", "engagement_rate", "reach_rate"]

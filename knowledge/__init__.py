@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge.models import (
+from knowledge.models import (
     PLATFORMS,
     Aspect,
     Benchmark,

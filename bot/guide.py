@@ -13,10 +13,10 @@ from rapidfuzz import fuzz, utils
 from bot.context import Context
 from bot.errors import UserError
 from bot.fuzzy import best, closest
-from bot.knowledge import aspect_index, benchmarks_for, load, normalise, term_index
-from bot.knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Reply, Section
+from knowledge import aspect_index, benchmarks_for, load, normalise, term_index
+from knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
 
 SIDE_LABEL = {"SMO": "SMO", "SMM": "SMM", "both": "SMO and SMM"}
 
