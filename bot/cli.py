@@ -119,13 +119,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_slack(command: str, args: argparse.Namespace, settings) -> int:
-    try:
-        from bot.slack.server import start
-    except ImportError:
-        print(
-            "smx: the Slack face is not part of this build yet; use `smx console`.", file=sys.stderr
-        )
-        return EXIT_FAILURE
+    from bot.slack.server import start  # Bolt and aiohttp are imported only for the Slack modes
+
     try:
         return start(
             command, settings, host=getattr(args, "host", None), port=getattr(args, "port", None)

@@ -194,7 +194,7 @@ async def test_the_server_runs_the_scheduler_and_it_posts_a_due_digest(bot, slac
             hour=slot.hour, minute=slot.minute, tz="UTC", subscriber="U1", next_run=due,
         )
     )  # fmt: skip
-    from bot.metrics import REGISTRY
+    from bot.telemetry import REGISTRY
 
     def counted() -> float:
         return REGISTRY.get_sample_value("smx_digest_runs_total", {"outcome": "posted"}) or 0.0

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot import metrics
+from bot import telemetry
 from bot.config import Settings
 from bot.slack import inflight
 from bot.slack.server import BOLT
@@ -174,7 +174,7 @@ def headers_for(body: bytes, timestamp: str | None = None, secret: str = SECRET)
 def unexpected_errors() -> float:
     return sum(
         sample.value
-        for family in metrics.UNEXPECTED_ERRORS.collect()
+        for family in telemetry.UNEXPECTED_ERRORS.collect()
         for sample in family.samples
         if sample.name.endswith("_total")
     )

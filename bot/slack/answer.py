@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import metrics
+from bot import telemetry
 from bot.context import Context
 from bot.logs import new_error_id
 from bot.reply import Button, Reply
@@ -33,7 +33,7 @@ async def answer(ctx: Context, text: str) -> Reply:
     try:
         reply = await dispatch(ctx, text)
     except Exception:
-        metrics.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
+        telemetry.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
         error_id = new_error_id()
         log.exception(
             "query failed",
@@ -49,9 +49,9 @@ async def answer(ctx: Context, text: str) -> Reply:
             "if it keeps happening, tell whoever runs smx that id."
         )
     command = _name(text)
-    metrics.REQUESTS.labels(ctx.surface, command).inc()
+    telemetry.REQUESTS.labels(ctx.surface, command).inc()
     if reply.is_error:
-        metrics.USER_ERRORS.labels(ctx.surface, command).inc()
+        telemetry.USER_ERRORS.labels(ctx.surface, command).inc()
     log.info(
         "query answered",
         extra={
@@ -92,7 +92,7 @@ def cleared(reply: Reply, reader: Audience, *, path: str) -> Reply:
     withheld = [s for s in reply.sources if not may_read(s, reader)]
     if not withheld:
         return reply
-    metrics.UNEXPECTED_ERRORS.labels("privacy_check").inc()
+    telemetry.UNEXPECTED_ERRORS.labels("privacy_check").inc()
     log.error(
         "privacy check withheld an answer",
         extra={
@@ -143,5 +143,5 @@ def slack_error(err: Exception) -> str:
     else:
         code = f"http_{status}" if status else type(err).__name__
     url = str(getattr(response, "api_url", "") or "")
-    metrics.SLACK_API_ERRORS.labels(url.rsplit("/", 1)[-1] or "unknown", code).inc()
+    telemetry.SLACK_API_ERRORS.labels(url.rsplit("/", 1)[-1] or "unknown", code).inc()
     return code

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import metrics
+from bot import telemetry
 from bot.config import Settings
 from bot.context import Services
 
@@ -43,7 +43,7 @@ class _Counted:
         )
         if retry:
             code = f"http_{response.status_code}" if response is not None else type(error).__name__
-            metrics.SLACK_API_ERRORS.labels(request.url.rsplit("/", 1)[-1], code).inc()
+            telemetry.SLACK_API_ERRORS.labels(request.url.rsplit("/", 1)[-1], code).inc()
         return retry
 
 

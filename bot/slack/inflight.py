@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import metrics
+from bot import telemetry
 from bot.logs import new_error_id
 
 log = logging.getLogger("smx.slack")
@@ -39,7 +39,7 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             # an id and, where Slack gave a response_url, told to the person in those words.
             error_id = new_error_id()
             body = kwargs.get("body") or {}
-            metrics.UNEXPECTED_ERRORS.labels("after_ack").inc()
+            telemetry.UNEXPECTED_ERRORS.labels("after_ack").inc()
             log.exception(
                 "work after the ack failed", extra={"error_id": error_id, "listener": fn.__name__}
             )

@@ -70,7 +70,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_page(request: web.Request) -> web.Response:
-    from bot.metrics import render
+    from bot.telemetry import render
 
     body, content_type = render()
     return web.Response(body=body, headers={"Content-Type": content_type})
@@ -83,7 +83,7 @@ async def time_acks(request: web.Request, handler):
     has read the body, so nothing here reads it first (a slow body is the gate's to time out)."""
     if request.path != EVENTS_PATH or request.method != "POST":
         return await handler(request)
-    from bot.metrics import ACK_SECONDS
+    from bot.telemetry import ACK_SECONDS
 
     started = time.perf_counter()
     try:
@@ -145,7 +145,7 @@ def add_operations(web_app: web.Application, settings: Settings, services: Servi
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
     """Run the digest scheduler for as long as `web_app` runs (`web_app[DIGESTS]` is it)."""
     from bot.digest.scheduler import Scheduler
-    from bot.metrics import DIGEST_RUNS
+    from bot.telemetry import DIGEST_RUNS
     from bot.slack.digest_post import DigestPoster
 
     scheduler = Scheduler(

@@ -14,10 +14,10 @@ def register_all(app: AsyncApp, services: Services) -> None:
 
     async def on_error(error: Exception, body: dict) -> None:
         # Anything a listener did not handle itself: logged once, with an id, never with a token.
-        from bot import metrics
+        from bot import telemetry
         from bot.logs import new_error_id
 
-        metrics.UNEXPECTED_ERRORS.labels("listener").inc()
+        telemetry.UNEXPECTED_ERRORS.labels("listener").inc()
         logging.getLogger("smx.slack").error(
             "request failed",
             exc_info=error,

@@ -1,4 +1,5 @@
-"""Prometheus metrics for `GET /metrics`. Imported by the servers only, never by `smx ask`."""
+"""Telemetry for operators: the Prometheus counters behind `GET /metrics` (not marketing metrics).
+Imported by the servers only, never by `smx ask`."""
 
 from __future__ import annotations
 
