@@ -44,12 +44,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.digest.delivery import PRIVACY_CHECK, SHARED_EXTERNALLY, Delivery, head_posted
-from bot.telemetry import SLACK_API_ERRORS
 from bot.reply import Reply
 from bot.slack.answer import cleared
 from bot.slack.blocks import MAX_BLOCKS, MAX_BLOCKS_JSON, fallback_text, render_blocks
 from bot.slack.payloads import info_kind, shared_externally
 from bot.store.base import Audience
+from bot.telemetry import SLACK_API_ERRORS
 
 log = logging.getLogger("smx.digest")
 

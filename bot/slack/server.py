@@ -145,8 +145,8 @@ def add_operations(web_app: web.Application, settings: Settings, services: Servi
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:
     """Run the digest scheduler for as long as `web_app` runs (`web_app[DIGESTS]` is it)."""
     from bot.digest.scheduler import Scheduler
-    from bot.telemetry import DIGEST_RUNS
     from bot.slack.digest_post import DigestPoster
+    from bot.telemetry import DIGEST_RUNS
 
     scheduler = Scheduler(
         services.store,
