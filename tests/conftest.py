@@ -25,8 +25,8 @@ def _clean_environment(monkeypatch):
 
 @pytest.fixture
 async def slack():
-    """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py); modules may override it."""
-    from tests.fake_slack import FakeSlack
+    """A fake Slack Web API on 127.0.0.1 (tests/support/fake_slack.py); modules may override it."""
+    from tests.support.fake_slack import FakeSlack
 
     fake = await FakeSlack().start()
     yield fake
@@ -36,7 +36,7 @@ async def slack():
 @pytest.fixture
 async def bot(slack, tmp_path):
     """The real app, one workspace, served over HTTP on 127.0.0.1 against `slack`."""
-    from tests.slack_harness import RunningBot, single_workspace_settings
+    from tests.support.slack_harness import RunningBot, single_workspace_settings
 
     running = await RunningBot(
         slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))

@@ -6,7 +6,7 @@ from bot.notes.render import ZWSP, defuse
 from bot.reply import Button, Fact, Notice, Reply, Section
 from bot.slack.blocks import MAX_BLOCKS, escape, fallback_text, render_blocks
 from bot.slack.views import home_view, reply_modal
-from tests.blockkit import (
+from tests.support.blockkit import (
     MESSAGE_BLOCKS_JSON,
     assert_message_ok,
     assert_view_ok,

@@ -8,7 +8,7 @@ import sys
 
 from bot.config import Settings
 from bot.console import completions, run_console
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 
 
 def smx(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:

@@ -63,7 +63,7 @@ def test_compare_overview_covers_every_aspect_side_by_side():
 
 def test_compare_overview_fits_in_one_slack_message():
     blocks_mod = pytest.importorskip("bot.slack.blocks")
-    blockkit = pytest.importorskip("tests.blockkit")
+    blockkit = pytest.importorskip("tests.support.blockkit")
     blocks = blocks_mod.render_blocks(compare(CTX, []))
     assert len(blocks) < blocks_mod.MAX_BLOCKS  # nothing was cut off
     assert blockkit.check_blocks(blocks) == []

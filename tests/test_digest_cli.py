@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.store import Subscription, open_store
-from tests.blockkit import assert_message_ok
-from tests.digest_support import note
-from tests.fake_slack import FakeSlack
-from tests.slack_harness import BOT_TOKEN, SECRET
+from tests.support.blockkit import assert_message_ok
+from tests.support.digest_support import note
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import BOT_TOKEN, SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 

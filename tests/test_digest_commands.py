@@ -17,8 +17,8 @@ from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import fallback_text, render_blocks
 from bot.slack.digest_post import split
-from tests.blockkit import assert_message_ok
-from tests.digest_support import Clock, Recorder, note, utc
+from tests.support.blockkit import assert_message_ok
+from tests.support.digest_support import Clock, Recorder, note, utc
 
 NOW = utc(2026, 11, 25, 10)  # Wednesday 25 Nov 2026, 11:00 in Berlin
 

@@ -33,9 +33,9 @@ from bot.digest.schedule import Slot  # noqa: E402
 from bot.digest.scheduler import Scheduler  # noqa: E402
 from bot.slack.digest_post import DigestPoster  # noqa: E402
 from bot.store import open_store  # noqa: E402
-from tests.digest_support import note, subscription  # noqa: E402
-from tests.fake_slack import FakeSlack  # noqa: E402
-from tests.slack_harness import BOT_TOKEN, SECRET, single_workspace_settings  # noqa: E402
+from tests.support.digest_support import note, subscription  # noqa: E402
+from tests.support.fake_slack import FakeSlack  # noqa: E402
+from tests.support.slack_harness import BOT_TOKEN, SECRET, single_workspace_settings  # noqa: E402
 
 BASE = datetime(2026, 3, 16, tzinfo=UTC)  # two weeks before Berlin's clocks go forward
 SPEED = 3600 / 0.02  # simulated seconds per real second: an hour every 20 ms

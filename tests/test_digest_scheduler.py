@@ -16,7 +16,7 @@ from bot.digest.delivery import Delivery
 from bot.digest.schedule import Slot
 from bot.digest.scheduler import LATE_AFTER, LEASE_SECONDS, MAX_ATTEMPTS, Scheduler
 from bot.store import open_store
-from tests.digest_support import Clock, Recorder, note, subscription, utc
+from tests.support.digest_support import Clock, Recorder, note, subscription, utc
 
 
 @pytest.fixture

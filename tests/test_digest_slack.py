@@ -21,10 +21,10 @@ from bot.slack.blocks import fallback_text, render_blocks
 from bot.slack.digest_post import MAX_BLOCKS_JSON, DigestPoster, split
 from bot.slack.server import DIGESTS
 from bot.store import Subscription, open_store
-from tests.blockkit import assert_message_ok
-from tests.digest_support import Clock, note, subscription
-from tests.fake_slack import FakeSlack
-from tests.slack_harness import single_workspace_settings
+from tests.support.blockkit import assert_message_ok
+from tests.support.digest_support import Clock, note, subscription
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import single_workspace_settings
 
 ACK_LIMIT = 3.0
 NEXT = re.compile(r"[Nn]ext: (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d\d:\d\d ")

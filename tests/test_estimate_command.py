@@ -16,7 +16,7 @@ from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import fallback_text, render_blocks
 from knowledge import benchmarks_for
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 
 CTX = Context(surface="ask")
 SLACK = Context(surface="command")

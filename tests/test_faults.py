@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 ACK_LIMIT = 3.0
 ERROR_ID = "something went wrong on my side"

@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.router import COMMANDS
-from tests.blockkit import assert_message_ok, assert_view_ok
+from tests.support.blockkit import assert_message_ok, assert_view_ok
 from tests.support.hostile import (
     fuzz_settings,
     hostile_text,
@@ -98,8 +98,8 @@ class SlackWorld:
     async def start(self) -> SlackWorld:
         from bot.context import Services
         from bot.slack.app import build_app
-        from tests.fake_slack import FakeSlack
-        from tests.slack_harness import single_workspace_settings
+        from tests.support.fake_slack import FakeSlack
+        from tests.support.slack_harness import single_workspace_settings
 
         self.slack = await FakeSlack().start()
         self.slack.channels["G1"] = {"is_private": True}
@@ -116,7 +116,7 @@ class SlackWorld:
     async def dispatch(self, body: str, content_type: str) -> tuple[int, Any]:
         from slack_bolt.request.async_request import AsyncBoltRequest
 
-        from tests.slack_harness import sign
+        from tests.support.slack_harness import sign
 
         headers = {"content-type": [content_type]}
         headers.update({k.lower(): [v] for k, v in sign(body.encode()).items()})

@@ -27,7 +27,7 @@ from bot.router import COMMANDS, dispatch
 from bot.slack.blocks import fallback_text, render_blocks
 from bot.store import open_store
 from bot.text import clean
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 from tests.support.hostile import (
     CONTROLS,
     INVISIBLE,

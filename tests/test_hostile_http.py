@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.slack import inflight
 from bot.slack.server import BOLT
 from bot.store import Viewer
-from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign
+from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign
 
 FUZZ_EXAMPLES = os.environ.get("SMX_FUZZ_EXAMPLES")
 ACK_LIMIT = 3.0

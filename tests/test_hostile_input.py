@@ -24,7 +24,7 @@ from bot.slack.blocks import fallback_text, render_blocks
 from bot.store import open_store
 from bot.store.base import Viewer
 from bot.text import MAX_MESSAGE, clean
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 from tests.support.hostile import (
     LONG_PREFIXES,
     LONG_UNITS,

@@ -24,7 +24,7 @@ from bot.router import dispatch
 from bot.slack.blocks import SEE_MORE, escape, fallback_text, render_blocks
 from bot.slack.views import home_view, reply_modal
 from bot.store import NewNote, open_store
-from tests.blockkit import (
+from tests.support.blockkit import (
     MESSAGE_BLOCKS_JSON,
     assert_message_ok,
     blocks_json_size,

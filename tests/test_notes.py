@@ -20,7 +20,7 @@ from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import render_blocks
 from bot.store import NewNote, open_store
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 
 MENTIONS = "<!channel> launch is live, thanks <@U123|jane> and <!subteam^S1|@design>! @here"
 DEFUSED = f"@{ZWSP}channel launch is live, thanks @{ZWSP}jane and @{ZWSP}design! @{ZWSP}here"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
-from tests.slack_harness import SECRET, RunningBot
+from tests.support.slack_harness import SECRET, RunningBot
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import logging
 import re
 
 from bot import logs
-from tests.slack_harness import BOT_TOKEN, SECRET, RunningBot, single_workspace_settings
+from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot, single_workspace_settings
 
 
 def sample(text: str, name: str, **labels: str) -> float:

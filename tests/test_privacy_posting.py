@@ -1,7 +1,7 @@
 """Privacy where answers are posted: digests of other conversations, Slack Connect channels, the
 share button, and the last-step check every posting path goes through.
 
-Over real HTTP against the fake Slack (tests/fake_slack.py), which says which channels are private
+Over real HTTP against the fake Slack (tests/support/fake_slack.py), which says which channels are private
 or shared with another organisation (`slack.channels`) and who is in them (`slack.members`).
 """
 
@@ -18,8 +18,8 @@ from bot.reply import Reply, Source, render_text
 from bot.slack.answer import WITHHELD, cleared
 from bot.slack.digest_post import DigestPoster
 from bot.store import Audience, Viewer, may_read, open_store
-from tests.digest_support import Clock, note, subscription
-from tests.slack_harness import single_workspace_settings
+from tests.support.digest_support import Clock, note, subscription
+from tests.support.slack_harness import single_workspace_settings
 
 ACK_LIMIT = 3.0
 

@@ -3,7 +3,7 @@ import pytest
 from bot.context import Context
 from bot.router import COMMANDS, dispatch, find, help_handler
 from bot.slack.blocks import render_blocks
-from tests.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok
 
 
 def test_help_lists_every_command_in_the_table():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.blockkit import assert_message_ok, assert_view_ok
+from tests.support.blockkit import assert_message_ok, assert_view_ok
 
 ACK_LIMIT = 3.0  # Slack's rule: the HTTP answer within 3 seconds
 
@@ -334,7 +334,7 @@ async def test_bad_signature_and_stale_timestamp_are_refused_before_any_handler(
     import time as clock
     from urllib.parse import urlencode
 
-    from tests.slack_harness import sign
+    from tests.support.slack_harness import sign
 
     body = urlencode(
         {

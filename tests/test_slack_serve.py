@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot import logs
-from tests.slack_harness import (
+from tests.support.slack_harness import (
     BOT_TOKEN,
     SECRET,
     RunningBot,

@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fake_socket_mode import FakeSocketMode, SocketModeSlack
-from tests.slack_harness import free_port
+from tests.support.fake_socket_mode import FakeSocketMode, SocketModeSlack
+from tests.support.slack_harness import free_port
 
 BOT_TOKEN = "xoxb-socket-test-token-abcdef"
 APP_TOKEN = "xapp-1-A1-socket-test-token-123456"

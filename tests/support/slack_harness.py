@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.context import Services
 from bot.slack.server import WatchedSite, build_web_app, serve_http
-from tests.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-abcdef"

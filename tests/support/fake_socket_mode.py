@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fake_slack import Call, FakeSlack
+from tests.support.fake_slack import Call, FakeSlack
 
 
 @dataclass
