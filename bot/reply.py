@@ -93,7 +93,9 @@ _NOTICE_MARK = {"info": "i", "warning": "!", "error": "x"}
 
 def plain(text: str) -> str:
     """Drop the bold/italic markers for a terminal; keep everything else as written."""
-    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+    if "*" in text:
+        text = _BOLD.sub(r"\1", text)
+    return _ITALIC.sub(r"\1", text) if "_" in text else text
 
 
 def render_text(reply: Reply) -> str:

@@ -74,6 +74,8 @@ def defuse(text: str) -> str:
     """`text` with every mention made inert: `<!here>` and `@here` become "@\u200bhere",
     `<@U1|jane>` "@\u200bjane", `<!subteam^S1|@team>` "@\u200bteam", `_@channel_`
     "_@\u200bchannel_". Idempotent."""
+    if "@" not in text and "<" not in text:
+        return text  # every mention needs one of the two: most text is returned as it is, at once
     # Until nothing changes: removing one mention can join a "<" before it to the "@" it leaves
     # (`<<!here>>` -> `<@\u200bhere>`), or move a backtick so a handle leaves inline code, which
     # the next pass defuses. Each pass only shrinks markup or inserts a space after an opener it

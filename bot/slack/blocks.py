@@ -61,7 +61,7 @@ def escape(text: str) -> str:
 
 def _clean(text: str) -> str:
     # A lone surrogate cannot be encoded to send; show that something was there.
-    return _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
 def _mrkdwn_source(text: str) -> str:
