@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from bot.metric_table import WORDS
 from bot.router import COMMANDS
 from bot.text import MAX_MESSAGE, clean
 
@@ -49,10 +50,8 @@ _VALUE = (
     r"(?<![\d.,])(?:[$€£](?=\.?\d)|(?<![$€£]))(?:\d[\d,]*+(?:\.\d+)?+|\.\d++)"
     r"\s?(?:[kmb]\b)?%?x?"
 )
-_METRICS = (
-    "cpm|cpc|cpa|cpv|cpe|ctr|cvr|roas|frequency|followers|posts|reach rate|engagement rate|"
-    "impressions|clicks|conversions|budget|spend|views|audience"
-)
+# The metric words of bot/metric_table.py, longest first.
+_METRICS = "|".join(re.escape(word) for word in WORDS)
 _VALUE_THEN_KEY = re.compile(rf"({_VALUE})\s+(?:an?\s+|of\s+)?({_METRICS})\b", re.I)
 _KEY_THEN_VALUE = re.compile(rf"\b({_METRICS})\s+(?:of\s+|at\s+|is\s+|=\s*)?({_VALUE})", re.I)
 _MONEY = re.compile(r"(?<![\d.,])[$€£]\d[\d,]*+(?:\.\d+)?+\s?(?:[kmb]\b)?", re.I)

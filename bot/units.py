@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot import metric_table
 from bot.errors import UserError
 from bot.text import ascii_digits, without_format_characters
 
@@ -40,94 +41,15 @@ MIN_MAGNITUDE = 1e-9
 MAX_NUMBER_TEXT = 64
 # Impressions per person reached: even an always-on campaign over months stays far below this.
 MAX_FREQUENCY = 1000.0
-# Counts of whole things: a post or a follower cannot be split.
-WHOLE_KEYS = frozenset({"posts", "followers"})
-
-# fmt: off
-KIND: dict[str, str] = {
-    "budget": "money", "impressions": "count", "cpm": "money", "clicks": "count", "cpc": "money",
-    "ctr": "rate", "conversions": "count", "cvr": "rate", "cpa": "money", "reach": "count",
-    "frequency": "frequency", "audience": "count", "views": "count", "cpv": "money",
-    "engagements": "count", "cpe": "money", "revenue": "money", "roas": "multiple", "roi": "roi",
-    "followers": "count", "reach_rate": "rate", "posts": "count", "organic_reach": "count",
-    "engagement_rate": "rate", "organic_engagements": "count",
-}
-# fmt: on
-KEYS: tuple[str, ...] = tuple(KIND)
-MONEY_KEYS = frozenset(k for k, kind in KIND.items() if kind == "money")
-RATE_KEYS = frozenset(k for k, kind in KIND.items() if kind == "rate")
-
-ALIASES: dict[str, str] = {
-    "spend": "budget",
-    "cost": "budget",
-    "ad_spend": "budget",
-    "impr": "impressions",
-    "imps": "impressions",
-    "impression": "impressions",
-    "click": "clicks",
-    "conversion": "conversions",
-    "conv": "conversions",
-    "leads": "conversions",
-    "cr": "cvr",
-    "conversion_rate": "cvr",
-    "click_through_rate": "ctr",
-    "clickthrough_rate": "ctr",
-    "cost_per_click": "cpc",
-    "cost_per_mille": "cpm",
-    "cost_per_acquisition": "cpa",
-    "cpl": "cpa",
-    "cost_per_view": "cpv",
-    "cost_per_engagement": "cpe",
-    "freq": "frequency",
-    "audience_size": "audience",
-    "video_views": "views",
-    "sales": "revenue",
-    "er": "engagement_rate",
-    "eng_rate": "engagement_rate",
-    "organic_er": "engagement_rate",
-    "follower": "followers",
-    "fans": "followers",
-    "post": "posts",
-    "rr": "reach_rate",
-    "organic_reach_rate": "reach_rate",
-}
-
-EXAMPLE: dict[str, str] = {
-    "budget": "$2,000",
-    "cpm": "$8",
-    "cpc": "$1.20",
-    "cpa": "$25",
-    "cpv": "$0.03",
-    "cpe": "$0.10",
-    "revenue": "$6,000",
-    "impressions": "60k",
-    "clicks": "1.2k",
-    "conversions": "35",
-    "reach": "40k",
-    "audience": "250k",
-    "views": "10k",
-    "engagements": "900",
-    "followers": "12k",
-    "posts": "8",
-    "organic_reach": "13k",
-    "organic_engagements": "500",
-    "ctr": "1.2%",
-    "cvr": "4%",
-    "reach_rate": "8%",
-    "engagement_rate": "1.5%",
-    "frequency": "2.5",
-    "roas": "3x",
-    "roi": "150%",
-}
-
-# What each rate divides, for the message when one is above 100%. Engagement rate: every published
-# figure smx ships (Buffer) divides by impressions; the estimate applies it to organic reach.
-RATE_MEANING = {
-    "ctr": "clicks ÷ impressions",
-    "cvr": "conversions ÷ clicks",
-    "reach_rate": "organic reach ÷ followers, per post",
-    "engagement_rate": "engagements per impression (or per person reached)",
-}
+# The keys, their kinds, aliases, examples and what each rate divides: bot/metric_table.py.
+KEYS, KIND, ALIASES, EXAMPLE = (
+    metric_table.KEYS,
+    metric_table.KIND,
+    metric_table.ALIASES,
+    metric_table.EXAMPLE,
+)
+MONEY_KEYS, RATE_KEYS = metric_table.MONEY_KEYS, metric_table.RATE_KEYS
+WHOLE_KEYS, RATE_MEANING = metric_table.WHOLE_KEYS, metric_table.RATE_MEANING
 
 CURRENCY_SYMBOLS = ("US$", "$", "€", "£", "¥", "₹")
 CURRENCY_CODES = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}

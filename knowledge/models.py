@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.metric_table import PUBLISHED, PUBLISHED_MONEY
+
 PLATFORMS = ("facebook", "instagram", "linkedin", "tiktok", "x", "youtube")
 Side = Literal["SMO", "SMM", "both"]
 KEY = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -67,8 +69,9 @@ class Source(Strict):
     url: str | None = Field(default=None, pattern=r"^https://\S+$")  # where the figure is published
 
 
-MetricName = Literal["cpm", "cpc", "ctr", "cvr", "cpv", "cpa", "engagement_rate", "reach_rate"]
-MONEY_METRICS = frozenset({"cpm", "cpc", "cpv", "cpa"})
+# The metrics a platform publishes figures for, and which of them are money: bot/metric_table.py.
+MetricName = Literal[PUBLISHED]  # type: ignore[valid-type]
+MONEY_METRICS = PUBLISHED_MONEY
 
 
 class Benchmark(Strict):

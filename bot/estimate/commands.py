@@ -19,57 +19,18 @@ from bot.estimate.solver import (
     solve_ranges,
     sufficient_sets,
 )
+from bot.metric_table import LABEL, ORGANIC, OUTCOMES, PAID, PUBLISHED, RATIO
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 from knowledge import Benchmark, benchmarks_for, load
 
-LABEL = {
-    "budget": "Budget",
-    "impressions": "Impressions",
-    "cpm": "CPM",
-    "clicks": "Clicks",
-    "cpc": "CPC",
-    "ctr": "CTR",
-    "conversions": "Conversions",
-    "cvr": "CVR",
-    "cpa": "CPA",
-    "reach": "Reach",
-    "frequency": "Frequency",
-    "audience": "Audience",
-    "views": "Views",
-    "cpv": "CPV",
-    "engagements": "Paid engagements",
-    "cpe": "CPE",
-    "revenue": "Revenue",
-    "roas": "ROAS",
-    "roi": "ROI",
-    "followers": "Followers",
-    "reach_rate": "Organic reach rate",
-    "posts": "Posts",
-    "organic_reach": "Organic reach (gross)",
-    "engagement_rate": "Engagement rate",
-    "organic_engagements": "Organic engagements",
-}
-ORGANIC = ("followers", "reach_rate", "posts", "organic_reach", "engagement_rate")
-ORGANIC += ("organic_engagements",)
-PAID = tuple(k for k in LABEL if k not in ORGANIC)
-OUTCOMES = ("impressions", "reach", "clicks", "conversions", "views", "engagements", "revenue")
-OUTCOMES += ("organic_reach", "organic_engagements")
 # Published figures are tried in this order, each only while its key is still undetermined.
-FILL_ORDER = ("cpm", "ctr", "cpc", "cvr", "cpa", "cpv", "engagement_rate", "reach_rate")
+FILL_ORDER = PUBLISHED
 MAX_TEXT = 2900  # Slack allows 3000 characters per section text
 # A derived value further than this factor outside a published range for the same platform is
 # worth a warning (sources disagree 2-10x, so a closer miss is ordinary).
 PUBLISHED_FACTOR = 2.0
 CAMPAIGN = {"lead ads": "lead-ad", "traffic": "traffic"}  # objective -> "... campaigns"
-# For a rate above 100% (or a frequency below 1): the two figures whose ratio it is, so the message
-# can say "clicks (500) can't exceed impressions (100)".
-RATIO = {
-    "ctr": ("clicks", "impressions"),
-    "cvr": ("conversions", "clicks"),
-    "engagement_rate": ("organic_engagements", "organic_reach"),
-    "frequency": ("reach", "impressions"),
-}
 
 
 @dataclass

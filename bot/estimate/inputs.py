@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot import units
+from bot import metric_table, units
 from bot.errors import UserError
 from bot.fuzzy import closest
 from bot.platforms import parse_platform
 
-# Zero is refused where a relation divides by it; the formula says where.
-ZERO_DIVIDES = {
-    "budget": "roi = (revenue − budget) / budget",
-    "cpm": "impressions = budget × 1000 / cpm",
-    "cpc": "clicks = budget / cpc",
-    "ctr": "cpc = cpm / (1000 × ctr)",
-    "cvr": "cpa = cpc / cvr",
-    "cpa": "conversions = budget / cpa",
-    "cpv": "views = budget / cpv",
-    "cpe": "engagements = budget / cpe",
-    "posts": "reach_rate = organic_reach / (followers × posts)",
-}
+# Zero is refused where a relation divides by it; the formula says where (bot/metric_table.py).
+ZERO_DIVIDES = metric_table.ZERO_DIVIDES
 # roas=0 is allowed, like revenue=0 and roi=-100%: a campaign that earned nothing is an outcome.
 EXAMPLES = ("estimate budget=$2k cpm=8 ctr=1.2%", "estimate budget=1000 platform=linkedin")
 

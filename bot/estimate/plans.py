@@ -9,7 +9,6 @@ from __future__ import annotations
 from bot import units
 from bot.errors import UserError
 from bot.estimate.commands import (
-    LABEL,
     Estimate,
     _typed,
     build_reply,
@@ -19,17 +18,18 @@ from bot.estimate.commands import (
     sections_for,
 )
 from bot.estimate.inputs import cmd, parse_request
+from bot.metric_table import (
+    LABEL,
+    ORGANIC_OUTCOMES,
+    ORGANIC_ROUTE,
+    PAID_OUTCOMES,
+    PAID_ROUTE,
+    UNIT_COSTS,
+)
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 from knowledge import benchmarks_for, load
 
-PAID_ROUTE = ("budget", "cpm", "impressions", "frequency", "reach", "audience", "cpc", "ctr")
-PAID_ROUTE += ("clicks", "cvr", "cpa", "conversions", "cpv", "views", "cpe", "engagements")
-PAID_ROUTE += ("roas", "revenue", "roi")
-ORGANIC_ROUTE = ("followers", "reach_rate", "posts", "organic_reach", "engagement_rate")
-ORGANIC_ROUTE += ("organic_engagements",)
-PAID_OUTCOMES = ("impressions", "reach", "clicks", "conversions", "views", "engagements")
-ORGANIC_OUTCOMES = ("organic_reach", "organic_engagements")
 TRADE_OFFS = ("cost", "timeline", "targeting", "together")
 EXAMPLE = "compare budget=2000 platform=instagram followers=12k posts=8"
 
@@ -97,7 +97,7 @@ def compare_routes(ctx, args: list[str]) -> Reply:
 
 
 # The figure each route needs before it shows an outcome; the rate is the one a platform can fill.
-PAID_COSTS = ("cpm", "cpc", "cpa", "cpv", "cpe")
+PAID_COSTS = UNIT_COSTS
 ORGANIC_NEEDS = ("followers", "posts", "reach_rate")
 
 

@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
+from bot.metric_table import PEOPLE_KEYS, RATE_KEYS
 from bot.units import MAX_FREQUENCY, MAX_MAGNITUDE
 
 TOLERANCE = 0.01  # over-determined inputs further apart than this give a Conflict
 MAX_RANGED = 10  # 2**10 corner solves at most
-RATES = ("ctr", "cvr", "reach_rate", "engagement_rate")  # fractions of at most 1
-PEOPLE = ("reach", "organic_reach")  # counts of people: below one person means the inputs are off
+RATES = RATE_KEYS  # fractions of at most 1
+PEOPLE = PEOPLE_KEYS  # counts of people: below one person means the inputs are off
 
 Fn = Callable[[dict[str, float]], float | None]
 Term = str | float

@@ -238,7 +238,7 @@ def _figure_text(f: Figure, currency: str) -> str:
 
 
 def _value(metric: str, value: float, currency: str) -> str:
-    return units.format_rate(value) if metric == "ctr" else units.format_money(value, currency)
+    return units.format_metric(metric, value, currency)
 
 
 def _totals_data(t: CampaignTotals) -> dict:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from bot import units
 from bot.errors import UserError
 from bot.fuzzy import best
+from bot.metric_table import NOTE_COLUMNS
 from bot.notes.render import clip, defuse
 from bot.platforms import parse_platform
 from bot.text import ascii_digits
@@ -25,12 +26,7 @@ MAX_ID = 2**63 - 1
 # Possessive: a long word without `=` is given up in one pass, not retried at every length.
 TOKEN = re.compile(r"^(?P<key>[A-Za-z][A-Za-z_]*+)=(?P<value>\S+)$")
 # Metrics a note sums per campaign get columns of their own; the rest are kept by key.
-COLUMN_METRICS = {
-    "budget": "spend",
-    "impressions": "impressions",
-    "clicks": "clicks",
-    "conversions": "conversions",
-}
+COLUMN_METRICS = NOTE_COLUMNS
 
 
 def shown(text: str, limit: int = 60) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.metric_table import MONEY_KEYS
 from bot.store import CampaignTotals
 from knowledge import Benchmark, benchmarks_for
 
 DOLLAR = "$"
 ORDER = ("cpm", "cpc", "ctr", "cpa")
-MONEY = frozenset({"cpm", "cpc", "cpa"})
+MONEY = MONEY_KEYS
 
 
 @dataclass(frozen=True)
