@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
@@ -69,7 +70,9 @@ def simulated(epoch: float) -> datetime:
     return BASE + timedelta(seconds=(time.time() - epoch) * SPEED)
 
 
-def start_scheduler(db: str, slack: FakeSlack, epoch: float) -> subprocess.Popen[str]:
+def start_scheduler(
+    db: str, slack: FakeSlack, epoch: float, errors: IO[str]
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -84,7 +87,9 @@ def start_scheduler(db: str, slack: FakeSlack, epoch: float) -> subprocess.Popen
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        # A file, not a pipe: nobody reads it unless the process fails to start, and a full pipe
+        # would stall a scheduler that logs many warnings.
+        stderr=errors,
         text=True,
     )
 
@@ -121,7 +126,9 @@ async def wait_ready(proc: subprocess.Popen[str]) -> None:
     except TimeoutError:
         proc.kill()  # also ends the readline thread, which cannot be cancelled
         raise AssertionError(f"a scheduler process did not start within {START_WITHIN} s") from None
-    assert line.strip() == "ready", line
+    if line.strip() != "ready":
+        proc.kill()
+        raise AssertionError(f"a scheduler process failed to start: {line!r}; see its stderr")
 
 
 async def kill(proc: subprocess.Popen[str]) -> None:
@@ -138,10 +145,11 @@ async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_
     epoch = time.time()
     live: list[subprocess.Popen[str]] = []
     kills = 0
+    errors = (tmp_path / "schedulers.err").open("a")
     try:
         for cycle in range(KILL_CYCLES):
             while len(live) < 2:
-                proc = start_scheduler(db, slack, epoch)
+                proc = start_scheduler(db, slack, epoch, errors)
                 live.append(proc)
                 await wait_ready(proc)
             if cycle % 2 == 0:
@@ -165,7 +173,7 @@ async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_
                 live.remove(proc)
                 kills += 1
         while len(live) < 2:
-            proc = start_scheduler(db, slack, epoch)
+            proc = start_scheduler(db, slack, epoch, errors)
             live.append(proc)
             await wait_ready(proc)
         # A fast machine gets through the cycles in less simulated time than SPAN: the last two
@@ -198,6 +206,8 @@ async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_
         # No quiet period needed: every call is recorded as it arrives, and nothing is left to
         # call (the killed processes are gone, the last scheduler's passes were awaited).
         await slack.stop()
+        errors.close()
+        print((tmp_path / "schedulers.err").read_text()[-4000:])  # shown when the test fails
 
     posts = slack.calls_to("chat.postMessage")
     heads = Counter(
