@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.errors import UserError
 from bot.fuzzy import closest
+from bot.text import clip
 
 PLATFORM_NAME = {
     "facebook": "Facebook",
@@ -29,7 +30,7 @@ def parse_platform(raw: str) -> str:
     hint = f"Did you mean `platform={guesses[0]}`? " if guesses else ""
     with_figures = [p for p in PLATFORM_NAME if p not in NO_FIGURES]
     without = " and ".join(NO_FIGURES)
-    typed = raw if len(raw) <= 40 else raw[:39] + "…"
+    typed = clip(raw, 40)
     raise UserError(
         f"`platform={typed}` is not a platform I know. {hint}Use one of: "
         f"{', '.join(with_figures)}; {without} is known too but has no published figures.",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Slack's own limit on a message's text; nothing smx reads is longer (a note is at most 4,000).
 MAX_MESSAGE = 40_000
@@ -70,3 +71,22 @@ def without_format_characters(text: str) -> str:
     if text.isascii():
         return text
     return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """`text` in at most `limit` characters: cut, with "…" to show it was, where it is longer.
+    Whitespace before the "…" goes, so the cut never reads as a word that ends there."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def and_list(items: Iterable[str], word: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c`: items as a sentence reads them (`word` may be "or")."""
+    items = list(items)
+    if len(items) <= 2:
+        return f" {word} ".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+
+
+def or_list(items: Iterable[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return and_list(items, "or")

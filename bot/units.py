@@ -32,7 +32,7 @@ from datetime import timedelta
 
 from bot import metric_table
 from bot.errors import UserError
-from bot.text import ascii_digits, without_format_characters
+from bot.text import ascii_digits, clip, without_format_characters
 
 MAX_MAGNITUDE = 1e12
 # Below this a figure means nothing (a CTR of 0.0000001% is 1e-9); a typed 1e-400 is a mistake.
@@ -112,7 +112,7 @@ def kind(key: str) -> str:
 
 
 def _shown(key: str | None, text: str) -> str:
-    text = text if len(text) <= 40 else text[:39] + "…"
+    text = clip(text, 40)
     return f"`{key}={text}`" if key else f"`{text}`"
 
 

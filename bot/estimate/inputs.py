@@ -12,6 +12,7 @@ from bot import metric_table, units
 from bot.errors import UserError
 from bot.fuzzy import closest
 from bot.platforms import parse_platform
+from bot.text import clip
 
 # Zero is refused where a relation divides by it; the formula says where (bot/metric_table.py).
 ZERO_DIVIDES = metric_table.ZERO_DIVIDES
@@ -37,7 +38,7 @@ def cmd(ctx, text: str) -> str:
 
 
 def shown(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def usage(ctx, command: str = "estimate") -> str:

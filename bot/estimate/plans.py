@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from bot import units
 from bot.errors import UserError
-from bot.estimate.commands import (
-    Estimate,
-    _typed,
-    build_reply,
-    derived_line,
-    figure,
-    run,
-    sections_for,
-)
+from bot.estimate.checks import typed_or_example
+from bot.estimate.fill import Estimate, run
 from bot.estimate.inputs import cmd, parse_request
+from bot.estimate.reply import build_reply, derived_line, figure, sections_for
 from bot.metric_table import (
     LABEL,
     ORGANIC_OUTCOMES,
@@ -28,6 +22,7 @@ from bot.metric_table import (
 )
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
+from bot.text import and_list
 from knowledge import benchmarks_for, load
 
 TRADE_OFFS = ("cost", "timeline", "targeting", "together")
@@ -47,7 +42,7 @@ def compare_routes(ctx, args: list[str]) -> Reply:
         paid_needs, organic_needs = _paid_needs(est), _organic_needs(est)
         example = " ".join(
             [*request.raw.values()]
-            + [_typed(request, k) for k in (*paid_needs, *organic_needs)]
+            + [typed_or_example(request, k) for k in (*paid_needs, *organic_needs)]
             + ([f"platform={request.platform}"] if request.platform else [])
         )
         if not request.inputs:
@@ -72,13 +67,13 @@ def compare_routes(ctx, args: list[str]) -> Reply:
 
     if not paid:
         needs = _paid_needs(est)
-        example = " ".join(_typed(request, k) for k in needs)
+        example = " ".join(typed_or_example(request, k) for k in needs)
         reply.notices.append(
             Notice(text=f"No paid route yet: {_needs(est, needs)}, e.g. {example}.")
         )
     if not organic:
         needs = _organic_needs(est)
-        example = " ".join(_typed(request, k) for k in needs)
+        example = " ".join(typed_or_example(request, k) for k in needs)
         reply.notices.append(
             Notice(text=f"No organic route yet: {_needs(est, needs)}, e.g. {example}.")
         )
@@ -129,7 +124,7 @@ def _needs(est: Estimate, needs: list[str]) -> str:
     """`add cpm= or cpc=, or platform=NAME for published rates`: only what is missing, and
     platform=NAME only when none was given."""
     asks = [f"{k}= or cpc=" if k == "cpm" else f"{k}=" for k in needs]
-    text = f"add {_and(asks)}"
+    text = f"add {and_list(asks)}"
     rate = "cpm" in needs or "reach_rate" in needs
     if rate and est.request.platform is None:
         text += ", or platform=NAME for published rates"
@@ -141,10 +136,6 @@ def _no_figures(est: Estimate) -> str:
         return ""
     name = PLATFORM_NAME[est.request.platform or ""]
     return f"{name} has no reliable published figures, so smx fills in no rates. "
-
-
-def _and(items: list[str]) -> str:
-    return " and ".join(items) if len(items) <= 2 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _days(period) -> str:

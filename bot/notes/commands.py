@@ -17,9 +17,10 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.notes import parse
 from bot.notes.realised import Figure, figures
-from bot.notes.render import clip, defuse, to_csv
+from bot.notes.render import defuse, to_csv
 from bot.reply import Attachment, Fact, Notice, Reply, Section, Source
 from bot.store import CampaignTotals, NewNote, Note, Origin, Store, Viewer
+from bot.text import clip
 
 PAGE_SIZE = 10
 SHOWN_TEXT = 500  # of a note in a listing; the export has it whole

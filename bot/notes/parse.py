@@ -15,9 +15,9 @@ from bot import units
 from bot.errors import UserError
 from bot.fuzzy import best
 from bot.metric_table import NOTE_COLUMNS
-from bot.notes.render import clip, defuse
+from bot.notes.render import defuse
 from bot.platforms import parse_platform
-from bot.text import ascii_digits
+from bot.text import ascii_digits, clip
 
 MAX_TEXT = 4000
 MAX_CAMPAIGN = 40

@@ -16,6 +16,9 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+# Re-exported while bot/digest/compose.py still imports it from here; the one clip is bot/text.py.
+from bot.text import clip as clip
+
 if TYPE_CHECKING:  # the renderer imports this module; it must not pay for the store's imports
     from bot.store import Note
 
@@ -83,10 +86,6 @@ def defuse(text: str) -> str:
     while (done := _defuse_once(text)) != text:
         text = done
     return done
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 EXPORT_COLUMNS = (

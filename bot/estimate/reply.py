@@ -1,0 +1,338 @@
+"""The estimate's reply: derived figures with their formulas, assumptions, notices, footnotes
+and the machine-readable data, paid (SMM) and organic (SMO) apart."""
+
+from __future__ import annotations
+
+from bot import units
+from bot.estimate.checks import check_list, typed_or_example
+from bot.estimate.fill import Estimate
+from bot.estimate.inputs import cmd
+from bot.metric_table import LABEL, ORGANIC, OUTCOMES, PAID
+from bot.platforms import PLATFORM_NAME
+from bot.reply import Fact, Notice, Reply, Section
+from bot.text import and_list, clip, or_list
+from knowledge import Benchmark
+
+MAX_TEXT = 2900  # Slack allows 3000 characters per section text
+CAMPAIGN = {"lead ads": "lead-ad", "traffic": "traffic"}  # objective -> "... campaigns"
+
+
+def figure(est: Estimate, key: str, value: float | None = None) -> str:
+    """A value as shown: money in the currency typed, or a range low – *typical* – high."""
+    currency = est.request.currency
+    shown = units.format_metric(key, est.values[key] if value is None else value, currency)
+    if value is None and key in est.solution.ranges:
+        low, high = est.solution.ranges[key]
+        lo, hi = (units.format_metric(key, v, currency) for v in (low, high))
+        return f"{lo} – *{shown}* – {hi}"
+    return shown
+
+
+def derived_line(est: Estimate, key: str) -> str:
+    formula = est.solution.formulas[key]
+    if key == "reach" and est.solution.uncapped_reach is not None:
+        formula += ", capped at audience"
+    elif key == "reach" and est.solution.uncapped_reach_high is not None:
+        formula += ", high end capped at audience"
+    return f"• *{LABEL[key]}*: {figure(est, key)}  `{formula}`"
+
+
+def sections_for(title: str, lines: list[str]) -> list[Section]:
+    """One section per ~2,900 characters of lines, so none breaks Slack's limit."""
+    out: list[Section] = []
+    current: list[str] = []
+    for line in lines:
+        if current and len("\n".join([*current, line])) > MAX_TEXT:
+            out.append(
+                Section(heading=title if not out else f"{title} (cont.)", text="\n".join(current))
+            )
+            current = []
+        current.append(line[:MAX_TEXT])
+    if current:
+        out.append(
+            Section(heading=title if not out else f"{title} (cont.)", text="\n".join(current))
+        )
+    return out
+
+
+def _percent(x: float) -> str:
+    return "far" if x == float("inf") else units.format_rate(x)
+
+
+def notices(ctx, est: Estimate) -> list[Notice]:
+    sol, values, request = est.solution, est.values, est.request
+    out: list[Notice] = []
+    for c in sol.conflicts:
+        fig = units.format_metric(c.key, c.value, request.currency)
+        implied = units.format_metric(c.key, c.implied, request.currency)
+        used = f" The figures use {c.key} {fig};" if sol.derived else ""
+        if c.formula == "revenue = roas × budget" and c.implied == 0 and c.source is None:
+            text = (
+                f"{and_list(c.inputs)} do not fit together: a ROAS of 0x (ROI -100%) means no revenue "
+                f"at all, but revenue={fig} was given. Check these inputs."
+            )
+        elif c.source is None:
+            text = (
+                f"{and_list(c.inputs)} do not fit together: `{c.formula}` gives {c.key} {implied}, "
+                f"but {c.key}={fig} was given ({_percent(c.apart)} apart).{used} check these inputs."
+            )
+        else:
+            text = (
+                f"{and_list(c.inputs)} do not fit together: {c.key} is {fig} by `{c.source}` but "
+                f"{implied} by `{c.formula}` ({_percent(c.apart)} apart).{used} check these inputs."
+            )
+        out.append(Notice(level="warning", text=text.replace(". check", ". Check")))
+    for key, value in sol.under_one:
+        rests = check_list(k for k in request.inputs if k in sol.basis.get(key, ()))
+        out.append(
+            Notice(
+                level="warning",
+                text=f"{LABEL[key]} comes out at {units.format_count(value)}, fewer than one "
+                f"person: check {rests}.",
+            )
+        )
+    for key, b in est.off_published:
+        name = PLATFORM_NAME[request.platform or ""]
+        basis = sol.basis.get(key, ())
+        rests = and_list(k for k in [*request.inputs, *est.assumed] if k in basis)
+        out.append(
+            Notice(
+                level="warning",
+                text=f"{LABEL[key]} comes out at {figure(est, key)} from {rests}, far from the "
+                f"published {name} {LABEL[key]} of {published(key, b)} ({_sources(b)}"
+                f"{', ' + b.objective if b.objective else ''}): the figures combined may come "
+                "from different campaigns. Check them, or give yours.",
+            )
+        )
+    audience = units.format_count(values.get("audience", 0))
+    if sol.uncapped_reach is not None:
+        out.append(
+            Notice(
+                text=f"Reach is capped at the audience ({audience}): "
+                f"impressions / frequency gives {units.format_count(sol.uncapped_reach)}, more "
+                "people than the audience holds."
+            )
+        )
+    elif sol.uncapped_reach_high is not None:
+        out.append(
+            Notice(
+                text=f"The high end of reach is capped at the audience of {audience}: at the "
+                "high end impressions / frequency gives "
+                f"{units.format_count(sol.uncapped_reach_high)}, more people than the audience "
+                "holds."
+            )
+        )
+    if not sol.derived and not sol.conflicts and sol.checked:
+        holds = ", ".join(f"`{f}`" for f in sol.checked)
+        out.append(Notice(text=f"Your figures fit together: {holds} holds within 1%."))
+    out += [Notice(text=f"{note}.") for note in request.notes]
+    if "organic_reach" in values:
+        posts = f"the {units.format_count(values['posts'])} posts" if "posts" in values else "posts"
+        out.append(
+            Notice(
+                text=f"Organic reach is gross: summed over {posts}, so a follower reached by two "
+                "posts counts twice."
+            )
+        )
+    if "engagement_rate" in est.assumed and "organic_engagements" in est.solution.derived:
+        out.append(
+            Notice(
+                text="The published engagement rate divides by impressions; here it is applied to "
+                "organic reach, so organic engagements lean low."
+            )
+        )
+    missing = {m: a for m, a in est.missing.items() if m not in est.other_objective}
+    if missing and request.platform and not est.no_figures:
+        name = PLATFORM_NAME[request.platform]
+        metrics = list(missing)
+        adds = list(dict.fromkeys(k for m in metrics for k in missing[m]))
+        first = metrics[0]
+        out.append(
+            Notice(
+                text=f"No reliable {name} figure for {or_list(metrics)}, "
+                f"so {and_list(adds)} are not estimated: give one, e.g. {typed_or_example(request, first)}."
+            )
+        )
+    if est.other_objective and request.platform:
+        name = PLATFORM_NAME[request.platform]
+        theirs = {b.objective for b in est.other_objective.values()}
+        ours = {b.objective for b in est.assumed.values()} - {None}
+        listed = and_list(f"{LABEL[k]} ({published(k, b)})" for k, b in est.other_objective.items())
+        used = and_list(LABEL[k] for k, b in est.assumed.items() if b.objective in ours)
+        adds = list(dict.fromkeys(k for m in est.other_objective for k in est.missing.get(m, [])))
+        consequence = f", so {and_list(adds)} are not estimated" if adds else ""
+        first = next(iter(est.other_objective))
+        out.append(
+            Notice(
+                text=f"{name}'s published {listed} come from {_campaigns(theirs)} campaigns, "
+                f"the {used} used here from {_campaigns(ours)} campaigns; smx does not "
+                f"combine figures from different campaign types{consequence}. Give your own, "
+                f"e.g. {typed_or_example(request, first)}.",
+            )
+        )
+    if est.not_converted and request.platform:
+        name = PLATFORM_NAME[request.platform]
+        metrics = and_list(b.metric for b in est.not_converted)
+        out.append(
+            Notice(
+                text=f"Published {name} {metrics} figures are in US dollars and your amounts are in "
+                f"{request.currency}; smx does not convert, so give them in {request.currency} "
+                f"(e.g. cpm={request.currency}8) to use them."
+            )
+        )
+    if est.no_figures and request.inputs:
+        out.append(Notice(text=est.no_figures))
+    if not request.inputs and est.assumed:
+        out.append(
+            Notice(
+                text="These are published figures only. Add your numbers to see what they buy, "
+                f"e.g. {cmd(ctx, f'estimate budget=1000 platform={request.platform}')}."
+            )
+        )
+    return out
+
+
+def _campaigns(objectives) -> str:
+    return and_list(CAMPAIGN.get(o, o) for o in sorted(o for o in objectives if o))
+
+
+def _sources(b: Benchmark) -> str:
+    return "; ".join(f"{s.name} {s.year}" for s in b.sources)
+
+
+def published(key: str, b: Benchmark) -> str:
+    """A published figure or range, in US dollars where it is money."""
+    usd = " USD" if b.currency else ""
+    if b.low == b.high:
+        return units.format_metric(key, b.typical) + usd
+    lo, typ, hi = (units.format_metric(key, v) for v in (b.low, b.typical, b.high))
+    return f"{lo} – *{typ}* – {hi}{usd}"
+
+
+def assumption_lines(est: Estimate) -> list[str]:
+    return [
+        f"• *{LABEL[key]}*: {published(key, b)} · {_sources(b)} · {b.confidence} confidence"
+        for key, b in est.assumed.items()
+    ]
+
+
+def footnotes(est: Estimate) -> list[str]:
+    out: list[str] = []
+    if est.assumed:
+        name = PLATFORM_NAME[est.request.platform or ""]
+        out.append(
+            f"Assumed from published {name} figures; benchmark figures are in US dollars. "
+            "Published figures are context, not targets: sources measure differently."
+        )
+        for key, b in est.assumed.items():
+            method = clip(b.method, 400)
+            out.append(f"{LABEL[key]}: {_sources(b)}. {method}")
+    for key, b in est.other_objective.items():
+        out.append(
+            f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}, {b.objective}) not "
+            f"used: measured on {_campaigns({b.objective})} campaigns, unlike the figures used here."
+        )
+    for key, b in est.unused.items():
+        out.append(
+            f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}) not used: {key} "
+            "follows from the other figures here."
+        )
+    return out[:10]
+
+
+def data_for(est: Estimate) -> dict:
+    sol, request = est.solution, est.request
+    data: dict = {k: float(v) for k, v in sol.values.items()}
+    data["formulas"] = dict(sol.formulas)
+    if sol.ranges:
+        data["ranges"] = {k: [lo, hi] for k, (lo, hi) in sol.ranges.items()}
+    data["inputs"] = list(request.inputs)
+    data["derived"] = list(sol.derived)
+    data["currency"] = request.currency
+    data["platform"] = request.platform
+    if est.assumed:
+        data["assumed"] = {
+            k: {
+                "low": b.low,
+                "typical": b.typical,
+                "high": b.high,
+                "currency": b.currency,
+                "sources": [f"{s.name} {s.year}" for s in b.sources],
+            }
+            for k, b in est.assumed.items()
+        }
+    if sol.uncapped_reach is not None or sol.uncapped_reach_high is not None:
+        data["reach_capped"] = "typical" if sol.uncapped_reach is not None else "high"
+    data["warnings"] = [
+        {
+            "kind": "conflict",
+            "inputs": list(c.inputs),
+            "key": c.key,
+            "value": c.value,
+            "implied": c.implied,
+        }
+        for c in sol.conflicts
+    ]
+    data["warnings"] += [
+        {
+            "kind": "under_one",
+            "inputs": [k for k in request.inputs if k in sol.basis.get(key, ())],
+            "key": key,
+            "value": value,
+        }
+        for key, value in sol.under_one
+    ]
+    data["warnings"] += [
+        {
+            "kind": "published",
+            "inputs": [k for k in request.inputs if k in sol.basis.get(key, ())],
+            "key": key,
+            "value": sol.values[key],
+            "published": [b.low, b.high],
+        }
+        for key, b in est.off_published
+    ]
+    if est.other_objective:
+        data["not_combined"] = {k: b.objective for k, b in est.other_objective.items()}
+    return data
+
+
+def headline(est: Estimate) -> str | None:
+    parts = [
+        f"{figure(est, k)} {LABEL[k].lower()}"
+        for k in OUTCOMES
+        if k in est.solution.derived and k != "revenue"
+    ]
+    if "revenue" in est.solution.derived:
+        parts.append(f"{figure(est, 'revenue')} revenue")
+    return " · ".join(parts[:5]) or None
+
+
+def build_reply(ctx, est: Estimate) -> Reply:
+    request, sol = est.request, est.solution
+    name = PLATFORM_NAME.get(request.platform or "")
+    facts = [Fact(label=LABEL[k], value=figure(est, k)) for k in request.inputs]
+    if name:
+        facts.append(Fact(label="Platform", value=name))
+    derived = [k for k in LABEL if k in sol.derived]
+    sections: list[Section] = []
+    if est.assumed:
+        sections += sections_for(f"Assumed: published {name} figures (USD)", assumption_lines(est))
+    paid = [derived_line(est, k) for k in derived if k in PAID]
+    organic = [derived_line(est, k) for k in derived if k in ORGANIC]
+    sections += sections_for("Paid (SMM)", paid) + sections_for("Organic (SMO)", organic)
+    intro_parts = []
+    if sol.ranges:
+        intro_parts.append("Ranges read low – *typical* – high, from the published figures.")
+    line = headline(est)
+    if line:
+        intro_parts.insert(0, line)
+    return Reply(
+        title=f"Estimate for {name}" if name else "Estimate",
+        intro="\n".join(intro_parts) or None,
+        facts=facts,
+        sections=sections,
+        notices=notices(ctx, est),
+        footnotes=footnotes(est),
+        data=data_for(est),
+    )
