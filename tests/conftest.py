@@ -42,7 +42,7 @@ async def bot(slack, tmp_path):
         slack, single_workspace_settings(slack, str(tmp_path / "smx.db"))
     ).start()
     yield running
-    await slack.settle(0.1)
+    await running.idle()
     await running.stop()
 
 

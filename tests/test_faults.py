@@ -8,13 +8,13 @@ when their answer cannot be completed, and the next request is answered as usual
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 
 import pytest
 
 from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import after_acks
 
 ACK_LIMIT = 3.0
 ERROR_ID = "something went wrong on my side"
@@ -99,15 +99,7 @@ def said(slack) -> list[str]:
 
 async def finished() -> None:
     """Wait for the work smx does after its acks (lazy listeners) to end, retries and all."""
-    from bot.slack import inflight
-
-    for _ in range(5):  # let listeners started by the last request take their first step
-        await asyncio.sleep(0)
-    loop = asyncio.get_running_loop()
-    mine = [t for t in inflight._running if not t.done() and t.get_loop() is loop]
-    if mine:
-        _, running = await asyncio.wait(mine, timeout=WAIT)
-        assert not running, f"work after the ack still running: {running}"
+    await after_acks(WAIT)
 
 
 def assert_quick(answer) -> None:

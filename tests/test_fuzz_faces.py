@@ -128,14 +128,9 @@ class SlackWorld:
         return response.status, parsed
 
     async def finished(self) -> None:
-        from bot.slack import inflight
+        from tests.support.slack_harness import after_acks
 
-        for _ in range(5):  # let lazy listeners started by the request take their first step
-            await asyncio.sleep(0)
-        mine = [t for t in inflight._running if not t.done()]
-        if mine:
-            _, running = await asyncio.wait(mine, timeout=WAIT)
-            assert not running, "work after the ack still running"
+        await after_acks(WAIT)
 
     async def command(self, text: str, channel: str) -> tuple[int, Any]:
         form = {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.store import NewNote, Viewer, open_store
 from bot.store.maintenance import backup, prune_notes, purge_team
+from tests.support.waits import eventually
 from tests.test_store_concurrency import prepare, start_writer
 
 
@@ -47,16 +46,25 @@ async def test_backup_taken_while_eight_writers_add_notes_holds_every_note_answe
     for t in readers:
         t.start()
     try:
-        deadline = time.monotonic() + 30
-        while min(len(a) for a in answered) < 100:
-            assert time.monotonic() < deadline, "writers did not start"
-            await asyncio.sleep(0.02)
+
+        def started() -> bool:
+            with lock:
+                return min(len(a) for a in answered) >= 100
+
+        await eventually(started)  # every writer has answered a hundred notes
         with lock:
             before = {i for ids in answered for i in ids}
         copy = tmp_path / "backups" / "smx-copy.db"
         written, counted = backup(str(db), str(copy))
         assert written == copy
-        await asyncio.sleep(0.2)  # writers keep going after the backup
+        with lock:
+            at_backup = [len(a) for a in answered]
+
+        def all_wrote_again() -> bool:  # writers keep going after the backup
+            with lock:
+                return all(len(a) >= n + 20 for a, n in zip(answered, at_backup, strict=True))
+
+        await eventually(all_wrote_again)
     finally:
         for p in procs:
             p.kill()

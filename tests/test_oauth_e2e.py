@@ -24,7 +24,7 @@ async def bot(slack, tmp_path):
     )
     running = await RunningBot(slack, settings).start()
     yield running
-    await slack.settle(0.2)
+    await running.idle()
     await running.stop()
 
 
@@ -79,10 +79,7 @@ async def test_install_then_commands_use_the_installed_token_then_uninstall_dele
 
     uninstall = await bot.event({"type": "app_uninstalled"}, team="T9", event_id="EvBye")
     assert uninstall.status == 200
-    for _ in range(50):
-        if await store.count() == (0, 0):
-            break
-        await slack.settle(0.05)
+    await bot.idle()  # the uninstall is handled after the ack
     assert await store.count() == (0, 0)
     # Without an installation the team's requests are no longer authorised.
     after = await bot.command("explain cpm", team="T9")
@@ -191,10 +188,7 @@ async def test_an_org_wide_uninstall_event_deletes_the_org_install(bot, slack, t
     }
     answer = await bot.post(jsonlib.dumps(envelope).encode(), "application/json")
     assert answer.status == 200
-    for _ in range(60):
-        if await store.count() == (1, 1):
-            break
-        await slack.settle(0.05)
+    await bot.idle()  # the revocation is handled after the ack
     assert await store.count() == (1, 1)  # the org's rows are gone, the other workspace's stay
     assert await store.async_find_bot(enterprise_id=None, team_id="T7") is not None
 
@@ -208,8 +202,5 @@ async def test_tokens_revoked_deletes_the_named_tokens(bot, slack, tmp_path):
         team="T9",
         event_id="EvRevoke",
     )
-    for _ in range(60):
-        if await store.count() == (0, 0):
-            break
-        await slack.settle(0.05)
+    await bot.idle()  # the revocation is handled after the ack
     assert await store.count() == (0, 0)

@@ -76,7 +76,7 @@ async def test_a_digest_of_a_slack_connect_channel_named_from_elsewhere_is_refus
     quick(await bot.command("digest now <#CAEXT|partners>"))
     said = await told(slack, 2)
     assert "shared with another organisation" in said and "Posted" not in said
-    await slack.settle(0.2)
+    await bot.idle()  # what the refused command's work after the ack did, all of it
     assert not posted_to(slack, "CAEXT")
     assert "TEAM-WIDE-PLAN" not in json.dumps([c.args for c in slack.calls_to("chat.postMessage")])
 
@@ -91,7 +91,7 @@ async def test_digest_now_asks_slack_afresh_at_posting_time(bot, slack):
     quick(await bot.command("digest now", channel="C5", channel_name="launch"))
     said = await told(slack, 1)
     assert "shared with another organisation" in said
-    await slack.settle(0.2)
+    await bot.idle()  # what the refused command's work after the ack did, all of it
     assert not posted_to(slack, "C5")
 
 
@@ -179,7 +179,7 @@ async def test_an_outsider_can_neither_set_up_nor_post_a_private_channels_digest
     quick(await bot.command("digest now <#GAPRIV|x>", user="U2", channel="C9"))
     said = await told(slack, 2)
     assert "member" in said and "Posted" not in said and "note" not in said.split("member")[0]
-    await slack.settle(0.2)
+    await bot.idle()  # what the refused command's work after the ack did, all of it
     assert not posted_to(slack, "GAPRIV")
     assert "2 notes" not in everything_sent(slack)
     asked = slack.calls_to("conversations.members")
@@ -198,7 +198,7 @@ async def test_someone_elses_dm_digest_is_refused_to_an_outsider(bot, slack):
     quick(await bot.command("digest now <#DOTHER>", user="U2", channel="C9"))
     said = await told(slack, 2)
     assert "member" in said and "Posted" not in said
-    await slack.settle(0.2)
+    await bot.idle()  # what the refused command's work after the ack did, all of it
     assert not posted_to(slack, "DOTHER") and "DM-THOUGHT" not in everything_sent(slack)
 
 

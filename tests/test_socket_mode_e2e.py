@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -49,13 +49,12 @@ class SmxSocket:
     port: int
     session: aiohttp.ClientSession
     log: str = ""  # the process's stderr, filled in once it has stopped
-    started: float = field(default_factory=time.monotonic)
 
     async def healthz(self) -> tuple[int, dict[str, Any]]:
         async with self.session.get(f"http://127.0.0.1:{self.port}/healthz") as resp:
             return resp.status, await resp.json()
 
-    async def health_until(self, socket_up: bool, within: float = 5.0) -> tuple[int, dict]:
+    async def health_until(self, socket_up: bool, within: float = 30.0) -> tuple[int, dict]:
         """Poll /healthz until its "socket" is `socket_up`; the last answer either way."""
         deadline = time.monotonic() + within
         answer: tuple[int, dict] = (0, {})
@@ -64,7 +63,7 @@ class SmxSocket:
                 answer = await self.healthz()
                 if answer[1].get("socket") is socket_up:
                     return answer
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # polling interval; `within` is the wait
         return answer
 
 
@@ -229,10 +228,8 @@ async def test_smx_socket_answers_commands_mentions_and_buttons_over_the_socket(
             "events_api", payload, within=3.0, retry_attempt=1, retry_reason="timeout"
         )
         assert not retry_ack.payload, retry_ack.raw
-        await slack.settle(quiet=0.3)
-        assert len(slack.calls_to("chat.postMessage")) == 1, (
-            "a re-delivered event was answered twice"
-        )
+        # Whether its work after the ack answers again is checked once the process has stopped:
+        # a graceful stop lets that work finish first (bot/slack/server.py), so no quiet period.
 
         # Slack asks for a fresh connection: the app opens a new one and keeps answering on it.
         await socket_mode.disconnect()
@@ -253,7 +250,8 @@ async def test_smx_socket_answers_commands_mentions_and_buttons_over_the_socket(
         assert sorted(acked) == sorted(sent), (sent, acked)
 
     assert_clean_json_log(app.log)
-    assert time.monotonic() - app.started < 15
+    assert "stopped with replies still running" not in app.log  # none was cut short
+    assert len(slack.calls_to("chat.postMessage")) == 1, "a re-delivered event was answered twice"
 
 
 async def test_smx_socket_health_check_fails_while_the_socket_is_down(slack, socket_mode, tmp_path):

@@ -58,12 +58,20 @@ class Recorder:
     # process that dies, or hangs, while posting the thread).
     hang_in_thread: set[str] = field(default_factory=set)
     head_in_channel: asyncio.Event = field(default_factory=asyncio.Event)
+    hanging: asyncio.Event = field(default_factory=asyncio.Event)  # a post to `hang` has begun
+    # (channel, how many posts had gone out) for each hanging post the scheduler gave up on.
+    abandoned: list[tuple[str, int]] = field(default_factory=list)
 
     async def __call__(
         self, team: str, channel: str, reply: Reply, *, enterprise: str | None = None
     ) -> Delivery:
         if channel in self.hang:
-            await asyncio.Event().wait()
+            self.hanging.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:  # the scheduler's post timeout, or its stop
+                self.abandoned.append((channel, len(self.posts)))
+                raise
         scripted = self.outcomes.get(channel)
         if scripted:
             outcome = scripted.pop(0)

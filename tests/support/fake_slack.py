@@ -80,13 +80,6 @@ class FakeSlack:
             )
         return self.calls_to(method)
 
-    async def settle(self, quiet: float = 0.3) -> None:
-        """Let background work finish: return once no call has arrived for `quiet` seconds."""
-        seen = -1
-        while seen != len(self.calls):
-            seen = len(self.calls)
-            await asyncio.sleep(quiet)
-
     @property
     def api_url(self) -> str:
         return f"{self.base}/api/"
@@ -126,7 +119,7 @@ class FakeSlack:
         if queued:
             failure = queued.pop(0)
             if failure.delay:
-                await asyncio.sleep(failure.delay)
+                await asyncio.sleep(failure.delay)  # a deliberately slow Slack: the thing tested
             if failure.drop:
                 assert request.transport is not None
                 request.transport.close()
@@ -150,7 +143,7 @@ class FakeSlack:
         if queued:
             failure = queued.pop(0)
             if failure.delay:
-                await asyncio.sleep(failure.delay)
+                await asyncio.sleep(failure.delay)  # a deliberately slow Slack: the thing tested
             if failure.drop:
                 assert request.transport is not None
                 request.transport.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.context import Services
 from bot.slack.server import WatchedSite, build_web_app, serve_http
 from tests.support.fake_slack import FakeSlack
+from tests.support.waits import WAIT
 
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-abcdef"
@@ -28,6 +30,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def after_acks(within: float = WAIT) -> None:
+    """Wait until the work smx does after its acks in this event loop (lazy listeners, tracked by
+    bot/slack/inflight.py) has ended, including work that work started: a wait on the work itself,
+    not a quiet period, so a slow machine only waits longer. (A slash command's answer that
+    overran ACK_BUDGET is untracked until it is ready; wait for its response_url call instead.)"""
+    from bot.slack import inflight
+
+    # Yields, no time passes: a listener an in-process dispatch has just started registers itself
+    # in its first step. (Over HTTP it already has: it was started before the ack was sent.)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while mine := [t for t in inflight._running if not t.done() and t.get_loop() is loop]:
+        left = deadline - loop.time()
+        assert left > 0, f"work after the ack still running after {within} s: {mine}"
+        await asyncio.wait(mine, timeout=left)
+        for _ in range(5):  # as above, for work the finished work started
+            await asyncio.sleep(0)
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -64,6 +87,10 @@ class RunningBot:
         self.url = f"http://127.0.0.1:{self.site.port}"
         self._session = aiohttp.ClientSession()
         return self
+
+    async def idle(self) -> None:
+        """Wait until the work after every ack so far has ended (`after_acks`)."""
+        await after_acks()
 
     async def stop(self) -> None:
         if self._session:
