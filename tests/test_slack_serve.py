@@ -62,7 +62,7 @@ async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(sl
                 except aiohttp.ClientConnectionError:
                     pass
                 assert time.monotonic() < deadline, "smx serve did not come up"
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # polling interval; the deadline above is the wait
             body = urlencode(
                 {
                     "command": "/smx",
@@ -192,7 +192,7 @@ async def smx_serve(slack, tmp_path, open_files: int | None = None, **env: str):
                 except aiohttp.ClientConnectionError:
                     pass
                 assert time.monotonic() < deadline, "smx serve did not come up"
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # polling interval; the deadline above is the wait
         yield base
     finally:
         proc.terminate()
