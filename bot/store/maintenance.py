@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.store.notes import db_time
 from bot.store.sqlite import connect
+from bot.store.transaction import write_transaction
 
 # Per-team rows live in tables with one of these columns (the store keys everything by team; a
 # note also records the workspace it came from when its team is an Enterprise Grid org, and an
@@ -62,8 +63,7 @@ def purge_team(path: str, team: str) -> dict[str, int]:
     conn = connect(path)
     removed: dict[str, int] = {}
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for table, columns in _team_tables(conn):
                 where = " OR ".join(f'"{c}" = ?' for c in columns)
                 cursor = conn.execute(
@@ -71,10 +71,6 @@ def purge_team(path: str, team: str) -> dict[str, int]:
                 )
                 if cursor.rowcount:
                     removed[table] = cursor.rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     finally:
         conn.close()
     return removed
@@ -87,12 +83,12 @@ def prune_notes(path: str, keep_days: int, now: datetime | None = None) -> int:
     try:
         total = 0
         while True:  # in small batches, so the bot's writers never wait long
-            conn.execute("BEGIN IMMEDIATE")
-            cursor = conn.execute(
-                "DELETE FROM notes WHERE id IN (SELECT id FROM notes WHERE created_at < ? LIMIT 500)",
-                (cutoff,),
-            )
-            conn.execute("COMMIT")
+            with write_transaction(conn):
+                cursor = conn.execute(
+                    "DELETE FROM notes WHERE id IN "
+                    "(SELECT id FROM notes WHERE created_at < ? LIMIT 500)",
+                    (cutoff,),
+                )
             total += cursor.rowcount
             if cursor.rowcount < 500:
                 return total

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.store.transaction import write_transaction
+
 if TYPE_CHECKING:  # imported when a migration runs: a one-shot `smx ask` skips its 35 ms
     from sqlite_utils import Database
 
@@ -200,8 +202,7 @@ def migrate(conn: sqlite3.Connection, *, target: int = LATEST) -> int:
     from sqlite_utils import Database
 
     db = Database(conn)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         db.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -220,9 +221,4 @@ def migrate(conn: sqlite3.Connection, *, target: int = LATEST) -> int:
                     [migration.version, migration.description, datetime.now(UTC).isoformat()],
                 )
                 version = migration.version
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return version

@@ -13,9 +13,8 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
@@ -35,6 +34,7 @@ from bot.store.base import (
     WeekActivity,
 )
 from bot.store.schema import current_version, migrate
+from bot.store.transaction import read_transaction, write_transaction
 
 T = TypeVar("T")
 
@@ -76,28 +76,6 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(err) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
-
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-@contextmanager
-def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One snapshot for several SELECTs (a page and its total agree)."""
-    conn.execute("BEGIN")
-    try:
-        yield conn
-    finally:
-        conn.execute("COMMIT")
 
 
 class SqliteStore:
