@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.fuzzy import best, closest
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Reply, Section
+from bot.slash import cmd as _cmd
 from knowledge import aspect_index, benchmarks_for, load, normalise, term_index
 from knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
 
@@ -49,11 +50,8 @@ _PUNCT = re.compile(r"[?!.,;:\"“”‘’`*]+")
 
 
 def compare(ctx: Context, args: list[str]) -> Reply:
-    """`compare`, `compare ASPECT`, or (with KEY=VALUE) the paid vs organic numbers."""
-    if any("=" in a for a in args):
-        from bot.estimate.plans import compare_routes
-
-        return compare_routes(ctx, args)
+    """`compare` or `compare ASPECT` (with KEY=VALUE the router sends it to the estimate's
+    paid vs organic routes instead: bot/router.py)."""
     phrase = _clean(" ".join(args))
     if not [w for w in normalise(phrase).split() if w not in _COMPARE_FILLER | _OVERVIEW]:
         return _overview(ctx)
@@ -311,12 +309,6 @@ def _figure(metric: str, value: float) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def _cmd(ctx: Context, text: str) -> str:
-    """A command as the person would type it here (with `/smx` where the slash command is used)."""
-    prefix = "" if ctx.surface in ("console", "ask") else "/smx "
-    return f"`{prefix}{text}`"
 
 
 def _typed(term: Term) -> str:

@@ -1,8 +1,12 @@
-"""One table of subcommands: grammar, one-line help and handler.
+"""One table of subcommands: everything a face must know about each of them.
 
-Help, "did you mean", the console's completion and the manifest's usage hint all come from
-COMMANDS, so they cannot disagree with what actually routes. Handlers are named by dotted path and
-imported on first use: a one-shot `smx ask help` never pays for the features it does not run.
+An entry says the words, the grammar, the help line, the examples, the handler, and what the
+Slack face must do before or after the handler (`SlackNeeds`: read the person's time zone, ask
+whether they are an admin, resolve and describe `#channel` names, upload a file, open a form,
+post through the Web API). Routing, help, "did you mean", the console's completion, the manifest's
+usage hint and the Slack face's work around a command all come from COMMANDS, so none of them can
+disagree with what actually routes. Handlers are named by dotted path and imported on first use: a
+one-shot `smx ask help` never pays for the features it does not run.
 """
 
 from __future__ import annotations
@@ -12,13 +16,51 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
 from bot.reply import Fact, Reply, Section
+from bot.slash import cmd, prefix
 from bot.text import MAX_MESSAGE, clean
 
 Handler = Callable[[Context, list[str]], Reply | Awaitable[Reply]]
+# What a face that can post hands a `post` handler: post(channel, reply) -> how it went.
+Post = Callable[[str, Reply], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class SlackNeeds:
+    """What the Slack face does around an entry's handler. The terminal faces have no Web API
+    and skip all of it (the handlers then see the defaults: no time zone, not an admin)."""
+
+    reads_notes: bool = False  # ask conversations.info who reads this conversation, first
+    user_tz: bool = False  # users.info: the person's time zone into ctx.user_tz
+    admin: bool = False  # users.info: whether they are a workspace admin into ctx.is_admin
+    # `#name` words resolved to `<#C…|name>` (conversations.list), and each conversation named
+    # described into ctx.named (conversations.info, .members) with ctx.is_admin asked
+    channels: bool = False
+    upload: bool = False  # the reply's files are uploaded to the conversation
+    modal: str | None = None  # with no arguments, this form opens instead of the handler
+    # "module:function" taking (ctx, args, post): run instead of the handler where the face can
+    # post through the Web API (in Slack), so the answer is posted rather than shown
+    post: str | None = None
+
+    def web_api(self, args: list[str]) -> bool:
+        """Whether the face must call Slack around this command: it then acknowledges at once
+        and finishes after the ack."""
+        named = self.channels and any(a.startswith(("#", "<#")) for a in args)
+        opens = self.modal is not None and not args
+        return named or opens or self.user_tz or self.admin or self.upload or bool(self.post)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Another grammar of the same words, routed to its own handler when `when(args)` holds."""
+
+    usage: str
+    handler: str
+    when: Callable[[list[str]], bool]
 
 
 @dataclass(frozen=True)
@@ -29,15 +71,99 @@ class Command:
     handler: str  # "module:function"; the function takes (ctx, args) and returns a Reply
     examples: tuple[str, ...] = ()
     shareable: bool = False  # a trailing `share` posts the answer in the channel
+    slack: SlackNeeds = SlackNeeds()
+    variants: tuple[Variant, ...] = ()
+    # The bare word of a family of two-word entries (`digest`): a word after it that names none
+    # of them is answered with the family's names.
+    family: bool = False
     words: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "words", tuple(self.name.split()))
 
-    def resolve(self) -> Handler:
-        module, _, attr = self.handler.partition(":")
-        return getattr(importlib.import_module(module), attr)
+    def handler_for(self, args: list[str]) -> str:
+        for variant in self.variants:
+            if variant.when(args):
+                return variant.handler
+        return self.handler
 
+    def resolve(self, args: list[str] | None = None) -> Handler:
+        return _load(self.handler_for(args or []))
+
+
+def _load(path: str) -> Any:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _has_assignment(args: list[str]) -> bool:
+    return any("=" in a for a in args)
+
+
+def _family(word: str, members: tuple[Command, ...], tail: str, **kwargs: Any) -> Command:
+    """The bare `word` of a family; its usage lists the family's second words."""
+    subwords = "|".join(c.words[1] for c in members if c.words[0] == word and len(c.words) == 2)
+    return Command(word, f"{word} {subwords} {tail}", family=True, **kwargs)
+
+
+NOTES = SlackNeeds(reads_notes=True)
+# A digest names its channel (`#name`) and is set up, changed or posted there: who is in that
+# conversation and whether another organisation shares it is asked of Slack.
+DIGEST = SlackNeeds(reads_notes=True, channels=True)
+
+DIGEST_COMMANDS: tuple[Command, ...] = (
+    Command(
+        "digest on",
+        "digest on [#channel] [DAY] [HH:MM] [TZ] [empty=yes]",
+        "A weekly digest of the notes in a channel; default Monday 09:00 in your time zone.",
+        "bot.digest.commands:on",
+        examples=("digest on #marketing fri 16:00 Europe/Berlin",),
+        slack=SlackNeeds(reads_notes=True, channels=True, user_tz=True),
+    ),
+    Command(
+        "digest off",
+        "digest off [#channel]",
+        "Stop a channel's weekly digest.",
+        "bot.digest.commands:off",
+        slack=DIGEST,
+    ),
+    Command(
+        "digest pause",
+        "digest pause [#channel]",
+        "Pause a weekly digest, keeping its settings.",
+        "bot.digest.commands:pause",
+        slack=DIGEST,
+    ),
+    Command(
+        "digest resume",
+        "digest resume [#channel]",
+        "Restart a paused digest from its next slot.",
+        "bot.digest.commands:resume",
+        slack=DIGEST,
+    ),
+    Command(
+        "digest status",
+        "digest status [#channel]",
+        "When a channel's digest runs next and how its last week went.",
+        "bot.digest.commands:status",
+        examples=("digest status",),
+        slack=DIGEST,
+    ),
+    Command(
+        "digest preview",
+        "digest preview",
+        "The last 7 days' digest of this channel, shown only to you.",
+        "bot.digest.commands:preview",
+        slack=DIGEST,
+    ),
+    Command(
+        "digest now",
+        "digest now [#channel]",
+        "Post the last 7 days' digest in the channel now (a terminal shows it instead).",
+        "bot.digest.commands:now",
+        slack=SlackNeeds(reads_notes=True, channels=True, post="bot.digest.commands:post_now"),
+    ),
+)
 
 COMMANDS: tuple[Command, ...] = (
     Command(
@@ -53,6 +179,10 @@ COMMANDS: tuple[Command, ...] = (
         "bot.guide:compare",
         examples=("compare", "compare timeline", "compare cost share"),
         shareable=True,
+        # With numbers, the paid and the organic route to the same outcome, side by side.
+        variants=(
+            Variant("compare KEY=VALUE ...", "bot.estimate.plans:compare_routes", _has_assignment),
+        ),
     ),
     Command(
         "explain",
@@ -69,6 +199,7 @@ COMMANDS: tuple[Command, ...] = (
         "bot.estimate.commands:estimate",
         examples=("estimate budget=$2k cpm=8 ctr=1.2%",),
         shareable=True,
+        slack=SlackNeeds(modal="estimate"),
     ),
     Command(
         "note",
@@ -76,6 +207,7 @@ COMMANDS: tuple[Command, ...] = (
         "Log a campaign note; metric tokens (spend=$400 clicks=1.2k platform=...) are kept as numbers.",
         "bot.notes.commands:add",
         examples=("note spring-launch Reel got 3x saves spend=$400 impressions=60k clicks=1.2k",),
+        slack=NOTES,
     ),
     Command(
         "notes",
@@ -83,6 +215,7 @@ COMMANDS: tuple[Command, ...] = (
         "The team's notes, newest first, with each campaign's realised CPM/CPC/CTR/CPA.",
         "bot.notes.commands:list_notes",
         examples=("notes spring-launch since=30d",),
+        slack=NOTES,
     ),
     Command(
         "notes search",
@@ -90,6 +223,7 @@ COMMANDS: tuple[Command, ...] = (
         "Find notes containing every word (`launch*` for a prefix).",
         "bot.notes.commands:search",
         examples=("notes search reel saves",),
+        slack=NOTES,
     ),
     Command(
         "notes export",
@@ -97,6 +231,7 @@ COMMANDS: tuple[Command, ...] = (
         "The notes you can all see here as a CSV file.",
         "bot.notes.commands:export",
         examples=("notes export spring-launch",),
+        slack=SlackNeeds(reads_notes=True, upload=True),
     ),
     Command(
         "note delete",
@@ -104,21 +239,18 @@ COMMANDS: tuple[Command, ...] = (
         "Delete a note: its author or a workspace admin.",
         "bot.notes.commands:delete",
         examples=("note delete 12",),
+        slack=SlackNeeds(reads_notes=True, admin=True),
     ),
-    Command(
-        "digest on",
-        "digest on [#channel] [DAY] [HH:MM] [TZ] [empty=yes]",
-        "A weekly digest of the notes in a channel; default Monday 09:00 in your time zone.",
-        "bot.digest.commands:on",
-        examples=("digest on #marketing fri 16:00 Europe/Berlin",),
-    ),
-    Command(
+    *DIGEST_COMMANDS[:1],
+    _family(
         "digest",
-        "digest on|off|pause|resume|status|preview|now [#channel]",
-        "Manage the weekly digest: `status` says the next run, `preview` shows it only to you, `now` posts it.",
-        "bot.digest.commands:manage",
-        examples=("digest status",),
+        DIGEST_COMMANDS,
+        "[#channel]",
+        summary="Manage the weekly digest: `status` says the next run, `preview` shows it only to you, `now` posts it.",
+        handler="bot.digest.commands:status",
+        slack=NOTES,
     ),
+    *DIGEST_COMMANDS[1:],
 )
 
 _BY_WORDS = {c.words: c for c in COMMANDS}
@@ -134,11 +266,19 @@ def find(tokens: list[str]) -> tuple[Command, list[str]] | None:
     return None
 
 
-async def dispatch(ctx: Context, text: str) -> Reply:
+def entry(text: str) -> tuple[Command, list[str]] | None:
+    """Which entry a line is (cleaned as dispatch cleans it) and its arguments, for a face that
+    must know what to do around it before the handler runs."""
+    return find(clean(text).split())
+
+
+async def dispatch(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
     """Route one line (what follows `/smx`) to its handler. Bad input becomes an error Reply.
 
     Every face comes through here, so this is where text is cleaned (bot/text.py): no handler
     ever sees a lone surrogate, a control character or an invisible character inside a word.
+    A face that can post through the Web API hands `post`; an entry with a `post` handler then
+    runs that one instead.
     """
     text = clean(text)
     if len(text) > MAX_MESSAGE:
@@ -161,7 +301,12 @@ async def dispatch(ctx: Context, text: str) -> Reply:
         rest = rest.rstrip()[: -len("share")].rstrip()
     ctx.args_text = rest
     try:
-        result = command.resolve()(ctx, args)
+        if command.family and args:
+            raise _not_in_family(ctx, command, args[0])
+        if post is not None and command.slack.post:
+            result = _load(command.slack.post)(ctx, args, post)
+        else:
+            result = command.resolve(args)(ctx, args)
         reply = await result if inspect.isawaitable(result) else result
     except UserError as err:
         return Reply.error(err.message, err.suggestions)
@@ -189,10 +334,26 @@ def _unknown(word: str) -> Reply:
     )
 
 
+def _not_in_family(ctx: Context, head: Command, word: str) -> UserError:
+    """`digest frob`: the family's own words, and the closest of them."""
+    from bot.fuzzy import closest
+
+    subwords = [c.words[1] for c in COMMANDS if len(c.words) == 2 and c.words[0] == head.name]
+    guesses = closest(word.lower(), subwords, limit=1)
+    hint = f"Did you mean {cmd(ctx, head.name + ' ' + guesses[0])}? " if guesses else ""
+    listed = ", ".join(f"`{w}`" for w in subwords[1:-1])
+    shown = word if len(word) <= 40 else word[:39] + "…"
+    return UserError(
+        f"`{head.name} {shown}` is not something I can do. {hint}Use `{head.name} "
+        f"{subwords[0]}`, {listed} or `{subwords[-1]}`.",
+        suggestions=guesses,
+    )
+
+
 def help_handler(ctx: Context, args: list[str]) -> Reply:
-    prefix = "" if ctx.surface in ("console", "ask") else "/smx "
-    lines = [f"• `{prefix}{c.usage}`  {c.summary}" for c in COMMANDS]
-    examples = [f"`{prefix}{e}`" for c in COMMANDS for e in c.examples[:1]]
+    typed = prefix(ctx)
+    lines = [f"• `{typed}{c.usage}`  {c.summary}" for c in COMMANDS]
+    examples = [f"`{typed}{e}`" for c in COMMANDS for e in c.examples[:1]]
     return Reply(
         title="smx: SMO, SMM and your campaigns",
         intro=(
@@ -206,7 +367,8 @@ def help_handler(ctx: Context, args: list[str]) -> Reply:
 
 
 def usage_hint() -> str:
-    """The slash command's usage hint in manifest.yml, from the same table."""
+    """The slash command's usage hint in manifest.yml, from the same table: the one-word entries
+    (a family's bare word lists its members)."""
     shown = [
         c.usage.replace(" [share]", "") for c in COMMANDS if len(c.words) == 1 and c.name != "help"
     ]

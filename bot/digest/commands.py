@@ -1,7 +1,6 @@
-"""`digest on|off|pause|resume|status|preview|now`: the handlers the router calls.
+"""`digest on|off|pause|resume|status|preview|now`: the handlers the router calls, one an entry.
 
-`digest on` takes its words in any order: a channel (`#name`, or Slack's `<#C123|name>`), a day, a
-time and an IANA time zone, plus `empty=yes` to post empty weeks too. The zone defaults to the
+`digest on` reads its words with bot/digest/parse.py. The zone defaults to the
 person's Slack time zone (the Slack face reads it from users.info into ctx.user_tz), else UTC
 with a notice. `now` posts through a function the face hands over (`post_now`); without one (the
 console, `smx ask`) it shows the digest instead.
@@ -24,24 +23,20 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import cache
 
 from bot.context import Context, Named
 from bot.digest import schedule
 from bot.digest.compose import Window, compose
 from bot.digest.delivery import SHARED_EXTERNALLY, Delivery
+from bot.digest.parse import parse_on, split_target, zones
 from bot.digest.schedule import DAYS, Slot, local_text, week_before
 from bot.errors import UserError
 from bot.reply import Fact, Notice, Reply
+from bot.slash import TERMINAL_SURFACES, cmd, prefix
 from bot.store import Store, Subscription
 
 DEFAULT_DAY, DEFAULT_HOUR, DEFAULT_MINUTE = 0, 9, 0
-ACTIONS = ("off", "pause", "resume", "status", "preview", "now")
-LOCAL = ("console", "ask")  # the local world: whoever runs it holds the database itself
-FILLER = {"at", "every", "on", "weekly", "each"}
-CHANNEL_REF = re.compile(r"^<#(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>$")
-TIME = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<ampm>am|pm)?$")
-YES, NO = {"yes", "on", "true", "1"}, {"no", "off", "false", "0"}
+LOCAL = TERMINAL_SURFACES  # the local world: whoever runs it holds the database itself
 
 PostNow = Callable[[str, Reply], Awaitable[Delivery]]
 
@@ -55,14 +50,6 @@ def _store(ctx: Context) -> Store:
     if ctx.services is None:
         raise RuntimeError("digest commands need ctx.services to reach the store")
     return ctx.services.store
-
-
-def _prefix(ctx: Context) -> str:
-    return "" if ctx.surface in ("console", "ask") else "/smx "
-
-
-def _cmd(ctx: Context, text: str) -> str:
-    return f"`{_prefix(ctx)}{text}`"
 
 
 def _here(ctx: Context, channel: str) -> str:
@@ -90,7 +77,7 @@ def _check_may_manage(ctx: Context, channel: str, action: str, doing: str) -> No
     )
     raise UserError(
         f"{why} or a workspace admin can {doing} the digest of {_here(ctx, channel)} from "
-        f"another channel. If you are in it, type {_cmd(ctx, 'digest ' + action)} there."
+        f"another channel. If you are in it, type {cmd(ctx, 'digest ' + action)} there."
     )
 
 
@@ -109,111 +96,7 @@ def _check_may_change(
     who = "the person who set it up or a workspace admin" if sub else "a workspace admin"
     raise UserError(
         f"Only {who} can {doing} the digest of {_here(ctx, channel)} from another channel. "
-        f"Type {_cmd(ctx, 'digest ' + action)} in that channel instead."
-    )
-
-
-# -- parsing ---------------------------------------------------------------------------------------
-
-
-@cache
-def _zones() -> dict[str, str]:
-    from zoneinfo import available_timezones
-
-    names = {z for z in available_timezones() if not z.startswith(("posix/", "right/"))}
-    return {z.lower(): z for z in names | {"UTC"}}
-
-
-def parse_zone(text: str, ctx: Context) -> str:
-    found = _zones().get(text.lower())
-    if found:
-        return found
-    from bot.fuzzy import closest
-
-    guesses = closest(text, sorted(_zones().values()), limit=2)
-    hint = f" Did you mean `{guesses[0]}`?" if guesses else ""
-    abbreviation = text.isalpha() and text.isupper() and len(text) <= 5
-    why = (
-        " An abbreviation such as PST or CET does not say when daylight saving starts."
-        if abbreviation
-        else ""
-    )
-    raise UserError(
-        f"`{text}` is not a time zone I know.{hint}{why} Use an IANA name such as "
-        f"`Europe/Berlin`, `America/New_York` or `UTC`, e.g. "
-        f"{_cmd(ctx, 'digest on mon 09:00 Europe/Berlin')}.",
-        suggestions=guesses,
-    )
-
-
-def parse_day(text: str) -> int | None:
-    word = text.lower().rstrip(".")
-    word = word[:-1] if word.endswith("s") and word[:-1] in DAYS else word
-    if len(word) < 2:
-        return None
-    found = [i for i, day in enumerate(DAYS) if day.startswith(word)]
-    # "t" and "s" alone are ambiguous; "tu", "th", "sa", "su" are not.
-    return found[0] if len(found) == 1 else None
-
-
-def parse_time(text: str, ctx: Context) -> tuple[int, int]:
-    match = TIME.match(text.lower())
-    problem = None
-    if match is None:
-        problem = "is not a time"
-    else:
-        hour, minute = int(match["h"]), int(match["m"] or 0)
-        if match["ampm"]:
-            if not 1 <= hour <= 12:
-                problem = "is not a time on a 12-hour clock"
-            else:
-                hour = hour % 12 + (12 if match["ampm"] == "pm" else 0)
-        if problem is None and hour <= 23 and minute <= 59:
-            return hour, minute
-        problem = problem or "is not a time of day"
-    raise UserError(
-        f"`{text}` {problem}. Give it as HH:MM on a 24-hour clock, e.g. `09:00` or `16:30` "
-        f"(or `9am`, `4:30pm`): {_cmd(ctx, 'digest on fri 16:30')}."
-    )
-
-
-def _bad_word(word: str, ctx: Context) -> UserError:
-    from bot.fuzzy import closest
-
-    days = closest(word.lower(), list(DAYS), limit=1, cutoff=70)
-    if days:
-        return UserError(
-            f"`{word}` is not a day of the week. Did you mean `{days[0]}`? Use mon, tue, wed, "
-            f"thu, fri, sat or sun, e.g. {_cmd(ctx, 'digest on ' + days[0][:3] + ' 09:00')}.",
-            suggestions=[days[0]],
-        )
-    if word.isalpha() and word.isupper() and 2 <= len(word) <= 5:
-        return parse_zone_error(word, ctx)
-    return UserError(
-        f"I don't understand `{word}` in `digest on`. Give a day (mon … sun), a time (HH:MM), "
-        f"a time zone (e.g. Europe/Berlin) and, optionally, a #channel and `empty=yes`: "
-        f"{_cmd(ctx, 'digest on #marketing fri 16:00 Europe/Berlin')}."
-    )
-
-
-def parse_zone_error(word: str, ctx: Context) -> UserError:
-    try:
-        parse_zone(word, ctx)
-    except UserError as err:
-        return err
-    raise AssertionError(f"{word} is a zone")  # pragma: no cover - callers check first
-
-
-def parse_channel(word: str, ctx: Context) -> str:
-    ref = CHANNEL_REF.match(word)
-    if ref:
-        return ref["id"]
-    if ctx.surface in ("console", "ask"):
-        return word.lstrip("#")  # the local world has no channel ids: the name is the id
-    # The Slack face resolves #name before the router sees it; one left is one it could not find.
-    raise UserError(
-        f"I can't find the channel `{word}`. Type `/smx digest` inside that channel instead, "
-        "or invite me there first with `/invite @smx`."
+        f"Type {cmd(ctx, 'digest ' + action)} in that channel instead."
     )
 
 
@@ -230,7 +113,7 @@ def _not_shared(ctx: Context, channel: str) -> None:
         where = "This channel is" if channel == ctx.channel else f"Channel `{channel}` is"
         raise UserError(
             f"{where} shared with another organisation, so the team's notes digest can't go "
-            f"there. Set it up in one of your own channels, e.g. {_cmd(ctx, 'digest on #marketing')}."
+            f"there. Set it up in one of your own channels, e.g. {cmd(ctx, 'digest on #marketing')}."
         )
     if shared is None:
         raise UserError(
@@ -239,65 +122,17 @@ def _not_shared(ctx: Context, channel: str) -> None:
         )
 
 
-def _split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
-    channel, rest = ctx.channel, []
-    for word in args:
-        if word.startswith(("<#", "#")):
-            channel = parse_channel(word, ctx)
-        else:
-            rest.append(word)
-    return channel, rest
-
-
 # -- digest on ------------------------------------------------------------------------------------
 
 
 async def on(ctx: Context, args: list[str]) -> Reply:
-    channel, words = _split_target(ctx, args)
+    channel, words = split_target(ctx, args)
     _check_may_manage(ctx, channel, "on", "set up")
     _not_shared(ctx, channel)
-    day = hour = minute = zone_name = None
-    include_empty = False
+    asked = parse_on(words, ctx)
+    day, hour, minute, zone_name = asked.day, asked.hour, asked.minute, asked.zone
+    include_empty = asked.include_empty
     notices: list[Notice] = []
-    # "9 am": one time, typed as two words.
-    joined: list[str] = []
-    for word in words:
-        if (
-            word.lower() in ("am", "pm")
-            and joined
-            and re.fullmatch(r"\d{1,2}(:\d{2})?", joined[-1])
-        ):
-            joined[-1] += word.lower()
-        else:
-            joined.append(word)
-    for word in joined:
-        lower = word.lower()
-        if lower in FILLER:
-            continue
-        if lower.startswith("empty="):
-            value = lower.partition("=")[2]
-            if value not in YES | NO:
-                raise UserError(
-                    f"`{word}`: say `empty=yes` to post weeks without notes too, or `empty=no`."
-                )
-            include_empty = value in YES
-        elif "/" in word or lower in _zones():
-            if zone_name is not None:
-                raise UserError(f"Give one time zone, not `{zone_name}` and `{word}`.")
-            zone_name = parse_zone(word, ctx)
-        elif word[0].isdigit():
-            if hour is not None:
-                raise UserError(f"Give one time, not two (`{word}` is the second).")
-            hour, minute = parse_time(word, ctx)
-        elif (found := parse_day(word)) is not None:
-            if day is not None:
-                raise UserError(
-                    f"Give one day, not `{DAYS[day][:3]}` and `{word}`: a digest goes out once "
-                    "a week."
-                )
-            day = found
-        else:
-            raise _bad_word(word, ctx)
     if zone_name is None:
         zone_name = _default_zone(ctx)
         if zone_name is None:
@@ -306,7 +141,7 @@ async def on(ctx: Context, args: list[str]) -> Reply:
                 Notice(
                     level="warning",
                     text="I couldn't read your Slack time zone, so this digest uses UTC. "
-                    f"Name a zone to change it, e.g. {_cmd(ctx, 'digest on mon 09:00 Europe/Berlin')}.",
+                    f"Name a zone to change it, e.g. {cmd(ctx, 'digest on mon 09:00 Europe/Berlin')}.",
                 )
             )
     slot = Slot(
@@ -344,8 +179,8 @@ async def on(ctx: Context, args: list[str]) -> Reply:
         f"Next: {local_text(next_run, slot.tz)}.",
         notices=notices,
         footnotes=[
-            f"{_cmd(ctx, 'digest preview')} shows it to you now; {_cmd(ctx, 'digest pause')} "
-            f"or {_cmd(ctx, 'digest off')} stop it."
+            f"{cmd(ctx, 'digest preview')} shows it to you now; {cmd(ctx, 'digest pause')} "
+            f"or {cmd(ctx, 'digest off')} stop it."
         ],
         data={"subscription": _sub_data(sub), "created": created},
     )
@@ -354,7 +189,7 @@ async def on(ctx: Context, args: list[str]) -> Reply:
 def _default_zone(ctx: Context) -> str | None:
     if not ctx.user_tz:
         return None
-    return _zones().get(ctx.user_tz.lower())
+    return zones().get(ctx.user_tz.lower())
 
 
 async def _next_free(store: Store, team: str, channel: str, slot: Slot, now: datetime) -> datetime:
@@ -368,29 +203,12 @@ async def _next_free(store: Store, team: str, channel: str, slot: Slot, now: dat
 # -- digest off|pause|resume|status|preview|now ---------------------------------------------------
 
 
-async def manage(ctx: Context, args: list[str]) -> Reply:
-    if not args:
-        return await status(ctx, [])
-    action = args[0].lower()
-    if action not in ACTIONS:
-        from bot.fuzzy import closest
-
-        guesses = closest(action, [*ACTIONS, "on"], limit=1)
-        hint = f"Did you mean {_cmd(ctx, 'digest ' + guesses[0])}? " if guesses else ""
-        raise UserError(
-            f"`digest {args[0]}` is not something I can do. {hint}Use `digest on`, `off`, "
-            "`pause`, `resume`, `status`, `preview` or `now`.",
-            suggestions=guesses,
-        )
-    return await HANDLERS[action](ctx, args[1:])
-
-
 def _only_channel(ctx: Context, args: list[str], action: str) -> str:
-    channel, rest = _split_target(ctx, args)
+    channel, rest = split_target(ctx, args)
     if rest:
         raise UserError(
             f"`digest {action}` takes only a channel, not `{' '.join(rest)}`: "
-            f"{_cmd(ctx, 'digest ' + action)}."
+            f"{cmd(ctx, 'digest ' + action)}."
         )
     return channel
 
@@ -404,8 +222,8 @@ async def _existing(
     if sub is None:
         raise UserError(
             f"{_here(ctx, channel).capitalize()} has no weekly digest to {doing}. Start one with "
-            f"{_cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
-            f"{_cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}."
+            f"{cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
+            f"{cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}."
         )
     _check_may_change(ctx, channel, sub, action, doing)
     return channel, sub
@@ -415,7 +233,7 @@ async def off(ctx: Context, args: list[str]) -> Reply:
     channel, sub = await _existing(ctx, args, "off", "turn off")
     await _store(ctx).delete_subscription(sub.team, sub.channel)
     return Reply(
-        intro=f"Weekly digest off for {_here(ctx, channel)}. {_cmd(ctx, 'digest on')} starts "
+        intro=f"Weekly digest off for {_here(ctx, channel)}. {cmd(ctx, 'digest on')} starts "
         "a new one.",
         data={"deleted": _sub_data(sub)},
     )
@@ -426,7 +244,7 @@ async def pause(ctx: Context, args: list[str]) -> Reply:
     if sub.state == "paused":
         return Reply(
             intro=f"The digest for {_here(ctx, channel)} is already paused "
-            f"({sub.paused_reason}). {_cmd(ctx, 'digest resume')} restarts it.",
+            f"({sub.paused_reason}). {cmd(ctx, 'digest resume')} restarts it.",
             data={"subscription": _sub_data(sub)},
         )
     reason = f"paused by {ctx.user} on {local_text(clock(), sub.tz)}"
@@ -436,7 +254,7 @@ async def pause(ctx: Context, args: list[str]) -> Reply:
     assert paused is not None
     return Reply(
         intro=f"Paused the weekly digest for {_here(ctx, channel)}; its settings are kept. "
-        f"{_cmd(ctx, 'digest resume')} restarts it from the next slot.",
+        f"{cmd(ctx, 'digest resume')} restarts it from the next slot.",
         data={"subscription": _sub_data(paused)},
     )
 
@@ -470,8 +288,8 @@ async def status(ctx: Context, args: list[str]) -> Reply:
     if sub is None:
         return Reply(
             intro=f"{_here(ctx, channel).capitalize()} has no weekly digest. Start one with "
-            f"{_cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
-            f"{_cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}.",
+            f"{cmd(ctx, 'digest on')} (Monday 09:00 in your time zone) or e.g. "
+            f"{cmd(ctx, 'digest on fri 16:00 Europe/Berlin')}.",
             data={"subscription": None},
         )
     slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
@@ -480,7 +298,7 @@ async def status(ctx: Context, args: list[str]) -> Reply:
         state = f"next: {local_text(sub.next_run, sub.tz)}"
     else:
         reason = sub.paused_reason if insider else _without_people(sub.paused_reason)
-        state = f"paused ({reason}); {_cmd(ctx, 'digest resume')} restarts it"
+        state = f"paused ({reason}); {cmd(ctx, 'digest resume')} restarts it"
     facts = [
         Fact(label="Schedule", value=slot.describe()),
         Fact(label="Empty weeks", value="posted" if sub.include_empty else "skipped"),
@@ -529,7 +347,7 @@ async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, R
         team=ctx.owner,
         channel=channel,
         window=Window(since=week_before(until, tz), until=until, tz=tz),
-        prefix=_prefix(ctx),
+        prefix=prefix(ctx),
     )
     return channel, reply, bool(sub and sub.include_empty)
 
@@ -539,7 +357,7 @@ async def preview(ctx: Context, args: list[str]) -> Reply:
         # A channel's digest holds notes private to it; only its members may read them.
         raise UserError(
             "A preview shows notes that may be private to that channel, so it works only inside "
-            f"it: type {_cmd(ctx, 'digest preview')} there."
+            f"it: type {cmd(ctx, 'digest preview')} there."
         )
     channel, reply, include_empty = await _last_week(ctx, args, "preview")
     empty = reply.data["digest"]["empty"]
@@ -567,7 +385,7 @@ async def post_now(ctx: Context, args: list[str], post: PostNow) -> Reply:
     if info["empty"] and not include_empty:
         return Reply(
             intro=f"Nothing to post: no notes were logged in {_here(ctx, channel)} in the last "
-            f"7 days. Log one with {_cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            f"7 days. Log one with {cmd(ctx, 'note CAMPAIGN TEXT')}.",
             data={"posted": False},
         )
     delivery = await post(channel, reply)
@@ -589,7 +407,7 @@ async def post_now(ctx: Context, args: list[str], post: PostNow) -> Reply:
         return Reply.error(
             f"{where} shared with another organisation, so the team's notes digest can't go "
             f"there; nothing was posted. Set it up in one of your own channels, e.g. "
-            f"{_cmd(ctx, 'digest on #marketing')}."
+            f"{cmd(ctx, 'digest on #marketing')}."
         )
     if delivery.outcome == "refused":
         return Reply.error(
@@ -604,16 +422,6 @@ async def post_now(ctx: Context, args: list[str], post: PostNow) -> Reply:
     else:
         message = f"The digest was not posted (Slack said `{delivery.error}`). Try again shortly."
     return Reply.error(message)
-
-
-HANDLERS = {
-    "off": off,
-    "pause": pause,
-    "resume": resume,
-    "status": status,
-    "preview": preview,
-    "now": now,
-}
 
 
 PAUSED_BY = re.compile(r"^paused by \S+ on ")

@@ -17,10 +17,10 @@ from typing import Any
 
 from bot import telemetry
 from bot.context import Context
-from bot.logs import new_error_id
 from bot.reply import Button, Reply
-from bot.router import dispatch, find
+from bot.router import Post, dispatch, entry
 from bot.slack.blocks import fallback_text, render_blocks
+from bot.slack.failure import log_failure
 from bot.store.base import Audience, may_read
 
 log = logging.getLogger("smx.slack")
@@ -28,26 +28,13 @@ log = logging.getLogger("smx.slack")
 SHARE_ACTION = "smx_share"
 
 
-async def answer(ctx: Context, text: str) -> Reply:
-    """The reply to `text`; never raises. A bug gets a short message the user can quote to us."""
-    try:
-        reply = await dispatch(ctx, text)
-    except Exception:
-        telemetry.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
-        error_id = new_error_id()
-        log.exception(
-            "query failed",
-            extra={
-                "error_id": error_id,
-                "surface": ctx.surface,
-                "team": ctx.team,
-                "command": _name(text),
-            },
-        )
-        return Reply.error(
-            f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again; "
-            "if it keeps happening, tell whoever runs smx that id."
-        )
+async def answer(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
+    """The reply to `text`, counted and logged as one request; never raises. A bug gets a short
+    message the user can quote to us. `post`: how the entry's `post` handler posts, where it has
+    one (bot/router.py)."""
+    reply, failed = await _run(ctx, text, post)
+    if failed:
+        return reply
     command = _name(text)
     telemetry.REQUESTS.labels(ctx.surface, command).inc()
     if reply.is_error:
@@ -62,6 +49,24 @@ async def answer(ctx: Context, text: str) -> Reply:
         },
     )
     return reply
+
+
+async def checked(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
+    """The reply to `text`, not counted as a request: for checking a form's values before it
+    closes, whose answer (`answer`) is the one request a submission makes. Never raises."""
+    return (await _run(ctx, text, post))[0]
+
+
+async def _run(ctx: Context, text: str, post: Post | None) -> tuple[Reply, bool]:
+    """The reply, and whether it is the error-id sentence of a failure of smx's own."""
+    try:
+        return await dispatch(ctx, text, post=post), False
+    except Exception:
+        telemetry.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
+        sentence = log_failure(
+            log, "query failed", surface=ctx.surface, team=ctx.team, command=_name(text)
+        )
+        return Reply.error(sentence), True
 
 
 WITHHELD = (
@@ -116,12 +121,12 @@ def message_args(reply: Reply, reader: Audience, *, path: str) -> dict[str, Any]
 
 
 def _name(text: str) -> str:
-    found = find(text.split())
+    found = entry(text)
     return found[0].name if found else "unknown"
 
 
 def shareable(text: str) -> bool:
-    found = find(text.split())
+    found = entry(text)
     return bool(found and found[0].shareable)
 
 

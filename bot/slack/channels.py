@@ -81,13 +81,10 @@ def settle(ctx: Context, facts: Facts) -> None:
     )
 
 
-NOTE_WORDS = frozenset({"note", "notes", "digest"})
-
-
-async def place(client: AsyncWebClient, ctx: Context, text: str) -> None:
-    """For commands that read or write notes, set the context's privacy from Slack's answer."""
-    first = text.split()[:1]
-    if first and first[0].lower() in NOTE_WORDS:
+async def place(client: AsyncWebClient, ctx: Context, reads_notes: bool) -> None:
+    """For a command that reads or writes notes (its entry's SlackNeeds.reads_notes), set the
+    context's privacy from Slack's answer."""
+    if reads_notes:
         settle(ctx, await conversation(client, ctx.team, ctx.channel, ctx.channel_kind))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -18,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.context import Context, Services
-from bot.logs import new_error_id
 from bot.reply import Reply
+from bot.router import Command, Post, entry
 from bot.slack.answer import (
     answer,
     audience,
@@ -29,30 +30,43 @@ from bot.slack.answer import (
     with_share_button,
 )
 from bot.slack.blocks import inline_text
-from bot.slack.channels import CALL_FAILED, describe_named, place
+from bot.slack.channels import CALL_FAILED, CHANNEL_ID, describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
 from bot.text import clean
 
 log = logging.getLogger("smx.slack")
+# The forms an entry's SlackNeeds.modal names, each built for the channel it is opened from.
+FORMS: dict[str, Callable[[str], dict[str, Any]]] = {"estimate": estimate_modal}
+
+
+def form(text: str, ctx: Context) -> dict[str, Any]:
+    found = entry(text)
+    assert found is not None and found[0].slack.modal is not None  # opens_form(text) said so
+    return FORMS[found[0].slack.modal](ctx.channel)
+
+
+def reads_notes(text: str) -> bool:
+    found = entry(text)
+    return bool(found and found[0].slack.reads_notes)
+
+
+def opens_form(text: str) -> bool:
+    """Whether `text` opens a form (its entry's SlackNeeds.modal, with no arguments)."""
+    found = entry(text)
+    return bool(found and found[0].slack.modal and not found[1])
 
 
 def route_kind(text: str) -> str:
-    """'modal', 'export', 'admin' (needs users.info), 'digest' (needs the Web API) or 'inline'."""
-    words = [w.lower() for w in text.split()]
-    if words == ["estimate"]:
-        return "modal"
-    if words[:2] == ["notes", "export"]:
-        return "export"
-    if words[:2] == ["note", "delete"]:
-        return "admin"
-    if words[:1] == ["digest"] and (
-        words[1:2] in (["on"], ["now"]) or any(w.startswith(("#", "<#")) for w in words)
-    ):
-        # `on` reads the person's time zone, `now` posts, and a #name must be looked up.
-        return "digest"
-    return "inline"
+    """'modal' or 'other': kept only for bot/slack/guard.py, which is to ask `opens_form`."""
+    return "modal" if opens_form(text) else "other"
+
+
+def needs_web_api(text: str) -> bool:
+    """Whether the entry `text` is must call Slack around its handler (ack first, then finish)."""
+    found = entry(text)
+    return bool(found and found[0].slack.web_api(found[1]))
 
 
 async def user_tz(client: AsyncWebClient, user: str) -> str | None:
@@ -101,38 +115,36 @@ async def resolve_channels(client: AsyncWebClient, text: str) -> str:
 DIGEST_NOW_WAIT = 20.0  # seconds
 
 
-async def finish_digest(
-    ctx: Context, text: str, client: AsyncWebClient, settings: Settings
-) -> Reply:
-    text = await resolve_channels(client, text)
-    words = text.split()
-    if any(w.startswith("<#") for w in words):
-        # Another conversation's digest is managed by its members or a workspace admin (and an
-        # existing one changed by its subscriber or an admin); it never goes to Slack Connect.
+async def before(client: AsyncWebClient, ctx: Context, command: Command, text: str) -> str:
+    """What the entry's SlackNeeds ask of Slack before its handler runs, into ctx; the text with
+    its `#name` words resolved where the entry names channels."""
+    needs = command.slack
+    if needs.channels:
+        text = await resolve_channels(client, text)
+        if CHANNEL_ID.search(text):
+            # Another conversation's digest is managed by its members or a workspace admin (and
+            # an existing one changed by its subscriber or an admin); never in Slack Connect.
+            ctx.is_admin = await is_admin(client, ctx.user)
+            await describe_named(client, ctx, text)
+    if needs.admin:
         ctx.is_admin = await is_admin(client, ctx.user)
-        await describe_named(client, ctx, text)
-    if [w.lower() for w in words[1:2]] == ["on"]:
+    if needs.user_tz:
         ctx.user_tz = await user_tz(client, ctx.user)
-    if [w.lower() for w in words[1:2]] != ["now"]:
-        return await answer(ctx, text)
-    from bot.digest.commands import post_now
+    return text
+
+
+def poster(ctx: Context, client: AsyncWebClient, settings: Settings) -> Post:
+    """How an entry with a `post` handler posts from a command: someone is waiting for the
+    answer, so Slack's rate limits and server errors are waited out for less long than the
+    scheduler's (the digest is not posted, and they are told to try again)."""
     from bot.slack.digest_post import DigestPoster
 
-    # Someone is waiting for the answer: Slack's rate limits and server errors are waited out for
-    # less long than the scheduler's (the digest is not posted, and they are told to try again).
-    poster = DigestPoster(settings, max_wait=DIGEST_NOW_WAIT)
+    digests = DigestPoster(settings, max_wait=DIGEST_NOW_WAIT)
 
     async def post(channel: str, reply: Reply):
-        return await poster.post_with(client, channel, reply, tenant=ctx.owner)
+        return await digests.post_with(client, channel, reply, tenant=ctx.owner)
 
-    try:
-        return await post_now(ctx, words[2:], post)
-    except Exception:
-        error_id = new_error_id()
-        log.exception("digest now failed", extra={"error_id": error_id, "team": ctx.team})
-        return Reply.error(
-            f"Sorry, something went wrong on my side (error id `{error_id}`). Please try again."
-        )
+    return post
 
 
 async def is_admin(client: AsyncWebClient, user: str) -> bool:
@@ -171,16 +183,18 @@ UPLOAD_FAILED = {
 
 
 async def with_web_api(
-    ctx: Context, text: str, kind: str, client: AsyncWebClient, settings: Settings
+    ctx: Context, text: str, client: AsyncWebClient, settings: Settings
 ) -> Reply | None:
-    """Answer a query that needs the Web API (any surface); None when the answer was a file
-    uploaded to the conversation."""
-    if kind == "digest":
-        return await finish_digest(ctx, text, client, settings)
-    if kind == "admin":
-        ctx.is_admin = await is_admin(client, ctx.user)
-    reply = await answer(ctx, text)
-    if kind == "export" and reply.files and not reply.is_error:
+    """Answer a query with what its entry needs of the Web API done around it (any surface);
+    None when the answer was a file uploaded to the conversation."""
+    found = entry(text)
+    if found is None:
+        return await answer(ctx, text)
+    command = found[0]
+    text = await before(client, ctx, command, text)
+    post = poster(ctx, client, settings) if command.slack.post else None
+    reply = await answer(ctx, text, post=post)
+    if command.slack.upload and reply.files and not reply.is_error:
         reply = cleared(reply, audience(ctx, private=False), path="files_upload")
         if reply.is_error:
             return reply
@@ -233,13 +247,13 @@ def register(app: AsyncApp, services: Services) -> None:
     async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
         text = clean(body.get("text") or "")
-        if route_kind(text) != "inline":
+        if needs_web_api(text):
             await ack()
             return
         ctx = command_context(body, services)
         # Who may read a note is decided when it is logged, and what a listing may show depends
         # on who is in the channel: ask Slack, not the payload's hint.
-        await place(client, ctx, text)
+        await place(client, ctx, reads_notes(text))
         work = asyncio.ensure_future(answer(ctx, text))
         done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
         if not done:
@@ -258,17 +272,14 @@ def register(app: AsyncApp, services: Services) -> None:
     async def finish_smx(body: dict[str, Any], client: AsyncWebClient, respond) -> None:
         # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
         text = clean(body.get("text") or "")
-        kind = route_kind(text)
-        if kind == "inline":
+        if not needs_web_api(text):
             return
         ctx = command_context(body, services)
-        await place(client, ctx, text)
+        await place(client, ctx, reads_notes(text))
         mine = audience(ctx, private=True)
-        if kind == "modal":
+        if opens_form(text):
             try:
-                await client.views_open(
-                    trigger_id=body["trigger_id"], view=estimate_modal(ctx.channel)
-                )
+                await client.views_open(trigger_id=body["trigger_id"], view=form(text, ctx))
             except CALL_FAILED as err:
                 message = (
                     f"I couldn't open the estimate form (Slack said `{slack_error(err)}`). Type the "
@@ -279,7 +290,7 @@ def register(app: AsyncApp, services: Services) -> None:
                     **message_args(Reply.error(message), mine, path="respond"),
                 )
             return
-        reply = await with_web_api(ctx, text, kind, client, services.settings)
+        reply = await with_web_api(ctx, text, client, services.settings)
         if reply is not None:
             await respond(response_type="ephemeral", **message_args(reply, mine, path="respond"))
 

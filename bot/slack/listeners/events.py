@@ -16,10 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Services
 from bot.phrasing import to_command
-from bot.slack.answer import answer, audience, message_args, slack_error
+from bot.slack.answer import audience, message_args, slack_error
 from bot.slack.channels import conversation, settle
 from bot.slack.inflight import tracked
-from bot.slack.listeners.commands import route_kind, with_web_api
+from bot.slack.listeners.commands import with_web_api
 from bot.slack.payloads import event_context, event_kind, team_of
 
 log = logging.getLogger("smx.slack")
@@ -61,13 +61,10 @@ def register(app: AsyncApp, services: Services) -> None:
         settle(ctx, facts)
         ctx.event_id = body.get("event_id")
         query = to_command(text)
-        route = route_kind(query)
-        if route in ("inline", "modal"):  # no form from a message: `estimate` alone explains usage
-            reply = await answer(ctx, query)
-        else:
-            reply = await with_web_api(ctx, query, route, client, services.settings)
-            if reply is None:  # the answer was a file, already in the conversation
-                return
+        # No form from a message: `estimate` alone explains its usage.
+        reply = await with_web_api(ctx, query, client, services.settings)
+        if reply is None:  # the answer was a file, already in the conversation
+            return
         im = ctx.channel_kind == "im"
         thread = event.get("thread_ts") or (event.get("ts") if not im else None)
         # The person's own DM with the bot is read by them alone; anywhere else, by everyone there.
