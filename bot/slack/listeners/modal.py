@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import units
 from bot.context import Services
 from bot.errors import UserError
-from bot.slack.answer import answer, audience, message_args, slack_error
+from bot.slack.answer import answer, audience, checked, message_args, slack_error
 from bot.slack.inflight import tracked
 from bot.slack.payloads import action_context
 from bot.slack.views import ESTIMATE_CALLBACK, ESTIMATE_FIELDS, PLATFORM_BLOCK, submitted_values
@@ -48,8 +48,9 @@ def register(app: AsyncApp, services: Services) -> None:
         values = submitted_values(body["view"])
         errors = field_errors(values)
         if not errors:
-            # Fields can be fine one by one and still not be enough together.
-            reply = await answer(action_context(body, services), command_text(values))
+            # Fields can be fine one by one and still not be enough together. Only checked here:
+            # the answer after the ack is the submission's one request.
+            reply = await checked(action_context(body, services), command_text(values))
             if reply.is_error:
                 errors[FIRST_FIELD] = (reply.intro or "These values are not enough.")[:1900]
         if errors:
