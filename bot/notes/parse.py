@@ -111,7 +111,7 @@ class Metrics:
         """Every figure by name (spend under its own name), in a stable order."""
         values = {
             k: getattr(self, k)
-            for k in ("platform", "spend", "impressions", "clicks", "conversions")
+            for k in ("platform", *NOTE_COLUMNS.values())
             if getattr(self, k) is not None
         }
         return {**values, **self.other}
