@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.digest.compose import Window, compose  # noqa: E402
 from bot.digest.delivery import Delivery  # noqa: E402
-from bot.digest.schedule import Slot, week_before  # noqa: E402
 from bot.digest.scheduler import Scheduler  # noqa: E402
+from bot.digest.slots import Slot, week_before  # noqa: E402
 from bot.slack.blocks import render_blocks  # noqa: E402
 from bot.slack.digest_post import split  # noqa: E402
 from bot.store import Subscription, open_store  # noqa: E402

@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.digest.schedule import Slot  # noqa: E402
 from bot.digest.scheduler import Scheduler  # noqa: E402
+from bot.digest.slots import Slot  # noqa: E402
 from bot.slack.digest_post import DigestPoster  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from tests.support.digest_support import note, subscription  # noqa: E402

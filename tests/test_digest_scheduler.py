@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.digest.delivery import Delivery
-from bot.digest.schedule import Slot
 from bot.digest.scheduler import LATE_AFTER, LEASE_SECONDS, MAX_ATTEMPTS, Scheduler
+from bot.digest.slots import Slot
 from bot.store import open_store
 from tests.support.digest_support import Clock, Recorder, note, subscription, utc
 from tests.support.waits import eventually

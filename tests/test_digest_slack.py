@@ -13,8 +13,8 @@ import pytest
 
 from bot.digest.compose import Window, compose
 from bot.digest.delivery import HEAD_POSTED
-from bot.digest.schedule import Slot
 from bot.digest.scheduler import Scheduler
+from bot.digest.slots import Slot
 from bot.reply import Reply, Section
 from bot.slack.blocks import fallback_text, render_blocks
 from bot.slack.digest_post import MAX_BLOCKS_JSON, DigestPoster, split

@@ -25,11 +25,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.context import Context, Named
-from bot.digest import schedule
+from bot.digest import slots
 from bot.digest.compose import Window, compose
 from bot.digest.delivery import SHARED_EXTERNALLY, Delivery
 from bot.digest.parse import parse_on, split_target, zones
-from bot.digest.schedule import DAYS, Slot, local_text, week_before
+from bot.digest.slots import DAYS, Slot, local_text, week_before
 from bot.errors import UserError
 from bot.reply import Fact, Notice, Reply
 from bot.slash import TERMINAL_SURFACES, cmd, prefix
@@ -43,7 +43,7 @@ PostNow = Callable[[str, Reply], Awaitable[Delivery]]
 
 def clock() -> datetime:
     """Now, UTC; tests replace it."""
-    return schedule.utc_now()
+    return slots.utc_now()
 
 
 def _store(ctx: Context) -> Store:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import units
-from bot.digest.schedule import local_day_text, local_text
+from bot.digest.slots import local_day_text, local_text
 from bot.notes.commands import sources
 from bot.notes.realised import Figure, figures
 from bot.notes.render import clip, defuse

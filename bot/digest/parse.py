@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bot.context import Context
-from bot.digest.schedule import DAYS
+from bot.digest.slots import DAYS
 from bot.errors import UserError
 from bot.slash import TERMINAL_SURFACES, cmd
 

@@ -8,7 +8,7 @@ from Slack.
 A pass:
 1. Reaps runs whose holder died (below).
 2. For every active subscription whose `next_run` has come, in one transaction: moves `next_run`
-   to the first slot after now (from the local wall-clock slot, bot/digest/schedule.py), and
+   to the first slot after now (from the local wall-clock slot, bot/digest/slots.py), and
    inserts the run (team, channel, ISO week of the slot in the channel's zone) in state `claimed`.
    The run's primary key is the claim: a second tick, a second process or a restart finds the
    week taken and posts nothing. The slot owed is the latest one at or before now: a digest that
@@ -63,7 +63,7 @@ from datetime import datetime, timedelta
 
 from bot.digest.compose import Window, compose
 from bot.digest.delivery import HEAD_POSTED, SHARED_EXTERNALLY, Delivery, Post
-from bot.digest.schedule import Slot, local_text, utc_now, week_before
+from bot.digest.slots import Slot, local_text, utc_now, week_before
 from bot.reply import Reply
 from bot.store import DigestRun, Store, Subscription
 from bot.store.digests import LATE_AFTER  # one threshold for first claims and retries

@@ -114,7 +114,7 @@ def _v4_digests(db: Database) -> None:
     _run(
         db,
         # One weekly digest per channel of a tenant. next_run is UTC text (notes.db_time), always
-        # computed from the local slot (bot/digest/schedule.py), so "due" is a string compare.
+        # computed from the local slot (bot/digest/slots.py), so "due" is a string compare.
         """
         CREATE TABLE digest_subscriptions (
             team TEXT NOT NULL,

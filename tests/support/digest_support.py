@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.digest.delivery import Delivery, head_posted
-from bot.digest.schedule import Slot
+from bot.digest.slots import Slot
 from bot.reply import Reply, render_text
 from bot.store import NewNote, Subscription
 

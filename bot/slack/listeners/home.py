@@ -20,7 +20,7 @@ async def _ack(ack) -> None:
 
 async def digest_line(services: Services, team: str, user: str) -> str:
     """The weekly digests this person set up, with their next run in the channel's own zone."""
-    from bot.digest.schedule import local_text
+    from bot.digest.slots import local_text
 
     subs = await services.store.subscriptions_set_up_by(team, user)
     if not subs:

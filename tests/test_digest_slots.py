@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.digest.schedule import Slot, local_text, to_utc, week_before
+from bot.digest.slots import Slot, local_text, to_utc, week_before
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata")
 START = datetime(2025, 12, 1, tzinfo=UTC)  # a year of weeks from here crosses every 2026 change
