@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 TERMINAL_SURFACES = ("console", "ask")
+SLACK = "/smx "  # the slash command, as every Slack answer writes it
 
 
 class _HasSurface(Protocol):
@@ -15,7 +16,7 @@ class _HasSurface(Protocol):
 def prefix(ctx: _HasSurface | None) -> str:
     """What goes before a command's words on ctx's surface (a terminal when there is no ctx)."""
     surface = getattr(ctx, "surface", "console")
-    return "" if surface in TERMINAL_SURFACES else "/smx "
+    return "" if surface in TERMINAL_SURFACES else SLACK
 
 
 def cmd(ctx: _HasSurface | None, text: str) -> str:

@@ -21,6 +21,7 @@ from bot.notes.commands import sources
 from bot.notes.realised import Figure, figures
 from bot.notes.render import clip, defuse
 from bot.reply import Fact, Reply, Section
+from bot.slash import SLACK
 from bot.store import CampaignTotals, Note, Store, Viewer, WeekActivity
 
 PER_CAMPAIGN = 3  # notes quoted per campaign
@@ -47,7 +48,7 @@ async def compose(
     window: Window,
     week: str | None = None,
     late_due: datetime | None = None,
-    prefix: str = "/smx ",
+    prefix: str = SLACK,
 ) -> Reply:
     """The digest of `channel`'s notes in `window`. `late_due`: it is posted after its slot."""
     activity = await store.week_activity(
@@ -62,7 +63,7 @@ def build(
     window: Window,
     week: str | None = None,
     late_due: datetime | None = None,
-    prefix: str = "/smx ",
+    prefix: str = SLACK,
 ) -> Reply:
     """The Reply for an already-read week (pure: the benchmark and tests call it directly)."""
     totals = activity.totals
