@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from bot import units
 from bot.errors import UserError
-from bot.estimate.inputs import Request, cmd, usage
+from bot.estimate.inputs import Request, usage
 from bot.estimate.solver import RELATIONS, sufficient_sets
 from bot.metric_table import RATIO
 from bot.platforms import PLATFORM_NAME
+from bot.slash import cmd
 from bot.text import and_list, or_list
 
 if TYPE_CHECKING:  # fill.py imports this module to check what it solved

@@ -12,6 +12,7 @@ from bot import metric_table, units
 from bot.errors import UserError
 from bot.fuzzy import closest
 from bot.platforms import parse_platform
+from bot.slash import cmd
 from bot.text import clip
 
 # Zero is refused where a relation divides by it; the formula says where (bot/metric_table.py).
@@ -29,12 +30,6 @@ class Request:
     currency_typed: bool = False
     platform: str | None = None
     options: dict[str, str] = field(default_factory=dict)  # extra KEY=VALUE a command accepts
-
-
-def cmd(ctx, text: str) -> str:
-    """A command as the person would type it here (with `/smx` where the slash command is used)."""
-    prefix = "" if getattr(ctx, "surface", "console") in ("console", "ask") else "/smx "
-    return f"`{prefix}{text}`"
 
 
 def shown(text: str, limit: int = 40) -> str:

@@ -10,7 +10,7 @@ from bot import units
 from bot.errors import UserError
 from bot.estimate.checks import typed_or_example
 from bot.estimate.fill import Estimate, run
-from bot.estimate.inputs import cmd, parse_request
+from bot.estimate.inputs import parse_request
 from bot.estimate.reply import build_reply, derived_line, figure, sections_for
 from bot.metric_table import (
     LABEL,
@@ -22,6 +22,7 @@ from bot.metric_table import (
 )
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
+from bot.slash import cmd
 from bot.text import and_list
 from knowledge import benchmarks_for, load
 

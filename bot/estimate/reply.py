@@ -6,10 +6,10 @@ from __future__ import annotations
 from bot import units
 from bot.estimate.checks import check_list, typed_or_example
 from bot.estimate.fill import Estimate
-from bot.estimate.inputs import cmd
 from bot.metric_table import LABEL, ORGANIC, OUTCOMES, PAID
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
+from bot.slash import cmd
 from bot.text import and_list, clip, or_list
 from knowledge import Benchmark
 

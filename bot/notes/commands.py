@@ -19,6 +19,7 @@ from bot.notes import parse
 from bot.notes.realised import Figure, figures
 from bot.notes.render import defuse, to_csv
 from bot.reply import Attachment, Fact, Notice, Reply, Section, Source
+from bot.slash import cmd
 from bot.store import CampaignTotals, NewNote, Note, Origin, Store, Viewer
 from bot.text import clip
 
@@ -58,11 +59,6 @@ def sources(notes: Iterable[Note] = (), origins: Iterable[Origin] = ()) -> list[
     return out
 
 
-def _cmd(ctx: Context, text: str) -> str:
-    prefix = "" if ctx.surface in ("console", "ask") else "/smx "
-    return f"`{prefix}{text}`"
-
-
 def _unsure(ctx: Context) -> list[Notice]:
     """Why an answer holds only this conversation's notes when Slack would not describe it."""
     if ctx.facts_known or ctx.shared_externally:
@@ -84,7 +80,7 @@ async def add(ctx: Context, args: list[str]) -> Reply:
     if not args:
         raise UserError(
             f"Say which campaign and what happened, e.g. "
-            f"{_cmd(ctx, 'note spring-launch Reel got 3x saves spend=$400 clicks=1.2k')}."
+            f"{cmd(ctx, 'note spring-launch Reel got 3x saves spend=$400 clicks=1.2k')}."
         )
     campaign = parse.campaign(args[0])
     # The text as typed, line breaks kept; the words after the campaign name otherwise.
@@ -125,7 +121,7 @@ async def add(ctx: Context, args: list[str]) -> Reply:
         sources=sources(origins=[logged]),
         facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
         notices=[Notice(text=f"{reading}.") for reading in found.readings],
-        footnotes=[f"List them with {_cmd(ctx, 'notes ' + campaign)}."],
+        footnotes=[f"List them with {cmd(ctx, 'notes ' + campaign)}."],
         data={"id": note_id, "campaign": campaign, "metrics": stored, "currency": found.currency},
     )
 
@@ -159,7 +155,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
     pages = max(1, -(-page.total // PAGE_SIZE))
     if page.total == 0:
         return Reply(
-            intro=f"No notes{scope} yet. Log one with {_cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            intro=f"No notes{scope} yet. Log one with {cmd(ctx, 'note CAMPAIGN TEXT')}.",
             notices=_unsure(ctx),
             data={"notes": [], "total": 0, "page": 1, "pages": 1, "campaigns": []},
         )
@@ -309,7 +305,7 @@ def _note_data(n: Note) -> dict:
 async def search(ctx: Context, args: list[str]) -> Reply:
     query = " ".join(args)
     if not query:
-        raise UserError(f"Say what to look for, e.g. {_cmd(ctx, 'notes search reel saves')}.")
+        raise UserError(f"Say what to look for, e.g. {cmd(ctx, 'notes search reel saves')}.")
     if len(query) > MAX_QUERY:
         raise UserError(f"Search for a few words (up to {MAX_QUERY} characters), not a paragraph.")
     found = await _store(ctx).search_notes(_viewer(ctx), query, limit=SEARCH_LIMIT)
@@ -338,7 +334,7 @@ async def search(ctx: Context, args: list[str]) -> Reply:
 async def export(ctx: Context, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UserError(
-            f"Export takes at most one campaign, e.g. {_cmd(ctx, 'notes export spring-launch')}."
+            f"Export takes at most one campaign, e.g. {cmd(ctx, 'notes export spring-launch')}."
         )
     campaign = parse.campaign(args[0]) if args else None
     # The file is shared with the whole conversation: no one's private notes from elsewhere.
@@ -373,7 +369,7 @@ async def delete(ctx: Context, args: list[str]) -> Reply:
         raise UserError(f"Only its author or a workspace admin can delete note #{note_id}.")
     if outcome == "missing":
         raise UserError(
-            f"There is no note #{note_id} you can see here. {_cmd(ctx, 'notes')} lists them "
+            f"There is no note #{note_id} you can see here. {cmd(ctx, 'notes')} lists them "
             "with their numbers."
         )
     return Reply(intro=f"Deleted note #{note_id}.", data={"deleted": note_id})
