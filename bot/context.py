@@ -13,11 +13,20 @@ if TYPE_CHECKING:
 ChannelKind = Literal["public", "private", "im", "mpim", "console"]
 
 
-@dataclass
 class Services:
-    """Process-wide things handlers may need, created on first use so a one-shot query stays fast."""
+    """Process-wide things handlers may need, created on first use so a one-shot query stays fast.
 
-    settings: Settings
+    `store` hands in one already open (tests, tools that hold their own) instead of opening
+    `settings.db_path` on first use; whoever opened it closes it."""
+
+    def __init__(self, settings: Settings, *, store: Any = None) -> None:
+        self.settings = settings
+        if store is not None:
+            # cached_property reads the instance dict first: as if it had been opened already.
+            self.__dict__["store"] = store
+
+    def __repr__(self) -> str:
+        return f"Services(settings={self.settings!r})"
 
     @cached_property
     def store(self) -> Any:

@@ -46,6 +46,32 @@ async def bot(slack, tmp_path):
     await running.stop()
 
 
+@pytest.fixture
+async def store(tmp_path):
+    """A store on a temp SQLite file (not :memory:: each of the store's threads would get a
+    database of its own). Modules with a store of their own override it."""
+    from bot.store import open_store
+
+    opened = open_store(str(tmp_path / "smx.db"))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def ask_where() -> dict:
+    """Context fields a module's `ask` uses unless a call says otherwise (override per module)."""
+    return {}
+
+
+@pytest.fixture
+def ask(store, ask_where):
+    """`await ask(text, surface="console", shared=False, **context_fields)`: the router's reply
+    over `store` (tests/support/asking.py)."""
+    from tests.support.asking import Asker
+
+    return Asker(store, **ask_where)
+
+
 @pytest.fixture(autouse=True)
 def _forget_channel_facts():
     """What Slack said about a channel is cached per process; each test's fake Slack says anew."""

@@ -12,21 +12,19 @@ random seed (tests/support/hostile.py).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import units
-from bot.context import Context, Services
 from bot.errors import UserError
 from bot.phrasing import to_command
 from bot.reply import Reply, render_text
-from bot.router import COMMANDS, dispatch
+from bot.router import COMMANDS
 from bot.slack.blocks import fallback_text, render_blocks
-from bot.store import open_store
 from bot.text import clean
+from tests.support.asking import SURFACES
 from tests.support.blockkit import assert_message_ok
 from tests.support.hostile import (
     CONTROLS,
@@ -40,8 +38,6 @@ from tests.support.hostile import (
 )
 
 ERROR_ID = "something went wrong on my side"
-SURFACES = {"command": "public", "mention": "public", "dm": "im", "ask": "console"}
-SURFACES["console"] = "console"
 # Every command name, a few near misses, and nothing at all (a plain question).
 STARTS = sorted({c.name for c in COMMANDS}) + ["", "notes delete", "Note", "ESTIMATE", "notez"]
 # Words that send a question down each of the plain-question parser's paths.
@@ -74,29 +70,12 @@ QUESTION_WORDS = [
 
 
 @pytest.fixture
-async def ask(tmp_path: Path):
-    """Run a line through the router, as `surface` sends it, against one temp SQLite store."""
-    store = open_store(str(tmp_path / "smx.db"))
-    services = Services(settings=None)  # type: ignore[arg-type]
-    services.store = store
-
-    async def run(text: str, surface: str, shared: bool = False) -> Reply:
-        ctx = Context(
-            team="T1",
-            user="U1",
-            channel="D1" if surface == "dm" else "C1",
-            channel_kind=SURFACES[surface],  # type: ignore[arg-type]
-            surface=surface,
-            services=services,
-            # A channel shared with another organisation answers with less; never with a crash.
-            shared_externally=shared and surface in ("command", "mention"),
-        )
-        return await dispatch(ctx, text)
-
-    # Something to list, search, export and delete.
-    await run("note seed Reel got 3x saves spend=$400 impressions=60k clicks=1.2k", "console")
-    yield run
-    await store.close()
+async def ask(ask):
+    """tests/conftest.py's `ask` (the router over one temp SQLite store, as `surface` sends a
+    line; `shared`: a channel shared with another organisation, answered with less, never with a
+    crash), with something to list, search, export and delete."""
+    await ask("note seed Reel got 3x saves spend=$400 impressions=60k clicks=1.2k", "console")
+    return ask
 
 
 def assert_answer(reply: Reply) -> None:

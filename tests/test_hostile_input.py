@@ -16,14 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.context import Context, Services
 from bot.phrasing import to_command
 from bot.reply import Reply, render_text
-from bot.router import dispatch
 from bot.slack.blocks import fallback_text, render_blocks
-from bot.store import open_store
 from bot.store.base import Viewer
 from bot.text import MAX_MESSAGE, clean
+from tests.support.asking import SURFACES
 from tests.support.blockkit import assert_message_ok
 from tests.support.hostile import (
     LONG_PREFIXES,
@@ -35,39 +33,7 @@ from tests.support.hostile import (
 )
 
 ERROR_ID = "something went wrong on my side"
-SURFACES = {  # surface -> the kind of conversation it comes from
-    "command": "public",
-    "mention": "public",
-    "dm": "im",
-    "ask": "console",
-    "console": "console",
-}
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = open_store(str(tmp_path / "smx.db"))
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-def ask(store):
-    services = Services(settings=None)  # type: ignore[arg-type]
-    services.store = store
-
-    async def run(text: str, surface: str = "console") -> Reply:
-        ctx = Context(
-            team="T1",
-            user="U1",
-            channel="D1" if surface == "dm" else "C1",
-            channel_kind=SURFACES[surface],  # type: ignore[arg-type]
-            surface=surface,
-            services=services,
-        )
-        return await dispatch(ctx, text)
-
-    return run
+# `ask` and `store` are tests/conftest.py's: the router over a temp SQLite store, from `surface`.
 
 
 def shown(reply: Reply) -> str:

@@ -11,19 +11,19 @@ The fuzz tests run a fixed, derandomized set of cases in CI (tests/support/hosti
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
-from bot.context import Context, Services
+from bot.context import Context
 from bot.notes.render import ZWSP, defuse
 from bot.reply import Button, Fact, Notice, Reply, Section
 from bot.router import dispatch
 from bot.slack.blocks import SEE_MORE, escape, fallback_text, render_blocks
 from bot.slack.views import home_view, reply_modal
-from bot.store import NewNote, open_store
+from bot.store import NewNote
+from tests.support.asking import services_over
 from tests.support.blockkit import (
     MESSAGE_BLOCKS_JSON,
     assert_message_ok,
@@ -248,11 +248,7 @@ async def test_did_you_mean_answers_do_not_repeat_a_mention(word: str) -> None:
         )  # the word is still shown, only harmless
 
 
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = open_store(str(tmp_path / "smx.db"))
-    yield s
-    await s.close()
+# `store` is tests/conftest.py's (a temp SQLite file).
 
 
 async def _seed_long_notes(store, count: int) -> None:
@@ -269,10 +265,8 @@ async def _seed_long_notes(store, count: int) -> None:
 
 async def test_notes_search_with_twenty_long_hits_fits_one_message(store) -> None:
     await _seed_long_notes(store, 20)
-    services = Services(settings=None)  # type: ignore[arg-type]
-    services.store = store
     ctx = Context(team="T1", user="U1", channel="C1", channel_kind="public", surface="slack",
-                  services=services)  # fmt: skip
+                  services=services_over(store))  # fmt: skip
     reply = await dispatch(ctx, "notes search launch")
     assert len(reply.sections) == 20
     assert blocks_json_size(render_blocks(reply, max_blocks=10**9)) > MESSAGE_BLOCKS_JSON

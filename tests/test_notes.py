@@ -20,6 +20,7 @@ from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import render_blocks
 from bot.store import NewNote, open_store
+from tests.support.asking import services_over
 from tests.support.blockkit import assert_message_ok
 
 MENTIONS = "<!channel> launch is live, thanks <@U123|jane> and <!subteam^S1|@design>! @here"
@@ -27,24 +28,9 @@ DEFUSED = f"@{ZWSP}channel launch is live, thanks @{ZWSP}jane and @{ZWSP}design!
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = open_store(str(tmp_path / "smx.db"))
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-def ask(store):
-    services = Services(settings=None)  # type: ignore[arg-type]
-    services.store = store
-
-    async def run(text: str, **who: object):
-        fields: dict[str, object] = dict(team="T1", user="U1", channel="C1", channel_kind="public")
-        fields.update(who)
-        ctx = Context(surface="console", services=services, **fields)  # type: ignore[arg-type]
-        return await dispatch(ctx, text)
-
-    return run
+def ask_where() -> dict:
+    """`ask` (tests/conftest.py) logs and asks from the console in public C1, unless told."""
+    return {"channel_kind": "public"}
 
 
 # -- defusing mentions --------------------------------------------------------------------------
@@ -504,9 +490,7 @@ def test_any_input_gets_an_answer_never_a_crash(command: str, rest: str) -> None
     async def run() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = open_store(str(Path(tmp) / "smx.db"))
-            services = Services(settings=None)  # type: ignore[arg-type]
-            services.store = store
-            ctx = Context(surface="console", services=services)
+            ctx = Context(surface="console", services=services_over(store))
             try:
                 await dispatch(ctx, "note spring seed spend=$5 impressions=1k")
                 reply = await dispatch(ctx, f"{command} {rest}")
@@ -521,7 +505,7 @@ def test_any_input_gets_an_answer_never_a_crash(command: str, rest: str) -> None
 @pytest.mark.parametrize("word", ["export", "search", "Export"])
 async def test_command_words_are_refused_as_campaign_names(word, tmp_path):
     from bot.config import Settings
-    from bot.context import Context, Services
+    from bot.context import Context
     from bot.router import dispatch
 
     ctx = Context(services=Services(Settings(SMX_DB=str(tmp_path / "r.db"))))

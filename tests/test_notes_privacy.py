@@ -38,6 +38,7 @@ from bot.slack.blocks import render_blocks
 from bot.slack.channels import Facts
 from bot.slack.listeners.actions import _reads_only, share_context
 from bot.store import Audience, open_store
+from tests.support.asking import services_over
 from tests.support.hostile import fuzz_settings
 
 # (team, enterprise): W1 and W2 are workspaces of the org E1, so they share notes as one tenant.
@@ -172,8 +173,7 @@ def assert_sources_true(
 async def scenario(written: list, asked: list, posted: list | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(str(Path(tmp) / "smx.db"))
-        services = Services(settings=None)  # type: ignore[arg-type]
-        services.store = store  # what the cached property would open from SMX_DB
+        services = services_over(store)  # instead of opening SMX_DB
         try:
             writers: dict[int, Place] = {}
             ids: dict[int, int] = {}
@@ -279,8 +279,7 @@ def test_everyone_sees_what_they_may() -> None:
     async def run() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             store = open_store(str(Path(tmp) / "smx.db"))
-            services = Services(settings=None)  # type: ignore[arg-type]
-            services.store = store
+            services = services_over(store)
             try:
                 for i, (place, campaign, words) in enumerate(written):
                     await dispatch(
