@@ -373,3 +373,23 @@ def usage_hint() -> str:
         c.usage.replace(" [share]", "") for c in COMMANDS if len(c.words) == 1 and c.name != "help"
     ]
     return " | ".join([*shown, "help"])
+
+
+def write_usage_hint(manifest: str) -> bool:
+    """Put usage_hint() into the manifest's `usage_hint:` line (Slack reads the file, so the
+    table cannot reach it at run time); whether it changed. tests/test_manifest.py checks it."""
+    from pathlib import Path
+
+    path = Path(manifest)
+    text = path.read_text(encoding="utf-8")
+    line = re.compile(r'^(?P<indent>\s*)usage_hint: ".*"$', re.MULTILINE)
+    new = line.sub(lambda m: f'{m["indent"]}usage_hint: "{usage_hint()}"', text, count=1)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # `python -m bot.router manifest.yml` after changing the table
+    import sys
+
+    print("updated" if write_usage_hint(sys.argv[1]) else "already in step")

@@ -113,3 +113,15 @@ def test_the_slash_prefix_has_one_home():
     ]
     owned = {"router.py", "guide.py", "digest/commands.py", "digest/parse.py", "digest/compose.py"}
     assert not owned & set(copies)
+
+
+def test_the_manifest_hint_is_written_from_the_table(tmp_path):
+    from bot.router import write_usage_hint
+
+    manifest = tmp_path / "manifest.yml"
+    manifest.write_text('slash:\n    usage_hint: "compare | help"\n    x: 1\n', encoding="utf-8")
+    assert write_usage_hint(str(manifest)) is True
+    assert manifest.read_text(encoding="utf-8") == (
+        f'slash:\n    usage_hint: "{usage_hint()}"\n    x: 1\n'
+    )
+    assert write_usage_hint(str(manifest)) is False
