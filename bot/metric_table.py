@@ -51,6 +51,9 @@ class MetricSpec:
     fill: int = 0  # a platform publishes figures for it; tried in this order to fill a missing rate
     note_column: str | None = None  # the note store's own column for it (summed per campaign)
     words: tuple[str, ...] = ()  # how plain questions name it ("reach rate"): bot/phrasing.py
+    # Place in Slack's estimate form (0: not asked there), with the field's longer label.
+    form: int = 0
+    form_label: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -65,26 +68,30 @@ class MetricSpec:
 TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("budget", "money", "Budget", "SMM", "$2,000", ("spend", "cost", "ad_spend"),
                zero_divides="roi = (revenue − budget) / budget", route=1, note_column="spend",
-               words=("budget", "spend")),
+               words=("budget", "spend"), form=1),
     MetricSpec("impressions", "count", "Impressions", "SMM", "60k",
                ("impr", "imps", "impression"), route=3, outcome=1, note_column="impressions",
                words=("impressions",)),
     MetricSpec("cpm", "money", "CPM", "SMM", "$8", ("cost_per_mille",),
                zero_divides="impressions = budget × 1000 / cpm", unit_cost=True, route=2, fill=1,
-               words=("cpm",)),
+               words=("cpm",),
+               form=2, form_label="CPM (cost per 1,000 impressions)"),
     MetricSpec("clicks", "count", "Clicks", "SMM", "1.2k", ("click",), route=9, outcome=3,
                note_column="clicks", words=("clicks",)),
     MetricSpec("cpc", "money", "CPC", "SMM", "$1.20", ("cost_per_click",),
                zero_divides="clicks = budget / cpc", unit_cost=True, route=7, fill=3,
-               words=("cpc",)),
+               words=("cpc",),
+               form=3, form_label="CPC (cost per click)"),
     MetricSpec("ctr", "rate", "CTR", "SMM", "1.2%", ("click_through_rate", "clickthrough_rate"),
                meaning="clicks ÷ impressions", ratio=("clicks", "impressions"),
-               zero_divides="cpc = cpm / (1000 × ctr)", route=8, fill=2, words=("ctr",)),
+               zero_divides="cpc = cpm / (1000 × ctr)", route=8, fill=2, words=("ctr",),
+               form=4, form_label="CTR (click-through rate)"),
     MetricSpec("conversions", "count", "Conversions", "SMM", "35", ("conversion", "conv", "leads"),
                route=12, outcome=4, note_column="conversions", words=("conversions",)),
     MetricSpec("cvr", "rate", "CVR", "SMM", "4%", ("cr", "conversion_rate"),
                meaning="conversions ÷ clicks", ratio=("conversions", "clicks"),
-               zero_divides="cpa = cpc / cvr", route=10, fill=4, words=("cvr",)),
+               zero_divides="cpa = cpc / cvr", route=10, fill=4, words=("cvr",),
+               form=5, form_label="CVR (conversion rate)"),
     MetricSpec("cpa", "money", "CPA", "SMM", "$25", ("cost_per_acquisition", "cpl"),
                zero_divides="conversions = budget / cpa", unit_cost=True, route=11, fill=5,
                words=("cpa",)),
@@ -107,13 +114,15 @@ TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("roas", "multiple", "ROAS", "SMM", "3x", route=17, words=("roas",)),
     MetricSpec("roi", "roi", "ROI", "SMM", "150%", route=19),
     MetricSpec("followers", "count", "Followers", "SMO", "12k", ("follower", "fans"), whole=True,
-               route=1, words=("followers",)),
+               route=1, words=("followers",),
+               form=6, form_label="Followers (organic plan)"),
     MetricSpec("reach_rate", "rate", "Organic reach rate", "SMO", "8%",
                ("rr", "organic_reach_rate"), meaning="organic reach ÷ followers, per post",
                route=2, fill=8, words=("reach rate",)),
     MetricSpec("posts", "count", "Posts", "SMO", "8", ("post",), whole=True,
                zero_divides="reach_rate = organic_reach / (followers × posts)", route=3,
-               words=("posts",)),
+               words=("posts",),
+               form=7, form_label="Posts in the period (organic plan)"),
     MetricSpec("organic_reach", "count", "Organic reach (gross)", "SMO", "13k", people=True,
                route=4, outcome=7),
     # Every published engagement rate smx ships (Buffer) divides by impressions; the estimate
@@ -164,6 +173,10 @@ ORGANIC_OUTCOMES = tuple(k for k in OUTCOMES if METRICS[k].organic and METRICS[k
 # Keys a platform can publish a figure for (knowledge/benchmarks.yaml), in the order they are tried.
 PUBLISHED = _ranked("fill")
 PUBLISHED_MONEY = frozenset(k for k in PUBLISHED if METRICS[k].kind == "money")
+# Slack's estimate form: (key, label, placeholder) for each field, in the form's order.
+FORM_FIELDS: tuple[tuple[str, str, str], ...] = tuple(
+    (k, METRICS[k].form_label or METRICS[k].label, METRICS[k].example) for k in _ranked("form")
+)
 # Plain-question words -> key, longest first so that no word is read as the start of a longer one.
 WORDS: dict[str, str] = dict(
     sorted(((w, m.key) for m in TABLE for w in m.words), key=lambda pair: -len(pair[0]))

@@ -64,3 +64,11 @@ def test_the_knowledge_models_take_their_metrics_from_the_table():
                 "sources": [{"name": "s", "year": "2024"}],
             }
         )
+
+
+def test_the_estimate_form_asks_for_keys_the_estimate_reads():
+    keys = [key for key, _label, _placeholder in table.FORM_FIELDS]
+    assert keys[0] == "budget" and len(keys) == len(set(keys))
+    for key, label, placeholder in table.FORM_FIELDS:
+        assert label.startswith(table.LABEL[key].split()[0])
+        assert units.parse_metric(key, placeholder).value > 0
