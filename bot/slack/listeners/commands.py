@@ -1,6 +1,7 @@
-"""`/smx`: every subcommand through the router.
+"""`/smx`: every subcommand through the router, with what its table entry asks done around it.
 
-Most answers are computed in well under a millisecond and leave in the ack itself. Commands that
+The face never reads command words itself: it asks the router which entry a text is
+(`bot.router.entry`) and does what that entry's SlackNeeds say. Most answers are computed in well under a millisecond and leave in the ack itself. Commands that
 need the Web API (opening a modal, uploading a file, asking users.info who is an admin or which
 time zone a digest defaults to, finding a #channel by name and who is in it, posting a digest
 now) ack at once and finish in a lazy listener, answering through `respond()` or the Web API.
@@ -42,6 +43,7 @@ FORMS: dict[str, Callable[[str], dict[str, Any]]] = {"estimate": estimate_modal}
 
 
 def form(text: str, ctx: Context) -> dict[str, Any]:
+    """The form `text`'s entry opens, for ctx's channel (the caller checked `opens_form`)."""
     found = entry(text)
     assert found is not None and found[0].slack.modal is not None  # opens_form(text) said so
     return FORMS[found[0].slack.modal](ctx.channel)
@@ -64,7 +66,7 @@ def route_kind(text: str) -> str:
 
 
 def needs_web_api(text: str) -> bool:
-    """Whether the entry `text` is must call Slack around its handler (ack first, then finish)."""
+    """Whether the entry of `text` calls Slack around its handler (ack first, then finish)."""
     found = entry(text)
     return bool(found and found[0].slack.web_api(found[1]))
 
