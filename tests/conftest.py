@@ -72,6 +72,19 @@ def ask(store, ask_where):
     return Asker(store, **ask_where)
 
 
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Retries still happen, in the same number; only the waits between them are cut: the SDK's
+    backoff (0.5 s, 1 s, ...) and the digest poster's (1 s, 2 s, ...). For tests about what a
+    fault leads to, not about how long smx waits."""
+    from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+    from bot.slack.digest_post import DigestPoster
+
+    monkeypatch.setattr(BackoffRetryIntervalCalculator, "calculate_sleep_duration", lambda *_: 0.0)
+    monkeypatch.setattr(DigestPoster, "_backoff", lambda *_: 0.0)
+
+
 @pytest.fixture(autouse=True)
 def _forget_channel_facts():
     """What Slack said about a channel is cached per process; each test's fake Slack says anew."""

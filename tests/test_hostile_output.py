@@ -182,19 +182,19 @@ def _check_message(reply: Reply) -> None:
 # -- the fuzz suite -------------------------------------------------------------------------------
 
 
-@fuzz(600)
+@fuzz(300)
 @given(small_replies)
 def test_a_reply_of_short_hostile_texts_renders_whole_and_harmless(reply: Reply) -> None:
     _check_message(reply)
 
 
-@fuzz(350)
+@fuzz(150)
 @given(big_replies)
 def test_any_reply_renders_within_limits_without_mentions_or_silent_loss(reply: Reply) -> None:
     _check_message(reply)
 
 
-@fuzz(200)
+@fuzz(100)
 @given(st.one_of(small_replies, big_replies), text)
 def test_any_reply_in_a_modal_or_the_app_home_stays_within_a_views_limits(
     reply: Reply, words: str
@@ -209,7 +209,7 @@ def test_any_reply_in_a_modal_or_the_app_home_stays_within_a_views_limits(
             assert all(t in shown for t in _expected(body))
 
 
-@fuzz(200)
+@fuzz(100)
 @given(text)
 def test_defuse_leaves_nothing_that_can_ping_and_is_stable(words: str) -> None:
     shown = defuse(words)
