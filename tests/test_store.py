@@ -270,10 +270,30 @@ async def test_event_loop_keeps_running_while_the_database_is_locked(store, tmp_
 
 async def test_first_use_from_several_threads_at_once(tmp_path: Path) -> None:
     # Every read thread's first connection races the one creating the schema (and WAL).
+    # It used to check only that nothing raised; now it checks what the race left behind.
+    viewer = Viewer("T1", "C1", "U1")
     for i in range(20):
-        store = open_store(str(tmp_path / f"fresh{i}.db"))
-        viewer = Viewer("T1", "C1", "U1")
-        await asyncio.gather(
-            store.list_notes(viewer), store.campaign_totals(viewer), store.add_note(note())
-        )
-        await store.close()
+        path = tmp_path / f"fresh{i}.db"
+        store = open_store(str(path))
+        try:
+            texts = [f"first use {i} write {w}" for w in range(3)]
+            listed, totals, *ids = await asyncio.gather(
+                store.list_notes(viewer),
+                store.campaign_totals(viewer),
+                *(store.add_note(note(t)) for t in texts),
+            )
+            # Every write landed, once, under its own id; a read saw a database, empty or not.
+            assert sorted(ids) == [1, 2, 3]
+            assert sorted(n.text for n in await store.export_notes(viewer)) == sorted(texts)
+            assert listed.total in range(4) and isinstance(totals, list)
+            assert await store.schema_version() == LATEST
+        finally:
+            await store.close()
+        # One schema, built once: each migration recorded exactly once, in order.
+        conn = sqlite3.connect(path)
+        try:
+            versions = [r[0] for r in conn.execute("SELECT version FROM schema_version")]
+            assert versions == [m.version for m in MIGRATIONS], versions
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        finally:
+            conn.close()
