@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.config import Settings
-from bot.context import Context, Named, Services
+from bot.context import Context, Named
 from bot.digest import commands
 from bot.digest.delivery import Delivery
 from bot.digest.scheduler import Scheduler
@@ -17,6 +16,7 @@ from bot.reply import render_text
 from bot.router import dispatch
 from bot.slack.blocks import fallback_text, render_blocks
 from bot.slack.digest_post import split
+from tests.support.asking import Asker
 from tests.support.blockkit import assert_message_ok
 from tests.support.digest_support import Clock, Recorder, note, utc
 
@@ -31,26 +31,14 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-async def services(tmp_path):
-    made = Services(Settings(SMX_DB=str(tmp_path / "smx.db")))
-    yield made
-    await made.store.close()
-
-
-@pytest.fixture
-def ctx(services, clock):
-    return Context(
-        team="T1",
-        user="U1",
-        channel="C1",
-        channel_kind="public",
-        surface="command",
-        user_tz="Europe/Berlin",
-        services=services,
-    )
+def ctx(store, clock):
+    """A slash command in public C1 by U1, whose Slack time zone is Berlin, over the one store
+    fixture (tests/conftest.py). Tests shape it further (an admin, named channels) between asks."""
+    return Asker(store).context("command", user_tz="Europe/Berlin")
 
 
 async def ask(ctx, text):
+    """The router's reply for this very context (conftest's `ask` builds a fresh one each time)."""
     return await dispatch(ctx, text)
 
 
