@@ -75,13 +75,22 @@ def ask(store, ask_where):
 @pytest.fixture
 def no_backoff(monkeypatch):
     """Retries still happen, in the same number; only the waits between them are cut: the SDK's
-    backoff (0.5 s, 1 s, ...) and the digest poster's (1 s, 2 s, ...). For tests about what a
-    fault leads to, not about how long smx waits."""
+    backoff (0.5 s, 1 s, ...) and Retry-After waits, and the digest poster's backoff (1 s, 2 s,
+    ...). For tests about what a fault leads to, not about how long smx waits."""
+    import asyncio
+
+    from slack_sdk.http_retry import builtin_async_handlers
     from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
     from bot.slack.digest_post import DigestPoster
 
+    class NoWait:  # the SDK's rate-limit handler sleeps Retry-After plus up to 1 s of jitter
+        @staticmethod
+        async def sleep(_seconds: float) -> None:
+            await asyncio.sleep(0)
+
     monkeypatch.setattr(BackoffRetryIntervalCalculator, "calculate_sleep_duration", lambda *_: 0.0)
+    monkeypatch.setattr(builtin_async_handlers, "asyncio", NoWait)
     monkeypatch.setattr(DigestPoster, "_backoff", lambda *_: 0.0)
 
 
