@@ -16,6 +16,7 @@ from bot.fuzzy import best, closest
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Reply, Section
 from bot.slash import cmd as _cmd
+from bot.text import and_list, clip, or_list
 from knowledge import aspect_index, benchmarks_for, load, normalise, term_index
 from knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
 
@@ -91,9 +92,11 @@ def _unknown_aspect(ctx: Context, phrase: str, query: str, names: list[str]) -> 
     else:
         found = closest(query, names, limit=10, cutoff=SUGGEST_CUTOFF)
         suggestions = _dedupe(index[n].key for n in found)[:3]
-    did_you_mean = f"Did you mean {_or([f'`{s}`' for s in suggestions])}? " if suggestions else ""
+    did_you_mean = (
+        f"Did you mean {or_list([f'`{s}`' for s in suggestions])}? " if suggestions else ""
+    )
     return UserError(
-        f"I don't know the aspect “{_clip(phrase)}”. {hint}{did_you_mean}"
+        f"I don't know the aspect “{clip(phrase, 60)}”. {hint}{did_you_mean}"
         f"Type {_cmd(ctx, 'compare ASPECT')} with one of: {', '.join(keys)} "
         f"(for example {_cmd(ctx, 'compare ' + (suggestions or keys)[0])}), "
         f"or {_cmd(ctx, 'compare')} for all of them.",
@@ -136,7 +139,7 @@ def _in_depth(ctx: Context, aspect: Aspect, phrase: str, exact: bool) -> Reply:
         footnotes.append(f"Put numbers on it: {_cmd(ctx, NUMBERS_EXAMPLE)}.")
     intro = f"*In short:* {aspect.takeaway}"
     if not exact:
-        intro = f"Showing *{aspect.title}* for “{_clip(phrase)}”.\n{intro}"
+        intro = f"Showing *{aspect.title}* for “{clip(phrase, 60)}”.\n{intro}"
     return Reply(
         title=f"SMO vs SMM: {aspect.title}",
         intro=intro,
@@ -196,13 +199,13 @@ def _unknown_term(ctx: Context, phrase: str, query: str) -> UserError:
     suggestions = [t.name for t in terms]
     if terms:
         return UserError(
-            f"I don't have “{_clip(phrase)}” in the glossary. Did you mean "
-            f"{_or(suggestions)}? Type {_cmd(ctx, 'explain ' + _typed(terms[0]))}.",
+            f"I don't have “{clip(phrase, 60)}” in the glossary. Did you mean "
+            f"{or_list(suggestions)}? Type {_cmd(ctx, 'explain ' + _typed(terms[0]))}.",
             suggestions=suggestions,
         )
     every = ", ".join(sorted((t.name for t in load().terms), key=str.lower))
     return UserError(
-        f"I don't have “{_clip(phrase)}” in the glossary, and nothing in it looks close. "
+        f"I don't have “{clip(phrase, 60)}” in the glossary, and nothing in it looks close. "
         f"Type {_cmd(ctx, 'explain TERM')} with one of: {every}.",
     )
 
@@ -212,7 +215,7 @@ def _term_reply(ctx: Context, term: Term, phrase: str, exact: bool) -> Reply:
     by_key = {t.key: t for t in kb.terms}
     intro = term.definition
     if not exact:
-        intro = f"Showing *{term.name}* for “{_clip(phrase)}”.\n{intro}"
+        intro = f"Showing *{term.name}* for “{clip(phrase, 60)}”.\n{intro}"
     facts = [Fact(label="Side", value=_side_text(term.side))]
     if term.formula:
         facts.insert(0, Fact(label="Formula", value=term.formula))
@@ -294,10 +297,10 @@ def _benchmark_footnote(ctx: Context, term: Term, figures: dict[str, Benchmark])
     if money:
         parts.append("Money is in US dollars.")
     if missing:
-        parts.append(f"No reliable figure for {_or(missing, 'or')}.")
+        parts.append(f"No reliable figure for {or_list(missing)}.")
     none = sorted(load().no_figures)
     if none:
-        parts.append(f"{_or([n.title() for n in none], 'and')}: no reliable figures at all.")
+        parts.append(f"{and_list([n.title() for n in none])}: no reliable figures at all.")
     parts.append(f"Try them in {_cmd(ctx, 'estimate platform=' + next(iter(figures)) + ' ...')}.")
     return " ".join(parts)
 
@@ -364,13 +367,3 @@ def _dedupe_terms(terms) -> list[Term]:
 
 def _bullets(items: list[str]) -> str:
     return "\n".join(f"• {i}" for i in items)
-
-
-def _or(items: list[str], word: str = "or") -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.reply import Fact, Reply, Section
 from bot.slash import cmd, prefix
-from bot.text import MAX_MESSAGE, clean
+from bot.text import MAX_MESSAGE, clean, clip
 
 Handler = Callable[[Context, list[str]], Reply | Awaitable[Reply]]
 # What a face that can post hands a `post` handler: post(channel, reply) -> how it went.
@@ -327,7 +327,7 @@ def _unknown(word: str) -> Reply:
     names = sorted({c.words[0] for c in COMMANDS})
     guesses = closest(word.lower(), names, limit=1)
     hint = f"Did you mean `{guesses[0]}`? " if guesses else ""
-    shown = word if len(word) <= 40 else word[:39] + "…"
+    shown = clip(word, 40)
     return Reply.error(
         f"I don't know the command `{shown}`. {hint}Type `help` to see every command.",
         suggestions=guesses,
@@ -342,7 +342,7 @@ def _not_in_family(ctx: Context, head: Command, word: str) -> UserError:
     guesses = closest(word.lower(), subwords, limit=1)
     hint = f"Did you mean {cmd(ctx, head.name + ' ' + guesses[0])}? " if guesses else ""
     listed = ", ".join(f"`{w}`" for w in subwords[1:-1])
-    shown = word if len(word) <= 40 else word[:39] + "…"
+    shown = clip(word, 40)
     return UserError(
         f"`{head.name} {shown}` is not something I can do. {hint}Use `{head.name} "
         f"{subwords[0]}`, {listed} or `{subwords[-1]}`.",

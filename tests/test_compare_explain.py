@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 from bot.context import Context
@@ -141,21 +138,6 @@ def test_compare_near_miss_suggests_aspects():
 def test_compare_a_glossary_term_points_to_explain():
     err = _user_error(compare, "roas")
     assert "ROAS is a glossary term" in err.message and "`explain roas`" in err.message
-
-
-def test_compare_with_numbers_is_delegated_to_the_plans(monkeypatch):
-    calls = []
-
-    def compare_routes(ctx, args):
-        calls.append((ctx, args))
-        return Reply(title="routes")
-
-    fake = types.ModuleType("bot.estimate.plans")
-    fake.compare_routes = compare_routes
-    monkeypatch.setitem(sys.modules, "bot.estimate.plans", fake)
-    reply = compare(CTX, ["budget=$1000", "followers=5000"])
-    assert reply.title == "routes"
-    assert calls == [(CTX, ["budget=$1000", "followers=5000"])]
 
 
 def test_commands_in_messages_carry_the_slash_command_in_slack():

@@ -19,10 +19,11 @@ from bot import units
 from bot.digest.slots import local_day_text, local_text
 from bot.notes.commands import sources
 from bot.notes.realised import Figure, figures
-from bot.notes.render import clip, defuse
+from bot.notes.render import defuse
 from bot.reply import Fact, Reply, Section
 from bot.slash import SLACK
 from bot.store import CampaignTotals, Note, Store, Viewer, WeekActivity
+from bot.text import clip
 
 PER_CAMPAIGN = 3  # notes quoted per campaign
 SHOWN_TEXT = 280  # characters of each quoted note

@@ -16,9 +16,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-# Re-exported while bot/digest/compose.py still imports it from here; the one clip is bot/text.py.
-from bot.text import clip as clip
-
 if TYPE_CHECKING:  # the renderer imports this module; it must not pay for the store's imports
     from bot.store import Note
 

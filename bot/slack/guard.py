@@ -205,10 +205,10 @@ def shape_problem(body: dict[str, Any]) -> str | None:
         return problem
     kind = body.get("type")
     if "command" in body:
-        from bot.slack.listeners.commands import route_kind
+        from bot.slack.listeners.commands import opens_form
 
         needed = ("command", "team_id", "user_id", "channel_id", "response_url")
-        if route_kind(body.get("text") or "") == "modal":
+        if opens_form(body.get("text") or ""):
             needed += ("trigger_id",)  # the form opens with it
         return _required(body, needed)
     if kind == "block_actions":

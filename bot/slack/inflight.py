@@ -15,14 +15,10 @@ from typing import Any
 
 from bot import telemetry
 from bot.logs import new_error_id
+from bot.slack.failure import sorry
 
 log = logging.getLogger("smx.slack")
 _running: set[asyncio.Task] = set()
-
-SORRY = (
-    "Sorry, something went wrong on my side (error id `{id}`). Please try again; if it keeps "
-    "happening, tell whoever runs smx that id."
-)
 
 
 def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -43,7 +39,7 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             log.exception(
                 "work after the ack failed", extra={"error_id": error_id, "listener": fn.__name__}
             )
-            await _tell(body.get("response_url"), SORRY.format(id=error_id))
+            await _tell(body.get("response_url"), sorry(error_id))
             return None
         finally:
             _running.discard(task)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from bot.metric_table import FORM_FIELDS
 from bot.reply import Reply
 from bot.slack.blocks import (
     MAX_HEADER,
@@ -24,16 +25,8 @@ OPEN_COMPARE_ACTION = "smx_open_compare"
 VIEW_BLOCKS = 100
 MODAL_TITLE = 24  # characters of a modal's title, submit and close
 
-# (key, label, placeholder): the fields of the estimate form, each optional.
-ESTIMATE_FIELDS = (
-    ("budget", "Budget", "$2,000"),
-    ("cpm", "CPM (cost per 1,000 impressions)", "$8"),
-    ("cpc", "CPC (cost per click)", "$1.20"),
-    ("ctr", "CTR (click-through rate)", "1.2%"),
-    ("cvr", "CVR (conversion rate)", "3%"),
-    ("followers", "Followers (organic plan)", "12k"),
-    ("posts", "Posts in the period (organic plan)", "8"),
-)
+# (key, label, placeholder): the fields of the estimate form, each optional (the metric table's).
+ESTIMATE_FIELDS = FORM_FIELDS
 PLATFORM_BLOCK = "platform"
 
 

@@ -60,11 +60,6 @@ def opens_form(text: str) -> bool:
     return bool(found and found[0].slack.modal and not found[1])
 
 
-def route_kind(text: str) -> str:
-    """'modal' or 'other': kept only for bot/slack/guard.py, which is to ask `opens_form`."""
-    return "modal" if opens_form(text) else "other"
-
-
 def needs_web_api(text: str) -> bool:
     """Whether the entry of `text` calls Slack around its handler (ack first, then finish)."""
     found = entry(text)
