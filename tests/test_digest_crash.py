@@ -42,7 +42,7 @@ from tests.support.slack_harness import BOT_TOKEN, SECRET, single_workspace_sett
 BASE = datetime(2026, 3, 16, tzinfo=UTC)  # two weeks before Berlin's clocks go forward
 SPEED = 3600 / 0.02  # simulated seconds per real second: an hour every 20 ms
 LEASE = 6 * 3600.0  # simulated seconds (120 ms real)
-KILL_CYCLES = 14  # every other one aimed just after a post reached Slack
+KILL_CYCLES = 10  # every other one aimed just after a post reached Slack
 # The schedulers run on at least until the simulated clock has passed both daylight-saving changes
 # (Berlin 29 Mar, Sydney 5 Apr), however quickly the kill cycles went.
 SPAN = timedelta(weeks=3)

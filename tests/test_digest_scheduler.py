@@ -539,7 +539,7 @@ async def test_one_slow_team_never_delays_the_others(store):
         await store.add_note(note(f"C{i}", clock.now, team=team))
         await store.save_subscription(subscription(f"C{i}", clock.now, team=team))
     clock.set(utc(2026, 11, 30, 8, 0, 30))
-    sched = scheduler(store, clock, post, concurrency=3, per_workspace=2, post_timeout=1.0)
+    sched = scheduler(store, clock, post, concurrency=3, per_workspace=2, post_timeout=0.5)
     report = await sched.tick()
     assert {p.channel for p in post.digests()} == {f"C{i}" for i in range(2, 12)}
     # The slow team held at most its own two slots: the other ten had all gone out, through the

@@ -383,7 +383,7 @@ async def test_rate_limit_is_waited_out_then_the_answer_goes_through(bot, slack,
     assert "CTR" in calls[1].args["text"]
 
 
-async def test_server_error_is_retried(bot, slack):
+async def test_server_error_is_retried(bot, slack, no_backoff):  # retried, not how soon
     slack.fail("views.publish", status=500, error="internal_error")
     await bot.event(
         {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"}, event_id="Ev500"
