@@ -62,7 +62,7 @@ class SlowSlack(FakeSlack):
     async def _api(self, request):
         response = await super()._api(request)
         if request.match_info["method"] == "chat.postMessage":
-            await asyncio.sleep(random.uniform(0.005, 0.015))
+            await asyncio.sleep(random.uniform(0.005, 0.015))  # deliberately slow: the thing tested
         return response
 
 
