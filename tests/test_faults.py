@@ -269,3 +269,21 @@ async def test_digest_now_survives_post_faults_and_posts_at_most_once(bot, slack
     replies = [c.args.get("text", "") for c in slack.calls_to("response_url")]
     assert replies, "the person who typed `digest now` is told what happened"
     await assert_still_serving(bot)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+async def test_a_reply_slack_will_not_take_loses_nothing_and_the_bot_goes_on(
+    bot, slack, fault, caplog
+):
+    """The response_url itself failing: the note is still deleted once, smx still answers, and a
+    Slack outage is logged as one, not as smx's own failure (nothing at ERROR)."""
+    logged = await bot.command("note launch to delete spend=$5")
+    assert_quick(logged)
+    inject(slack, "response_url", fault)
+    answer = await bot.command("note delete 1")
+    assert_quick(answer)
+    await finished()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    listing = await bot.command("notes launch")
+    assert "to delete" not in listing.body["text"]
+    await assert_still_serving(bot)

@@ -13,12 +13,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+
 from bot import telemetry
 from bot.logs import new_error_id
 from bot.slack.failure import sorry
 
 log = logging.getLogger("smx.slack")
 _running: set[asyncio.Task] = set()
+
+
+UNREACHABLE = "I couldn't reach Slack to finish that just now. Please try again in a moment."
 
 
 def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -30,6 +35,18 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             _running.add(task)
         try:
             return await fn(*args, **kwargs)
+        except (aiohttp.ClientError, TimeoutError) as err:
+            # Work after the ack talks only to Slack: a connection Slack dropped or let time out
+            # (a response_url that would not take the reply, say) is Slack's outage, not smx's
+            # bug. Logged and counted as such, and said in words where Slack may still listen.
+            telemetry.SLACK_API_ERRORS.labels("after_ack", type(err).__name__).inc()
+            log.warning(
+                "Slack could not be reached after the ack",
+                extra={"listener": fn.__name__, "error": repr(err)[:200]},
+            )
+            body = kwargs.get("body") or {}
+            await _tell(body.get("response_url"), UNREACHABLE)
+            return None
         except Exception:
             # Work after the ack has no HTTP answer to carry an error, so say it here: logged with
             # an id and, where Slack gave a response_url, told to the person in those words.

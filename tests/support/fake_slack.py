@@ -111,18 +111,27 @@ class FakeSlack:
             self.calls.append(call)
             self._changed.notify_all()
 
+    async def _failure(self, method: str, request: web.Request) -> Failure | None:
+        """The next failure queued for `method`, its delay already spent and a dropped connection
+        already dropped (`failure.drop` then needs no answer); None when the call succeeds."""
+        queued = self.failures.get(method)
+        if not queued:
+            return None
+        failure = queued.pop(0)
+        if failure.delay:
+            await asyncio.sleep(failure.delay)  # a deliberately slow Slack: the thing tested
+        if failure.drop:
+            assert request.transport is not None
+            request.transport.close()
+        return failure
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
         await self._record(Call(method, args, dict(request.headers)))
-        queued = self.failures.get(method)
-        if queued:
-            failure = queued.pop(0)
-            if failure.delay:
-                await asyncio.sleep(failure.delay)  # a deliberately slow Slack: the thing tested
+        failure = await self._failure(method, request)
+        if failure is not None:
             if failure.drop:
-                assert request.transport is not None
-                request.transport.close()
                 return web.Response()
             headers = (
                 {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
@@ -139,17 +148,9 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), dict(request.headers)))
-        queued = self.failures.get("response_url")
-        if queued:
-            failure = queued.pop(0)
-            if failure.delay:
-                await asyncio.sleep(failure.delay)  # a deliberately slow Slack: the thing tested
-            if failure.drop:
-                assert request.transport is not None
-                request.transport.close()
-                return web.Response()
-            if failure.status != 200:
-                return web.Response(status=failure.status, text=failure.error or "failed")
+        failure = await self._failure("response_url", request)
+        if failure is not None and (failure.drop or failure.status != 200):
+            return web.Response(status=failure.status, text=failure.error or "failed")
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
