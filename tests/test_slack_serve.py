@@ -28,86 +28,49 @@ from tests.support.slack_harness import (
 
 
 async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(slack, tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_API_URL": slack.api_url,
-        "SMX_DB": str(tmp_path / "smx.db"),
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    async with session.get(f"{base}/healthz") as health:
-                        if health.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "smx serve did not come up"
-                await asyncio.sleep(0.1)  # polling interval; the deadline above is the wait
-            body = urlencode(
-                {
-                    "command": "/smx",
-                    "text": "explain cpm",
-                    "team_id": "T1",
-                    "user_id": "U1",
-                    "channel_id": "C1",
-                    "channel_name": "general",
-                    "response_url": slack.response_url(),
-                }
-            ).encode()
-            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
-            started = time.monotonic()
-            async with session.post(f"{base}/slack/events", data=body, headers=headers) as resp:
-                answer = await resp.json()
-            assert resp.status == 200 and time.monotonic() - started < 3
-            assert (
-                "per thousand impressions" in answer["text"].lower()
-                or "per mille" in answer["text"].lower()
-            )
-            event = {
-                "type": "event_callback",
+    async with smx_serve(slack, tmp_path) as base, aiohttp.ClientSession() as session:
+        body = urlencode(
+            {
+                "command": "/smx",
+                "text": "explain cpm",
                 "team_id": "T1",
-                "event_id": "EvServe",
-                "event": {
-                    "type": "app_mention",
-                    "user": "U1",
-                    "text": "<@UBOT> explain ctr",
-                    "ts": "1.1",
-                    "channel": "C1",
-                },
+                "user_id": "U1",
+                "channel_id": "C1",
+                "channel_name": "general",
+                "response_url": slack.response_url(),
             }
-            raw = json.dumps(event).encode()
-            async with session.post(
-                f"{base}/slack/events",
-                data=raw,
-                headers={"Content-Type": "application/json", **sign(raw)},
-            ) as resp:
-                assert resp.status == 200
-            posted = await slack.wait_for("chat.postMessage", within=10)
-            assert "CTR" in posted[0].args["text"]
-    finally:
-        proc.terminate()
-        _, err = await proc.communicate()
-    log_text = err.decode()
+        ).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        started = time.monotonic()
+        async with session.post(f"{base}/slack/events", data=body, headers=headers) as resp:
+            answer = await resp.json()
+        assert resp.status == 200 and time.monotonic() - started < 3
+        assert (
+            "per thousand impressions" in answer["text"].lower()
+            or "per mille" in answer["text"].lower()
+        )
+        event = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "EvServe",
+            "event": {
+                "type": "app_mention",
+                "user": "U1",
+                "text": "<@UBOT> explain ctr",
+                "ts": "1.1",
+                "channel": "C1",
+            },
+        }
+        raw = json.dumps(event).encode()
+        async with session.post(
+            f"{base}/slack/events",
+            data=raw,
+            headers={"Content-Type": "application/json", **sign(raw)},
+        ) as resp:
+            assert resp.status == 200
+        posted = await slack.wait_for("chat.postMessage", within=10)
+        assert "CTR" in posted[0].args["text"]
+    log_text = (tmp_path / SERVE_LOG).read_text()
     assert BOT_TOKEN not in log_text and SECRET not in log_text
     for line in filter(None, log_text.splitlines()):
         json.loads(line)  # every log line is one JSON object
@@ -154,10 +117,16 @@ def _few_open_files(limit: int):
     return lower
 
 
+SERVE_LOG = "smx-serve.log"
+
+
 @contextlib.asynccontextmanager
 async def smx_serve(slack, tmp_path, open_files: int | None = None, **env: str):
-    """`smx serve` as a process on a free port; yields its base URL once /healthz answers."""
+    """`smx serve` as a process on a free port; yields its base URL once /healthz answers. Its log
+    (stderr) is in tmp_path / SERVE_LOG once the block has ended."""
     port = free_port()
+    # a local temp file, closed in the finally below
+    log = open(tmp_path / SERVE_LOG, "wb")  # noqa: ASYNC230, SIM115
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -177,7 +146,7 @@ async def smx_serve(slack, tmp_path, open_files: int | None = None, **env: str):
         },
         cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=log,
         preexec_fn=_few_open_files(open_files) if open_files else None,
     )
     base = f"http://127.0.0.1:{port}"
@@ -197,6 +166,7 @@ async def smx_serve(slack, tmp_path, open_files: int | None = None, **env: str):
     finally:
         proc.terminate()
         await proc.communicate()
+        log.close()
 
 
 async def test_smx_serve_keeps_answering_with_more_silent_clients_than_open_files(slack, tmp_path):
