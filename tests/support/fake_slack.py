@@ -258,3 +258,32 @@ async def _args(request: web.Request) -> dict[str, Any]:
             with contextlib.suppress(ValueError):
                 data[key] = json.loads(data[key])
     return data
+
+
+def slash_command_form(
+    text: str,
+    *,
+    response_url: str,
+    command: str = "/smx",
+    user: str = "U1",
+    channel: str = "C1",
+    channel_name: str = "general",
+    team: str = "T1",
+    app_id: str = "A1",
+) -> dict[str, str]:
+    """A slash command's fields as Slack sends them (over HTTP as a form, over the socket as JSON)."""
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "acme",
+        "channel_id": channel,
+        "channel_name": channel_name,
+        "user_id": user,
+        "user_name": "pat",
+        "command": command,
+        "text": text,
+        "api_app_id": app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1337.42.abcd",
+    }

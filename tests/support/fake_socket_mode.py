@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.support.fake_slack import Call, FakeSlack
+from tests.support.fake_slack import Call, FakeSlack, slash_command_form
 
 
 @dataclass
@@ -134,21 +134,16 @@ class FakeSocketMode:
         channel_name: str = "general",
         team: str = "T1",
     ) -> dict[str, Any]:
-        return {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": channel_name,
-            "user_id": user,
-            "user_name": "pat",
-            "command": command,
-            "text": text,
-            "api_app_id": self.app_id,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "1337.42.abcd",
-        }
+        return slash_command_form(
+            text,
+            response_url=response_url,
+            command=command,
+            user=user,
+            channel=channel,
+            channel_name=channel_name,
+            team=team,
+            app_id=self.app_id,
+        )
 
     def event_callback(
         self,

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.context import Services
 from bot.slack.server import WatchedSite, build_web_app, serve_http
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, slash_command_form
 from tests.support.waits import WAIT
 
 SECRET = "test-signing-secret-0123456789"
@@ -141,21 +141,14 @@ class RunningBot:
         team: str = "T1",
         **signing,
     ) -> Answer:
-        form = {
-            "token": "legacy",
-            "team_id": team,
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": channel_name,
-            "user_id": user,
-            "user_name": "pat",
-            "command": "/smx",
-            "text": text,
-            "api_app_id": "A1",
-            "is_enterprise_install": "false",
-            "response_url": self.slack.response_url("cmd"),
-            "trigger_id": "1337.42.abcd",
-        }
+        form = slash_command_form(
+            text,
+            response_url=self.slack.response_url("cmd"),
+            user=user,
+            channel=channel,
+            channel_name=channel_name,
+            team=team,
+        )
         body = urlencode(form).encode()
         return await self.post(body, "application/x-www-form-urlencoded", **signing)
 
