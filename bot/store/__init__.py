@@ -1,36 +1,44 @@
-"""Storage for smx: notes, processed events, digest subscriptions and digest runs. Callers use
-`open_store(path)` and the `Store` protocol; the backend is SQLite."""
+"""Storage for smx: notes, processed events, digest subscriptions and runs, Slack installations.
+Callers use `open_store(target)` and the `Store` protocol (bot/store/base.py); the backend is
+SQLite for a file path and PostgreSQL for a postgresql:// URL."""
 
 from __future__ import annotations
 
 from bot.store.base import (
     FINAL_RUN_STATES,
     Audience,
+    BackupUnsupported,
     CampaignTotals,
     DeleteOutcome,
     DigestRun,
+    InstallationRecord,
     NewNote,
     Note,
     NotePage,
     Origin,
     RunState,
+    SchemaTooNew,
     Store,
+    StoreError,
+    StoreUnavailable,
     Subscription,
     SubscriptionState,
     Viewer,
     WeekActivity,
     may_read,
 )
-from bot.store.schema import LATEST, SchemaTooNew
+from bot.store.schema import LATEST
 from bot.store.sqlite import SqliteStore
 
 __all__ = [
     "FINAL_RUN_STATES",
     "LATEST",
     "Audience",
+    "BackupUnsupported",
     "CampaignTotals",
     "DeleteOutcome",
     "DigestRun",
+    "InstallationRecord",
     "NewNote",
     "Note",
     "NotePage",
@@ -39,6 +47,8 @@ __all__ = [
     "SchemaTooNew",
     "SqliteStore",
     "Store",
+    "StoreError",
+    "StoreUnavailable",
     "Subscription",
     "SubscriptionState",
     "Viewer",

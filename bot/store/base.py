@@ -1,21 +1,62 @@
 """What the rest of smx may ask of storage, independent of the database behind it.
 
-Features and faces hold a `Store` and await its methods; nothing above this layer writes SQL. The
-SQLite backend (bot/store/sqlite.py) is the only one today; a PostgreSQL backend for several
-replicas would implement the same protocol. Every read takes a `Viewer`, every write a team, so no
-query can forget which tenant it serves.
+Features and faces hold a `Store` and await its methods; nothing above this layer writes SQL or
+opens a connection. Two backends implement it: SQLite (bot/store/sqlite.py), the embedded default,
+and PostgreSQL (bot/store/postgres.py) for several replicas on one database. Both pass the same
+contract tests (tests/contract/). Every read takes a `Viewer`, every write a team, so no query can
+forget which tenant it serves.
+
+Everything that holds state is here: notes and their search, digest subscriptions and runs,
+processed event ids, Slack installations and OAuth state, and the operator's retention, purge and
+backup. A backend raises `StoreError` (or a subclass) and nothing of its driver's: the faces
+answer it in one sentence without knowing which database is behind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 # Mirrors bot.context.ChannelKind; repeated here so the store does not import the faces' types.
 ChannelKind = Literal["public", "private", "im", "mpim", "console"]
 # Notes from these conversations are team-wide; everything else stays where it was logged.
 PUBLIC_KINDS: tuple[ChannelKind, ...] = ("public", "console")
+
+
+class StoreError(RuntimeError):
+    """The database failed. `str(err)` is one sentence an operator can act on; it never holds a
+    password or a driver's traceback (the driver's error is the `__cause__`, for the log)."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached (PostgreSQL down, the file's directory gone): try later."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer smx; running old code on it could lose data."""
+
+
+class BackupUnsupported(StoreError):
+    """This backend is backed up by its own tools (PostgreSQL: pg_dump); the message says how."""
+
+
+@dataclass(frozen=True)
+class InstallationRecord:
+    """One Slack installation (a bot's, or a user's with `user` set) as the store keeps it.
+
+    The Slack face (bot/slack/installations.py) turns slack_sdk's Installation and Bot into these
+    and back; the store only keys and orders them. `enterprise` and `team` are "" when absent, and
+    an org-wide install (`is_enterprise_install`) is keyed by its enterprise with team "".
+    """
+
+    enterprise: str
+    team: str
+    user: str  # "" for a bot record
+    is_enterprise_install: bool
+    installed_at: float  # seconds since the epoch, as Slack's SDK keeps it
+    data: dict[str, Any]  # the SDK object's to_dict(), JSON-safe
 
 
 @dataclass(frozen=True)
@@ -357,6 +398,66 @@ class Store(Protocol):
         """True the first time an event id is seen, False for every re-delivery."""
 
     async def prune_events(self, older_than_seconds: float) -> int: ...
+
+    # -- Slack installations and OAuth state (bot/slack/installations.py adapts these) --
+    # Nothing here is cached in the process: an uninstall seen by one replica is seen by all.
+
+    async def save_installation(self, record: InstallationRecord) -> None:
+        """Add a user's installation (the newest one of a key is the one in force)."""
+
+    async def save_bot(self, record: InstallationRecord) -> None:
+        """Add a bot installation (`record.user` is ignored)."""
+
+    async def find_bot(self, enterprise: str, team: str) -> InstallationRecord | None:
+        """The newest bot installed for (enterprise, team)."""
+
+    async def find_installation(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> InstallationRecord | None:
+        """The newest installation for (enterprise, team), of `user` when given."""
+
+    async def delete_bots(self, enterprise: str, team: str) -> int: ...
+
+    async def delete_installations(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> int:
+        """Every installation of (enterprise, team), only `user`'s when given."""
+
+    async def count_installations(self) -> tuple[int, int]:
+        """(installations, bots) held: for tests and the operator."""
+
+    async def issue_oauth_state(self, state: str, expires_at: datetime) -> None: ...
+
+    async def consume_oauth_state(self, state: str, now: datetime) -> bool:
+        """Delete `state`; True only when it existed and had not expired (one use, ever)."""
+
+    # -- the operator's tasks (`smx db ...`, the daily upkeep) --
+
+    async def prune_notes(self, keep_days: int, *, now: datetime | None = None) -> int:
+        """Delete notes older than `keep_days` days (SMX_RETENTION_DAYS), in small batches so the
+        bot's writers never wait long; returns how many."""
+
+    async def purge_team(self, team: str) -> dict[str, int]:
+        """Delete every row of `team` (as tenant, workspace or enterprise) in every table, in one
+        transaction: rows removed by table. Installations and OAuth data included."""
+
+    async def backup(self, destination: str) -> tuple[Path, int]:
+        """A consistent copy of the live database at `destination` (a file, or a directory to name
+        one in): (file written, notes in it). `BackupUnsupported` where the database's own tools
+        do it better (PostgreSQL)."""
+
+    async def ping(self) -> None:
+        """Return when the database answers; `StoreUnavailable` when it does not (for /healthz:
+        quick, a few seconds at most)."""
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema now and return its version (start-up and tools, before
+        the event loop serves anyone). Safe when several processes start at once. Raises
+        `StoreUnavailable` (naming the host, never the password) or `SchemaTooNew`."""
+
+    def describe(self) -> str:
+        """Where the data is, for logs and messages: "the SQLite file smx.db", "PostgreSQL at
+        db.internal:5432/smx". Never a password."""
 
     async def schema_version(self) -> int: ...
 

@@ -1,4 +1,8 @@
-"""The SQLite schema as an ordered list of migrations, and the runner that applies them.
+"""The schema's versions, one list for both backends, and the SQLite migrations and their runner.
+
+`VERSIONS` is the one list: every backend has exactly one migration for each of its versions
+(SQLite's here, PostgreSQL's in bot/store/postgres_schema.py), checked when the module loads, so a
+version added for one backend and forgotten for the other fails every test at once.
 
 A database remembers which migrations it has had in `schema_version`; opening it applies the rest,
 in one transaction, so a file made by any older smx upgrades in place with its data intact and a
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.store.base import SchemaTooNew
 from bot.store.transaction import write_transaction
 
 if TYPE_CHECKING:  # imported when a migration runs: a one-shot `smx ask` skips its 35 ms
@@ -168,18 +173,70 @@ def _v5_digest_notices(db: Database) -> None:
     _run(db, "ALTER TABLE digest_runs ADD COLUMN told_at TEXT")
 
 
+def _v6_installations(db: Database) -> None:
+    # IF NOT EXISTS: before v6 the Slack face created these tables itself, in the same file, with
+    # this same layout; a file from then keeps its installations.
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS slack_installations (
+            id INTEGER PRIMARY KEY,
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            user_id TEXT NOT NULL DEFAULT '',
+            is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+            installed_at REAL NOT NULL,
+            data TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS slack_installations_team"
+        " ON slack_installations (enterprise_id, team_id, user_id, installed_at)",
+        """
+        CREATE TABLE IF NOT EXISTS slack_bots (
+            id INTEGER PRIMARY KEY,
+            enterprise_id TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+            installed_at REAL NOT NULL,
+            data TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS slack_bots_team"
+        " ON slack_bots (enterprise_id, team_id, installed_at)",
+        # expires_at: seconds since the epoch (REAL), as the Slack face wrote it before v6.
+        "CREATE TABLE IF NOT EXISTS slack_oauth_states"
+        " (state TEXT PRIMARY KEY, expires_at REAL NOT NULL)",
+    )
+
+
+# (version, what it adds): append-only, in order, shared by every backend.
+VERSIONS: tuple[tuple[int, str], ...] = (
+    (1, "notes"),
+    (2, "full-text search over notes"),
+    (3, "processed Slack events"),
+    (4, "digest subscriptions and runs"),
+    (5, "digest notices to subscribers"),
+    (6, "Slack installations and OAuth state"),
+)
+
+
+def check_versions(backend: str, versions: list[int]) -> None:
+    """Raise at import when a backend's migrations are not exactly VERSIONS, in order."""
+    wanted = [v for v, _ in VERSIONS]
+    if versions != wanted:
+        raise RuntimeError(f"{backend} migrations are {versions}, the schema's versions {wanted}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "notes", _v1_notes),
     Migration(2, "full-text search over notes", _v2_notes_search),
     Migration(3, "processed Slack events", _v3_processed_events),
     Migration(4, "digest subscriptions and runs", _v4_digests),
     Migration(5, "digest notices to subscribers", _v5_digest_notices),
+    Migration(6, "Slack installations and OAuth state", _v6_installations),
 )
-LATEST = MIGRATIONS[-1].version
-
-
-class SchemaTooNew(RuntimeError):
-    """The file was written by a newer smx; running old code on it could lose data."""
+check_versions("SQLite", [m.version for m in MIGRATIONS])
+LATEST = VERSIONS[-1][0]
 
 
 def current_version(conn: sqlite3.Connection) -> int:
