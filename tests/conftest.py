@@ -102,3 +102,28 @@ def _forget_channel_facts():
     channels._cache.clear()
     yield
     channels._cache.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the whole run (tests/support/postgres.py), stopped and
+    removed at the end, also when the run fails or is interrupted. Under pytest-xdist each worker
+    starts its own."""
+    import atexit
+
+    from tests.support.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    atexit.register(server.stop)  # should teardown itself be cut short; stop() is idempotent
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server: its URL, password included."""
+    if not postgres_server.running:  # a test that took it away and failed before bringing it back
+        postgres_server.start_again()
+    return postgres_server.create_database()
