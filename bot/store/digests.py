@@ -9,7 +9,9 @@ and stops instead of posting (the fence that keeps two processes from both sendi
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.store.base import (
     FINAL_RUN_STATES,
@@ -18,6 +20,7 @@ from bot.store.base import (
     Subscription,
     SubscriptionState,
 )
+from bot.store.notes import as_time as _time
 from bot.store.notes import db_time
 
 # A run posted more than this after its slot is marked late ("Posted late: ..."), whether it was
@@ -36,11 +39,9 @@ _RUN_COLUMNS = (
 _FINAL = ", ".join(f"'{s}'" for s in FINAL_RUN_STATES)
 
 
-def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def to_subscription(row: sqlite3.Row) -> Subscription:
+def to_subscription(row: Mapping[str, Any] | sqlite3.Row) -> Subscription:
+    """A subscription row from either backend (SQLite's text times and 0/1 flags, PostgreSQL's
+    timestamptz and booleans)."""
     return Subscription(
         team=row["team"],
         channel=row["channel"],
@@ -51,7 +52,7 @@ def to_subscription(row: sqlite3.Row) -> Subscription:
         minute=row["minute"],
         tz=row["tz"],
         subscriber=row["subscriber"],
-        next_run=datetime.fromisoformat(row["next_run"]),
+        next_run=_time(row["next_run"]),
         state=row["state"],
         paused_reason=row["paused_reason"],
         include_empty=bool(row["include_empty"]),
@@ -60,12 +61,12 @@ def to_subscription(row: sqlite3.Row) -> Subscription:
     )
 
 
-def to_run(row: sqlite3.Row) -> DigestRun:
+def to_run(row: Mapping[str, Any] | sqlite3.Row) -> DigestRun:
     return DigestRun(
         team=row["team"],
         channel=row["channel"],
         week=row["week"],
-        due=datetime.fromisoformat(row["due"]),
+        due=_time(row["due"]),
         state=row["state"],
         late=bool(row["late"]),
         claimed_by=row["claimed_by"],

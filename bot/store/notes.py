@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.store.base import (
     PUBLIC_KINDS,
@@ -39,13 +41,33 @@ def db_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _visible(viewer: Viewer) -> tuple[str, list[object]]:
+def as_time(value: str | datetime | None) -> datetime | None:
+    """A time read back from either backend (SQLite's UTC text, PostgreSQL's timestamptz) as an
+    aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """A time to hand PostgreSQL: aware and in UTC (a naive one is taken as UTC, as db_time does)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _visible(viewer: Viewer, mark: str = "?") -> tuple[str, list[object]]:
+    """The privacy rule as a WHERE clause over `notes AS n`, for both backends: `mark` is the
+    driver's placeholder ("?" for sqlite3, "%s" for psycopg)."""
     if viewer.confined:
-        return "n.team = ? AND n.channel = ?", [viewer.team, viewer.channel]
-    sql = f"n.team = ? AND (n.channel_kind IN ({_PUBLIC}) OR n.channel = ?"
+        return f"n.team = {mark} AND n.channel = {mark}", [viewer.team, viewer.channel]
+    sql = f"n.team = {mark} AND (n.channel_kind IN ({_PUBLIC}) OR n.channel = {mark}"
     params: list[object] = [viewer.team, viewer.channel]
     if viewer.user is not None:
-        sql += " OR n.author = ?"
+        sql += f" OR n.author = {mark}"
         params.append(viewer.user)
     return sql + ")", params
 
@@ -57,17 +79,21 @@ class Filter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def sql(self) -> tuple[str, list[object]]:
-        sql, params = _visible(self.viewer)
+    def sql(
+        self, mark: str = "?", time: Callable[[datetime], object] = db_time
+    ) -> tuple[str, list[object]]:
+        """The WHERE clause and its parameters: `mark` is the driver's placeholder, `time` turns
+        a datetime into what the backend stores (SQLite's text, PostgreSQL's timestamptz)."""
+        sql, params = _visible(self.viewer, mark)
         if self.campaign is not None:
-            sql += " AND n.campaign = ?"
+            sql += f" AND n.campaign = {mark}"
             params.append(self.campaign)
         if self.since is not None:
-            sql += " AND n.created_at >= ?"
-            params.append(db_time(self.since))
+            sql += f" AND n.created_at >= {mark}"
+            params.append(time(self.since))
         if self.until is not None:
-            sql += " AND n.created_at < ?"
-            params.append(db_time(self.until))
+            sql += f" AND n.created_at < {mark}"
+            params.append(time(self.until))
         return sql, params
 
 
@@ -82,10 +108,12 @@ def insert(conn: sqlite3.Connection, note: NewNote) -> int:
     return cursor.lastrowid
 
 
-def to_note(row: sqlite3.Row) -> Note:
+def to_note(row: Mapping[str, Any] | sqlite3.Row) -> Note:
+    """A row of notes from either backend (metrics as JSON text or already decoded)."""
     values = {c: row[c] for c in COLUMNS}
-    values["created_at"] = datetime.fromisoformat(row["created_at"])
-    values["metrics"] = json.loads(row["metrics"])
+    values["created_at"] = as_time(row["created_at"])
+    metrics = row["metrics"]
+    values["metrics"] = json.loads(metrics) if isinstance(metrics, str) else dict(metrics)
     return Note(id=row["id"], **values)
 
 
@@ -121,14 +149,24 @@ def fts_query(text: str) -> str | None:
     `AND`, `NEAR`, `(`, `:`, `^` and stray quotes are just words. A trailing `*` on a word keeps
     its meaning (prefix search), applied outside the quotes by us. None when no word is left.
     """
-    terms: list[str] = []
-    for word in text.replace("\x00", " ").split():  # SQLite reads a NUL as the end of the query
-        prefix = word.endswith("*")
-        core = word.rstrip("*")
-        if not any(ch.isalnum() for ch in core):
-            continue  # punctuation alone tokenises to nothing and would match nothing
-        terms.append('"' + core.replace('"', '""') + '"' + ("*" if prefix else ""))
+    terms = [
+        '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+        for word, prefix in search_words(text)
+    ]
     return " ".join(terms) or None
+
+
+def search_words(text: str) -> list[tuple[str, bool]]:
+    """What a person typed as (word, is_prefix) pairs, for every backend's search: a trailing
+    `*` marks a prefix and is removed; a NUL separates words (SQLite would read it as the end of
+    the query, PostgreSQL refuses it); punctuation alone is dropped, since it tokenises to
+    nothing and would match nothing."""
+    words = []
+    for word in text.replace("\x00", " ").split():
+        core = word.rstrip("*")
+        if any(ch.isalnum() for ch in core):
+            words.append((core, word.endswith("*")))
+    return words
 
 
 def search(conn: sqlite3.Connection, viewer: Viewer, text: str, limit: int) -> list[Note]:
