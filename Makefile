@@ -1,4 +1,5 @@
 # Two entry points: `make run` and `make test`. Each builds its own virtual environment.
+# `make bench` runs every benchmark in bench/ with modest sizes (by hand, never in CI).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,6 +30,14 @@ test: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check bot knowledge tests bench
 	$(BIN)/ruff format --check bot knowledge tests bench
+
+bench: $(STAMP_TEST)
+	$(BIN)/python bench/bench_cli.py 3
+	$(BIN)/python bench/bench_ack.py 1000 1
+	$(BIN)/python bench/bench_ack.py 2000 16
+	$(BIN)/python bench/bench_notes.py --notes 20000 --queries 300
+	$(BIN)/python bench/bench_digest.py --notes 100000 --channels 1000 --teams 100
+	$(BIN)/python bench/bench_store.py
 
 clean:
 	rm -rf $(VENV)
