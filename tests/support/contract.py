@@ -1,0 +1,260 @@
+"""The backends the contract suite (tests/contract/) runs every test against, behind one shape.
+
+A `Backend` is one empty database of one kind and the ways a test reaches it:
+- `await backend.open()`: a store on it, closed after the test (tracked);
+- another `open()` is a second process or replica on the SAME database;
+- `backend.target`: what a child process is given (the SQLite path, the PostgreSQL URL);
+- `backend.older(version)`: the database built only up to an older schema version, with a
+  `Seeder` to write rows the way the smx of that version did, in that backend's own types;
+- `backend.reset()`: empty every smx table again (property tests, between examples);
+- `backend.team_rows(team)`: rows that still mention `team`, table by table, read straight from
+  the database (not through the store under test), to check a purge.
+
+Nothing here knows what a store does with the data: the tests say that, once, for both.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.store import NewNote
+from bot.store.notes import db_time
+
+# Per-team rows live in tables with one of these columns (as the store keys them).
+TEAM_COLUMNS = ("team", "team_id", "workspace", "enterprise_id", "enterprise")
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def note(text: str = "reel got 3x saves", **fields: object) -> NewNote:
+    """A public note of team T1 in C1 by U1, campaign spring-launch, unless `fields` say else."""
+    base: dict[str, object] = dict(
+        team="T1", workspace="T1", channel="C1", channel_kind="public", author="U1",
+        campaign="spring-launch", text=text,
+    )  # fmt: skip
+    base.update(fields)
+    return NewNote(**base)  # type: ignore[arg-type]
+
+
+async def open_target(target: str) -> Any:
+    """A store on `target` (a SQLite path or a postgresql:// URL), ready for use, as smx opens
+    one (bot.store.open_store)."""
+    from bot.store import open_store
+
+    store = open_store(target)
+    opener = getattr(store, "open", None)  # PostgreSQL's pool is opened explicitly
+    if opener is not None:
+        await opener()
+    return store
+
+
+class Seeder:
+    """Rows written straight into a database at an older schema version, as that smx wrote them.
+    Values are Python's: a datetime, a bool, a dict (JSON); each backend stores them its way."""
+
+    def insert(self, table: str, **row: object) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Backend:
+    name: str
+    target: str
+    _open: list[Any] = field(default_factory=list)
+
+    async def open(self) -> Any:
+        store = await open_target(self.target)
+        self._open.append(store)
+        return store
+
+    async def close(self, store: Any) -> None:
+        if store in self._open:
+            self._open.remove(store)
+        await store.close()
+
+    async def close_all(self) -> None:
+        while self._open:
+            await self.close(self._open[-1])
+
+    # -- backend-specific --
+
+    def older(self, version: int) -> Seeder:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def team_rows(self, team: str) -> dict[str, int]:
+        raise NotImplementedError
+
+    def set_version(self, version: int) -> None:
+        """Record `version` as applied (a database from a newer smx, for SchemaTooNew)."""
+        raise NotImplementedError
+
+    @property
+    def secret(self) -> str | None:
+        """The password in `target`, which no message may show (None: there is none)."""
+        return None
+
+
+# -- SQLite ---------------------------------------------------------------------------------------
+
+
+class _SqliteSeeder(Seeder):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def insert(self, table: str, **row: object) -> None:
+        values = [_sqlite_value(v) for v in row.values()]
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return db_time(value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+class SqliteBackend(Backend):
+    def __init__(self, path: Path) -> None:
+        super().__init__("sqlite", str(path))
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.target, isolation_level=None)
+
+    def older(self, version: int) -> Seeder:
+        from bot.store.schema import migrate
+
+        conn = self._connect()
+        assert migrate(conn, target=version) == version
+        return _SqliteSeeder(conn)
+
+    def reset(self) -> None:
+        Path(self.target).unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            Path(self.target + suffix).unlink(missing_ok=True)
+
+    def team_rows(self, team: str) -> dict[str, int]:
+        conn = self._connect()
+        try:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND sql NOT LIKE '%VIRTUAL%'"
+                )
+                if not r[0].startswith("sqlite_") and "_fts" not in r[0]
+            ]
+            found = {}
+            for table in tables:
+                columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
+                keyed = [c for c in TEAM_COLUMNS if c in columns]
+                if keyed:
+                    where = " OR ".join(f'"{c}" = ?' for c in keyed)
+                    count = conn.execute(
+                        f'SELECT count(*) FROM "{table}" WHERE {where}', [team] * len(keyed)
+                    ).fetchone()[0]
+                    found[table] = count
+            return found
+        finally:
+            conn.close()
+
+    def set_version(self, version: int) -> None:
+        conn = self._connect()
+        try:
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, 'from a newer smx', '2030-01-01')", [version]
+            )
+        finally:
+            conn.close()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+class _PostgresSeeder(Seeder):
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def insert(self, table: str, **row: object) -> None:
+        from psycopg.types.json import Jsonb
+
+        values = [Jsonb(v) if isinstance(v, dict) else v for v in row.values()]
+        columns = ", ".join(row)
+        marks = ", ".join("%s" for _ in row)
+        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresBackend(Backend):
+    def __init__(self, url: str, password: str) -> None:
+        super().__init__("postgres", url)
+        self._password = password
+
+    @property
+    def secret(self) -> str | None:
+        return self._password
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.target, autocommit=True, connect_timeout=5)
+
+    def older(self, version: int) -> Seeder:
+        from bot.store.postgres_schema import migrate
+
+        conn = self._connect()
+        assert migrate(conn, target=version) == version
+        return _PostgresSeeder(conn)
+
+    def reset(self) -> None:
+        from tests.support.postgres import reset_postgres
+
+        reset_postgres(self.target)
+
+    def team_rows(self, team: str) -> dict[str, int]:
+        from psycopg import sql
+
+        with self._connect() as conn:
+            columns = conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND column_name = ANY(%s)",
+                (list(TEAM_COLUMNS),),
+            ).fetchall()
+            keyed: dict[str, list[str]] = {}
+            for table, column in columns:
+                keyed.setdefault(table, []).append(column)
+            found = {}
+            for table, cols in sorted(keyed.items()):
+                where = sql.SQL(" OR ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in cols
+                )
+                query = sql.SQL("SELECT count(*) FROM {} WHERE ").format(sql.Identifier(table))
+                found[table] = conn.execute(query + where, [team] * len(cols)).fetchone()[0]
+            return found
+
+    def set_version(self, version: int) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO schema_version (version, description) VALUES (%s, 'from a newer smx')",
+                (version,),
+            )
