@@ -95,8 +95,17 @@ class Backend:
     def team_rows(self, team: str) -> dict[str, int]:
         raise NotImplementedError
 
+    def applied_versions(self) -> list[int]:
+        """The versions the database records as applied, in order, repeats included."""
+        raise NotImplementedError
+
     def set_version(self, version: int) -> None:
         """Record `version` as applied (a database from a newer smx, for SchemaTooNew)."""
+        raise NotImplementedError
+
+    def unreachable(self) -> str:
+        """A target of this kind that cannot be reached (a server not listening, a directory
+        that does not exist), with the same credentials."""
         raise NotImplementedError
 
     @property
@@ -176,6 +185,16 @@ class SqliteBackend(Backend):
         finally:
             conn.close()
 
+    def applied_versions(self) -> list[int]:
+        conn = self._connect()
+        try:
+            return [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+        finally:
+            conn.close()
+
+    def unreachable(self) -> str:
+        return str(Path(self.target).parent / "gone" / "smx.db")
+
     def set_version(self, version: int) -> None:
         conn = self._connect()
         try:
@@ -214,6 +233,17 @@ class PostgresBackend(Backend):
     def secret(self) -> str | None:
         return self._password
 
+    def unreachable(self) -> str:
+        import socket
+        from urllib.parse import urlsplit
+
+        with socket.socket() as sock:  # a port nothing listens on (closed again at once)
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        parts = urlsplit(self.target)
+        netloc = parts.netloc.rsplit(":", 1)[0] + f":{port}"
+        return parts._replace(netloc=netloc).geturl()
+
     def _connect(self) -> Any:
         import psycopg
 
@@ -251,6 +281,11 @@ class PostgresBackend(Backend):
                 query = sql.SQL("SELECT count(*) FROM {} WHERE ").format(sql.Identifier(table))
                 found[table] = conn.execute(query + where, [team] * len(cols)).fetchone()[0]
             return found
+
+    def applied_versions(self) -> list[int]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
 
     def set_version(self, version: int) -> None:
         with self._connect() as conn:
