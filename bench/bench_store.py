@@ -10,14 +10,21 @@ the four weeks before bench_digest.NOW), written through the Store API as the bo
    (one person's `note` command after another); latency of each add_note.
 2. insert, N in flight: the rest, --concurrency at a time (many people logging at once); latency
    of each add_note once it is sent, and notes per second over the phase.
-3. search over all the notes: one word, two words, a prefix (`abc*`), as bench_notes.py asks them.
+3. search over all the notes: one word, two words, a prefix (`abc*`), as bench_notes.py asks them;
+   the hits must be the same on both backends (the table counts them, and names any query whose
+   hits differ).
 4. digest composition: every channel's digest of the last week (--teams x 10 channels), as
    bench_digest.py composes them (store read, Reply, Slack messages), 16 at a time.
 
+Each phase alternates between the backends a slice at a time (100 notes, 1,000 notes, one query,
+40 digests): other work shares this machine and its load drifts, so alternating lets the drift
+hit both columns alike rather than one.
+
 PostgreSQL is a throwaway server on 127.0.0.1, started as the tests start one
 (tests/support/postgres.py), but durable: the tests turn fsync and synchronous_commit off, and
-SQLite here commits with synchronous=FULL, so this server gets PostgreSQL's own defaults back
-(every commit flushed to disk) for a like-for-like comparison.
+SQLite commits here with synchronous=FULL, so this server gets PostgreSQL's own defaults back
+(every commit flushed to disk) for a like-for-like comparison. smx reaches it through its own pool
+(bot/store/postgres.py: at most 10 connections), over TCP on the same 2 cores as the benchmark.
 
 Absolute times depend on the machine (the development machines differ 3x); the PostgreSQL/SQLite
 column, measured in the same run on the same data, is the figure that carries over. Prints the
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import random
 import statistics
@@ -37,13 +45,16 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psycopg  # noqa: E402
 from bench_digest import NOW, compose_all, pct  # noqa: E402
 from bench_notes import WORDS, make_note  # noqa: E402
 
-from bot.store import NewNote, Store, Viewer  # noqa: E402
+from bot.store import NewNote, Store, Viewer, open_store  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 
 WEEKS = 4
 CHANNELS = [f"C{i}" for i in range(1, 6)] + [f"G{i}" for i in range(1, 6)]  # as make_note picks
@@ -62,16 +73,47 @@ class Row:
 class Results:
     rows: dict[str, Row] = dataclasses.field(default_factory=dict)
     checks: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # measured, by backend
+    differ: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # queries, by kind
 
     def put(self, key: str, label: str, unit: str, backend: str, value: float) -> None:
         self.rows.setdefault(key, Row(label, unit)).values[backend] = value
 
-    def latencies(self, key: str, label: str, backend: str, ms: list[float]) -> None:
-        self.put(f"{key} median", f"{label}: median", "ms", backend, statistics.median(ms))
-        self.put(f"{key} p95", f"{label}: p95", "ms", backend, pct(ms, 0.95))
-
     def check(self, what: str, backend: str, value: object) -> None:
         self.checks.setdefault(what, {})[backend] = value
+
+
+Work = Callable[[str, Store, Any], Awaitable[list[float]]]
+
+
+class Phase:
+    """One measurement on every backend in turn, a slice at a time (see the module's note).
+    Keeps each backend's per-call milliseconds and the seconds it spent."""
+
+    def __init__(self, stores: dict[str, Store]) -> None:
+        self.stores = stores
+        self.ms: dict[str, list[float]] = {b: [] for b in stores}
+        self.seconds: dict[str, float] = dict.fromkeys(stores, 0.0)
+
+    async def run(self, chunks: list, work: Work) -> Phase:
+        for chunk in chunks:
+            for backend, store in self.stores.items():
+                started = time.perf_counter()
+                self.ms[backend] += await work(backend, store, chunk)
+                self.seconds[backend] += time.perf_counter() - started
+        return self
+
+    def report(self, res: Results, key: str, label: str, rate: str | None = None) -> None:
+        for backend, ms in self.ms.items():
+            res.put(f"{key} median", f"{label}: median", "ms", backend, statistics.median(ms))
+            res.put(f"{key} p95", f"{label}: p95", "ms", backend, pct(ms, 0.95))
+            if rate:
+                res.put(f"{key} rate", rate, "/s", backend, len(ms) / self.seconds[backend])
+            res.seconds[backend] = res.seconds.get(backend, 0.0) + self.seconds[backend]
+
+
+def slices(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def make_notes(count: int, teams: list[str]) -> list[NewNote]:
@@ -87,7 +129,7 @@ def make_notes(count: int, teams: list[str]) -> list[NewNote]:
 
 
 async def timed(calls: list[Callable[[], Awaitable[object]]], in_flight: int) -> list[float]:
-    """Milliseconds of each call, `in_flight` of them awaited at a time."""
+    """Milliseconds of each call, from when it is sent to its answer, `in_flight` at a time."""
     gate = asyncio.Semaphore(in_flight)
     out: list[float] = []
 
@@ -97,33 +139,29 @@ async def timed(calls: list[Callable[[], Awaitable[object]]], in_flight: int) ->
             await call()
             out.append((time.perf_counter() - started) * 1000)
 
-    if in_flight == 1:
-        for call in calls:
-            await one(call)
-    else:
-        await asyncio.gather(*(one(call) for call in calls))
+    await asyncio.gather(*(one(call) for call in calls))
     return out
 
 
-async def measure(
-    backend: str, store: Store, notes: list[NewNote], args: argparse.Namespace, res: Results
+async def measure_inserts(
+    stores: dict[str, Store], notes: list[NewNote], args: argparse.Namespace, res: Results
 ) -> None:
-    teams = sorted({n.team for n in notes})
     first, rest = notes[: args.one_at_a_time], notes[args.one_at_a_time :]
+    for key, part, slice_size, in_flight, label in (
+        ("insert1", first, 100, 1, "one at a time"),
+        ("insertN", rest, 1000, args.concurrency, f"{args.concurrency} in flight"),
+    ):
 
-    started = time.perf_counter()
-    ms = await timed([lambda n=n: store.add_note(n) for n in first], 1)
-    res.latencies("insert1", "note insert, one at a time", backend, ms)
-    res.put("insert1 rate", "note insert, one at a time: notes/s", "/s", backend,
-            len(first) / (time.perf_counter() - started))  # fmt: skip
+        async def insert(_backend: str, store: Store, chunk: list[NewNote], n=in_flight):
+            return await timed([lambda note=note: store.add_note(note) for note in chunk], n)
 
-    started = time.perf_counter()
-    ms = await timed([lambda n=n: store.add_note(n) for n in rest], args.concurrency)
-    label = f"note insert, {args.concurrency} in flight"
-    res.latencies("insertN", label, backend, ms)
-    res.put("insertN rate", f"{label}: notes/s", "/s", backend,
-            len(rest) / (time.perf_counter() - started))  # fmt: skip
+        phase = await Phase(stores).run(slices(part, slice_size), insert)
+        phase.report(res, key, f"note insert, {label}", f"  notes/s, {label}")
 
+
+async def measure_searches(
+    stores: dict[str, Store], teams: list[str], args: argparse.Namespace, res: Results
+) -> None:
     rng = random.Random(7)
     viewers = [Viewer(t, rng.choice(CHANNELS), f"U{rng.randint(1, 30)}") for t in teams]
     queries = {
@@ -132,47 +170,95 @@ async def measure(
         "prefix (abc*)": [rng.choice(WORDS)[:3] + "*" for _ in range(args.queries)],
     }
     for kind, texts in queries.items():
-        hits = 0
+        hits: dict[str, list[int]] = {b: [] for b in stores}
 
-        async def search(i: int, texts: list[str] = texts) -> None:
-            nonlocal hits
-            hits += len(await store.search_notes(viewers[i % len(viewers)], texts[i], limit=20))
+        async def search(backend: str, store: Store, i: int, texts=texts, hits=hits):
+            started = time.perf_counter()
+            found = await store.search_notes(viewers[i % len(viewers)], texts[i], limit=20)
+            ms = (time.perf_counter() - started) * 1000
+            hits[backend].append(len(found))
+            return [ms]
 
-        ms = await timed([lambda i=i: search(i) for i in range(len(texts))], 1)
-        res.latencies(f"search {kind}", f"search, {kind}", backend, ms)
-        res.check(f"search hits, {kind}", backend, hits)
+        phase = await Phase(stores).run(list(range(len(texts))), search)
+        phase.report(res, f"search {kind}", f"search, {kind}")
+        for backend, counts in hits.items():
+            res.check(f"search hits, {kind}", backend, sum(counts))
+        res.differ[kind] = sorted(
+            {
+                texts[i]
+                for i, row in enumerate(zip(*hits.values(), strict=True))
+                if len(set(row)) > 1
+            }
+        )
 
+
+async def measure_digests(stores: dict[str, Store], teams: list[str], res: Results) -> None:
     channels = [(team, channel) for team in teams for channel in CHANNELS]
-    started = time.perf_counter()
-    ms, totals = await compose_all(store, channels, 16)
-    label = f"digest of 1 channel ({len(channels)}, 16 at a time)"
-    res.latencies("digest", label, backend, ms)
-    res.put("digest rate", f"digests of {len(channels)} channels: digests/s", "/s", backend,
-            len(channels) / (time.perf_counter() - started))  # fmt: skip
-    res.check("digests: notes shown in all", backend, totals["notes"])
-    res.check("digests: messages", backend, totals["messages"])
+    shown: dict[str, dict[str, int]] = {b: {"notes": 0, "messages": 0} for b in stores}
+
+    async def digests(backend: str, store: Store, chunk: list[tuple[str, str]]) -> list[float]:
+        ms, totals = await compose_all(store, chunk, 16)
+        for key in shown[backend]:
+            shown[backend][key] += totals[key]
+        return ms
+
+    phase = await Phase(stores).run(slices(channels, 40), digests)
+    phase.report(
+        res,
+        "digest",
+        "digest of 1 channel, 16 at a time",
+        f"  digests/s ({len(channels)} channels)",
+    )
+    for backend, counts in shown.items():
+        res.check("digests: notes shown in all", backend, counts["notes"])
+        res.check("digests: messages", backend, counts["messages"])
 
 
-def open_sqlite(tmp: str) -> Store:
-    from bot.store import open_store
+class DurableServer(PostgresServer):
+    """The tests' throwaway server with PostgreSQL's durable defaults back: a later `-c` on the
+    postgres command line wins over the tests' fsync=off and synchronous_commit=off."""
 
-    return open_store(str(Path(tmp) / "bench.db"))
+    DURABLE = {
+        "fsync": "on",
+        "synchronous_commit": "on",
+        "full_page_writes": "on",
+        "shared_buffers": "128MB",
+    }
+
+    def _as_user(self, argv: list[str]) -> list[str]:
+        if Path(argv[0]).name == "postgres":
+            argv = [*argv, *(a for k, v in self.DURABLE.items() for a in ("-c", f"{k}={v}"))]
+        return super()._as_user(argv)
 
 
-async def run(args: argparse.Namespace) -> Results:
+def database_mb(backend: str, target: str) -> float:
+    if backend == "sqlite":
+        files = [Path(target), Path(target + "-wal")]
+        return sum(f.stat().st_size for f in files if f.exists()) / 1e6
+    with psycopg.connect(target) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return row[0] / 1e6 if row else 0.0
+
+
+async def run(args: argparse.Namespace, targets: dict[str, str]) -> Results:
     teams = [f"T{i:03}" for i in range(args.teams)]
     notes = make_notes(args.notes, teams)
     res = Results()
-    with tempfile.TemporaryDirectory() as tmp:
-        for backend in args.backends:
-            store = open_sqlite(tmp)
-            try:
-                store.migrate()
-                started = time.perf_counter()
-                await measure(backend, store, notes, args, res)
-                res.check("seconds for this column", backend, round(time.perf_counter() - started))
-            finally:
-                await store.close()
+    stores = {backend: open_store(target) for backend, target in targets.items()}
+    try:
+        for store in stores.values():
+            store.migrate()
+            # Threads (SQLite) and pooled connections (PostgreSQL) opened before timing starts.
+            await asyncio.gather(*(store.schema_version() for _ in range(args.concurrency)))
+        await measure_inserts(stores, notes, args, res)
+        await measure_searches(stores, teams, args, res)
+        await measure_digests(stores, teams, res)
+    finally:
+        for store in stores.values():
+            await store.close()
+    for backend, target in targets.items():
+        res.check("seconds measured", backend, round(res.seconds[backend], 1))
+        res.check("database size, MB", backend, round(database_mb(backend, target), 1))
     return res
 
 
@@ -195,6 +281,9 @@ def table(res: Results, backends: list[str]) -> str:
     for what, values in res.checks.items():
         cells = "".join(f"{values.get(b, '-')!s:>13}" for b in backends)
         lines.append(f"{what:<{width}}{cells}")
+    for kind, texts in res.differ.items():
+        if texts:
+            lines.append(f"search, {kind}: hits differ between backends for {', '.join(texts)}")
     return "\n".join(lines)
 
 
@@ -209,18 +298,27 @@ def main() -> None:
     args = parser.parse_args()
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(BACKENDS)
-    if unknown:
-        parser.error(f"unknown backend {', '.join(sorted(unknown))}: choose from sqlite,postgresql")
+    if unknown or not args.backends:
+        parser.error(f"backends: choose from {','.join(BACKENDS)}")
     print(
-        f"{args.notes:,} notes in {args.teams} teams over {WEEKS} weeks, the same on every backend"
+        f"{args.notes:,} notes in {args.teams} teams over {WEEKS} weeks, the same on every "
+        f"backend, {args.teams * len(CHANNELS)} channels to digest"
     )
-    res = asyncio.run(run(args))
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        targets = {}
+        for backend in args.backends:
+            if backend == "sqlite":
+                targets[backend] = str(Path(tmp) / "bench.db")
+            else:
+                server = stack.enter_context(DurableServer())
+                targets[backend] = server.create_database("bench")
+        res = asyncio.run(run(args, targets))
     print(table(res, args.backends))
     if len(args.backends) == 2:
         print(
-            "PG/SQLite: PostgreSQL's figure over SQLite's, both measured in this run on the same "
-            "data (above 1: PostgreSQL takes longer, or for /s rows does more). Absolute times "
-            "vary 3x between machines; the ratio is what this benchmark measures."
+            "PG/SQLite is PostgreSQL's figure over SQLite's, both measured in this run on the "
+            "same data, alternating (above 1: PostgreSQL takes longer, or, in a /s row, does "
+            "more). Absolute times vary 3x between machines; the ratio is what this measures."
         )
 
 
