@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 from pathlib import Path
 
 from bot.errors import ConfigError
+from bot.store.base import StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER_ERROR = 0, 1, 2
 
@@ -113,9 +113,22 @@ def main(argv: list[str] | None = None) -> int:
         # `smx ask notes | head`: the reader left; that is not an error worth a traceback.
         sys.stderr.close()
         return EXIT_OK
-    except sqlite3.DatabaseError as err:
-        print(f"smx: SMX_DB={settings.db_path} can't be used: {err}.", file=sys.stderr)
-        return EXIT_FAILURE
+    except StoreError as err:
+        return _store_failed(err, settings)
+
+
+def _store_failed(err: Exception, settings) -> int:
+    """The database failed or cannot be reached: one line naming the setting to look at (the
+    store's sentence names where, never a password), and a failed exit."""
+    from bot.store.base import BackupUnsupported
+
+    line = (
+        str(err)
+        if isinstance(err, BackupUnsupported)
+        else f"{err} Check {settings.database_setting}."
+    )
+    print(f"smx: {line}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 def run_slack(command: str, args: argparse.Namespace, settings) -> int:
@@ -128,6 +141,8 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
     except ConfigError as err:
         print(f"smx: {err}", file=sys.stderr)
         return EXIT_FAILURE
+    except StoreError as err:  # e.g. the database is unreachable when the schema is checked
+        return _store_failed(err, settings)
 
 
 def ask(args: argparse.Namespace, settings) -> int:
@@ -190,17 +205,19 @@ def digest(args: argparse.Namespace, settings) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
-    return asyncio.run(_tick(settings))
-
-
-async def _tick(settings) -> int:
-    from bot.digest.scheduler import Scheduler
-    from bot.slack.digest_post import DigestPoster
     from bot.slack.server import prepare
 
-    services = prepare(settings)
+    services = prepare(settings)  # migrates before the event loop runs, as `smx serve` does
+    return asyncio.run(_tick(settings, services))
+
+
+async def _tick(settings, services) -> int:
+    from bot.digest.scheduler import Scheduler
+    from bot.slack.digest_post import DigestPoster
+
     try:
-        report = await Scheduler(services.store, DigestPoster(settings)).tick()
+        poster = DigestPoster(settings, store=services.store)
+        report = await Scheduler(services.store, poster).tick()
     finally:
         await services.store.close()
     print(report.text())
@@ -208,20 +225,14 @@ async def _tick(settings) -> int:
 
 
 def database(args: argparse.Namespace, settings) -> int:
-    from bot.store.maintenance import backup, purge_team
+    """`smx db backup` and `smx db purge`, through the store, whichever database it is."""
+    from bot.store import is_postgres, open_store
 
-    if args.db_command == "backup":
-        try:
-            written, notes = backup(settings.db_path, str(args.path))
-        except (FileNotFoundError, OSError) as err:
-            print(f"smx: {err}", file=sys.stderr)
-            return EXIT_FAILURE
-        print(f"Backed up {settings.db_path} to {written} ({notes:,} notes).")
-        return EXIT_OK
-    if not Path(settings.db_path).is_file():
+    if not is_postgres(settings.database) and not Path(settings.db_path).is_file():
+        # Opening it would create an empty file: there is nothing to back up or purge.
         print(f"smx: There is no database at {settings.db_path}: check SMX_DB.", file=sys.stderr)
         return EXIT_FAILURE
-    if not args.yes:
+    if args.db_command == "purge" and not args.yes:
         if not sys.stdin.isatty():
             print("smx: purge deletes data for good: add --yes to confirm.", file=sys.stderr)
             return EXIT_USER_ERROR
@@ -231,10 +242,14 @@ def database(args: argparse.Namespace, settings) -> int:
         if answer.strip().lower() != "yes":
             print("Nothing deleted.")
             return EXIT_OK
-    from bot.store import open_store
-
-    open_store(settings.db_path).migrate()  # the tables to purge exist even in an old file
-    removed = purge_team(settings.db_path, args.team)
+    store = open_store(settings.database)
+    if args.db_command == "backup":
+        written, notes = asyncio.run(_closing(store, store.backup(str(args.path))))
+        shown = settings.db_path if not is_postgres(settings.database) else store.describe()
+        print(f"Backed up {shown} to {written} ({notes:,} notes).")
+        return EXIT_OK
+    store.migrate()  # the tables to purge exist even in an old file
+    removed = asyncio.run(_closing(store, store.purge_team(args.team)))
     if not removed:
         print(f"Nothing belonged to {args.team}.")
     else:
@@ -244,3 +259,11 @@ def database(args: argparse.Namespace, settings) -> int:
             + "."
         )
     return EXIT_OK
+
+
+async def _closing(store, work):
+    """`work`'s result, with `store` closed after it whatever happens."""
+    try:
+        return await work
+    finally:
+        await store.close()

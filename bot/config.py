@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default=DEFAULT_API_URL, alias="SLACK_API_URL")
     db_path: str = Field(default="smx.db", alias="SMX_DB")
+    # PostgreSQL instead of the SQLite file (several replicas on one database). Secret: it
+    # usually holds a password, which no message, repr or log may show.
+    database_url: SecretStr | None = Field(default=None, alias="SMX_DATABASE_URL")
     log_level: str = Field(default="INFO", alias="SMX_LOG_LEVEL")
     port: int = Field(default=3000, alias="PORT")
     # Notes older than this many days are deleted (daily, by the running bot); unset keeps them all.
@@ -53,6 +56,18 @@ class Settings(BaseSettings):
     @property
     def has_slack(self) -> bool:
         return self.mode != "console"
+
+    @property
+    def database(self) -> str:
+        """What `bot.store.open_store` opens: SMX_DATABASE_URL (password included: hand it to
+        the store only, never show it) when set, else the SQLite file SMX_DB."""
+        url = _value(self.database_url)
+        return url or self.db_path
+
+    @property
+    def database_setting(self) -> str:
+        """The setting that names the database, for messages: never the URL itself."""
+        return "SMX_DATABASE_URL" if _value(self.database_url) else f"SMX_DB={self.db_path}"
 
     def check(self) -> Settings:
         """Raise ConfigError naming the first missing or contradictory setting."""
@@ -86,9 +101,16 @@ class Settings(BaseSettings):
             raise ConfigError(
                 f"SMX_MAX_CONNECTIONS must be between 1 and 1000000, not {self.max_connections}."
             )
-        if not self.db_path.strip():
+        if self.database_url is not None:
+            _check_database_url(_value(self.database_url))
+            if "db_path" in self.model_fields_set:
+                raise ConfigError(
+                    "SMX_DATABASE_URL and SMX_DB are both set: SMX_DATABASE_URL selects "
+                    "PostgreSQL and SMX_DB the SQLite file; unset one of them."
+                )
+        elif not self.db_path.strip():
             raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")
-        if self.db_path != ":memory:":
+        elif self.db_path != ":memory:":
             db = Path(self.db_path).expanduser()
             if db.is_dir():
                 raise ConfigError(
@@ -135,6 +157,34 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN is missing: SLACK_SIGNING_SECRET is set but no token goes with it."
             )
         return self
+
+
+DATABASE_URL_EXAMPLE = "postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+
+
+def _check_database_url(url: str) -> None:
+    """A PostgreSQL URL, or a ConfigError that says what to type. Only the part before `://`
+    of what was typed is ever repeated: the rest may hold a password."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        raise ConfigError(
+            f"SMX_DATABASE_URL is empty: set it to a URL like {DATABASE_URL_EXAMPLE}, "
+            "or unset it to use the SQLite file SMX_DB."
+        )
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in ("postgresql", "postgres"):
+        shown = f"one starting with {scheme[:20]}://" if sep else "something without a scheme"
+        raise ConfigError(
+            f"SMX_DATABASE_URL must be a PostgreSQL URL like {DATABASE_URL_EXAMPLE} "
+            f"(postgresql:// or postgres://), not {shown}."
+        )
+    try:
+        urlsplit(url).port  # noqa: B018 -- a port that is not a number raises here
+    except ValueError:
+        raise ConfigError(
+            f"SMX_DATABASE_URL is not a URL smx can read: write it like {DATABASE_URL_EXAMPLE}."
+        ) from None
 
 
 def _value(secret: SecretStr | None) -> str:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
 
 from bot.config import Settings
 from bot.context import Context, Services
+from bot.errors import database_sentence
 from bot.reply import Reply, render_text
 from bot.router import COMMANDS, dispatch
 
+log = logging.getLogger("smx.console")
 PROMPT = "smx> "
 QUIT = {"quit", "exit", ":q"}
 HISTORY = Path(os.environ.get("SMX_HISTORY", Path.home() / ".smx_history"))
@@ -85,7 +88,7 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
                 return 0
             if line.lower().startswith("/smx"):
                 line = line[4:].strip()
-            reply = loop.run_until_complete(dispatch(ctx, line))
+            reply = loop.run_until_complete(_answer(ctx, line))
             print(format_reply(reply, colour=interactive and stdout.isatty()), file=stdout)
             for f in reply.files:
                 path = _free_name(Path(f.filename))
@@ -93,6 +96,18 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
                 print(f"Written to {path.resolve()}.", file=stdout)
     finally:
         loop.close()
+
+
+async def _answer(ctx: Context, line: str) -> Reply:
+    """The router's reply; a database that failed is said in one sentence (and logged) and the
+    session goes on, so the next line may work once the database is back."""
+    from bot.store.base import StoreError
+
+    try:
+        return await dispatch(ctx, line)
+    except StoreError as err:
+        log.error("console: the database failed", extra={"error": str(err)})
+        return Reply.error(database_sentence(err))
 
 
 def _free_name(path: Path) -> Path:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.store.base import Store
 
 # How private the conversation is; it decides who may see a note logged there.
 ChannelKind = Literal["public", "private", "im", "mpim", "console"]
@@ -17,9 +18,10 @@ class Services:
     """Process-wide things handlers may need, created on first use so a one-shot query stays fast.
 
     `store` hands in one already open (tests, tools that hold their own) instead of opening
-    `settings.db_path` on first use; whoever opened it closes it."""
+    `settings.database` (the SQLite file or the PostgreSQL URL) on first use; whoever opened it
+    closes it."""
 
-    def __init__(self, settings: Settings, *, store: Any = None) -> None:
+    def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
         self.settings = settings
         if store is not None:
             # cached_property reads the instance dict first: as if it had been opened already.
@@ -29,10 +31,10 @@ class Services:
         return f"Services(settings={self.settings!r})"
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> Store:
         from bot.store import open_store
 
-        return open_store(self.settings.db_path)
+        return open_store(self.settings.database)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import NewNote, Viewer, open_store
-from bot.store.maintenance import backup, prune_notes, purge_team
+import pytest
+
+from bot.store import NewNote, StoreUnavailable, Viewer, open_store
 from tests.support.waits import eventually
 from tests.test_store_concurrency import prepare, start_writer
 
@@ -55,7 +57,11 @@ async def test_backup_taken_while_eight_writers_add_notes_holds_every_note_answe
         with lock:
             before = {i for ids in answered for i in ids}
         copy = tmp_path / "backups" / "smx-copy.db"
-        written, counted = backup(str(db), str(copy))
+        live = open_store(str(db))
+        try:
+            written, counted = await live.backup(str(copy))
+        finally:
+            await live.close()
         assert written == copy
         with lock:
             at_backup = [len(a) for a in answered]
@@ -91,9 +97,11 @@ async def test_backup_into_a_directory_names_the_file(tmp_path):
     db = tmp_path / "smx.db"
     store = open_store(str(db))
     await store.add_note(note("T1", "hello"))
-    await store.close()
     (tmp_path / "out").mkdir()
-    written, notes = backup(str(db), str(tmp_path / "out"))
+    try:
+        written, notes = await store.backup(str(tmp_path / "out"))
+    finally:
+        await store.close()
     [made] = list((tmp_path / "out").iterdir())
     assert notes == 1 and written == made
     assert made.name.startswith("smx-") and made.suffix == ".db"
@@ -107,11 +115,9 @@ async def test_purge_removes_one_team_and_nothing_else(tmp_path):
             await store.add_note(note(team, f"{team} note {i} findme"))
     await store.add_note(note("E1", "org note from T1 findme", workspace="T1"))
     await store.claim_event("Ev1", "T1")
-    await store.close()
-    removed = purge_team(db, "T1")
-    assert removed["notes"] == 4
-    store = open_store(db)
     try:
+        removed = await store.purge_team("T1")
+        assert removed["notes"] == 4 and removed["processed_events"] == 1
         assert (await store.list_notes(Viewer("T1", "C1"))).total == 0
         assert (await store.list_notes(Viewer("E1", "C1"))).total == 0
         assert (await store.list_notes(Viewer("T2", "C1"))).total == 3
@@ -126,8 +132,11 @@ async def test_purge_of_an_unknown_team_changes_nothing(tmp_path):
     db = str(tmp_path / "smx.db")
     store = open_store(db)
     await store.add_note(note("T2", "keep"))
-    await store.close()
-    assert purge_team(db, "T-NOPE") == {}
+    try:
+        assert await store.purge_team("T-NOPE") == {}
+        assert (await store.list_notes(Viewer("T2", "C1"))).total == 1
+    finally:
+        await store.close()
 
 
 async def test_retention_deletes_only_notes_older_than_the_setting(tmp_path):
@@ -136,23 +145,23 @@ async def test_retention_deletes_only_notes_older_than_the_setting(tmp_path):
     store = open_store(db)
     for days in (400, 200, 89, 1):
         await store.add_note(note("T1", f"{days} days old", when=now - timedelta(days=days)))
-    await store.close()
-    assert prune_notes(db, 90, now=now) == 2
-    store = open_store(db)
     try:
+        assert await store.prune_notes(90, now=now) == 2
         texts = [n.text for n in await store.export_notes(Viewer("T1", "C1"))]
     finally:
         await store.close()
     assert texts == ["89 days old", "1 days old"]
 
 
-def test_backup_of_a_missing_database_is_refused(tmp_path):
-    import pytest
-
-    with pytest.raises(FileNotFoundError, match="no database at .*smx.db: check SMX_DB"):
-        backup(str(tmp_path / "smx.db"), str(tmp_path / "copy.db"))
-    assert not Path(tmp_path / "smx.db").exists()
-    assert not Path(tmp_path / "copy.db").exists()
+async def test_backup_of_a_missing_database_is_refused(tmp_path):
+    store = open_store(str(tmp_path / "smx.db"))
+    try:
+        with pytest.raises(StoreUnavailable, match="no database to back up at .*smx.db"):
+            await store.backup(str(tmp_path / "copy.db"))
+    finally:
+        await store.close()
+    left = await asyncio.to_thread(lambda: sorted(p.name for p in Path(tmp_path).iterdir()))
+    assert left == []  # neither an empty database nor a copy was made
 
 
 def test_db_commands_from_the_command_line(tmp_path):
@@ -195,10 +204,10 @@ def test_db_commands_from_the_command_line(tmp_path):
 async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.slack.installations import SqliteInstallationStore
+    from bot.slack.installations import StoreInstallationStore
 
-    db = str(tmp_path / "smx.db")
-    installs = SqliteInstallationStore(db)
+    store = open_store(str(tmp_path / "smx.db"))
+    installs = StoreInstallationStore(store)
     await installs.async_save(
         Installation(
             app_id="A1",
@@ -207,12 +216,24 @@ async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
             user_id="U1",
             bot_token="xoxb-org",
             bot_id="B1",
+            bot_user_id="UB1",
             is_enterprise_install=True,
         )
     )
     await installs.async_save(
-        Installation(app_id="A1", team_id="T7", user_id="U1", bot_token="xoxb-t7", bot_id="B7")
+        Installation(
+            app_id="A1",
+            team_id="T7",
+            user_id="U1",
+            bot_token="xoxb-t7",
+            bot_id="B7",
+            bot_user_id="UB7",
+        )
     )
-    removed = purge_team(db, "E1")
-    assert removed == {"slack_installations": 1, "slack_bots": 1}
-    assert await installs.count() == (1, 1)
+    try:
+        removed = await store.purge_team("E1")
+        assert removed == {"slack_installations": 1, "slack_bots": 1}
+        assert await installs.count() == (1, 1)
+        assert await installs.async_find_bot(enterprise_id=None, team_id="T7") is not None
+    finally:
+        await store.close()

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
+from bot.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 from tests.support.slack_harness import SECRET, RunningBot
 
 
@@ -56,7 +56,7 @@ async def test_install_then_commands_use_the_installed_token_then_uninstall_dele
         call.headers["Authorization"]
         == "Basic " + base64.b64encode(b"111.222:client-secret-xyz").decode()
     )
-    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    store = StoreInstallationStore(bot.services.store)
     assert await store.count() == (1, 1)
     found = await store.async_find_bot(enterprise_id=None, team_id="T9")
     assert found is not None and found.bot_token == "xoxb-installed-token"
@@ -100,22 +100,23 @@ async def test_oauth_callback_with_a_forged_state_installs_nothing(bot, slack, t
     ):
         assert r.status >= 400
     assert not slack.calls_to("oauth.v2.access")
-    assert await SqliteInstallationStore(str(tmp_path / "smx.db")).count() == (0, 0)
+    assert await StoreInstallationStore(bot.services.store).count() == (0, 0)
 
 
-async def test_state_is_single_use_and_expires(tmp_path):
-    states = SqliteOAuthStateStore(str(tmp_path / "s.db"), expiration_seconds=600)
+async def test_state_is_single_use_and_expires(store):
+    states = StoreOAuthStateStore(store, expiration_seconds=600)
     state = await states.async_issue()
     assert await states.async_consume(state) is True
     assert await states.async_consume(state) is False
-    expired = SqliteOAuthStateStore(str(tmp_path / "s.db"), expiration_seconds=-1)
+    assert await states.async_consume("never-issued") is False
+    expired = StoreOAuthStateStore(store, expiration_seconds=-1)
     assert await expired.async_consume(await expired.async_issue()) is False
 
 
-async def test_enterprise_install_answers_every_workspace_of_the_org(tmp_path):
+async def test_enterprise_install_answers_every_workspace_of_the_org(store):
     from slack_sdk.oauth.installation_store import Installation
 
-    store = SqliteInstallationStore(str(tmp_path / "e.db"))
+    store = StoreInstallationStore(store)
     await store.async_save(
         Installation(
             app_id="A1",
@@ -143,7 +144,7 @@ async def test_an_org_wide_uninstall_event_deletes_the_org_install(bot, slack, t
 
     from slack_sdk.oauth.installation_store import Installation
 
-    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    store = StoreInstallationStore(bot.services.store)
     await store.async_save(
         Installation(
             app_id="A1",
@@ -195,7 +196,7 @@ async def test_an_org_wide_uninstall_event_deletes_the_org_install(bot, slack, t
 
 async def test_tokens_revoked_deletes_the_named_tokens(bot, slack, tmp_path):
     await install(bot)
-    store = SqliteInstallationStore(str(tmp_path / "smx.db"))
+    store = StoreInstallationStore(bot.services.store)
     assert await store.count() == (1, 1)
     await bot.event(
         {"type": "tokens_revoked", "tokens": {"oauth": ["U9"], "bot": ["UBOT"]}},

@@ -110,9 +110,9 @@ def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
         "logger": _bolt_log,
     }
     if settings.mode == "oauth":
-        from bot.slack.installations import SqliteInstallationStore, SqliteOAuthStateStore
+        from bot.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 
-        installations = SqliteInstallationStore(settings.db_path)
+        installations = StoreInstallationStore(services.store)
         app = AsyncApp(
             client=web_client(settings),
             installation_store=installations,
@@ -121,7 +121,7 @@ def build_app(settings: Settings, services: Services | None = None) -> AsyncApp:
                 client_secret=_secret(settings.slack_client_secret),
                 scopes=list(BOT_SCOPES),
                 installation_store=installations,
-                state_store=SqliteOAuthStateStore(settings.db_path, expiration_seconds=600),
+                state_store=StoreOAuthStateStore(services.store, expiration_seconds=600),
                 install_path="/slack/install",
                 redirect_uri_path="/slack/oauth_redirect",
             ),

@@ -47,8 +47,9 @@ from bot.digest.delivery import PRIVACY_CHECK, SHARED_EXTERNALLY, Delivery, head
 from bot.reply import Reply
 from bot.slack.answer import cleared
 from bot.slack.blocks import MAX_BLOCKS, MAX_BLOCKS_JSON, fallback_text, render_blocks
+from bot.slack.installations import StoreInstallationStore
 from bot.slack.payloads import info_kind, shared_externally
-from bot.store.base import Audience
+from bot.store.base import Audience, Store
 from bot.telemetry import SLACK_API_ERRORS
 
 log = logging.getLogger("smx.digest")
@@ -122,17 +123,29 @@ class DigestPoster:
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         request_timeout: float = 20.0,
+        store: Store | None = None,
     ) -> None:
+        """`store` is where OAuth installations are looked up (the Services' store); without
+        one, OAuth mode opens the settings' database on first use."""
         self.settings = settings
         self.max_wait = max_wait
         self.backoff = backoff
         self.sleep = sleep
         self.request_timeout = request_timeout
-        self._installations = None
-        if settings.mode == "oauth":
-            from bot.slack.installations import SqliteInstallationStore
+        self._store = store
+        self._installations: StoreInstallationStore | None = None
 
-            self._installations = SqliteInstallationStore(settings.db_path)
+    def installations(self) -> StoreInstallationStore | None:
+        """OAuth installations (None with a configured token), read afresh at every lookup."""
+        if self.settings.mode != "oauth":
+            return None
+        if self._installations is None:
+            if self._store is None:
+                from bot.store import open_store
+
+                self._store = open_store(self.settings.database)
+            self._installations = StoreInstallationStore(self._store)
+        return self._installations
 
     def client(self, token: str) -> AsyncWebClient:
         base_url = self.settings.slack_api_url
@@ -144,12 +157,13 @@ class DigestPoster:
         )
 
     async def token(self, team: str, enterprise: str | None) -> str | None:
-        if self._installations is None:
+        installations = self.installations()
+        if installations is None:
             secret = self.settings.slack_bot_token
             return secret.get_secret_value() if secret else None
-        bot = await self._installations.async_find_bot(enterprise_id=enterprise, team_id=team)
+        bot = await installations.async_find_bot(enterprise_id=enterprise, team_id=team)
         if bot is None and enterprise:  # an org-wide install answers for every workspace
-            bot = await self._installations.async_find_bot(
+            bot = await installations.async_find_bot(
                 enterprise_id=enterprise, team_id=team, is_enterprise_install=True
             )
         return bot.bot_token if bot else None

@@ -16,8 +16,7 @@ from typing import Any
 import aiohttp
 
 from bot import telemetry
-from bot.logs import new_error_id
-from bot.slack.failure import sorry
+from bot.slack.failure import log_failure
 
 log = logging.getLogger("smx.slack")
 _running: set[asyncio.Task] = set()
@@ -48,15 +47,13 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             await _tell(body.get("response_url"), UNREACHABLE)
             return None
         except Exception:
-            # Work after the ack has no HTTP answer to carry an error, so say it here: logged with
-            # an id and, where Slack gave a response_url, told to the person in those words.
-            error_id = new_error_id()
+            # Work after the ack has no HTTP answer to carry an error, so say it here: logged
+            # (with an id, unless it is the database failing) and, where Slack gave a
+            # response_url, told to the person in those words.
             body = kwargs.get("body") or {}
             telemetry.UNEXPECTED_ERRORS.labels("after_ack").inc()
-            log.exception(
-                "work after the ack failed", extra={"error_id": error_id, "listener": fn.__name__}
-            )
-            await _tell(body.get("response_url"), sorry(error_id))
+            sentence = log_failure(log, "work after the ack failed", listener=fn.__name__)
+            await _tell(body.get("response_url"), sentence)
             return None
         finally:
             _running.discard(task)  # type: ignore[arg-type]

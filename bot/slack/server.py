@@ -38,12 +38,24 @@ def _secrets(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token,
         settings.slack_client_secret,
+        settings.database_url,
     )
-    return [v.get_secret_value() for v in values if v]
+    found = [v.get_secret_value() for v in values if v]
+    if settings.database_url:
+        from urllib.parse import unquote, urlsplit
+
+        # The URL's password alone too, in case a driver's message repeats just that part.
+        with contextlib.suppress(ValueError):
+            password = urlsplit(settings.database_url.get_secret_value()).password
+            found += [password, unquote(password)] if password else []
+    return found
 
 
 def prepare(settings: Settings) -> Services:
-    """What every Slack mode does first: logs, the knowledge check, the database schema."""
+    """What every Slack mode does first: logs, the knowledge check, the database schema.
+
+    A database that cannot be reached or was written by a newer smx raises its StoreError (one
+    sentence naming where, never a password), which `smx` prints as its one line."""
     from knowledge import load
 
     logs.configure(settings.log_level, _secrets(settings))
@@ -53,14 +65,25 @@ def prepare(settings: Settings) -> Services:
     return services
 
 
+HEALTH_TIMEOUT = 5.0  # a load balancer's health check usually gives up after 5-10 s
+
+
 async def healthz(request: web.Request) -> web.Response:
+    from bot.store.base import StoreError
+
     services: Services = request.app[SERVICES]
     checks: dict[str, bool] = {}
     try:
-        await services.store.schema_version()
+        await asyncio.wait_for(services.store.ping(), HEALTH_TIMEOUT)
         checks["database"] = True
-    except Exception:  # any failure here means "not healthy", whatever its kind
-        log.exception("health check: database unreachable")
+    except (StoreError, TimeoutError) as err:
+        log.warning(
+            "health check: the database does not answer",
+            extra={"database": services.store.describe(), "error": str(err) or "timed out"},
+        )
+        checks["database"] = False
+    except Exception:  # any other failure means "not healthy" too, and is a bug to look at
+        log.exception("health check failed")
         checks["database"] = False
     socket = request.app.get(SOCKET_HANDLER)
     if socket is not None:
@@ -100,7 +123,6 @@ EVENT_IDS_KEPT = 24 * 3600.0  # Slack retries within minutes; a day is ample for
 
 def keep_tidy(web_app: web.Application, settings: Settings, services: Services) -> None:
     """Daily, from start: forget old Slack event ids, and with SMX_RETENTION_DAYS delete older notes."""
-    from bot.store.maintenance import prune_notes
 
     async def upkeep_forever() -> None:
         while True:
@@ -108,9 +130,7 @@ def keep_tidy(web_app: web.Application, settings: Settings, services: Services) 
                 forgotten = await services.store.prune_events(EVENT_IDS_KEPT)
                 removed = 0
                 if settings.retention_days is not None:
-                    removed = await asyncio.to_thread(
-                        prune_notes, settings.db_path, settings.retention_days
-                    )
+                    removed = await services.store.prune_notes(settings.retention_days)
                 log.info(
                     "upkeep pass",
                     extra={
@@ -150,7 +170,7 @@ def run_digests(web_app: web.Application, settings: Settings, services: Services
 
     scheduler = Scheduler(
         services.store,
-        DigestPoster(settings),
+        DigestPoster(settings, store=services.store),
         observe=lambda outcome: DIGEST_RUNS.labels(outcome).inc(),
     )
     web_app[DIGESTS] = scheduler

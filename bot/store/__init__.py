@@ -53,12 +53,27 @@ __all__ = [
     "SubscriptionState",
     "Viewer",
     "WeekActivity",
+    "is_postgres",
     "may_read",
     "open_store",
 ]
 
 
-def open_store(path: str) -> SqliteStore:
-    """The store for `path` (SMX_DB). Cheap: the file is opened and migrated by the first call made
-    through it, in the store's own thread, so the event loop never waits for a migration."""
-    return SqliteStore(str(path))
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(target: str) -> bool:
+    """Whether `target` names a PostgreSQL database (a postgresql:// or postgres:// URL)."""
+    return target.lower().startswith(POSTGRES_SCHEMES)
+
+
+def open_store(target: str) -> Store:
+    """The store for `target` (Settings.database): PostgreSQL for a postgresql:// or postgres://
+    URL, else the SQLite file at that path. Cheap: nothing is opened until `migrate()` or the
+    first call, and the PostgreSQL driver is imported only when a URL asks for it."""
+    target = str(target)
+    if is_postgres(target):
+        from bot.store.postgres import PostgresStore
+
+        return PostgresStore(target)
+    return SqliteStore(target)

@@ -15,19 +15,26 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
-from bot.store import digests, events, notes
+from bot.store import digests, events, maintenance, notes
+from bot.store import sqlite_installations as installs
 from bot.store.base import (
     CampaignTotals,
     DeleteOutcome,
     DigestRun,
+    InstallationRecord,
     NewNote,
     Note,
     NotePage,
     RunState,
+    SchemaTooNew,
+    StoreError,
+    StoreUnavailable,
     Subscription,
     SubscriptionState,
     Viewer,
@@ -42,6 +49,8 @@ T = TypeVar("T")
 # last well under a millisecond, so reaching this means something is badly wrong.
 BUSY_TIMEOUT_MS = 15_000
 READ_THREADS = 2
+# /healthz waits at most this long for the file to answer.
+PING_TIMEOUT = 3.0
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -79,22 +88,32 @@ def _use_wal(conn: sqlite3.Connection) -> None:
 
 
 class SqliteStore:
-    """The Store protocol (bot/store/base.py) over one SQLite file."""
+    """The Store protocol (bot/store/base.py) over one SQLite file.
+
+    Every sqlite3 error leaving it is a StoreError (StoreUnavailable when the file cannot be
+    opened), with the sqlite3 error as its `__cause__`, so the faces never see the driver."""
 
     def __init__(self, path: str, *, read_threads: int = READ_THREADS) -> None:
         self.path = path
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="smx-db-write")
         # An in-memory database exists once per connection: everything shares the writer's.
-        in_memory = path == ":memory:" or "mode=memory" in path
+        self._in_memory = path == ":memory:" or "mode=memory" in path
         self._readers = (
             self._writer
-            if in_memory
+            if self._in_memory
             else ThreadPoolExecutor(read_threads, thread_name_prefix="smx-db-read")
         )
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._migrated = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    def describe(self) -> str:
+        return f"the SQLite file {self.path}"
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -104,7 +123,10 @@ class SqliteStore:
             # Under the lock: the first connection creates or upgrades the schema before any
             # other thread of this store touches the file.
             with self._lock:
-                conn = connect(self.path)
+                try:
+                    conn = connect(self.path)
+                except sqlite3.Error as err:
+                    raise self._unavailable(err) from err
                 if not self._migrated:
                     try:
                         migrate(conn)
@@ -116,26 +138,70 @@ class SqliteStore:
             self._local.conn = conn
         return conn
 
+    def _unavailable(self, err: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"Can't open {self.describe()}: {_said(err)}.")
+
+    def _failed(self, err: sqlite3.Error) -> StoreError:
+        if isinstance(err, sqlite3.OperationalError) and "unable to open" in str(err):
+            return self._unavailable(err)
+        return StoreError(f"Can't use {self.describe()}: {_said(err)}.")
+
     def _in_thread(self, fn: Callable[..., T], *args: object) -> T:
-        return fn(self._conn(), *args)
+        try:
+            return fn(self._conn(), *args)
+        except (StoreError, SchemaTooNew):
+            raise
+        except sqlite3.Error as err:
+            raise self._failed(err) from err
+
+    def _closed_error(self) -> StoreUnavailable:
+        return StoreUnavailable(f"Can't use {self.describe()}: this store has been closed.")
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: object) -> T:
+        if self._closed:
+            raise self._closed_error()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(pool, partial(self._in_thread, fn, *args))
+        except RuntimeError as err:  # the pool was shut down between the check and the call
+            raise self._closed_error() from err
+        return await future
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, partial(self._in_thread, fn, *args))
+        return await self._run(self._readers, fn, *args)
 
     async def _write(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, partial(self._in_thread, fn, *args))
+        return await self._run(self._writer, fn, *args)
 
     def migrate(self) -> int:
         """Create or upgrade the schema now (start-up, tools); otherwise the first call does it."""
+        if self._closed:
+            raise self._closed_error()
         return self._writer.submit(self._in_thread, migrate).result()
+
+    async def ping(self) -> None:
+        """A fresh connection, never one already open: an open file stays readable after its
+        directory was removed or its disk unmounted, so only opening it again tells."""
+        if self._closed:
+            raise self._closed_error()
+        if self._in_memory:
+            await self._read(_select_one)
+            return
+        try:
+            await asyncio.wait_for(asyncio.to_thread(_ping, self.path), PING_TIMEOUT)
+        except TimeoutError as err:
+            raise StoreUnavailable(
+                f"{self.describe().capitalize()} did not answer within {PING_TIMEOUT:g} s."
+            ) from err
+        except sqlite3.Error as err:
+            raise self._unavailable(err) from err
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.close_sync)
 
     def close_sync(self) -> None:
+        self._closed = True
         self._writer.shutdown(wait=True)
         if self._readers is not self._writer:
             self._readers.shutdown(wait=True)
@@ -303,6 +369,68 @@ class SqliteStore:
     async def prune_events(self, older_than_seconds: float) -> int:
         return await self._write(events.prune, older_than_seconds)
 
+    # -- Slack installations and OAuth state -------------------------------------------------
+
+    async def save_installation(self, record: InstallationRecord) -> None:
+        await self._write(_in_write, installs.save_installation, record)
+
+    async def save_bot(self, record: InstallationRecord) -> None:
+        await self._write(_in_write, installs.save_bot, record)
+
+    async def find_bot(self, enterprise: str, team: str) -> InstallationRecord | None:
+        return await self._read(installs.find_bot, enterprise, team)
+
+    async def find_installation(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> InstallationRecord | None:
+        return await self._read(installs.find_installation, enterprise, team, user)
+
+    async def delete_bots(self, enterprise: str, team: str) -> int:
+        return await self._write(_in_write, installs.delete_bots, enterprise, team)
+
+    async def delete_installations(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> int:
+        return await self._write(_in_write, installs.delete_installations, enterprise, team, user)
+
+    async def count_installations(self) -> tuple[int, int]:
+        return await self._read(_in_snapshot, installs.count)
+
+    async def issue_oauth_state(self, state: str, expires_at: datetime) -> None:
+        await self._write(_in_write, installs.issue_state, state, expires_at)
+
+    async def consume_oauth_state(self, state: str, now: datetime) -> bool:
+        return await self._write(_in_write, installs.consume_state, state, now)
+
+    # -- the operator's tasks -----------------------------------------------------------------
+
+    async def prune_notes(self, keep_days: int, *, now: datetime | None = None) -> int:
+        cutoff = notes.db_time((now or datetime.now(UTC)) - timedelta(days=keep_days))
+        total = 0
+        while True:  # one short transaction a batch: the bot's writes queue between them
+            removed = await self._write(_in_write, maintenance.prune_batch, cutoff)
+            total += removed
+            if removed < maintenance.PRUNE_BATCH:
+                return total
+
+    async def purge_team(self, team: str) -> dict[str, int]:
+        return await self._write(_in_write, maintenance.purge_team, team)
+
+    async def backup(self, destination: str) -> tuple[Path, int]:
+        if self._closed:
+            raise self._closed_error()
+        if self._in_memory or not await asyncio.to_thread(Path(self.path).is_file):
+            raise StoreUnavailable(f"There is no database to back up at {self.path}.")
+        await self._read(current_version)  # opens and migrates the file, as any call would
+        try:
+            # A connection of its own, off the store's threads: the copy takes as long as the
+            # file is big, and neither readers nor the writer wait for it.
+            return await asyncio.to_thread(_backup, self.path, destination)
+        except maintenance.BackupFailed as err:
+            raise StoreError(str(err)) from err
+        except sqlite3.Error as err:
+            raise self._failed(err) from err
+
     async def schema_version(self) -> int:
         return await self._read(current_version)
 
@@ -336,3 +464,36 @@ def _delete_note(
 ) -> DeleteOutcome:
     with write_transaction(conn):
         return notes.delete(conn, viewer, note_id, is_admin)
+
+
+def _in_snapshot(conn: sqlite3.Connection, fn: Callable[..., T], *args: object) -> T:
+    with read_transaction(conn):
+        return fn(conn, *args)
+
+
+def _backup(path: str, destination: str) -> tuple[Path, int]:
+    source = connect(path)
+    try:
+        return maintenance.backup(source, destination)
+    finally:
+        source.close()
+
+
+def _ping(path: str) -> None:
+    # mode=rw: never create a file where the database was (its directory emptied, say).
+    conn = sqlite3.connect(
+        f"file:{quote(path)}?mode=rw", uri=True, timeout=PING_TIMEOUT, check_same_thread=False
+    )
+    try:
+        _select_one(conn)
+    finally:
+        conn.close()
+
+
+def _select_one(conn: sqlite3.Connection) -> None:
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def _said(err: BaseException) -> str:
+    """What SQLite said, as the end of a sentence (no trailing period, never empty)."""
+    return str(err).strip().rstrip(".") or type(err).__name__
