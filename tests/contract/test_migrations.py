@@ -43,6 +43,7 @@ def seed(seeder: Seeder, version: int) -> None:
 
 
 OLDER = [v for v, _ in VERSIONS if v < LATEST]
+pytestmark = pytest.mark.empty_database
 
 
 @pytest.mark.parametrize("version", OLDER, ids=[f"from-v{v}" for v in OLDER])
