@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.digest.scheduler import LEASE_SECONDS, Scheduler
+from bot.digest.scheduler import LEASE_SECONDS, TICK_SECONDS, Scheduler
 from bot.digest.slots import utc_now
 from bot.slack.digest_post import DigestPoster
 from bot.store import FINAL_RUN_STATES, open_store
@@ -45,6 +45,7 @@ from tests.support.replicas import (
 )
 from tests.support.slack_harness import BOT_TOKEN, SECRET
 from tests.support.waits import WAIT, eventually
+from tests.test_slack_e2e import mention
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -69,16 +70,6 @@ async def store(database):
     opened.migrate()
     yield opened
     await opened.close()
-
-
-def mention(text: str, channel: str = "C1", ts: str = "1700000000.000100") -> dict:
-    return {
-        "type": "app_mention",
-        "user": "U1",
-        "text": f"<@UBOT> {text}",
-        "ts": ts,
-        "channel": channel,
-    }
 
 
 # -- notes and events ---------------------------------------------------------------------------
@@ -140,7 +131,8 @@ async def test_the_same_event_delivered_to_both_replicas_logs_one_note(slack, tm
 
 
 async def due_subscriptions(store, count: int, teams: int) -> list:
-    """`count` channels whose digest fell due a day ago at most (include_empty: each is posted)."""
+    """`count` channels whose weekly slot was two days ago (a day or more in the past, whatever
+    the hour), so every one is due at once; include_empty, so every one is posted."""
     now = utc_now()
     subs = [
         subscription(
@@ -148,7 +140,7 @@ async def due_subscriptions(store, count: int, teams: int) -> list:
             now - timedelta(days=8),
             team=f"T{i % teams}",
             include_empty=True,
-            # Spread over the day, so the slots differ; all are at least a day in the past.
+            # Spread over that day, so the slots differ.
             hour=i % 24,
             minute=(7 * i) % 60,
             tz="UTC",
@@ -210,16 +202,18 @@ async def test_sigkill_of_one_replica_mid_pass_posts_nothing_twice_and_loses_onl
         claimed = {(r.channel, r.week) for r in at_death if r.state == "claimed"}
         assert sending, "the kill did not land while a digest was being sent"
 
-        # The survivor claims what is left of the pass and finishes all it holds; the victim's
-        # runs wait for their lease. Only then may a clock jump past the lease: it would make
-        # the survivor's own runs in flight look abandoned too.
+        # The survivor claims what is left and finishes all it holds; the victim's runs wait for
+        # their lease. A claim the kill cut short (its transaction rolled back) leaves that
+        # subscription due, and the survivor's next pass, TICK_SECONDS later, takes it. Only then
+        # may a clock jump past the lease: it would make the survivor's runs in flight look
+        # abandoned too.
         async def survivor_idle() -> bool:
             if await store.due_subscriptions(utc_now()):
                 return False  # read first: a claim moves next_run and writes its run at once
             runs = await store.list_runs()
             return all(r.state in FINAL_RUN_STATES for r in runs if not victim.owns(r.claimed_by))
 
-        await eventually(survivor_idle, within=WAIT)
+        await eventually(survivor_idle, within=WAIT + TICK_SECONDS)
 
         # Once the lease has run out, a pass of any scheduler settles what the victim left: here
         # one in the test process, with its clock past the lease (there is no setting that
@@ -294,8 +288,16 @@ async def finish_install(replica: Replica, state: str, cookie: str) -> None:
 
 
 async def served(replica: Replica, team: str) -> bool:
+    """Whether `replica` answers `team`'s command (with a token: no installation, no answer)."""
+    seen = len(replica.slack.calls_to("response_url"))
     answer = await replica.command("explain cpm", team=team)
-    return answer.status == 200 and "CPM" in str(answer.body)
+    assert answer.status == 200, answer
+    if "CPM" in str(answer.body):
+        return True
+    # Refused: Bolt found no installation and told the person through response_url instead.
+    told = await replica.slack.wait_for("response_url", count=seen + 1, within=WAIT)
+    assert "reinstall this app" in told[-1].args["text"], told[-1].args
+    return False
 
 
 async def test_an_oauth_install_through_one_replica_is_served_by_the_other_and_an_uninstall_through_either_removes_it(
@@ -308,10 +310,10 @@ async def test_an_oauth_install_through_one_replica_is_served_by_the_other_and_a
             await finish_install(ends, state, cookie)
             assert await store.count_installations() == (1, 1)
             assert await served(a, "T9") and await served(b, "T9")
-            for replica in (a, b):
+            for n, replica in enumerate((a, b)):
                 seen = len(slack.calls_to("chat.postMessage"))
                 await replica.event(
-                    mention("explain ctr", ts=f"17000000{round_}0.00010{replica.name}"),
+                    mention("explain ctr", ts=f"170000000{round_}.00010{n}"),
                     team="T9",
                     event_id=f"EvT9-{round_}-{replica.name}",
                 )

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from itertools import cycle
@@ -29,12 +28,13 @@ import aiohttp
 from aiohttp import web
 
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot, free_port
+from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot, free_port, serve_argv
 from tests.support.waits import eventually
 
 START_WITHIN = 60.0  # seconds for a replica to answer /healthz: a deadline, never a measure
 STOP_WITHIN = 30.0  # seconds for SIGTERM to end one before it is killed
-LOG_TAIL = 6000  # characters of each replica's log printed at the end
+LOG_TAIL = 6000
+DEFAULT_DB = "smx.db"  # SMX_DB's default, relative to a replica's own directory  # characters of each replica's log printed at the end
 
 # What makes `smx serve` a single-workspace app, or an OAuth app that many workspaces install.
 SINGLE_WORKSPACE = {"SLACK_BOT_TOKEN": BOT_TOKEN}
@@ -96,14 +96,7 @@ class Replica:
         # A local file, closed once the process has been started (the child keeps its own copy).
         with open(self.log_path, "wb") as log:  # noqa: ASYNC230
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
+                *serve_argv(self.port),
                 env=env,
                 cwd=self.workdir,
                 stdout=asyncio.subprocess.DEVNULL,
@@ -188,6 +181,8 @@ async def replicas(
             return all(await asyncio.gather(*(r.healthy() for r in started)))
 
         await eventually(all_healthy, within=START_WITHIN, every=0.05)
+        strays = [r.name for r in started if (r.workdir / DEFAULT_DB).exists()]
+        assert not strays, f"replicas {strays} ignored {database.env} for a file of their own"
         yield started
     finally:
         await asyncio.gather(*(r.stop() for r in started), return_exceptions=True)

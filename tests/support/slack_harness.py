@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve_argv(port: int) -> list[str]:
+    """`smx serve` on 127.0.0.1:port as a process runs it (`python -m bot`, this interpreter)."""
+    return [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 async def after_acks(within: float = WAIT) -> None:
