@@ -18,12 +18,9 @@ CI runs a fixed, derandomized set of examples; `SMX_FUZZ_EXAMPLES=5000` runs tha
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import tempfile
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,7 +34,7 @@ from bot.slack.answer import audience, cleared
 from bot.slack.blocks import render_blocks
 from bot.slack.channels import Facts
 from bot.slack.listeners.actions import _reads_only, share_context
-from bot.store import Audience, open_store
+from bot.store import Audience
 from tests.support.asking import services_over
 from tests.support.hostile import fuzz_settings
 
@@ -170,51 +167,45 @@ def assert_sources_true(
         assert may(Place(source.team, None, source.channel, source.author)), source
 
 
-async def scenario(written: list, asked: list, posted: list | None = None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(str(Path(tmp) / "smx.db"))
-        services = services_over(store)  # instead of opening SMX_DB
-        try:
-            writers: dict[int, Place] = {}
-            ids: dict[int, int] = {}
-            for i, (place, campaign, words) in enumerate(written):
-                reply = await dispatch(
-                    place.context(services), f"note {campaign} {words} mk{i}x nt{i}q"
-                )
-                assert not reply.is_error, render_text(reply)
-                writers[i] = place
-                ids[i] = reply.data["id"]
-            for reader, query in asked:
-                if reader.surface == "share" and not _reads_only(query):
-                    continue  # the button refuses it (tests/test_privacy_posting.py)
-                ctx = reader.context(services)
-                reply = await dispatch(ctx, query)
-                # A file goes to the whole conversation; a mention's answer is seen by all there,
-                # and so is what the share button posts, whatever its context says.
-                personal = not reply.files and ctx.answer_is_private and reader.surface != "share"
-                shown = set(MARKER.findall(everything_shown(reply)))
-                for marker in shown:
-                    writer = writers[int(marker)]
-                    assert may_see(reader, writer, personal), (
-                        f"{query!r} by {reader} showed note {marker} written by {writer}"
-                    )
-                assert_sources_true(
-                    reply, shown, writers, ids, lambda w, r=reader, p=personal: may_see(r, w, p)
-                )
-                # The last step lets a rightful answer through: may_read agrees with the SQL.
-                assert cleared(reply, audience(ctx, private=personal), path="test") is reply
-                if "total" in reply.data:  # a listing: its counts and sums must not leak either
-                    wanted = "spring" if query == "notes spring" else None
-                    expected = sum(
-                        may_see(reader, writers[i], personal) and (wanted in (None, campaign))
-                        for i, (_p, campaign, _w) in enumerate(written)
-                    )
-                    assert reply.data["total"] == expected
-                    assert sum(c["notes"] for c in reply.data["campaigns"]) == expected
-            for asker, target, member, admin in posted or []:
-                await digest_elsewhere(services, writers, ids, asker, target, member, admin)
-        finally:
-            await store.close()
+async def scenario(store, written: list, asked: list, posted: list | None = None) -> None:
+    """One example on `store`, an empty database."""
+    services = services_over(store)  # instead of opening SMX_DB
+    writers: dict[int, Place] = {}
+    ids: dict[int, int] = {}
+    for i, (place, campaign, words) in enumerate(written):
+        reply = await dispatch(place.context(services), f"note {campaign} {words} mk{i}x nt{i}q")
+        assert not reply.is_error, render_text(reply)
+        writers[i] = place
+        ids[i] = reply.data["id"]
+    for reader, query in asked:
+        if reader.surface == "share" and not _reads_only(query):
+            continue  # the button refuses it (tests/test_privacy_posting.py)
+        ctx = reader.context(services)
+        reply = await dispatch(ctx, query)
+        # A file goes to the whole conversation; a mention's answer is seen by all there,
+        # and so is what the share button posts, whatever its context says.
+        personal = not reply.files and ctx.answer_is_private and reader.surface != "share"
+        shown = set(MARKER.findall(everything_shown(reply)))
+        for marker in shown:
+            writer = writers[int(marker)]
+            assert may_see(reader, writer, personal), (
+                f"{query!r} by {reader} showed note {marker} written by {writer}"
+            )
+        assert_sources_true(
+            reply, shown, writers, ids, lambda w, r=reader, p=personal: may_see(r, w, p)
+        )
+        # The last step lets a rightful answer through: may_read agrees with the SQL.
+        assert cleared(reply, audience(ctx, private=personal), path="test") is reply
+        if "total" in reply.data:  # a listing: its counts and sums must not leak either
+            wanted = "spring" if query == "notes spring" else None
+            expected = sum(
+                may_see(reader, writers[i], personal) and (wanted in (None, campaign))
+                for i, (_p, campaign, _w) in enumerate(written)
+            )
+            assert reply.data["total"] == expected
+            assert sum(c["notes"] for c in reply.data["campaigns"]) == expected
+    for asker, target, member, admin in posted or []:
+        await digest_elsewhere(services, writers, ids, asker, target, member, admin)
 
 
 async def digest_elsewhere(
@@ -264,38 +255,28 @@ async def digest_elsewhere(
 
 
 @fuzz_settings(150)
-@given(notes, reads, digests)
-def test_no_answer_leaks_a_note_across_teams_or_conversations(
-    written: list, asked: list, posted: list
+@given(written=notes, asked=reads, posted=digests)
+async def test_no_answer_leaks_a_note_across_teams_or_conversations(
+    backend, written: list, asked: list, posted: list
 ) -> None:
-    asyncio.run(scenario(written, asked, posted))
+    # Each example on an empty database: a new SQLite file, the PostgreSQL one emptied.
+    await scenario(await backend.open_empty(), written, asked, posted)
 
 
-def test_everyone_sees_what_they_may() -> None:
+async def test_everyone_sees_what_they_may(store) -> None:
     """The other half: the filter is not simply hiding everything."""
     author = Place("T1", None, "G1", "U1")
     written = [(author, "spring", "reel"), (Place("T1", None, "C1", "U2"), "spring", "story")]
+    services = services_over(store)
+    for i, (place, campaign, words) in enumerate(written):
+        await dispatch(place.context(services), f"note {campaign} {words} mk{i}x nt{i}q")
 
-    async def run() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            store = open_store(str(Path(tmp) / "smx.db"))
-            services = services_over(store)
-            try:
-                for i, (place, campaign, words) in enumerate(written):
-                    await dispatch(
-                        place.context(services), f"note {campaign} {words} mk{i}x nt{i}q"
-                    )
+    async def markers(place: Place, query: str) -> set[str]:
+        reply = await dispatch(place.context(services), query)
+        return set(MARKER.findall(everything_shown(reply)))
 
-                async def markers(place: Place, query: str) -> set[str]:
-                    reply = await dispatch(place.context(services), query)
-                    return set(MARKER.findall(everything_shown(reply)))
-
-                assert await markers(Place("T1", None, "G1", "U3"), "notes") == {"0", "1"}
-                assert await markers(Place("T1", None, "C2", "U1"), "notes") == {"0", "1"}
-                assert await markers(Place("T1", None, "C2", "U1"), "notes export") == {"1"}
-                assert await markers(Place("T1", None, "C2", "U3"), "notes search mk0x") == set()
-                assert await markers(Place("T2", None, "G1", "U1"), "notes") == set()
-            finally:
-                await store.close()
-
-    asyncio.run(run())
+    assert await markers(Place("T1", None, "G1", "U3"), "notes") == {"0", "1"}
+    assert await markers(Place("T1", None, "C2", "U1"), "notes") == {"0", "1"}
+    assert await markers(Place("T1", None, "C2", "U1"), "notes export") == {"1"}
+    assert await markers(Place("T1", None, "C2", "U3"), "notes search mk0x") == set()
+    assert await markers(Place("T2", None, "G1", "U1"), "notes") == set()

@@ -69,6 +69,7 @@ class Backend:
     name: str
     target: str
     _open: list[Any] = field(default_factory=list)
+    _renewals: int = 0
 
     async def open(self) -> Any:
         store = await open_target(self.target)
@@ -83,6 +84,12 @@ class Backend:
     async def close_all(self) -> None:
         while self._open:
             await self.close(self._open[-1])
+
+    async def open_empty(self) -> Any:
+        """A store on an empty database again (property tests: one per example). SQLite: a new
+        file beside the first, the store before closed; PostgreSQL: the same database emptied
+        under the store already open (a new store's pool costs more than the example)."""
+        raise NotImplementedError
 
     # -- backend-specific --
 
@@ -147,6 +154,13 @@ class SqliteBackend(Backend):
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.target, isolation_level=None)
+
+    async def open_empty(self) -> Any:
+        await self.close_all()
+        self._renewals += 1
+        store = await open_target(str(Path(self.target).with_name(f"empty-{self._renewals}.db")))
+        self._open.append(store)
+        return store
 
     def older(self, version: int) -> Seeder:
         from bot.store.schema import migrate
@@ -248,6 +262,13 @@ class PostgresBackend(Backend):
         import psycopg
 
         return psycopg.connect(self.target, autocommit=True, connect_timeout=5)
+
+    async def open_empty(self) -> Any:
+        if not self._open:
+            store = await self.open()
+            await store.schema_version()  # the schema is there to empty
+        self.reset()
+        return self._open[-1]
 
     def older(self, version: int) -> Seeder:
         from bot.store.postgres_schema import migrate
