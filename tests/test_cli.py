@@ -160,3 +160,48 @@ def test_a_terminal_that_cannot_show_every_character_still_gets_the_answer(tmp_p
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "compare" in done.stdout
+
+
+def test_the_console_says_when_the_database_is_unreachable_and_goes_on(tmp_path):
+    from bot.errors import DATABASE_UNREACHABLE
+
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = Settings(SMX_DB=str(data / "c.db"))
+    data.rmdir()  # the volume went away after smx started: opening the file fails
+    out = io.StringIO()
+    code = run_console(settings, stdin=io.StringIO("notes\nexplain cpm\n"), stdout=out)
+    assert code == 0
+    text = out.getvalue()
+    assert DATABASE_UNREACHABLE in text
+    assert "Traceback" not in text and "error id" not in text
+    assert "CPM" in text.split(DATABASE_UNREACHABLE, 1)[1]  # the next line is answered
+
+
+def test_db_backup_on_postgresql_says_to_use_pg_dump(tmp_path):
+    url = "postgresql://smx:pw-never-shown@127.0.0.1:1/smx"
+    done = smx("db", "backup", "b.db", env={"SMX_DATABASE_URL": url}, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "pg_dump" in done.stderr
+    assert "pw-never-shown" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+    assert not (tmp_path / "b.db").exists()
+
+
+def test_setting_both_databases_fails_at_start_naming_both(tmp_path):
+    env = {"SMX_DATABASE_URL": "postgresql://smx:pw-never-shown@db/smx", "SMX_DB": "x.db"}
+    done = smx("ask", "notes", env=env, cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "SMX_DATABASE_URL" in done.stderr and "SMX_DB " in done.stderr
+    assert "pw-never-shown" not in done.stderr
+
+
+def test_an_unreachable_postgresql_fails_a_query_with_one_line_naming_the_host(tmp_path):
+    from tests.support.slack_harness import free_port
+
+    port = free_port()  # nobody listens there
+    url = f"postgresql://smx:pw-never-shown@127.0.0.1:{port}/smx"
+    done = smx("ask", "notes", env={"SMX_DATABASE_URL": url}, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert done.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in done.stderr
+    assert "SMX_DATABASE_URL" in done.stderr
+    assert "pw-never-shown" not in done.stderr + done.stdout and "Traceback" not in done.stderr

@@ -35,3 +35,43 @@ async def test_without_a_store_it_opens_smx_db_on_first_use(tmp_path: Path):
         assert path.exists()
     finally:
         await services.store.close()
+
+
+def test_open_store_picks_the_backend_from_the_target(tmp_path: Path):
+    from bot.store import SqliteStore
+    from bot.store.postgres import PostgresStore
+
+    for url in ("postgresql://smx:pw-not-shown@127.0.0.1:1/smx", "postgres://smx@127.0.0.1/smx"):
+        store = open_store(url)  # nothing is connected yet: port 1 answers nobody
+        assert isinstance(store, PostgresStore)
+        assert "pw-not-shown" not in store.describe() + repr(store)
+    sqlite = open_store(str(tmp_path / "x.db"))
+    assert isinstance(sqlite, SqliteStore)
+    assert sqlite.describe() == f"the SQLite file {tmp_path / 'x.db'}"
+    sqlite.close_sync()
+
+
+def test_the_postgresql_driver_is_imported_only_for_a_postgresql_url(tmp_path: Path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from bot.store import open_store\n"
+        f"open_store({str(tmp_path / 'x.db')!r}).close_sync()\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('psycopg', 'psycopg_pool') or m == 'bot.store.postgres'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert "LOADED []" in done.stdout, done.stdout + done.stderr
+
+
+async def test_services_open_the_database_the_settings_name(tmp_path: Path):
+    from bot.store.postgres import PostgresStore
+
+    url = "postgresql://smx:pw@127.0.0.1:1/smx"
+    services = Services(Settings(_env_file=None, SMX_DATABASE_URL=url))  # type: ignore[call-arg]
+    assert isinstance(services.store, PostgresStore)
+    await services.store.close()

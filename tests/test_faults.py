@@ -287,3 +287,39 @@ async def test_a_reply_slack_will_not_take_loses_nothing_and_the_bot_goes_on(
     listing = await bot.command("notes launch")
     assert "to delete" not in listing.body["text"]
     await assert_still_serving(bot)
+
+
+async def test_a_database_that_cannot_answer_is_said_in_a_sentence_not_an_error_id(
+    bot, slack, caplog
+):
+    """The store fails (here: it was closed, as at shutdown; a real StoreUnavailable): commands,
+    mentions and the health check say so as what it is, and work that needs no database goes on."""
+    from bot.errors import DATABASE_UNREACHABLE
+
+    logged = await bot.command("note launch before the outage")
+    assert DATABASE_UNREACHABLE not in logged.body["text"]
+    await bot.services.store.close()
+    listing = await bot.command("notes")
+    assert_quick(listing)
+    assert listing.body["text"] == DATABASE_UNREACHABLE
+    assert ERROR_ID not in json.dumps(listing.body)
+    mention = await bot.event(
+        {
+            "type": "app_mention",
+            "user": "U1",
+            "text": "<@UBOT> notes",
+            "ts": "7.1",
+            "channel": "C1",
+        },
+        event_id="EvDown",
+    )
+    assert_quick(mention)
+    posted = await slack.wait_for("chat.postMessage")
+    assert [c.args["text"] for c in posted] == [DATABASE_UNREACHABLE]
+    assert posted[0].args["thread_ts"] == "7.1"
+    health = await bot.get("/healthz")
+    assert health.status == 503 and json.loads(health.body)["database"] is False
+    failures = [r for r in caplog.records if "the database failed" in r.getMessage()]
+    assert failures and all("closed" in r.error for r in failures)  # the store's own sentence
+    assert not [r for r in caplog.records if getattr(r, "error_id", None)]
+    assert "CPM" in (await bot.command("explain cpm")).body["text"]  # needs no database

@@ -205,3 +205,79 @@ async def test_tokens_revoked_deletes_the_named_tokens(bot, slack, tmp_path):
     )
     await bot.idle()  # the revocation is handled after the ack
     assert await store.count() == (0, 0)
+
+
+def _installation(team: str, user: str, bot_token: str, installed_at: float, **extra):
+    from slack_sdk.oauth.installation_store import Installation
+
+    return Installation(
+        app_id="A1",
+        team_id=team,
+        user_id=user,
+        bot_token=bot_token,
+        bot_id="B" + team,
+        bot_user_id="UB" + team,
+        user_token=f"xoxp-{user}",
+        installed_at=installed_at,
+        **extra,
+    )
+
+
+async def test_what_one_replica_installs_or_uninstalls_the_other_sees_at_once(tmp_path):
+    """Two stores on one database, as two processes would hold them: nothing is cached."""
+    from bot.store import open_store
+
+    path = str(tmp_path / "shared.db")
+    first_store, second_store = open_store(path), open_store(path)
+    first, second = StoreInstallationStore(first_store), StoreInstallationStore(second_store)
+    try:
+        assert await second.async_find_bot(enterprise_id=None, team_id="T9") is None
+        await first.async_save(_installation("T9", "U1", "xoxb-one", 1000.0))
+        found = await second.async_find_installation(enterprise_id=None, team_id="T9")
+        assert found is not None and found.bot_token == "xoxb-one" and found.user_token == "xoxp-U1"
+        await second.async_delete_all(enterprise_id=None, team_id="T9")
+        assert await first.async_find_bot(enterprise_id=None, team_id="T9") is None
+        assert await first.async_find_installation(enterprise_id=None, team_id="T9") is None
+        assert await first.count() == (0, 0)
+    finally:
+        await first_store.close()
+        await second_store.close()
+
+
+async def test_a_users_installation_carries_the_newest_bot_token(store):
+    installs = StoreInstallationStore(store)
+    await installs.async_save(_installation("T1", "U1", "xoxb-old", 1000.0))
+    await installs.async_save(_installation("T1", "U2", "xoxb-new", 2000.0))
+    mine = await installs.async_find_installation(enterprise_id=None, team_id="T1", user_id="U1")
+    assert mine is not None and mine.user_token == "xoxp-U1"  # U1's own row...
+    assert mine.bot_token == "xoxb-new"  # ...with the bot token in force now
+    newest = await installs.async_find_installation(enterprise_id=None, team_id="T1")
+    assert newest is not None and newest.user_id == "U2"
+    assert (
+        await installs.async_find_installation(enterprise_id=None, team_id="T1", user_id="U-NONE")
+        is None
+    )
+    await installs.async_delete_installation(enterprise_id=None, team_id="T1", user_id="U2")
+    assert await installs.count() == (1, 2)  # U1's installation, both bot records
+    bot = await installs.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == "xoxb-new"
+
+
+async def test_token_expiry_times_survive_the_store(store):
+    from datetime import UTC, datetime
+
+    installs = StoreInstallationStore(store)
+    expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    await installs.async_save(
+        _installation(
+            "T1",
+            "U1",
+            "xoxe.xoxb-rotating",
+            1000.0,
+            bot_refresh_token="xoxe-1-refresh",
+            bot_token_expires_at=int(expires.timestamp()),
+        )
+    )
+    bot = await installs.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_refresh_token == "xoxe-1-refresh"
+    assert bot.bot_token_expires_at == int(expires.timestamp())

@@ -73,6 +73,29 @@ async def test_healthz_fails_when_the_database_is_unreachable(bot):
     assert json.loads(answer.body) == {"ok": False, "database": False}
 
 
+async def test_healthz_is_503_while_the_database_file_is_gone_and_200_once_it_is_back(
+    slack, tmp_path
+):
+    """A real failure: the directory holding the SQLite file moved away (a volume unmounted).
+    Connections already open would still read the file, so /healthz must open it afresh."""
+    import asyncio
+
+    data = tmp_path / "data"
+    await asyncio.to_thread(data.mkdir)
+    bot = await RunningBot(slack, single_workspace_settings(slack, str(data / "smx.db"))).start()
+    try:
+        assert (await bot.get("/healthz")).status == 200
+        await asyncio.to_thread(data.rename, tmp_path / "unmounted")
+        down = await bot.get("/healthz")
+        assert down.status == 503
+        assert json.loads(down.body) == {"ok": False, "database": False}
+        await asyncio.to_thread((tmp_path / "unmounted").rename, data)
+        up = await bot.get("/healthz")
+        assert up.status == 200 and json.loads(up.body) == {"ok": True, "database": True}
+    finally:
+        await bot.stop()
+
+
 async def test_no_token_or_secret_reaches_the_log_even_at_debug(slack, tmp_path):
     stream = io.StringIO()
     root = logging.getLogger()

@@ -203,3 +203,37 @@ async def test_smx_serve_keeps_answering_with_more_silent_clients_than_open_file
         finally:
             for _, writer in silent:
                 writer.close()
+
+
+def _serve_once(tmp_path, **env: str):
+    """`smx serve` run to its end (it should not get far): the finished process."""
+    import subprocess
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(free_port())],
+        env={**base, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_smx_serve_on_an_unreachable_postgresql_stops_with_one_line_naming_the_host(tmp_path):
+    port = free_port()  # nobody listens there
+    url = f"postgresql://smx:pw-never-shown@127.0.0.1:{port}/smx"
+    done = _serve_once(tmp_path, SMX_DATABASE_URL=url)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("smx: ") and f"127.0.0.1:{port}" in done.stderr
+    assert "pw-never-shown" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_smx_serve_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path):
+    (tmp_path / "junk.db").write_text("not a database")
+    done = _serve_once(tmp_path, SMX_DB=str(tmp_path / "junk.db"))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "junk.db" in done.stderr and "file is not a database" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -41,12 +41,30 @@ def scope(
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    """The SDK's to_dict(), JSON-safe: datetimes (token expiries) as seconds since the epoch."""
-    return {
-        k: (v.timestamp() if isinstance(v, datetime) else v)
-        for k, v in data.items()
-        if v is not None
-    }
+    """The SDK's to_dict(), JSON-safe: its datetimes as seconds since the epoch."""
+    return _numbers({k: v for k, v in data.items() if v is not None})
+
+
+def _numbers(data: dict[str, Any]) -> dict[str, Any]:
+    """Times as the numbers the SDK's constructors take back: `installed_at` a float, token
+    expiries (`..._expires_at`) whole seconds (it refuses a float there, as rows kept before
+    v6 may hold)."""
+    out = dict(data)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            value = value.timestamp()
+        if key.endswith("_expires_at") and isinstance(value, float):
+            value = int(value)
+        out[key] = value
+    return out
+
+
+def _bot(record: InstallationRecord) -> Bot:
+    return Bot(**_numbers(record.data))
+
+
+def _installation(record: InstallationRecord) -> Installation:
+    return Installation(**_numbers(record.data))
 
 
 def installation_record(installation: Installation) -> InstallationRecord:
@@ -100,7 +118,7 @@ class StoreInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
         found = await self.store.find_bot(*scope(enterprise_id, team_id, is_enterprise_install))
-        return Bot(**found.data) if found else None
+        return _bot(found) if found else None
 
     async def async_find_installation(
         self,
@@ -114,13 +132,13 @@ class StoreInstallationStore(AsyncInstallationStore):
         found = await self.store.find_installation(*key, user_id)
         if found is None:
             return None
-        installation = Installation(**found.data)
+        installation = _installation(found)
         if user_id is None:
             return installation
         # A user's own row may carry an older bot token: the newest bot is the one in force.
         newest = await self.store.find_bot(*key)
         if newest is not None:
-            bot = Bot(**newest.data)
+            bot = _bot(newest)
             if bot.bot_token != installation.bot_token:
                 installation.bot_token, installation.bot_id = bot.bot_token, bot.bot_id
                 installation.bot_user_id, installation.bot_scopes = bot.bot_user_id, bot.bot_scopes

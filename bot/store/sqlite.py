@@ -126,7 +126,7 @@ class SqliteStore:
                 try:
                     conn = connect(self.path)
                 except sqlite3.Error as err:
-                    raise self._unavailable(err) from err
+                    raise self._failed(err) from err
                 if not self._migrated:
                     try:
                         migrate(conn)

@@ -6,6 +6,7 @@ never waits on Slack. A re-delivered event (same event_id) is answered once and 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import Any
@@ -18,9 +19,11 @@ from bot.context import Services
 from bot.phrasing import to_command
 from bot.slack.answer import audience, message_args, slack_error
 from bot.slack.channels import conversation, settle
+from bot.slack.failure import log_failure
 from bot.slack.inflight import tracked
 from bot.slack.listeners.commands import with_web_api
 from bot.slack.payloads import event_context, event_kind, team_of
+from bot.store.base import StoreError
 
 log = logging.getLogger("smx.slack")
 LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s:,]*")
@@ -50,7 +53,20 @@ def register(app: AsyncApp, services: Services) -> None:
     async def reply_to(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, text: str
     ) -> None:
-        if not await first_delivery(body):
+        try:
+            first = await first_delivery(body)
+        except StoreError:
+            # The database cannot say whether this event was answered before: say why there is
+            # no answer, where it was asked (a sentence with no notes in it).
+            sentence = log_failure(log, "event not answered", event_id=body.get("event_id"))
+            im = event.get("channel_type") == "im"
+            thread = event.get("thread_ts") or (event.get("ts") if not im else None)
+            with contextlib.suppress(SlackApiError):
+                await client.chat_postMessage(
+                    channel=event["channel"], thread_ts=thread, text=sentence
+                )
+            return
+        if not first:
             log.info("duplicate event ignored", extra={"event_id": body.get("event_id")})
             return
         team, _ = team_of(body)
