@@ -205,6 +205,7 @@ async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
     from slack_sdk.oauth.installation_store import Installation
 
     from bot.slack.installations import StoreInstallationStore
+    from tests.test_oauth_e2e import installation
 
     store = open_store(str(tmp_path / "smx.db"))
     installs = StoreInstallationStore(store)
@@ -220,16 +221,7 @@ async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
             is_enterprise_install=True,
         )
     )
-    await installs.async_save(
-        Installation(
-            app_id="A1",
-            team_id="T7",
-            user_id="U1",
-            bot_token="xoxb-t7",
-            bot_id="B7",
-            bot_user_id="UB7",
-        )
-    )
+    await installs.async_save(installation("T7", "U1", "xoxb-t7", 1000.0))
     try:
         removed = await store.purge_team("E1")
         assert removed == {"slack_installations": 1, "slack_bots": 1}

@@ -207,7 +207,7 @@ async def test_tokens_revoked_deletes_the_named_tokens(bot, slack, tmp_path):
     assert await store.count() == (0, 0)
 
 
-def _installation(team: str, user: str, bot_token: str, installed_at: float, **extra):
+def installation(team: str, user: str, bot_token: str, installed_at: float, **extra):
     from slack_sdk.oauth.installation_store import Installation
 
     return Installation(
@@ -232,7 +232,7 @@ async def test_what_one_replica_installs_or_uninstalls_the_other_sees_at_once(tm
     first, second = StoreInstallationStore(first_store), StoreInstallationStore(second_store)
     try:
         assert await second.async_find_bot(enterprise_id=None, team_id="T9") is None
-        await first.async_save(_installation("T9", "U1", "xoxb-one", 1000.0))
+        await first.async_save(installation("T9", "U1", "xoxb-one", 1000.0))
         found = await second.async_find_installation(enterprise_id=None, team_id="T9")
         assert found is not None and found.bot_token == "xoxb-one" and found.user_token == "xoxp-U1"
         await second.async_delete_all(enterprise_id=None, team_id="T9")
@@ -246,8 +246,8 @@ async def test_what_one_replica_installs_or_uninstalls_the_other_sees_at_once(tm
 
 async def test_a_users_installation_carries_the_newest_bot_token(store):
     installs = StoreInstallationStore(store)
-    await installs.async_save(_installation("T1", "U1", "xoxb-old", 1000.0))
-    await installs.async_save(_installation("T1", "U2", "xoxb-new", 2000.0))
+    await installs.async_save(installation("T1", "U1", "xoxb-old", 1000.0))
+    await installs.async_save(installation("T1", "U2", "xoxb-new", 2000.0))
     mine = await installs.async_find_installation(enterprise_id=None, team_id="T1", user_id="U1")
     assert mine is not None and mine.user_token == "xoxp-U1"  # U1's own row...
     assert mine.bot_token == "xoxb-new"  # ...with the bot token in force now
@@ -269,7 +269,7 @@ async def test_token_expiry_times_survive_the_store(store):
     installs = StoreInstallationStore(store)
     expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     await installs.async_save(
-        _installation(
+        installation(
             "T1",
             "U1",
             "xoxe.xoxb-rotating",

@@ -12,20 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.store import NewNote, SchemaTooNew, StoreError, StoreUnavailable, Viewer, open_store
+from tests.test_maintenance import note as team_note
 
 VIEWER = Viewer("T1", "C1")
 
 
 def note(text: str) -> NewNote:
-    return NewNote(
-        team="T1",
-        workspace="T1",
-        channel="C1",
-        channel_kind="public",
-        author="U1",
-        campaign="spring",
-        text=text,
-    )
+    return team_note("T1", text)
 
 
 async def test_a_file_that_is_not_a_database_is_a_store_error_naming_it(tmp_path: Path):

@@ -17,32 +17,27 @@ _NEWEST = " ORDER BY installed_at DESC, id DESC LIMIT 1"
 
 
 def save_installation(conn: sqlite3.Connection, record: InstallationRecord) -> None:
-    conn.execute(
-        "INSERT INTO slack_installations (enterprise_id, team_id, user_id, is_enterprise_install,"
-        " installed_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            record.enterprise,
-            record.team,
-            record.user,
-            int(record.is_enterprise_install),
-            record.installed_at,
-            json.dumps(record.data),
-        ],
-    )
+    _insert(conn, "slack_installations", record, {"user_id": record.user})
 
 
 def save_bot(conn: sqlite3.Connection, record: InstallationRecord) -> None:
-    conn.execute(
-        "INSERT INTO slack_bots (enterprise_id, team_id, is_enterprise_install, installed_at, data)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            record.enterprise,
-            record.team,
-            int(record.is_enterprise_install),
-            record.installed_at,
-            json.dumps(record.data),
-        ],
-    )
+    _insert(conn, "slack_bots", record, {})
+
+
+def _insert(
+    conn: sqlite3.Connection, table: str, record: InstallationRecord, extra: dict[str, object]
+) -> None:
+    row = {
+        "enterprise_id": record.enterprise,
+        "team_id": record.team,
+        **extra,
+        "is_enterprise_install": int(record.is_enterprise_install),
+        "installed_at": record.installed_at,
+        "data": json.dumps(record.data),
+    }
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
 def _record(row: sqlite3.Row, user: str) -> InstallationRecord:
