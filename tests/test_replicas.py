@@ -32,6 +32,7 @@ from bot.store import FINAL_RUN_STATES, open_store
 from tests.support.digest_support import subscription
 from tests.support.replicas import (
     CLIENT_ID,
+    INSTALLED_TOKEN,
     OAUTH,
     SINGLE_WORKSPACE,
     Database,
@@ -321,7 +322,7 @@ async def test_an_oauth_install_through_one_replica_is_served_by_the_other_and_a
                     event_id=f"EvT9-{round_}-{replica.name}",
                 )
                 posted = await slack.wait_for("chat.postMessage", count=seen + 1, within=WAIT)
-                assert posted[-1].headers["Authorization"] == "Bearer xoxb-installed-token"
+                assert posted[-1].headers["Authorization"] == f"Bearer {INSTALLED_TOKEN}"
             # Uninstalled through the replica that began this install: gone for both at once.
             uninstall = await starts.event(
                 {"type": "app_uninstalled"}, team="T9", event_id=f"EvBye{round_}"

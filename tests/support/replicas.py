@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +42,7 @@ SINGLE_WORKSPACE = {"SLACK_BOT_TOKEN": BOT_TOKEN}
 CLIENT_ID = "111.222"
 CLIENT_SECRET = "client-secret-xyz"
 OAUTH = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
+INSTALLED_TOKEN = "xoxb-installed-token"  # what the fake's oauth.v2.access hands out
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class Database:
 
     kind: str  # "sqlite" or "postgres"
     env: dict[str, str]
-    target: str
+    target: str  # for PostgreSQL, the URL with its password: never to be shown
+    password: str = ""
 
 
 def sqlite_database(path: Path) -> Database:
@@ -58,7 +61,7 @@ def sqlite_database(path: Path) -> Database:
 
 
 def postgres_database(url: str) -> Database:
-    return Database("postgres", {"SMX_DATABASE_URL": url}, url)
+    return Database("postgres", {"SMX_DATABASE_URL": url}, url, urlsplit(url).password or "")
 
 
 class Replica:
@@ -71,8 +74,11 @@ class Replica:
     command = RunningBot.command
     event = RunningBot.event
 
-    def __init__(self, name: str, slack: FakeSlack, workdir: Path) -> None:
+    def __init__(
+        self, name: str, slack: FakeSlack, workdir: Path, secrets: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
+        self.secrets = tuple(s for s in secrets if s)  # what its log must never hold
         self.slack = slack
         self.workdir = workdir
         self.port = free_port()
@@ -109,7 +115,7 @@ class Replica:
         if self.proc.returncode is not None:
             raise AssertionError(
                 f"replica {self.name} exited with {self.proc.returncode} before it was ready:\n"
-                + self.log_text()[-LOG_TAIL:]
+                + self.log_tail()
             )
         try:
             async with self._session.get(f"{self.url}/healthz") as health:
@@ -119,6 +125,18 @@ class Replica:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self) -> str:
+        """The end of the log, to show: a secret that leaked into it is blanked here too."""
+        text = self.log_text()[-LOG_TAIL:]
+        for secret in self.secrets:
+            text = text.replace(secret, "[a secret the log must not hold]")
+        return text
+
+    def leaks(self) -> int:
+        """How many of the secrets it was given its log holds (smx's logs must redact them)."""
+        text = self.log_text()
+        return sum(secret in text for secret in self.secrets)
 
     def logged(self, event: str) -> int:
         """How many of the replica's log lines (one JSON object each) are `event`."""
@@ -164,7 +182,10 @@ async def replicas(
 ) -> AsyncIterator[list[Replica]]:
     """`count` replicas of `smx serve` on `database`, in `mode` (SINGLE_WORKSPACE or OAUTH),
     started together; yields them once each answers /healthz."""
-    started = [Replica(chr(ord("a") + i), slack, workdir / f"replica-{i}") for i in range(count)]
+    secrets = (SECRET, BOT_TOKEN, CLIENT_SECRET, INSTALLED_TOKEN, database.password)
+    started = [
+        Replica(chr(ord("a") + i), slack, workdir / f"replica-{i}", secrets) for i in range(count)
+    ]
     common = {
         **os.environ,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -182,13 +203,16 @@ async def replicas(
 
         await eventually(all_healthy, within=START_WITHIN, every=0.05)
         strays = [r.name for r in started if (r.workdir / DEFAULT_DB).exists()]
-        assert not strays, f"replicas {strays} ignored {database.env} for a file of their own"
+        assert not strays, f"replicas {strays} ignored {', '.join(database.env)}: each made a file"
         yield started
     finally:
         await asyncio.gather(*(r.stop() for r in started), return_exceptions=True)
         for replica in started:
             print(f"\n--- replica {replica.name} (port {replica.port}) log, last part ---")
-            print(replica.log_text()[-LOG_TAIL:])
+            print(replica.log_tail())
+    # Only once the body has passed (an assertion here must not hide the body's own failure).
+    leaking = [r.name for r in started if r.leaks()]
+    assert not leaking, f"replicas {leaking} wrote a token, secret or password to their log"
 
 
 class HoldingSlack(FakeSlack):
