@@ -167,8 +167,9 @@ async def test_200_digests_due_at_once_with_both_schedulers_running_are_each_pos
     slack, tmp_path, database, store
 ):
     subs = await due_subscriptions(store, 200, teams=10)
-    slack.hold()  # nothing reaches Slack before both schedulers run
+    slack.hold()  # no post is answered before both schedulers run
     async with replicas(slack, tmp_path, database, SINGLE_WORKSPACE) as running:
+        await eventually(lambda: all(r.logged("digest scheduler started") for r in running))
         slack.release()
         await eventually(lambda: len(slack.digest_heads()) >= len(subs), within=WAIT)
         await eventually(lambda: settled(store), within=WAIT)
