@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bot.digest.scheduler import Scheduler  # noqa: E402
 from bot.digest.slots import Slot  # noqa: E402
 from bot.slack.digest_post import DigestPoster  # noqa: E402
-from bot.store import open_store  # noqa: E402
+from bot.store import is_postgres, open_store  # noqa: E402
+from tests.support.contract import database_fixture  # noqa: E402
 from tests.support.digest_support import note, subscription  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.slack_harness import BOT_TOKEN, SECRET, single_workspace_settings  # noqa: E402
@@ -76,7 +77,8 @@ def start_scheduler(
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "SMX_DB": db,
+        # The database the test prepared: SQLite's file, or PostgreSQL's URL.
+        **({"SMX_DATABASE_URL": db} if is_postgres(db) else {"SMX_DB": db}),
         "SLACK_API_URL": slack.api_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -137,8 +139,14 @@ async def kill(proc: subprocess.Popen[str]) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_policy(tmp_path):
-    db = str(tmp_path / "smx.db")
+# Where the schedulers keep their runs: a SQLite file, or a fresh PostgreSQL database.
+database = database_fixture()
+
+
+async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_policy(
+    tmp_path, database
+):
+    db = database
     subs = await prepare(db)
     slack = await SlowSlack().start()
     rng = random.Random(2026)
@@ -188,7 +196,8 @@ async def test_sigkill_at_random_points_never_posts_twice_and_loses_only_within_
         # What the dead left behind: one last scheduler, after every lease has expired.
         store = open_store(db)
         try:
-            settings = single_workspace_settings(slack, db)
+            # Slack's settings for the poster; the store is the one opened above.
+            settings = single_workspace_settings(slack, str(tmp_path / "unused.db"))
             final = end + timedelta(seconds=LEASE + 1)
             clock = {"now": final}
             last = Scheduler(
@@ -260,7 +269,7 @@ async def _serve(epoch: float) -> None:
     from bot.config import load_settings
 
     settings = load_settings()
-    store = open_store(settings.db_path)
+    store = open_store(settings.database)
     poster = DigestPoster(settings, backoff=0.01)
     scheduler = Scheduler(
         store, poster, clock=lambda: simulated(epoch), lease_seconds=LEASE, interval=0.01,

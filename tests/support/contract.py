@@ -314,3 +314,21 @@ class PostgresBackend(Backend):
                 "INSERT INTO schema_version (version, description) VALUES (%s, 'from a newer smx')",
                 (version,),
             )
+
+
+# -- for tests outside the suite that hand a database to child processes --------------------------
+
+
+def database_fixture():
+    """A pytest fixture `database`: the target of an empty database, once per backend (a SQLite
+    file; a fresh PostgreSQL database), for tests whose child processes open it themselves.
+    Use as `database = database_fixture()` at module level."""
+    import pytest
+
+    @pytest.fixture(params=["sqlite", "postgres"])
+    def database(request, tmp_path) -> str:
+        if request.param == "sqlite":
+            return str(tmp_path / "smx.db")
+        return request.getfixturevalue("postgres_url")
+
+    return database
