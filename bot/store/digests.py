@@ -28,7 +28,7 @@ from bot.store.notes import db_time
 # failed and it was retried). The scheduler uses this same threshold for its first claims.
 LATE_AFTER = timedelta(minutes=2)
 
-_SUB_COLUMNS = (
+SUB_COLUMNS = (
     "team", "channel", "workspace", "enterprise", "weekday", "hour", "minute", "tz", "subscriber",
     "state", "paused_reason", "include_empty", "next_run", "created_at", "updated_at",
 )  # fmt: skip
@@ -90,7 +90,7 @@ def save(conn: sqlite3.Connection, sub: Subscription, now: datetime) -> bool:
         [sub.team, sub.channel],
     ).fetchone()
     values = {
-        **{c: getattr(sub, c) for c in _SUB_COLUMNS if hasattr(sub, c)},
+        **{c: getattr(sub, c) for c in SUB_COLUMNS if hasattr(sub, c)},
         "enterprise": sub.enterprise or "",
         "include_empty": int(sub.include_empty),
         "next_run": db_time(sub.next_run),
@@ -98,9 +98,9 @@ def save(conn: sqlite3.Connection, sub: Subscription, now: datetime) -> bool:
         "updated_at": db_time(now),
     }
     conn.execute(
-        f"INSERT OR REPLACE INTO digest_subscriptions ({', '.join(_SUB_COLUMNS)})"
-        f" VALUES ({', '.join('?' for _ in _SUB_COLUMNS)})",
-        [values[c] for c in _SUB_COLUMNS],
+        f"INSERT OR REPLACE INTO digest_subscriptions ({', '.join(SUB_COLUMNS)})"
+        f" VALUES ({', '.join('?' for _ in SUB_COLUMNS)})",
+        [values[c] for c in SUB_COLUMNS],
     )
     return existing is None
 

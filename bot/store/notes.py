@@ -187,7 +187,7 @@ def _pair(num: str, den: str) -> str:
     return f"sum(CASE WHEN {both} THEN n.{num} END), sum(CASE WHEN {both} THEN n.{den} END)"
 
 
-_PAIRS = (
+RATIO_PAIRS = (
     ("spend", "impressions"),
     ("spend", "clicks"),
     ("clicks", "impressions"),
@@ -218,7 +218,7 @@ def totals(conn: sqlite3.Connection, where: Filter) -> list[CampaignTotals]:
     rows = conn.execute(
         "SELECT n.campaign, count(*), group_concat(DISTINCT n.platform),"
         " group_concat(DISTINCT n.currency), sum(n.spend), sum(n.impressions), sum(n.clicks),"
-        f" sum(n.conversions), {', '.join(_pair(a, b) for a, b in _PAIRS)},"
+        f" sum(n.conversions), {', '.join(_pair(a, b) for a, b in RATIO_PAIRS)},"
         f" group_concat(DISTINCT {_ORIGIN})"
         f" FROM notes AS n WHERE {sql} GROUP BY n.campaign"
         " ORDER BY coalesce(sum(n.spend), 0) DESC, max(n.created_at) DESC",

@@ -1,0 +1,704 @@
+"""The PostgreSQL backend: the Store protocol over psycopg 3's async connection pool, for several
+replicas of smx on one database (SMX_DATABASE_URL=postgresql://USER:PASS@HOST:PORT/DB).
+
+The pool is made and opened inside the event loop that uses it, on the first call (a pool belongs
+to one loop: `smx ask` runs one loop per query, the server its own). Connections are safe behind
+PgBouncer's transaction mode: no server-side prepared statements (`prepare_threshold=None`) and no
+session state (every multi-statement read or write is one transaction; the migration lock is
+transaction-scoped). A dead database answers `StoreUnavailable` within the pool's timeout rather
+than hanging, and the pool checks each connection as it lends it, so after an outage broken ones
+are replaced and smx carries on by itself.
+
+Every driver or pool error leaves here as a StoreError whose sentence names host:port/db and
+never the password; the driver's exception is its __cause__.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg import AsyncConnection, sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from bot.store import notes
+from bot.store import postgres_digests as digests
+from bot.store import postgres_schema as schema
+from bot.store.base import (
+    BackupUnsupported,
+    CampaignTotals,
+    DeleteOutcome,
+    DigestRun,
+    InstallationRecord,
+    NewNote,
+    Note,
+    NotePage,
+    Origin,
+    RunState,
+    StoreError,
+    StoreUnavailable,
+    Subscription,
+    SubscriptionState,
+    Viewer,
+    WeekActivity,
+)
+from bot.store.maintenance import TEAM_COLUMNS
+from bot.store.notes import COLUMNS, RATIO_PAIRS, utc
+
+CONNECT_TIMEOUT = 3  # seconds to open one connection
+POOL_TIMEOUT = 5.0  # seconds a call waits for a connection before StoreUnavailable
+PING_TIMEOUT = 3.0
+POOL_MIN = 1
+POOL_MAX = 10
+PRUNE_BATCH = 500
+
+_NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
+_INSERT_NOTE = (
+    f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
+    " RETURNING id"
+)
+
+
+def _where(filt: notes.Filter) -> tuple[str, list[object]]:
+    """The shared privacy and window filter (bot/store/notes.py) in psycopg's terms."""
+    return filt.sql(mark="%s", time=utc)
+
+
+def tsquery_text(typed: str) -> str | None:
+    """What a person typed as text for to_tsquery: every word quoted as one tsquery operand (a
+    quote doubled, a backslash escaped, so nothing typed is tsquery syntax), `:*` after a prefix
+    word, all joined by `&`. None when no word is left. It is always passed as a parameter."""
+    terms = [
+        "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
+        for word, prefix in notes.search_words(typed)
+    ]
+    return " & ".join(terms) or None
+
+
+class Location:
+    """Where a postgresql:// URL points, parsed once: for messages (never the password)."""
+
+    def __init__(self, url: str) -> None:
+        bad = StoreError(
+            "SMX_DATABASE_URL is not a PostgreSQL URL: write it as "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE."
+        )
+        if not isinstance(url, str) or "\x00" in url:
+            raise bad
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+            conninfo_to_dict(url)
+        except (ValueError, psycopg.Error):
+            raise bad from None  # the driver's message may quote the URL, password and all
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise bad
+        query = parse_qs(parts.query)
+        self.host = parts.hostname or (query.get("host") or ["localhost"])[0]
+        self.port = port or int((query.get("port") or ["5432"])[0])
+        self.database = unquote(parts.path.lstrip("/")) or unquote(parts.username or "")
+        self.password = unquote(parts.password) if parts.password else None
+        self.secrets = [s for s in {parts.password, self.password} if s]
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}/{self.database}"
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class PostgresStore:
+    """The Store protocol (bot/store/base.py) over one PostgreSQL database."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_min: int = POOL_MIN,
+        pool_max: int = POOL_MAX,
+        pool_timeout: float = POOL_TIMEOUT,
+        connect_timeout: int = CONNECT_TIMEOUT,
+    ) -> None:
+        self.location = Location(url)
+        self._url = url
+        self._pool_min, self._pool_max = pool_min, pool_max
+        self._pool_timeout = pool_timeout
+        self._connect_timeout = connect_timeout
+        self._pool: AsyncConnectionPool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"PostgreSQL at {self.location}"
+
+    def _reason(self, err: BaseException) -> str:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first.removeprefix("connection failed: ")
+        return self.location.scrub(first)[:300].rstrip(".")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Every driver and pool error as a StoreError naming the database, never the password."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except PoolTimeout as err:
+            raise StoreUnavailable(
+                f"{self.describe()} did not answer within {self._pool_timeout:g} s: "
+                "it is down or cannot be reached."
+            ) from err
+        except psycopg.OperationalError as err:
+            raise StoreUnavailable(
+                f"{self.describe()} cannot be reached: {self._reason(err)}."
+            ) from err
+        except psycopg.Error as err:
+            raise StoreError(f"{self.describe()} failed: {self._reason(err)}.") from err
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return {
+            "autocommit": True,  # transactions are explicit (conn.transaction())
+            "prepare_threshold": None,  # PgBouncer's transaction mode: no prepared statements
+            "connect_timeout": self._connect_timeout,
+            "row_factory": dict_row,
+        }
+
+    def migrate(self) -> int:
+        """Create or upgrade the schema now (start-up, tools, before the loop serves anyone);
+        otherwise the first call does it. Several processes at once take turns on an advisory
+        lock (bot/store/postgres_schema.py)."""
+        with self._migrate_lock, self._errors():
+            kwargs = {k: v for k, v in self._connect_kwargs().items() if k != "row_factory"}
+            with psycopg.connect(self._url, **kwargs) as conn:
+                version = schema.migrate(conn)
+            self._migrated = True
+            return version
+
+    async def _get_pool(self) -> AsyncConnectionPool:
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        if pool is not None and self._pool_loop is loop:
+            return pool
+        if self._opening is None or self._opening[0] is not loop:
+            self._opening = (loop, asyncio.Lock())
+        async with self._opening[1]:
+            if self._pool is not None and self._pool_loop is loop:
+                return self._pool
+            if not self._migrated:
+                await asyncio.to_thread(self.migrate)
+            # A pool left by a loop that has finished (one `smx ask` query) cannot be closed from
+            # this one; it is dropped with its loop, and this loop gets its own.
+            pool = AsyncConnectionPool(
+                self._url,
+                kwargs=self._connect_kwargs(),
+                min_size=self._pool_min,
+                max_size=self._pool_max,
+                timeout=self._pool_timeout,
+                check=AsyncConnectionPool.check_connection,
+                name="smx",
+                open=False,
+            )
+            # wait=False: the pool fills in the background; a call that finds the database down
+            # waits at most `timeout` for a connection and says so.
+            await pool.open(wait=False)
+            self._pool, self._pool_loop = pool, loop
+            return pool
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        with self._errors():
+            pool = await self._get_pool()
+            async with pool.connection() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One transaction; `snapshot`: read-only, every statement sees the same data."""
+        async with self._connection() as conn, conn.transaction():
+            if snapshot:
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield conn
+
+    async def _rows(self, query: Any, params: list[object] | tuple = ()) -> list[dict]:
+        async with self._connection() as conn:
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchall()  # type: ignore[return-value]
+
+    async def _count(self, query: Any, params: list[object] | tuple = ()) -> int:
+        async with self._connection() as conn:
+            cursor = await conn.execute(query, params)
+            return cursor.rowcount
+
+    async def _in_transaction(self, fn: Any, *args: object) -> Any:
+        async with self._transaction() as conn:
+            return await fn(conn, *args)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._pool_loop is asyncio.get_running_loop():
+            await pool.close()
+
+    async def ping(self) -> None:
+        with self._errors():
+            pool = await self._get_pool()
+            try:
+                async with pool.connection(timeout=PING_TIMEOUT) as conn:
+                    await conn.execute("SELECT 1")
+            except PoolTimeout as err:
+                raise StoreUnavailable(
+                    f"{self.describe()} did not answer within {PING_TIMEOUT:g} s: "
+                    "it is down or cannot be reached."
+                ) from err
+
+    async def schema_version(self) -> int:
+        rows = await self._rows("SELECT max(version) AS version FROM schema_version")
+        return rows[0]["version"] or 0
+
+    # -- notes ------------------------------------------------------------------------------
+
+    async def add_note(self, note: NewNote, *, event_id: str | None = None) -> int | None:
+        values = dict(note.__dict__)
+        values["created_at"] = utc(note.created_at or datetime.now(UTC))
+        values["metrics"] = Jsonb(note.metrics)
+        async with self._transaction() as conn:
+            if event_id is not None and not await _claim_event(conn, event_id, note.team):
+                return None
+            cursor = await conn.execute(_INSERT_NOTE, [values[c] for c in COLUMNS])
+            row = await cursor.fetchone()
+            assert row is not None
+            return row["id"]  # type: ignore[call-overload]
+
+    async def get_note(self, viewer: Viewer, note_id: int) -> Note | None:
+        where, params = notes._visible(viewer, "%s")
+        rows = await self._rows(
+            f"SELECT {_NOTE} FROM notes AS n WHERE n.id = %s AND {where}", [note_id, *params]
+        )
+        return notes.to_note(rows[0]) if rows else None
+
+    async def list_notes(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> NotePage:
+        where, params = _where(notes.Filter(viewer, campaign, since, until))
+        async with self._transaction(snapshot=True) as conn:
+            cursor = await conn.execute(
+                f"SELECT count(*) AS total FROM notes AS n WHERE {where}", params
+            )
+            total = (await cursor.fetchone())["total"]  # type: ignore[index,call-overload]
+            cursor = await conn.execute(
+                f"SELECT {_NOTE} FROM notes AS n WHERE {where}"
+                " ORDER BY n.created_at DESC, n.id DESC LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            rows = await cursor.fetchall()
+        return NotePage([notes.to_note(r) for r in rows], total)
+
+    async def campaign_totals(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[CampaignTotals]:
+        async with self._connection() as conn:
+            return await _totals(conn, notes.Filter(viewer, campaign, since, until))
+
+    async def search_notes(self, viewer: Viewer, query: str, *, limit: int = 20) -> list[Note]:
+        text = tsquery_text(query)
+        if text is None:
+            return []
+        where, params = notes._visible(viewer, "%s")
+        q = f"to_tsquery('{schema.SEARCH_CONFIG}', %s)"
+        rows = await self._rows(
+            f"SELECT {_NOTE} FROM notes AS n WHERE n.search @@ {q} AND {where}"
+            f" ORDER BY ts_rank(n.search, {q}) DESC, n.id DESC LIMIT %s",
+            [text, *params, text, limit],
+        )
+        return [notes.to_note(r) for r in rows]
+
+    async def export_notes(self, viewer: Viewer, *, campaign: str | None = None) -> list[Note]:
+        where, params = _where(notes.Filter(viewer, campaign))
+        rows = await self._rows(
+            f"SELECT {_NOTE} FROM notes AS n WHERE {where} ORDER BY n.created_at, n.id", params
+        )
+        return [notes.to_note(r) for r in rows]
+
+    async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
+        where, params = notes._visible(viewer, "%s")
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT n.author FROM notes AS n WHERE n.id = %s AND {where} FOR UPDATE",
+                [note_id, *params],
+            )
+            found = await cursor.fetchone()
+            if found is None:
+                return "missing"
+            if found["author"] != viewer.user and not is_admin:  # type: ignore[call-overload]
+                return "forbidden"
+            await conn.execute(
+                "DELETE FROM notes WHERE id = %s AND team = %s", [note_id, viewer.team]
+            )
+            return "deleted"
+
+    async def week_activity(
+        self, viewer: Viewer, *, since: datetime, until: datetime, per_campaign: int = 3
+    ) -> WeekActivity:
+        filt = notes.Filter(viewer, None, since, until)
+        where, params = _where(filt)
+        async with self._transaction(snapshot=True) as conn:
+            campaigns = await _totals(conn, filt)
+            cursor = await conn.execute(
+                f"SELECT count(DISTINCT n.author) AS people FROM notes AS n WHERE {where}", params
+            )
+            contributors = (await cursor.fetchone())["people"]  # type: ignore[index,call-overload]
+            highlights: dict[str, list[Note]] = {}
+            if per_campaign > 0 and campaigns:
+                cursor = await conn.execute(
+                    f"SELECT * FROM (SELECT {_NOTE}, row_number() OVER (PARTITION BY n.campaign"
+                    f" ORDER BY n.created_at DESC, n.id DESC) AS place FROM notes AS n"
+                    f" WHERE {where}) AS ranked WHERE place <= %s ORDER BY campaign, place",
+                    [*params, per_campaign],
+                )
+                for row in await cursor.fetchall():
+                    highlights.setdefault(row["campaign"], []).append(notes.to_note(row))  # type: ignore[call-overload]
+        return WeekActivity(campaigns, contributors, highlights)
+
+    # -- digest subscriptions and runs ------------------------------------------------------
+
+    async def save_subscription(self, sub: Subscription) -> bool:
+        return await self._in_transaction(digests.save, sub, datetime.now(UTC))
+
+    async def get_subscription(self, team: str, channel: str) -> Subscription | None:
+        async with self._connection() as conn:
+            return await digests.get(conn, team, channel)
+
+    async def subscriptions_set_up_by(self, team: str, subscriber: str) -> list[Subscription]:
+        async with self._connection() as conn:
+            return await digests.set_up_by(conn, team, subscriber)
+
+    async def delete_subscription(self, team: str, channel: str) -> bool:
+        return await self._in_transaction(digests.delete, team, channel)
+
+    async def set_subscription_state(
+        self,
+        team: str,
+        channel: str,
+        state: SubscriptionState,
+        *,
+        reason: str | None = None,
+        next_run: datetime | None = None,
+    ) -> Subscription | None:
+        return await self._in_transaction(
+            digests.set_state, team, channel, state, reason, next_run, datetime.now(UTC)
+        )
+
+    async def pause_workspace(self, workspace: str, reason: str) -> int:
+        return await self._in_transaction(
+            digests.pause_workspace, workspace, reason, datetime.now(UTC)
+        )
+
+    async def due_subscriptions(self, now: datetime, *, limit: int = 500) -> list[Subscription]:
+        async with self._connection() as conn:
+            return await digests.due(conn, now, limit)
+
+    async def claim_run(
+        self,
+        sub: Subscription,
+        *,
+        week: str,
+        due: datetime,
+        late: bool,
+        owner: str,
+        now: datetime,
+        next_run: datetime,
+    ) -> DigestRun | None:
+        return await self._in_transaction(digests.claim, sub, week, due, late, owner, now, next_run)
+
+    async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
+        return await self._in_transaction(digests.claim_retry, run, owner, now)
+
+    async def update_run(
+        self,
+        run: DigestRun,
+        *,
+        owner: str,
+        expect: tuple[RunState, ...],
+        state: RunState,
+        now: datetime,
+        ts: str | None = None,
+        notes: int | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        return await self._in_transaction(
+            digests.update, run, owner, expect, state, now, ts, notes, error, retry_at
+        )
+
+    async def reap_runs(
+        self,
+        now: datetime,
+        *,
+        lease_seconds: float,
+        keep: frozenset[tuple[str, str, str]] = frozenset(),
+    ) -> list[DigestRun]:
+        return await self._in_transaction(digests.reap, now, lease_seconds, keep)
+
+    async def retry_runs(self, now: datetime, *, limit: int = 500) -> list[DigestRun]:
+        async with self._connection() as conn:
+            return await digests.retryable(conn, now, limit)
+
+    async def claim_notices(
+        self, now: datetime, *, owner: str, lease_seconds: float, limit: int = 100
+    ) -> list[DigestRun]:
+        return await self._in_transaction(digests.claim_notices, now, owner, lease_seconds, limit)
+
+    async def mark_told(self, run: DigestRun, *, owner: str, now: datetime) -> bool:
+        return await self._in_transaction(digests.mark_told, run, owner, now)
+
+    async def get_run(self, team: str, channel: str, week: str) -> DigestRun | None:
+        async with self._connection() as conn:
+            return await digests.get_run(conn, team, channel, week)
+
+    async def list_runs(
+        self, team: str | None = None, channel: str | None = None
+    ) -> list[DigestRun]:
+        async with self._connection() as conn:
+            return await digests.runs(conn, team, channel)
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def claim_event(self, event_id: str, team: str = "") -> bool:
+        async with self._connection() as conn:
+            return await _claim_event(conn, event_id, team)
+
+    async def prune_events(self, older_than_seconds: float) -> int:
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        return await self._count("DELETE FROM processed_events WHERE seen_at < %s", [cutoff])
+
+    # -- Slack installations and OAuth state ------------------------------------------------
+
+    async def save_installation(self, record: InstallationRecord) -> None:
+        await self._count(
+            "INSERT INTO slack_installations (enterprise_id, team_id, user_id,"
+            " is_enterprise_install, installed_at, data) VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                record.enterprise,
+                record.team,
+                record.user,
+                record.is_enterprise_install,
+                record.installed_at,
+                Jsonb(record.data),
+            ],
+        )
+
+    async def save_bot(self, record: InstallationRecord) -> None:
+        await self._count(
+            "INSERT INTO slack_bots (enterprise_id, team_id, is_enterprise_install, installed_at,"
+            " data) VALUES (%s, %s, %s, %s, %s)",
+            [
+                record.enterprise,
+                record.team,
+                record.is_enterprise_install,
+                record.installed_at,
+                Jsonb(record.data),
+            ],
+        )
+
+    async def find_bot(self, enterprise: str, team: str) -> InstallationRecord | None:
+        rows = await self._rows(
+            "SELECT enterprise_id, team_id, '' AS user_id, is_enterprise_install, installed_at,"
+            " data FROM slack_bots WHERE enterprise_id = %s AND team_id = %s"
+            " ORDER BY installed_at DESC, id DESC LIMIT 1",
+            [enterprise, team],
+        )
+        return _installation(rows[0]) if rows else None
+
+    async def find_installation(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> InstallationRecord | None:
+        query = (
+            "SELECT enterprise_id, team_id, user_id, is_enterprise_install, installed_at, data"
+            " FROM slack_installations WHERE enterprise_id = %s AND team_id = %s"
+        )
+        params: list[object] = [enterprise, team]
+        if user is not None:
+            query += " AND user_id = %s"
+            params.append(user)
+        rows = await self._rows(query + " ORDER BY installed_at DESC, id DESC LIMIT 1", params)
+        return _installation(rows[0]) if rows else None
+
+    async def delete_bots(self, enterprise: str, team: str) -> int:
+        return await self._count(
+            "DELETE FROM slack_bots WHERE enterprise_id = %s AND team_id = %s", [enterprise, team]
+        )
+
+    async def delete_installations(
+        self, enterprise: str, team: str, user: str | None = None
+    ) -> int:
+        query = "DELETE FROM slack_installations WHERE enterprise_id = %s AND team_id = %s"
+        params: list[object] = [enterprise, team]
+        if user is not None:
+            query += " AND user_id = %s"
+            params.append(user)
+        return await self._count(query, params)
+
+    async def count_installations(self) -> tuple[int, int]:
+        rows = await self._rows(
+            "SELECT (SELECT count(*) FROM slack_installations) AS installations,"
+            " (SELECT count(*) FROM slack_bots) AS bots"
+        )
+        return rows[0]["installations"], rows[0]["bots"]
+
+    async def issue_oauth_state(self, state: str, expires_at: datetime) -> None:
+        await self._count(
+            "INSERT INTO slack_oauth_states (state, expires_at) VALUES (%s, %s)"
+            " ON CONFLICT (state) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+            [state, utc(expires_at)],
+        )
+
+    async def consume_oauth_state(self, state: str, now: datetime) -> bool:
+        rows = await self._rows(
+            "DELETE FROM slack_oauth_states WHERE state = %s RETURNING expires_at", [state]
+        )
+        return bool(rows) and rows[0]["expires_at"] > utc(now)
+
+    # -- the operator's tasks ---------------------------------------------------------------
+
+    async def prune_notes(self, keep_days: int, *, now: datetime | None = None) -> int:
+        cutoff = utc(now or datetime.now(UTC)) - timedelta(days=keep_days)
+        total = 0
+        while True:  # each batch its own short transaction, so the bot's writers never wait long
+            removed = await self._count(
+                "DELETE FROM notes WHERE id IN"
+                " (SELECT id FROM notes WHERE created_at < %s LIMIT %s)",
+                [cutoff, PRUNE_BATCH],
+            )
+            total += removed
+            if removed < PRUNE_BATCH:
+                return total
+
+    async def purge_team(self, team: str) -> dict[str, int]:
+        removed: dict[str, int] = {}
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT table_name, array_agg(column_name::text ORDER BY column_name) AS columns"
+                " FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND column_name = ANY(%s) GROUP BY table_name ORDER BY table_name",
+                [list(TEAM_COLUMNS)],
+            )
+            for row in await cursor.fetchall():
+                table, columns = row["table_name"], row["columns"]  # type: ignore[call-overload]
+                where = sql.SQL(" OR ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
+                )
+                deleted = await conn.execute(
+                    sql.SQL("DELETE FROM {} WHERE ").format(sql.Identifier(table)) + where,
+                    [team] * len(columns),
+                )
+                if deleted.rowcount:
+                    removed[table] = deleted.rowcount
+        return removed
+
+    async def backup(self, destination: str) -> tuple[Path, int]:
+        loc = self.location
+        raise BackupUnsupported(
+            "For PostgreSQL, back up with pg_dump: pg_dump --format=custom "
+            f"--file=smx.dump --host={loc.host} --port={loc.port} {loc.database} "
+            "(it takes a consistent snapshot beside the running bot; restore with pg_restore)."
+        )
+
+
+async def _claim_event(conn: AsyncConnection, event_id: str, team: str) -> bool:
+    cursor = await conn.execute(
+        "INSERT INTO processed_events (event_id, team, seen_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        [event_id, team, datetime.now(UTC)],
+    )
+    return cursor.rowcount == 1
+
+
+def _installation(row: dict) -> InstallationRecord:
+    return InstallationRecord(
+        enterprise=row["enterprise_id"],
+        team=row["team_id"],
+        user=row["user_id"],
+        is_enterprise_install=bool(row["is_enterprise_install"]),
+        installed_at=float(row["installed_at"]),
+        data=dict(row["data"]),
+    )
+
+
+def _pair(num: str, den: str, alias: str) -> str:
+    both = f"n.{num} IS NOT NULL AND n.{den} IS NOT NULL"
+    return (
+        f"sum(n.{num}) FILTER (WHERE {both}) AS {alias}_num,"
+        f" sum(n.{den}) FILTER (WHERE {both}) AS {alias}_den"
+    )
+
+
+_TOTALS = (
+    "SELECT n.campaign, count(*) AS notes,"
+    " array_agg(DISTINCT n.platform) FILTER (WHERE n.platform IS NOT NULL) AS platforms,"
+    " array_agg(DISTINCT n.currency) FILTER (WHERE n.currency IS NOT NULL) AS currencies,"
+    " sum(n.spend) AS spend, sum(n.impressions) AS impressions, sum(n.clicks) AS clicks,"
+    " sum(n.conversions) AS conversions, "
+    + ", ".join(_pair(a, b, f"p{i}") for i, (a, b) in enumerate(RATIO_PAIRS))
+    + ", array_agg(DISTINCT ARRAY[n.team, n.channel, n.channel_kind, n.author]) AS origins"
+    " FROM notes AS n WHERE {where} GROUP BY n.campaign"
+    " ORDER BY coalesce(sum(n.spend), 0) DESC, max(n.created_at) DESC"
+)
+
+
+async def _totals(conn: AsyncConnection, filt: notes.Filter) -> list[CampaignTotals]:
+    where, params = _where(filt)
+    cursor = await conn.execute(_TOTALS.replace("{where}", where), params)  # type: ignore[arg-type]
+    out = []
+    for r in await cursor.fetchall():
+        row: dict = r  # type: ignore[assignment]
+        ratios = [
+            (row[f"p{i}_num"], row[f"p{i}_den"]) if row[f"p{i}_num"] is not None else None
+            for i in range(len(RATIO_PAIRS))
+        ]
+        out.append(
+            CampaignTotals(
+                campaign=row["campaign"],
+                notes=row["notes"],
+                platforms=tuple(sorted(row["platforms"] or ())),
+                currencies=tuple(sorted(row["currencies"] or ())),
+                spend=row["spend"],
+                impressions=row["impressions"],
+                clicks=row["clicks"],
+                conversions=row["conversions"],
+                spend_per_impression=ratios[0],
+                spend_per_click=ratios[1],
+                clicks_per_impression=ratios[2],
+                spend_per_conversion=ratios[3],
+                origins=tuple(Origin(*origin) for origin in row["origins"] or ()),
+            )
+        )
+    return out
