@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import os
 import random
 import statistics
 import sys
@@ -287,6 +288,11 @@ def table(res: Results, backends: list[str]) -> str:
     return "\n".join(lines)
 
 
+def load() -> str:
+    """The 1-minute load average and the CPUs: other work on the machine shows in the figures."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=int, default=30_000)
@@ -300,6 +306,7 @@ def main() -> None:
     unknown = set(args.backends) - set(BACKENDS)
     if unknown or not args.backends:
         parser.error(f"backends: choose from {','.join(BACKENDS)}")
+    load_at_start = load()
     print(
         f"{args.notes:,} notes in {args.teams} teams over {WEEKS} weeks, the same on every "
         f"backend, {args.teams * len(CHANNELS)} channels to digest"
@@ -314,6 +321,7 @@ def main() -> None:
                 targets[backend] = server.create_database("bench")
         res = asyncio.run(run(args, targets))
     print(table(res, args.backends))
+    print(f"load average at the start {load_at_start}, at the end {load()}")
     if len(args.backends) == 2:
         print(
             "PG/SQLite is PostgreSQL's figure over SQLite's, both measured in this run on the "
