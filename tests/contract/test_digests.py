@@ -126,6 +126,16 @@ async def test_a_week_is_claimed_once_and_the_cadence_moves_on(store) -> None:
     assert (await store.get_run("T1", "C1", "2026-W49")).state == "claimed"
 
 
+async def test_a_claim_from_a_stale_copy_of_the_subscription_changes_nothing(store) -> None:
+    stale = await saved(store)
+    moved_to = stale.next_run + timedelta(days=2)  # changed meanwhile (paused and resumed)
+    await store.set_subscription_state("T1", "C1", "paused", reason="x")
+    await store.set_subscription_state("T1", "C1", "active", next_run=moved_to)
+    assert await claim(store, stale) is None
+    assert (await store.get_subscription("T1", "C1")).next_run == moved_to
+    assert await store.list_runs("T1") == []
+
+
 async def test_a_paused_subscription_is_not_claimed(store) -> None:
     sub = await saved(store)
     await store.set_subscription_state("T1", "C1", "paused", reason="x")
