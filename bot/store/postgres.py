@@ -223,7 +223,7 @@ class PostgresStore:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
         with self._errors():
-            pool = await self._get_pool()
+            pool = await self._get_pool()  # open() is implicit: the first call makes the pool
             async with pool.connection() as conn:
                 yield conn
 
@@ -248,6 +248,12 @@ class PostgresStore:
     async def _in_transaction(self, fn: Any, *args: object) -> Any:
         async with self._transaction() as conn:
             return await fn(conn, *args)
+
+    async def open(self) -> None:
+        """Migrate if nobody has, and open the pool in the running loop, now rather than on the
+        first call (the server does this at start-up; every call opens it otherwise)."""
+        with self._errors():
+            await self._get_pool()
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -1,0 +1,388 @@
+"""What only the PostgreSQL backend has to get right, against a real throwaway server: its pool
+(opened in the loop that uses it, no prepared statements for PgBouncer), migrations under an
+advisory lock, outages (StoreUnavailable naming host and port, never the password, and working
+again once the server is back), SKIP LOCKED claims, and tsquery building.
+
+The general behaviour of every backend is the contract suite's (tests/contract/), not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.store import (
+    BackupUnsupported,
+    StoreError,
+    StoreUnavailable,
+    Subscription,
+    Viewer,
+)
+from bot.store.postgres import PostgresStore, tsquery_text
+from bot.store.postgres_schema import LATEST, SEARCH_CONFIG
+from tests.support.contract import note
+from tests.support.postgres import PostgresServer
+from tests.support.waits import WAIT, eventually
+
+VIEWER = Viewer("T1", "C1", "U1")
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pg(postgres_url):
+    store = PostgresStore(postgres_url)
+    yield store
+    await store.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- the pool ------------------------------------------------------------------------------------
+
+
+async def test_nothing_is_opened_before_the_first_call_and_nothing_is_prepared(
+    postgres_url,
+) -> None:
+    store = PostgresStore(postgres_url, pool_min=1, pool_max=1)
+    try:
+        assert store._pool is None  # the constructor connects to nothing
+        await store.open()
+        assert store._pool is not None
+        for _ in range(12):  # past psycopg's default threshold (5) for preparing a statement
+            await store.add_note(note("reel saves up"))
+            await store.search_notes(VIEWER, "reel")
+        async with store._pool.connection() as conn:  # the pool's one connection
+            assert conn.prepare_threshold is None
+            cursor = await conn.execute("SELECT count(*) AS n FROM pg_prepared_statements")
+            assert (await cursor.fetchone())["n"] == 0
+    finally:
+        await store.close()
+    assert store._pool is None
+
+
+def test_a_store_serves_one_event_loop_after_another(postgres_url) -> None:
+    """`smx ask` runs one loop per query: each gets a pool of its own, made in that loop."""
+    store = PostgresStore(postgres_url)
+
+    async def add() -> int | None:
+        try:
+            return await store.add_note(note("first loop"))
+        finally:
+            await store.close()
+
+    async def read() -> list[str]:
+        try:
+            return [n.text for n in (await store.list_notes(VIEWER)).notes]
+        finally:
+            await store.close()
+
+    assert asyncio.run(add()) == 1
+    assert asyncio.run(read()) == ["first loop"]
+
+
+# -- migrations ----------------------------------------------------------------------------------
+
+
+def test_replicas_migrating_one_empty_database_at_once_apply_each_version_once(
+    postgres_url,
+) -> None:
+    stores = [PostgresStore(postgres_url) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    results: list[object] = [None] * len(stores)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = stores[i].migrate()
+        except Exception as err:  # reported below, with the others
+            results[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert results == [LATEST] * len(stores)
+    with psycopg.connect(postgres_url) as conn:
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == list(range(1, LATEST + 1))
+
+
+async def test_notes_written_before_search_existed_are_found_after_the_upgrade(
+    postgres_url,
+) -> None:
+    from bot.store import postgres_schema
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        assert postgres_schema.migrate(conn, target=1) == 1
+        conn.execute(
+            "INSERT INTO notes (team, workspace, channel, channel_kind, author, campaign, text,"
+            " created_at) VALUES ('T1', 'T1', 'C1', 'public', 'U1', 'spring', 'Carousels"
+            " converting nicely', now())"
+        )
+    store = PostgresStore(postgres_url)
+    try:
+        assert store.migrate() == LATEST
+        found = await store.search_notes(VIEWER, "convert carousel")
+        assert [n.text for n in found] == ["Carousels converting nicely"]
+    finally:
+        await store.close()
+
+
+# -- outages -------------------------------------------------------------------------------------
+
+
+def _assert_names_place_not_password(err: BaseException, port: int, password: str) -> None:
+    message = str(err)
+    assert f"127.0.0.1:{port}" in message, message
+    assert password not in message
+    assert "\n" not in message and "Traceback" not in message
+    assert isinstance(err.__cause__, psycopg.Error)  # the driver's error, kept for the log
+
+
+async def test_nothing_listening_is_unavailable_naming_host_and_port_never_the_password() -> None:
+    port, password = _free_port(), "s3cret-Pa55word"
+    store = PostgresStore(f"postgresql://smx:{password}@127.0.0.1:{port}/smx", pool_timeout=1)
+    try:
+        with pytest.raises(StoreUnavailable) as at_start:
+            store.migrate()
+        _assert_names_place_not_password(at_start.value, port, password)
+        for call in (store.ping(), store.add_note(note()), store.list_notes(VIEWER)):
+            with pytest.raises(StoreUnavailable) as caught:
+                await asyncio.wait_for(call, WAIT)
+            _assert_names_place_not_password(caught.value, port, password)
+    finally:
+        await store.close()
+
+
+async def test_a_wrong_password_is_a_store_error_that_does_not_repeat_it(postgres_server) -> None:
+    url = postgres_server.url("postgres", password="not-the-Real-one")
+    store = PostgresStore(url)
+    with pytest.raises(StoreError) as caught:
+        store.migrate()
+    assert "not-the-Real-one" not in str(caught.value)
+    assert postgres_server.password not in str(caught.value)
+    assert f"127.0.0.1:{postgres_server.port}" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """A server of this module's own, for the test that takes it away mid-run."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_server_that_goes_away_is_unavailable_then_serves_again_when_back(
+    own_server,
+) -> None:
+    url = own_server.create_database()
+    store = PostgresStore(url, pool_timeout=2)
+    try:
+        first = await store.add_note(note("before the outage"))
+        await store.ping()
+        own_server.stop_temporarily()
+        try:
+            for call in (store.ping(), store.get_note(VIEWER, first)):
+                with pytest.raises(StoreUnavailable) as caught:
+                    await asyncio.wait_for(call, WAIT)
+                _assert_names_place_not_password(caught.value, own_server.port, own_server.password)
+        finally:
+            own_server.start_again()
+
+        async def answers() -> bool:
+            try:
+                await store.ping()
+            except StoreUnavailable:
+                return False
+            return True
+
+        await eventually(answers)  # the pool replaces its broken connections by itself
+        await store.add_note(note("after the outage"))
+        page = await store.list_notes(VIEWER)
+        assert [n.text for n in page.notes] == ["after the outage", "before the outage"]
+    finally:
+        await store.close()
+
+
+# -- URLs and what the store says about itself -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://smx:hunter2-secret@db:3306/smx",
+        "postgresql://smx:hunter2-secret@db:notaport/smx",
+        "postgresql://smx:hunter2-secret@db/smx?nonsense_option=1",
+        "hunter2-secret",
+    ],
+)
+def test_a_url_that_is_not_postgresql_is_one_sentence_without_the_password(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore(url)
+    message = str(caught.value)
+    assert "postgresql://USER:PASSWORD@HOST:PORT/DATABASE" in message
+    assert "hunter2-secret" not in message
+
+
+async def test_describe_and_backup_name_the_database_and_pg_dump_never_the_password(
+    postgres_server, pg
+) -> None:
+    port = postgres_server.port
+    assert pg.describe().startswith(f"PostgreSQL at 127.0.0.1:{port}/")
+    with pytest.raises(BackupUnsupported) as caught:
+        await pg.backup("/tmp/anywhere")
+    assert "pg_dump" in str(caught.value) and f"--port={port}" in str(caught.value)
+    assert postgres_server.password not in str(caught.value) + pg.describe()
+
+
+# -- SKIP LOCKED ----------------------------------------------------------------------------------
+
+
+def _subscription(channel: str, next_run: datetime = NOW) -> Subscription:
+    return Subscription(
+        team="T1", channel=channel, workspace="T1", enterprise=None, weekday=0, hour=9,
+        minute=0, tz="UTC", subscriber="U1", next_run=next_run,
+    )  # fmt: skip
+
+
+async def _claim(store: PostgresStore, sub: Subscription, owner: str):
+    return await store.claim_run(
+        sub, week="2025-W10", due=sub.next_run, late=False, owner=owner, now=NOW,
+        next_run=sub.next_run + timedelta(weeks=1),
+    )  # fmt: skip
+
+
+async def test_a_row_another_scheduler_is_taking_is_skipped_not_waited_for(
+    postgres_url, pg
+) -> None:
+    """Without SKIP LOCKED each of these would wait for the other transaction (the test would
+    time out); with it, the locked row is someone else's and the call answers None at once."""
+    sub = _subscription("C1")
+    await pg.save_subscription(sub)
+    with psycopg.connect(postgres_url) as other:  # another host, mid-transaction
+        other.execute("SELECT * FROM digest_subscriptions WHERE channel = 'C1' FOR UPDATE")
+        assert await asyncio.wait_for(_claim(pg, sub, "A"), WAIT) is None
+        other.rollback()
+    run = await _claim(pg, sub, "A")
+    assert run is not None and run.claimed_by == "A"
+
+    # A run waiting for a retry, and a stale one to reap, both locked by the other host.
+    assert await pg.update_run(run, owner="A", expect=("claimed",), state="retry", now=NOW,
+                               retry_at=NOW)  # fmt: skip
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT * FROM digest_runs FOR UPDATE")
+        assert await asyncio.wait_for(pg.claim_retry(run, owner="B", now=NOW), WAIT) is None
+        other.rollback()
+    retried = await pg.claim_retry(run, owner="B", now=NOW)
+    assert retried is not None and retried.claimed_by == "B"
+    later = NOW + timedelta(hours=1)
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT * FROM digest_runs FOR UPDATE")
+        reaped = await asyncio.wait_for(pg.reap_runs(later, lease_seconds=60), WAIT)
+        assert reaped == []
+        assert (await pg.get_run("T1", "C1", "2025-W10")).state == "claimed"
+        other.rollback()
+    await pg.reap_runs(later, lease_seconds=60)
+    assert (await pg.get_run("T1", "C1", "2025-W10")).state == "retry"
+
+
+async def test_two_stores_claiming_the_same_due_slots_at_once_claim_each_once(
+    postgres_url,
+) -> None:
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        subs = [_subscription(f"C{i}") for i in range(40)]
+        for sub in subs:
+            await first.save_subscription(sub)
+        claims = await asyncio.gather(
+            *(_claim(store, sub, name) for sub in subs for store, name in
+              ((first, "A"), (second, "B")))
+        )  # fmt: skip
+        taken = [c for c in claims if c is not None]
+        assert sorted(c.channel for c in taken) == sorted(s.channel for s in subs)
+        assert len(await first.list_runs("T1")) == len(subs)
+        assert {c.claimed_by for c in taken} <= {"A", "B"}
+    finally:
+        await first.close()
+        await second.close()
+
+
+# -- search: what anyone types is a valid tsquery ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["it's", "a & b", "a | b", "!reel", "reel:*", "(reel", "a\\", "\\'", "'", "''", "x\x00y",
+     "reel:A", "<->", "a <-> b", "***", "reel*", "'reel'*", "é*", "\\"],
+)  # fmt: skip
+async def test_tsquery_syntax_typed_is_only_text(pg, typed: str) -> None:
+    await pg.add_note(note("reel got 3x saves"))
+    found = await pg.search_notes(VIEWER, typed)
+    assert isinstance(found, list)
+    if typed.strip("!(:*' ") == "reel":  # punctuation around the one word: still found
+        assert [n.text for n in found] == ["reel got 3x saves"]
+
+
+_WORDS = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)),
+    max_size=40,
+)
+
+
+@pytest.fixture(scope="module")
+def search_conn(own_server):
+    url = own_server.create_database()
+    store = PostgresStore(url)
+    store.migrate()  # the search configuration
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(typed=st.one_of(_WORDS, st.text(max_size=40)))
+def test_any_typed_text_builds_a_tsquery_postgresql_accepts(search_conn, typed: str) -> None:
+    text = tsquery_text(typed)
+    if text is None:
+        return
+    search_conn.execute(f"SELECT to_tsquery('{SEARCH_CONFIG}', %s)", [text])  # must not raise
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ0123456789-'.&|!:()\\", min_size=1,
+                max_size=12),
+        min_size=1, max_size=5,
+    )
+)  # fmt: skip
+def test_a_note_holding_every_typed_word_is_found(search_conn, words: list[str]) -> None:
+    typed = " ".join(words)
+    text = tsquery_text(typed)
+    if text is None:
+        return
+    row = search_conn.execute(
+        f"SELECT to_tsvector('{SEARCH_CONFIG}', %s) @@ to_tsquery('{SEARCH_CONFIG}', %s)",
+        [typed, text],
+    ).fetchone()
+    assert row[0], (typed, text)
+
+
+def test_tsquery_text_quotes_each_word_and_keeps_prefixes() -> None:
+    assert tsquery_text("reel sav*") == "'reel' & 'sav':*"
+    assert tsquery_text("it's a\\b") == "'it''s' & 'a\\\\b'"
+    assert tsquery_text("&& || !! (") is None
