@@ -15,9 +15,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.digest.delivery import Delivery
-from bot.digest.scheduler import LATE_AFTER, MAX_ATTEMPTS, Scheduler
+from bot.digest.scheduler import LATE_AFTER, MAX_ATTEMPTS
 from bot.digest.slots import Slot
 from bot.store import open_store
+from tests.support.contract import run_hourly, scheduler
 from tests.support.digest_support import Clock, Recorder, note, subscription, utc
 from tests.support.waits import eventually
 
@@ -27,17 +28,6 @@ async def store(tmp_path):
     opened = open_store(str(tmp_path / "smx.db"))
     yield opened
     await opened.close()
-
-
-def scheduler(store, clock, post, **kwargs) -> Scheduler:
-    return Scheduler(store, post, clock=clock, **kwargs)
-
-
-async def run_hourly(sched: Scheduler, clock: Clock, until) -> None:
-    """Tick every hour of simulated time, as a running bot would (but without waiting)."""
-    while clock.now < until:
-        clock.advance(hours=1)
-        await sched.tick()
 
 
 # -- cadence ------------------------------------------------------------------------------------

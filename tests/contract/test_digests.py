@@ -12,26 +12,11 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.digest.slots import Slot
+from tests.support.contract import claim_slot
 from tests.support.digest_support import subscription, utc
 
 NOW = utc(2026, 11, 29, 12)  # a Sunday
 LEASE = 600.0
-
-
-async def claim(store, sub, *, owner="A", now=None, late=False):
-    """Claim the subscription's next slot as a scheduler would."""
-    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
-    now = now or sub.next_run
-    return await store.claim_run(
-        sub,
-        week=slot.week(sub.next_run),
-        due=sub.next_run,
-        late=late,
-        owner=owner,
-        now=now,
-        next_run=slot.next_after(sub.next_run),
-    )
 
 
 async def saved(store, channel="C1", **fields):
@@ -112,16 +97,16 @@ async def test_due_subscriptions_are_the_active_ones_at_or_before_now_earliest_f
 
 async def test_a_week_is_claimed_once_and_the_cadence_moves_on(store) -> None:
     sub = await saved(store)
-    run = await claim(store, sub)
+    run = await claim_slot(store, sub)
     assert run is not None and run.state == "claimed" and run.claimed_by == "A"
     assert run.attempts == 1 and run.due == sub.next_run and run.week == "2026-W49"
-    assert await claim(store, sub, owner="B") is None  # the same slot again: stale next_run
+    assert await claim_slot(store, sub, owner="B") is None  # the same slot again: stale next_run
     moved = await store.get_subscription("T1", "C1")
     assert moved.next_run == sub.next_run + timedelta(weeks=1)
     # The subscription re-made for the same week (its day moved within it): not posted twice.
     await store.save_subscription(replace(moved, next_run=sub.next_run + timedelta(hours=3)))
     again = await store.get_subscription("T1", "C1")
-    assert await claim(store, again, owner="B") is None
+    assert await claim_slot(store, again, owner="B") is None
     assert [r.claimed_by for r in await store.list_runs("T1", "C1")] == ["A"]
     assert (await store.get_run("T1", "C1", "2026-W49")).state == "claimed"
 
@@ -131,7 +116,7 @@ async def test_a_claim_from_a_stale_copy_of_the_subscription_changes_nothing(sto
     moved_to = stale.next_run + timedelta(days=2)  # changed meanwhile (paused and resumed)
     await store.set_subscription_state("T1", "C1", "paused", reason="x")
     await store.set_subscription_state("T1", "C1", "active", next_run=moved_to)
-    assert await claim(store, stale) is None
+    assert await claim_slot(store, stale) is None
     assert (await store.get_subscription("T1", "C1")).next_run == moved_to
     assert await store.list_runs("T1") == []
 
@@ -139,7 +124,7 @@ async def test_a_claim_from_a_stale_copy_of_the_subscription_changes_nothing(sto
 async def test_a_paused_subscription_is_not_claimed(store) -> None:
     sub = await saved(store)
     await store.set_subscription_state("T1", "C1", "paused", reason="x")
-    assert await claim(store, sub) is None
+    assert await claim_slot(store, sub) is None
     assert await store.list_runs("T1") == []
 
 
@@ -147,7 +132,11 @@ async def test_two_stores_racing_every_claim_take_each_week_exactly_once(backend
     other = await backend.open()
     subs = [await saved(store, f"C{i}", team=f"T{i % 3}") for i in range(30)]
     won = await asyncio.gather(
-        *(claim(s, sub, owner=name) for sub in subs for s, name in ((store, "A"), (other, "B")))
+        *(
+            claim_slot(s, sub, owner=name)
+            for sub in subs
+            for s, name in ((store, "A"), (other, "B"))
+        )
     )
     pairs = [won[i * 2 : i * 2 + 2] for i in range(len(subs))]
     assert all(sum(r is not None for r in pair) == 1 for pair in pairs)
@@ -160,9 +149,9 @@ async def test_two_stores_racing_every_claim_take_each_week_exactly_once(backend
 
 async def test_runs_are_listed_newest_due_first_by_team_and_channel(store) -> None:
     sub = await saved(store)
-    await claim(store, sub)
-    await claim(store, await store.get_subscription("T1", "C1"))
-    await claim(store, await saved(store, "C2", team="T2"))
+    await claim_slot(store, sub)
+    await claim_slot(store, await store.get_subscription("T1", "C1"))
+    await claim_slot(store, await saved(store, "C2", team="T2"))
     assert [r.week for r in await store.list_runs("T1", "C1")] == ["2026-W50", "2026-W49"]
     assert len(await store.list_runs()) == 3
     assert [r.channel for r in await store.list_runs("T2")] == ["C2"]
@@ -172,7 +161,7 @@ async def test_runs_are_listed_newest_due_first_by_team_and_channel(store) -> No
 
 
 async def test_only_the_holder_moves_a_run_and_only_from_the_expected_state(store) -> None:
-    run = await claim(store, await saved(store))
+    run = await claim_slot(store, await saved(store))
     now = run.due
     assert not await store.update_run(run, owner="B", expect=("claimed",), state="sending", now=now)
     assert not await store.update_run(run, owner="A", expect=("retry",), state="sending", now=now)
@@ -200,7 +189,7 @@ async def test_a_transient_failure_waits_for_its_retry_time_and_one_scheduler_ta
     backend, store
 ) -> None:
     other = await backend.open()
-    run = await claim(store, await saved(store))
+    run = await claim_slot(store, await saved(store))
     at = run.due + timedelta(minutes=1)
     assert await store.update_run(
         run, owner="A", expect=("claimed",), state="retry", now=run.due, retry_at=at,
@@ -219,7 +208,7 @@ async def test_a_transient_failure_waits_for_its_retry_time_and_one_scheduler_ta
 
 
 async def test_a_retry_claimed_long_after_its_slot_is_marked_late(store) -> None:
-    run = await claim(store, await saved(store))
+    run = await claim_slot(store, await saved(store))
     late = run.due + timedelta(hours=2)
     await store.update_run(
         run, owner="A", expect=("claimed",), state="retry", now=run.due, retry_at=run.due
@@ -235,7 +224,7 @@ async def test_reaping_runs_whose_holder_died(store) -> None:
     """claimed -> retry (nothing sent); sending with a ts -> posted; sending without -> lost."""
     subs = [await saved(store, f"C{i}") for i in range(5)]
     due = subs[0].next_run
-    runs = [await claim(store, sub, owner=f"dead{i}", now=due) for i, sub in enumerate(subs)]
+    runs = [await claim_slot(store, sub, owner=f"dead{i}", now=due) for i, sub in enumerate(subs)]
     claimed, with_ts, without_ts, young, kept = runs
     for run, ts in ((with_ts, "7.1"), (without_ts, None), (kept, None)):
         assert await store.update_run(
@@ -273,7 +262,7 @@ async def test_two_reapers_at_once_report_each_lost_run_once(backend, store) -> 
     subs = [await saved(store, f"C{i}") for i in range(10)]
     due = subs[0].next_run
     for sub in subs:
-        run = await claim(store, sub, owner="dead", now=due)
+        run = await claim_slot(store, sub, owner="dead", now=due)
         await store.update_run(run, owner="dead", expect=("claimed",), state="sending", now=due)
     now = due + timedelta(seconds=LEASE + 1)
     both = await asyncio.gather(
@@ -286,7 +275,7 @@ async def test_two_reapers_at_once_report_each_lost_run_once(backend, store) -> 
 
 async def test_lost_runs_are_told_once_by_whoever_holds_the_telling(backend, store) -> None:
     other = await backend.open()
-    run = await claim(store, await saved(store), owner="dead")
+    run = await claim_slot(store, await saved(store), owner="dead")
     await store.update_run(run, owner="dead", expect=("claimed",), state="sending", now=run.due)
     now = run.due + timedelta(seconds=LEASE + 1)
     [lost] = await store.reap_runs(now, lease_seconds=LEASE, keep=frozenset())

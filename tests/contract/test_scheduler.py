@@ -13,19 +13,8 @@ import asyncio
 from datetime import timedelta
 
 from bot.digest.scheduler import LEASE_SECONDS, Scheduler
-from bot.digest.slots import Slot
+from tests.support.contract import claim_slot, run_hourly, scheduler
 from tests.support.digest_support import Clock, Recorder, note, subscription, utc
-
-
-def scheduler(store, clock, post, **kwargs) -> Scheduler:
-    return Scheduler(store, post, clock=clock, **kwargs)
-
-
-async def run_hourly(sched: Scheduler, clock: Clock, until) -> None:
-    """Tick every hour of simulated time, as a running bot would (but without waiting)."""
-    while clock.now < until:
-        clock.advance(hours=1)
-        await sched.tick()
 
 
 async def test_two_schedulers_on_one_database_post_every_due_digest_exactly_once(backend):
@@ -66,19 +55,19 @@ async def test_two_schedulers_on_one_database_post_every_due_digest_exactly_once
         await backend.close(second)
 
 
+async def at_the_slot(store, subscriber: str = "U1") -> tuple[Clock, Recorder]:
+    """A note and a weekly subscription of C1, and a clock at its first slot."""
+    clock = Clock(utc(2026, 11, 29))
+    await store.add_note(note("C1", clock.now))
+    await store.save_subscription(subscription("C1", clock.now, subscriber=subscriber))
+    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    return clock, Recorder(clock)
+
+
 async def _claimed_then_crashed(store, clock, state: str) -> None:
     """Leave a run as a process killed in `state` would: claimed (nothing sent) or sending."""
     sub = await store.get_subscription("T1", "C1")
-    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
-    run = await store.claim_run(
-        sub,
-        week=slot.week(sub.next_run),
-        due=sub.next_run,
-        late=False,
-        owner="dead",
-        now=clock.now,
-        next_run=slot.next_after(clock.now),
-    )
+    run = await claim_slot(store, sub, owner="dead", now=clock.now)
     if state == "sending":
         assert await store.update_run(
             run, owner="dead", expect=("claimed",), state="sending", now=clock.now, notes=1
@@ -86,11 +75,7 @@ async def _claimed_then_crashed(store, clock, state: str) -> None:
 
 
 async def test_killed_before_sending_the_digest_is_posted_once_after_the_lease(store):
-    clock = Clock(utc(2026, 11, 29))
-    post = Recorder(clock)
-    await store.add_note(note("C1", clock.now))
-    await store.save_subscription(subscription("C1", clock.now))
-    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    clock, post = await at_the_slot(store)
     await _claimed_then_crashed(store, clock, "claimed")
     sched = scheduler(store, clock, post)
     clock.advance(seconds=LEASE_SECONDS / 2)
@@ -123,11 +108,7 @@ async def test_a_run_recovered_after_its_holder_died_is_posted_marked_late(store
 
 
 async def test_killed_while_sending_it_is_never_posted_again_and_the_subscriber_is_told(store):
-    clock = Clock(utc(2026, 11, 29))
-    post = Recorder(clock)
-    await store.add_note(note("C1", clock.now))
-    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
-    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    clock, post = await at_the_slot(store, subscriber="U7")
     await _claimed_then_crashed(store, clock, "sending")
     sched = scheduler(store, clock, post)
     for _ in range(5):
@@ -145,12 +126,8 @@ async def test_killed_while_sending_it_is_never_posted_again_and_the_subscriber_
 
 
 async def test_killed_while_posting_the_thread_the_digest_counts_as_posted_not_missing(store):
-    clock = Clock(utc(2026, 11, 29))
-    post = Recorder(clock)
+    clock, post = await at_the_slot(store, subscriber="U7")
     post.hang_in_thread = {"C1"}  # the first message goes out; the process stops there
-    await store.add_note(note("C1", clock.now))
-    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
-    clock.set((await store.get_subscription("T1", "C1")).next_run)
     dying = scheduler(store, clock, post, owner="A", interval=3600)
     runner = asyncio.create_task(dying.run())
     await asyncio.wait_for(post.head_in_channel.wait(), 5)
@@ -173,16 +150,7 @@ async def test_moving_to_sending_renews_the_lease_so_a_queued_run_is_not_reaped_
     await store.save_subscription(subscription("C1", clock.now))
     sub = await store.get_subscription("T1", "C1")
     clock.set(sub.next_run)
-    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
-    run = await store.claim_run(
-        sub,
-        week=slot.week(sub.next_run),
-        due=sub.next_run,
-        late=False,
-        owner="A",
-        now=clock.now,
-        next_run=slot.next_after(clock.now),
-    )
+    run = await claim_slot(store, sub, owner="A", now=clock.now)
     # A waited for its workspace's delivery slot almost the whole lease, then starts sending.
     clock.advance(seconds=LEASE_SECONDS - 10)
     assert not await store.update_run(  # only the holder may move it (the fence holds)
@@ -202,11 +170,7 @@ async def test_moving_to_sending_renews_the_lease_so_a_queued_run_is_not_reaped_
 
 
 async def test_a_scheduler_whose_lease_ran_out_does_not_post_what_another_took_over(store):
-    clock = Clock(utc(2026, 11, 29))
-    post = Recorder(clock)
-    await store.add_note(note("C1", clock.now))
-    await store.save_subscription(subscription("C1", clock.now))
-    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    clock, post = await at_the_slot(store)
     await _claimed_then_crashed(store, clock, "claimed")  # "slow", not dead
     clock.advance(seconds=LEASE_SECONDS + 1)
     await scheduler(store, clock, post, owner="B").tick()  # B takes over and posts
@@ -219,11 +183,7 @@ async def test_a_scheduler_whose_lease_ran_out_does_not_post_what_another_took_o
 
 
 async def test_a_reaper_that_dies_before_telling_is_relieved_and_the_subscriber_told_once(store):
-    clock = Clock(utc(2026, 11, 29))
-    post = Recorder(clock)
-    await store.add_note(note("C1", clock.now))
-    await store.save_subscription(subscription("C1", clock.now, subscriber="U7"))
-    clock.set((await store.get_subscription("T1", "C1")).next_run)
+    clock, post = await at_the_slot(store, subscriber="U7")
     await _claimed_then_crashed(store, clock, "sending")
     clock.advance(seconds=LEASE_SECONDS + 1)
     # Another process reaps the run (marks it lost) and is killed before its DM goes out.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import BackupUnsupported, InstallationRecord, Viewer
-from tests.support.contract import note
+from tests.support.contract import claim_slot, note
 from tests.support.digest_support import subscription
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -46,13 +46,7 @@ async def _fill(store, team: str, *, enterprise: str) -> None:
     await store.claim_event(f"Ev2{team}", team)
     sub = subscription("C1", NOW, team=team)
     await store.save_subscription(sub)
-    from bot.digest.slots import Slot
-
-    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
-    run = await store.claim_run(
-        sub, week=slot.week(sub.next_run), due=sub.next_run, late=False, owner="A",
-        now=NOW, next_run=slot.next_after(sub.next_run),
-    )  # fmt: skip
+    run = await claim_slot(store, sub, now=NOW)
     assert run is not None
     data = {"bot_token": f"xoxb-{team}"}
     await store.save_installation(InstallationRecord("", team, "U1", False, 1.0, data))

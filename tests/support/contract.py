@@ -332,3 +332,37 @@ def database_fixture():
         return request.getfixturevalue("postgres_url")
 
     return database
+
+
+# -- digests: the scheduler's moves, for tests that make them by hand -----------------------------
+
+
+async def claim_slot(store: Any, sub: Any, *, owner: str = "A", now: Any = None, late=False):
+    """Claim the subscription's next slot as a scheduler does at `now` (the slot itself unless
+    said): the cadence moves to the slot after it. The DigestRun, or None."""
+    from bot.digest.slots import Slot
+
+    slot = Slot(sub.weekday, sub.hour, sub.minute, sub.tz)
+    return await store.claim_run(
+        sub,
+        week=slot.week(sub.next_run),
+        due=sub.next_run,
+        late=late,
+        owner=owner,
+        now=now or sub.next_run,
+        next_run=slot.next_after(sub.next_run),
+    )
+
+
+def scheduler(store: Any, clock: Any, post: Any, **kwargs: Any) -> Any:
+    """The real Scheduler over `store`, on the test's clock and recording `post`."""
+    from bot.digest.scheduler import Scheduler
+
+    return Scheduler(store, post, clock=clock, **kwargs)
+
+
+async def run_hourly(sched: Any, clock: Any, until: datetime) -> None:
+    """Tick every hour of simulated time, as a running bot would (but without waiting)."""
+    while clock.now < until:
+        clock.advance(hours=1)
+        await sched.tick()
