@@ -229,3 +229,31 @@ async def test_purging_an_org_removes_its_org_wide_installation(tmp_path):
         assert await installs.async_find_bot(enterprise_id=None, team_id="T7") is not None
     finally:
         await store.close()
+
+
+async def test_a_backup_copies_an_older_file_as_it_is_without_upgrading_it(tmp_path):
+    from bot.store.schema import migrate
+
+    db = tmp_path / "old.db"
+
+    def make_v3() -> None:
+        conn = sqlite3.connect(db, isolation_level=None)
+        migrate(conn, target=3)
+        conn.close()
+
+    def version(path: Path) -> int:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        finally:
+            conn.close()
+
+    await asyncio.to_thread(make_v3)
+    store = open_store(str(db))
+    try:
+        written, notes = await store.backup(str(tmp_path / "copy.db"))
+    finally:
+        await store.close()
+    assert notes == 0
+    assert await asyncio.to_thread(version, written) == 3
+    assert await asyncio.to_thread(version, db) == 3  # the live file is not upgraded by a backup

@@ -421,7 +421,7 @@ class SqliteStore:
             raise self._closed_error()
         if self._in_memory or not await asyncio.to_thread(Path(self.path).is_file):
             raise StoreUnavailable(f"There is no database to back up at {self.path}.")
-        await self._read(current_version)  # opens and migrates the file, as any call would
+        # Not migrated first: a copy taken before an upgrade is of the file as it was.
         try:
             # A connection of its own, off the store's threads: the copy takes as long as the
             # file is big, and neither readers nor the writer wait for it.
