@@ -9,7 +9,7 @@ and stops instead of posting (the fence that keeps two processes from both sendi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -224,6 +224,49 @@ def claim_retry(
     return get_run(conn, run.team, run.channel, run.week) if taken == 1 else None
 
 
+def run_changes(
+    state: RunState,
+    now: datetime,
+    ts: str | None,
+    notes: int | None,
+    error: str | None,
+    retry_at: datetime | None,
+    mark: str = "?",
+    time: Callable[[datetime], object] = db_time,
+) -> tuple[list[str], list[object]]:
+    """The SET clauses and parameters of a run's move to `state`, for both backends (`mark` is
+    the driver's placeholder, `time` turns a datetime into what the backend stores)."""
+    sets = [f"state = {mark}", f"error = {mark}", f"retry_at = {mark}"]
+    params: list[object] = [state, error, time(retry_at) if retry_at else None]
+    if ts is not None:
+        sets.append(f"ts = {mark}")
+        params.append(ts)
+    if notes is not None:
+        sets.append(f"notes = {mark}")
+        params.append(notes)
+    if state == "sending":
+        # Renews the lease (still only for its holder): a run that waited for a delivery slot
+        # close to the lease would otherwise be reaped as lost while it is being sent.
+        sets.append(f"claimed_at = {mark}")
+        params.append(time(now))
+    if state in FINAL_RUN_STATES:
+        sets.append(f"finished_at = {mark}")
+        params.append(time(now))
+    return sets, params
+
+
+def runs_filter(team: str | None, channel: str | None, mark: str = "?") -> tuple[str, list[object]]:
+    """The WHERE clause of list_runs, for both backends."""
+    sql, params = "WHERE 1 = 1", []
+    if team is not None:
+        sql += f" AND team = {mark}"
+        params.append(team)
+    if channel is not None:
+        sql += f" AND channel = {mark}"
+        params.append(channel)
+    return sql, params
+
+
 def update(
     conn: sqlite3.Connection,
     run: DigestRun,
@@ -236,22 +279,7 @@ def update(
     error: str | None,
     retry_at: datetime | None,
 ) -> bool:
-    sets = ["state = ?", "error = ?", "retry_at = ?"]
-    params: list[object] = [state, error, db_time(retry_at) if retry_at else None]
-    if ts is not None:
-        sets.append("ts = ?")
-        params.append(ts)
-    if notes is not None:
-        sets.append("notes = ?")
-        params.append(notes)
-    if state == "sending":
-        # Renews the lease (still only for its holder): a run that waited for a delivery slot
-        # close to the lease would otherwise be reaped as lost while it is being sent.
-        sets.append("claimed_at = ?")
-        params.append(db_time(now))
-    if state in FINAL_RUN_STATES:
-        sets.append("finished_at = ?")
-        params.append(db_time(now))
+    sets, params = run_changes(state, now, ts, notes, error, retry_at)
     marks = ", ".join("?" for _ in expect)
     return (
         conn.execute(
@@ -348,11 +376,6 @@ def retryable(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Diges
 
 
 def runs(conn: sqlite3.Connection, team: str | None, channel: str | None) -> list[DigestRun]:
-    sql, params = "SELECT * FROM digest_runs WHERE 1", []
-    if team is not None:
-        sql += " AND team = ?"
-        params.append(team)
-    if channel is not None:
-        sql += " AND channel = ?"
-        params.append(channel)
-    return [to_run(r) for r in conn.execute(sql + " ORDER BY due DESC, channel", params)]
+    where, params = runs_filter(team, channel)
+    rows = conn.execute(f"SELECT * FROM digest_runs {where} ORDER BY due DESC, channel", params)
+    return [to_run(r) for r in rows]

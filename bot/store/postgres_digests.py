@@ -15,8 +15,15 @@ from datetime import datetime, timedelta
 
 from psycopg import AsyncConnection
 
-from bot.store.base import FINAL_RUN_STATES, DigestRun, RunState, Subscription, SubscriptionState
-from bot.store.digests import LATE_AFTER, SUB_COLUMNS, to_run, to_subscription
+from bot.store.base import DigestRun, RunState, Subscription, SubscriptionState
+from bot.store.digests import (
+    LATE_AFTER,
+    SUB_COLUMNS,
+    run_changes,
+    runs_filter,
+    to_run,
+    to_subscription,
+)
 from bot.store.notes import utc
 
 _KEY = "team = %s AND channel = %s AND week = %s"
@@ -194,20 +201,7 @@ async def update(
     error: str | None,
     retry_at: datetime | None,
 ) -> bool:
-    sets = ["state = %s", "error = %s", "retry_at = %s"]
-    params: list[object] = [state, error, utc(retry_at) if retry_at else None]
-    if ts is not None:
-        sets.append("ts = %s")
-        params.append(ts)
-    if notes is not None:
-        sets.append("notes = %s")
-        params.append(notes)
-    if state == "sending":
-        sets.append("claimed_at = %s")  # renews the lease, for its holder only
-        params.append(utc(now))
-    if state in FINAL_RUN_STATES:
-        sets.append("finished_at = %s")
-        params.append(utc(now))
+    sets, params = run_changes(state, now, ts, notes, error, retry_at, mark="%s", time=utc)
     changed = await _count(
         conn,
         f"UPDATE digest_runs SET {', '.join(sets)} WHERE {_KEY}"
@@ -300,11 +294,8 @@ async def retryable(conn: AsyncConnection, now: datetime, limit: int) -> list[Di
 
 
 async def runs(conn: AsyncConnection, team: str | None, channel: str | None) -> list[DigestRun]:
-    sql, params = "SELECT * FROM digest_runs WHERE true", []
-    if team is not None:
-        sql += " AND team = %s"
-        params.append(team)
-    if channel is not None:
-        sql += " AND channel = %s"
-        params.append(channel)
-    return [to_run(r) for r in await _rows(conn, sql + " ORDER BY due DESC, channel", params)]
+    where, params = runs_filter(team, channel, mark="%s")
+    rows = await _rows(
+        conn, f"SELECT * FROM digest_runs {where} ORDER BY due DESC, channel", params
+    )
+    return [to_run(r) for r in rows]
