@@ -382,6 +382,9 @@ async def _serve(web_app: web.Application, settings: Settings, host: str, port: 
         log.info("stopping: finishing work already acknowledged")
     finally:
         await runner.cleanup()
+        # After the scheduler and the replies in flight have stopped: a PostgreSQL pool's
+        # connections are handed back to the server instead of being cut.
+        await web_app[SERVICES].store.close()
 
 
 async def _until_stopped() -> None:
