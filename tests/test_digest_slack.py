@@ -443,3 +443,35 @@ async def test_compose_reads_the_week_as_the_channel_sees_it(tmp_path):
         assert reply.data["digest"]["week"] == "2026-W49"
     finally:
         await store.close()
+
+
+async def test_with_oauth_the_poster_asks_the_store_it_is_given_for_each_token(slack, tmp_path):
+    """Installs and uninstalls reach the poster at once, also when another process (here: a
+    second store on the same file) made them: nothing is cached between posts."""
+    from bot.config import Settings
+    from bot.slack.installations import StoreInstallationStore
+    from tests.test_oauth_e2e import installation
+
+    path = str(tmp_path / "smx.db")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="client-secret",
+        SLACK_SIGNING_SECRET="signing",
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=path,
+    )
+    mine, other = open_store(path), open_store(path)
+    try:
+        sender = DigestPoster(settings, store=mine)
+        assert await sender.token("T9", None) is None
+        gone = await sender("T9", "C1", short())
+        assert gone.outcome == "team_revoked" and gone.error == "no_installation"
+        elsewhere = StoreInstallationStore(other)
+        await elsewhere.async_save(installation("T9", "U1", "xoxb-t9", 1000.0))
+        assert await sender.token("T9", None) == "xoxb-t9"
+        await elsewhere.async_delete_all(enterprise_id=None, team_id="T9")
+        assert await sender.token("T9", None) is None
+    finally:
+        await mine.close()
+        await other.close()
