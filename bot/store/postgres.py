@@ -1,8 +1,8 @@
 """The PostgreSQL backend: the Store protocol over psycopg 3's async connection pool, for several
 replicas of smx on one database (SMX_DATABASE_URL=postgresql://USER:PASS@HOST:PORT/DB).
 
-The pool is made and opened inside the event loop that uses it, on the first call (a pool belongs
-to one loop: `smx ask` runs one loop per query, the server its own). Connections are safe behind
+The pool is made and opened inside the event loop that uses it, by open() or the first call (a
+pool belongs to one loop: `smx ask` runs one loop per query, the server its own; each gets one). Connections are safe behind
 PgBouncer's transaction mode: no server-side prepared statements (`prepare_threshold=None`) and no
 session state (every multi-statement read or write is one transaction; the migration lock is
 transaction-scoped). A dead database answers `StoreUnavailable` within the pool's timeout rather
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,7 @@ from bot.store.base import (
     Viewer,
     WeekActivity,
 )
-from bot.store.maintenance import TEAM_COLUMNS
+from bot.store.maintenance import PRUNE_BATCH, TEAM_COLUMNS
 from bot.store.notes import COLUMNS, RATIO_PAIRS, utc
 
 CONNECT_TIMEOUT = 3  # seconds to open one connection
@@ -60,7 +61,6 @@ POOL_TIMEOUT = 5.0  # seconds a call waits for a connection before StoreUnavaila
 PING_TIMEOUT = 3.0
 POOL_MIN = 1
 POOL_MAX = 10
-PRUNE_BATCH = 500
 
 _NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
 _INSERT_NOTE = (
@@ -136,9 +136,10 @@ class PostgresStore:
         self._pool_min, self._pool_max = pool_min, pool_max
         self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
-        self._pool: AsyncConnectionPool | None = None
-        self._pool_loop: asyncio.AbstractEventLoop | None = None
-        self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool]
+        self._pools = weakref.WeakKeyDictionary()
+        self._opening: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+        self._opening = weakref.WeakKeyDictionary()
         self._migrated = False
         self._migrate_lock = threading.Lock()
 
@@ -190,20 +191,28 @@ class PostgresStore:
             self._migrated = True
             return version
 
+    @property
+    def _pool(self) -> AsyncConnectionPool | None:
+        """The running loop's pool, if it has one yet."""
+        try:
+            return self._pools.get(asyncio.get_running_loop())
+        except RuntimeError:  # no loop running
+            return None
+
     async def _get_pool(self) -> AsyncConnectionPool:
         loop = asyncio.get_running_loop()
-        pool = self._pool
-        if pool is not None and self._pool_loop is loop:
+        pool = self._pools.get(loop)
+        if pool is not None:
             return pool
-        if self._opening is None or self._opening[0] is not loop:
-            self._opening = (loop, asyncio.Lock())
-        async with self._opening[1]:
-            if self._pool is not None and self._pool_loop is loop:
-                return self._pool
+        lock = self._opening.setdefault(loop, asyncio.Lock())
+        async with lock:
+            pool = self._pools.get(loop)
+            if pool is not None:
+                return pool
             if not self._migrated:
                 await asyncio.to_thread(self.migrate)
-            # A pool left by a loop that has finished (one `smx ask` query) cannot be closed from
-            # this one; it is dropped with its loop, and this loop gets its own.
+            # One pool per event loop, made in it: a pool's connections and tasks belong to the
+            # loop that opened it. A finished loop's pool goes with the loop (weak keys).
             pool = AsyncConnectionPool(
                 self._url,
                 kwargs=self._connect_kwargs(),
@@ -217,7 +226,7 @@ class PostgresStore:
             # wait=False: the pool fills in the background; a call that finds the database down
             # waits at most `timeout` for a connection and says so.
             await pool.open(wait=False)
-            self._pool, self._pool_loop = pool, loop
+            self._pools[loop] = pool
             return pool
 
     @asynccontextmanager
@@ -256,10 +265,9 @@ class PostgresStore:
             await self._get_pool()
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if self._pool_loop is asyncio.get_running_loop():
+        """Close this loop's pool (another loop's, if any, is closed by a close() run there)."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
             await pool.close()
 
     async def ping(self) -> None:
@@ -581,11 +589,15 @@ class PostgresStore:
         return rows[0]["installations"], rows[0]["bots"]
 
     async def issue_oauth_state(self, state: str, expires_at: datetime) -> None:
-        await self._count(
-            "INSERT INTO slack_oauth_states (state, expires_at) VALUES (%s, %s)"
-            " ON CONFLICT (state) DO UPDATE SET expires_at = EXCLUDED.expires_at",
-            [state, utc(expires_at)],
-        )
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO slack_oauth_states (state, expires_at) VALUES (%s, %s)",
+                [state, utc(expires_at)],
+            )
+            # States nobody came back for (an abandoned install page) are not kept for ever.
+            await conn.execute(
+                "DELETE FROM slack_oauth_states WHERE expires_at < %s", [datetime.now(UTC)]
+            )
 
     async def consume_oauth_state(self, state: str, now: datetime) -> bool:
         rows = await self._rows(
