@@ -41,6 +41,29 @@ async def test_every_word_must_appear(store) -> None:
     assert await ids(store, "reel NOT story") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("Été campaign launched", "été"),  # case folds beyond ASCII
+        ("ÉTÉ CAMPAIGN", "Été"),
+        ("Été campaign launched", "ete"),  # diacritics fold (SQLite: remove_diacritics 2)
+        ("naïve approach", "naive"),
+        ("Ünïcödé reels", "unicode"),
+        ("reel2 v2.1 launch", "v2"),  # punctuation splits words, even between letters and digits
+        ("see /promo/page.html now", "promo"),
+    ],
+    ids=[
+        "accented-lowercase", "accented-uppercase", "accent-folded", "diaeresis-folded",
+        "all-accents-folded", "dot-splits-version", "slash-splits-path",
+    ],
+)  # fmt: skip
+async def test_words_are_found_whatever_their_case_accents_and_punctuation(
+    store, text: str, typed: str
+) -> None:
+    note_id = await store.add_note(note(text))
+    assert await ids(store, typed) == [note_id]
+
+
 async def test_the_campaign_is_searched_too(store) -> None:
     note_id = await store.add_note(note("nothing about it", campaign="black-friday"))
     assert await ids(store, "friday") == [note_id]
