@@ -55,7 +55,7 @@ from bench_digest import NOW, compose_all, pct  # noqa: E402
 from bench_notes import WORDS, make_note  # noqa: E402
 
 from bot.store import NewNote, Store, Viewer, open_store  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from tests.support.postgres import PostgresNotInstalled, PostgresServer  # noqa: E402
 
 WEEKS = 4
 CHANNELS = [f"C{i}" for i in range(1, 6)] + [f"G{i}" for i in range(1, 6)]  # as make_note picks
@@ -232,6 +232,20 @@ class DurableServer(PostgresServer):
         return super()._as_user(argv)
 
 
+def durability(url: str) -> str:
+    """What the server really runs with (the override above must have taken), for the header."""
+    with psycopg.connect(url) as conn:
+        shown = {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
+            for name in ("server_version", *DurableServer.DURABLE)
+        }
+    version = shown.pop("server_version").split()[0]
+    wrong = [f"{k}={v}" for k, v in shown.items() if v != DurableServer.DURABLE[k]]
+    if wrong:
+        raise SystemExit(f"bench_store: the PostgreSQL server runs with {', '.join(wrong)}")
+    return f"PostgreSQL {version} with " + ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
 def database_mb(backend: str, target: str) -> float:
     if backend == "sqlite":
         files = [Path(target), Path(target + "-wal")]
@@ -317,8 +331,14 @@ def main() -> None:
             if backend == "sqlite":
                 targets[backend] = str(Path(tmp) / "bench.db")
             else:
-                server = stack.enter_context(DurableServer())
+                try:
+                    server = stack.enter_context(DurableServer())
+                except PostgresNotInstalled as err:
+                    raise SystemExit(
+                        f"bench_store: {err} Or run it with --backends sqlite."
+                    ) from None
                 targets[backend] = server.create_database("bench")
+                print(durability(targets[backend]))
         res = asyncio.run(run(args, targets))
     print(table(res, args.backends))
     print(f"load average at the start {load_at_start}, at the end {load()}")
