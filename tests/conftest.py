@@ -122,8 +122,12 @@ def postgres_server():
 
 
 @pytest.fixture
-def postgres_url(postgres_server) -> str:
-    """A fresh, empty database on the session's server: its URL, password included."""
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's server: its URL, password included. Dropped
+    after the test (each is several MB on disk), with any connection a test left open."""
     if not postgres_server.running:  # a test that took it away and failed before bringing it back
         postgres_server.start_again()
-    return postgres_server.create_database()
+    url = postgres_server.create_database()
+    yield url
+    if postgres_server.running:
+        postgres_server.drop_database(url.rsplit("/", 1)[1])
