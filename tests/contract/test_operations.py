@@ -48,3 +48,17 @@ async def test_an_unreachable_database_is_a_store_error_in_one_sentence(backend)
             assert backend.secret not in str(again.value)
     finally:
         await store.close()
+
+
+async def test_a_write_the_database_refuses_is_a_store_error_not_the_drivers(store) -> None:
+    import sqlite3
+
+    import psycopg
+
+    for text in ("", "x" * 4001):  # the schema's CHECK on a note's length
+        with pytest.raises(StoreError) as caught:
+            await store.add_note(note(text))
+        assert not isinstance(caught.value, sqlite3.Error | psycopg.Error)
+        assert "\n" not in str(caught.value) and str(caught.value)
+    assert (await store.list_notes(Viewer("T1", "C1"))).total == 0
+    assert await store.add_note(note("still fine")) is not None  # the store goes on
