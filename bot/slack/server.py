@@ -156,10 +156,27 @@ def keep_tidy(web_app: web.Application, settings: Settings, services: Services) 
 def add_operations(web_app: web.Application, settings: Settings, services: Services) -> None:
     """What both modes serve besides Slack: /healthz, /metrics, the digest scheduler, retention."""
     web_app[SERVICES] = services
+    web_app.on_startup.append(open_database)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_page)
     run_digests(web_app, settings, services)
     keep_tidy(web_app, settings, services)
+
+
+async def open_database(web_app: web.Application) -> None:
+    """Open the store in the loop that serves (a PostgreSQL pool belongs to one loop) before the
+    first request. prepare() has migrated it already; if it went away since, the server still
+    starts: /healthz says 503 and every call tries again."""
+    from bot.store.base import StoreError
+
+    store = web_app[SERVICES].store
+    try:
+        await store.open()
+    except StoreError as err:
+        log.warning(
+            "the database could not be opened at start; retrying on use",
+            extra={"database": store.describe(), "error": str(err)},
+        )
 
 
 def run_digests(web_app: web.Application, settings: Settings, services: Services) -> None:

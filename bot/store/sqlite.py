@@ -179,6 +179,10 @@ class SqliteStore:
             raise self._closed_error()
         return self._writer.submit(self._in_thread, migrate).result()
 
+    async def open(self) -> None:
+        """Open (and migrate) the file now rather than on the first call: the server's start-up."""
+        await self._write(current_version)
+
     async def ping(self) -> None:
         """A fresh connection, never one already open: an open file stays readable after its
         directory was removed or its disk unmounted, so only opening it again tells."""
