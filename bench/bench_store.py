@@ -263,6 +263,7 @@ async def run(args: argparse.Namespace, targets: dict[str, str]) -> Results:
     try:
         for store in stores.values():
             store.migrate()
+            await store.open()  # as `smx serve` does before its first request
             # Threads (SQLite) and pooled connections (PostgreSQL) opened before timing starts.
             await asyncio.gather(*(store.schema_version() for _ in range(args.concurrency)))
         await measure_inserts(stores, notes, args, res)
