@@ -223,16 +223,35 @@ class SqliteBackend(Backend):
 
 
 class _PostgresSeeder(Seeder):
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, version: int) -> None:
         self.conn = conn
+        self.version = version
 
     def insert(self, table: str, **row: object) -> None:
         from psycopg.types.json import Jsonb
 
         values = [Jsonb(v) if isinstance(v, dict) else v for v in row.values()]
-        columns = ", ".join(row)
-        marks = ", ".join("%s" for _ in row)
-        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+        columns = list(row)
+        marks = ["%s" for _ in row]
+        if table == "notes" and self.version >= 2:
+            self._with_search(row, columns, marks, values)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        self.conn.execute(sql, values)
+
+    @staticmethod
+    def _with_search(row: dict, columns: list, marks: list, values: list) -> None:
+        """From v2 a note's search vector is written with the note, by smx, not by the database
+        (bot/store/postgres_schema.py): write it as that smx did."""
+        from bot.store import postgres_schema
+
+        vector = getattr(postgres_schema, "note_search_vector", None)
+        if vector is None:  # a generated column: the database writes it
+            return
+        from bot.store.notes import search_text
+
+        columns.append("search")
+        marks.append(vector())
+        values.append(search_text(f"{row['campaign']} {row['text']}"))
 
     def close(self) -> None:
         self.conn.close()
@@ -275,7 +294,7 @@ class PostgresBackend(Backend):
 
         conn = self._connect()
         assert migrate(conn, target=version) == version
-        return _PostgresSeeder(conn)
+        return _PostgresSeeder(conn, version)
 
     def reset(self) -> None:
         from tests.support.postgres import reset_postgres
