@@ -102,7 +102,7 @@ async def test_a_query_of_no_words_finds_nothing(store) -> None:
         assert await ids(store, typed) == [], typed
 
 
-async def test_search_is_newest_first_within_the_limit_and_follows_deletes(store) -> None:
+async def test_search_keeps_to_its_limit_and_follows_deletes(store) -> None:
     written = [await store.add_note(note(f"reel {i}")) for i in range(5)]
     found = await store.search_notes(VIEWER, "reel", limit=3)
     assert len(found) == 3 and set(n.id for n in found) <= set(written)
