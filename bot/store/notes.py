@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,6 +155,18 @@ def fts_query(text: str) -> str | None:
         for word, prefix in search_words(text)
     ]
     return " ".join(terms) or None
+
+
+def search_text(text: str) -> str:
+    """Text as SQLite's tokenizer (unicode61, remove_diacritics 2) reads it, for a backend whose
+    own parser reads it otherwise (PostgreSQL's keeps "v2.1" or "/promo/page.html" whole, and
+    folds case and accents only as the database's locale allows): lower case, accents removed,
+    every character that is not a letter or a digit a space between words."""
+    kept = []
+    for ch in unicodedata.normalize("NFKD", text.lower()):
+        if unicodedata.category(ch) != "Mn":  # a combining accent, split off by NFKD
+            kept.append(ch if ch.isalnum() else " ")
+    return " ".join("".join(kept).split())
 
 
 def search_words(text: str) -> list[tuple[str, bool]]:

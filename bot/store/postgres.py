@@ -64,8 +64,8 @@ POOL_MAX = 10
 
 _NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
 _INSERT_NOTE = (
-    f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
-    " RETURNING id"
+    f"INSERT INTO notes ({', '.join(COLUMNS)}, search)"
+    f" VALUES ({', '.join('%s' for _ in COLUMNS)}, {schema.note_search_vector()}) RETURNING id"
 )
 
 
@@ -75,13 +75,17 @@ def _where(filt: notes.Filter) -> tuple[str, list[object]]:
 
 
 def tsquery_text(typed: str) -> str | None:
-    """What a person typed as text for to_tsquery: every word quoted as one tsquery operand (a
-    quote doubled, a backslash escaped, so nothing typed is tsquery syntax), `:*` after a prefix
-    word, all joined by `&`. None when no word is left. It is always passed as a parameter."""
-    terms = [
-        "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + (":*" if prefix else "")
-        for word, prefix in notes.search_words(typed)
-    ]
+    """What a person typed as text for to_tsquery: every word read as the notes were
+    (notes.search_text: only letters, digits and spaces are left) and quoted as one tsquery
+    operand, so nothing typed is tsquery syntax; a word that punctuation splits is a phrase, as
+    in SQLite. `:*` after a prefix word, all joined by `&`. None when no word is left. It is
+    always passed as a parameter, never written into the SQL."""
+    terms = []
+    for word, prefix in notes.search_words(typed):
+        folded = notes.search_text(word)
+        if folded:  # quotes and backslashes cannot remain, escaped all the same
+            quoted = folded.replace("\\", "\\\\").replace("'", "''")
+            terms.append(f"'{quoted}'" + (":*" if prefix else ""))
     return " & ".join(terms) or None
 
 
@@ -292,10 +296,11 @@ class PostgresStore:
         values = dict(note.__dict__)
         values["created_at"] = utc(note.created_at or datetime.now(UTC))
         values["metrics"] = Jsonb(note.metrics)
+        searched = notes.search_text(f"{note.campaign} {note.text}")
         async with self._transaction() as conn:
             if event_id is not None and not await _claim_event(conn, event_id, note.team):
                 return None
-            cursor = await conn.execute(_INSERT_NOTE, [values[c] for c in COLUMNS])
+            cursor = await conn.execute(_INSERT_NOTE, [*(values[c] for c in COLUMNS), searched])
             row = await cursor.fetchone()
             assert row is not None
             return row["id"]  # type: ignore[call-overload]

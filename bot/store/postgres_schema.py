@@ -2,8 +2,8 @@
 
 Same tables, columns and meaning as the SQLite schema, in PostgreSQL's types: times are UTC
 `timestamptz`, flags `boolean`, metrics and installation data `jsonb`. Full-text search is a
-generated `tsvector` column over campaign and text with a GIN index, in a text search
-configuration of our own (`smx_search`): English stemming like SQLite's porter tokenizer, and no
+`tsvector` column over campaign and text, written with the note, with a GIN index, in a text
+search configuration of our own (`smx_search`): English stemming like SQLite's porter tokenizer, and no
 stop words, so "the" is a word to find there as it is in SQLite.
 
 `migrate(conn)` runs every missing version in one transaction under a transaction-scoped advisory
@@ -14,12 +14,13 @@ released at COMMIT even behind PgBouncer's transaction mode. Append-only, like S
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psycopg
 
 from bot.store.base import SchemaTooNew
+from bot.store.notes import search_text
 from bot.store.schema import VERSIONS, check_versions
 
 # pg_advisory_xact_lock's key for migrations: any fixed 64-bit number ("smx" in ASCII, then 1).
@@ -31,7 +32,8 @@ SEARCH_CONFIG = "smx_search"
 class Migration:
     version: int
     description: str
-    statements: Sequence[str]
+    # SQL to run, or a function of the connection for what SQL alone cannot do
+    statements: Sequence[str | Callable[[psycopg.Connection], None]]
 
 
 _V1_NOTES = (
@@ -66,12 +68,45 @@ _V2_SEARCH = (
     f"CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = english)",
     f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} ALTER MAPPING FOR"
     " asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH smx_english_stem",
-    # Generated: every insert and update keeps it in step, whoever makes it; notes written before
-    # this version get theirs when the column is added.
-    "ALTER TABLE notes ADD COLUMN search TSVECTOR GENERATED ALWAYS AS"
-    f" (to_tsvector('{SEARCH_CONFIG}'::regconfig, campaign || ' ' || text)) STORED",
+    # Written by the INSERT that writes the note, from campaign and text as SQLite's tokenizer
+    # reads them (bot/store/notes.py search_text): words split at every punctuation mark, case
+    # and accents folded whatever the database's locale. Notes never change after that.
+    "ALTER TABLE notes ADD COLUMN search TSVECTOR NOT NULL DEFAULT ''::tsvector",
     "CREATE INDEX notes_search ON notes USING GIN (search)",
+    # A note inserted by plain SQL (an operator's import, a tool) gets its vector here, from
+    # SQL's nearest reading of search_text: accents removed after NFKD, ASCII lowered, ASCII
+    # punctuation a space. smx's own inserts bring the exact one and are left as they are.
+    r"""
+    CREATE FUNCTION smx_note_search() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.search = ''::tsvector THEN
+            NEW.search := to_tsvector('smx_search', regexp_replace(lower(regexp_replace(
+                normalize(NEW.campaign || ' ' || NEW.text, NFKD), '[\u0300-\u036f]', '', 'g')),
+                '[^a-z0-9\u0080-\uffff]+', ' ', 'g'));
+        END IF;
+        RETURN NEW;
+    END
+    $$
+    """,
+    "CREATE TRIGGER notes_search BEFORE INSERT ON notes"
+    " FOR EACH ROW EXECUTE FUNCTION smx_note_search()",
 )
+
+
+def note_search_vector() -> str:
+    """The SQL that computes a note's `search` from one parameter, search_text(campaign text)."""
+    return f"to_tsvector('{SEARCH_CONFIG}', %s)"
+
+
+def _index_existing_notes(conn: psycopg.Connection) -> None:
+    # Notes written before v2 become searchable too.
+    rows = conn.execute("SELECT id, campaign, text FROM notes").fetchall()
+    for note_id, campaign, text in rows:
+        conn.execute(
+            f"UPDATE notes SET search = {note_search_vector()} WHERE id = %s",
+            (search_text(f"{campaign} {text}"), note_id),
+        )
+
 
 _V3_EVENTS = (
     """
@@ -166,7 +201,7 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(version, _DESCRIPTIONS.get(version, "?"), statements)
     for version, statements in (
         (1, _V1_NOTES),
-        (2, _V2_SEARCH),
+        (2, (*_V2_SEARCH, _index_existing_notes)),
         (3, _V3_EVENTS),
         (4, _V4_DIGESTS),
         (5, _V5_NOTICES),
@@ -213,7 +248,10 @@ def migrate(conn: psycopg.Connection, *, target: int = LATEST) -> int:
         for migration in MIGRATIONS:
             if version < migration.version <= target:
                 for statement in migration.statements:
-                    conn.execute(statement)
+                    if callable(statement):
+                        statement(conn)
+                    else:
+                        conn.execute(statement)  # type: ignore[arg-type]
                 conn.execute(
                     "INSERT INTO schema_version (version, description) VALUES (%s, %s)",
                     (migration.version, migration.description),
