@@ -277,12 +277,13 @@ class PostgresStore:
     async def ping(self) -> None:
         with self._errors():
             pool = await self._get_pool()
+            within = min(PING_TIMEOUT, self._pool_timeout)
             try:
-                async with pool.connection(timeout=PING_TIMEOUT) as conn:
+                async with pool.connection(timeout=within) as conn:
                     await conn.execute("SELECT 1")
             except PoolTimeout as err:
                 raise StoreUnavailable(
-                    f"{self.describe()} did not answer within {PING_TIMEOUT:g} s: "
+                    f"{self.describe()} did not answer within {within:g} s: "
                     "it is down or cannot be reached."
                 ) from err
 
