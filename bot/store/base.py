@@ -450,6 +450,10 @@ class Store(Protocol):
         """Return when the database answers; `StoreUnavailable` when it does not (for /healthz:
         quick, a few seconds at most)."""
 
+    async def open(self) -> None:
+        """Connect now, in the running loop that will use the store (the server at start-up):
+        otherwise the first call does. A database unreachable here is retried on use."""
+
     def migrate(self) -> int:
         """Create or upgrade the schema now and return its version (start-up and tools, before
         the event loop serves anyone). Safe when several processes start at once. Raises
