@@ -9,6 +9,7 @@ The general behaviour of every backend is the contract suite's (tests/contract/)
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -343,6 +344,46 @@ _WORDS = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)),
     max_size=40,
 )
+
+
+async def test_healthz_is_503_while_postgresql_is_down_and_200_once_it_is_back(
+    own_server, slack
+) -> None:
+    """The load balancer's view of an outage: `smx serve`'s /healthz on a PostgreSQL store says
+    503 within the ping's few seconds while the server is gone, and 200 again once it is back,
+    without a restart; neither answer carries the password."""
+    from bot.config import Settings
+    from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot
+
+    url = own_server.create_database()
+    settings = Settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DATABASE_URL=url,
+    )
+    bot = await RunningBot(slack, settings).start()
+    try:
+        assert (await bot.get("/healthz")).status == 200
+        own_server.stop_temporarily()
+        try:
+            down = await asyncio.wait_for(bot.get("/healthz"), WAIT)
+            assert down.status == 503
+            assert json.loads(down.body) == {"ok": False, "database": False}
+            assert own_server.password not in down.body
+        finally:
+            own_server.start_again()
+
+        async def healthy() -> bool:
+            return (await bot.get("/healthz")).status == 200
+
+        await eventually(healthy)  # the pool replaces its broken connections by itself
+        reply = await bot.command("note spring-launch back after the outage")
+        assert reply.status == 200 and "spring-launch" in json.dumps(reply.body)
+        page = await bot.services.store.list_notes(VIEWER)
+        assert [n.text for n in page.notes] == ["back after the outage"]
+    finally:
+        await bot.stop()
 
 
 @pytest.fixture(scope="module")
