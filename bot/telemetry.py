@@ -31,6 +31,13 @@ UNEXPECTED_ERRORS = Counter(
     ["surface"],
     registry=REGISTRY,
 )
+DATABASE_ERRORS = Counter(
+    "smx_database_errors_total",
+    "Queries that failed because the database did (unreachable, or refused a statement): an "
+    "outage to page on, kept apart from smx's own unexpected errors.",
+    ["surface", "kind"],
+    registry=REGISTRY,
+)
 ACK_SECONDS = Histogram(
     "smx_ack_seconds",
     "Time from a Slack request's arrival to its HTTP answer.",
@@ -47,6 +54,17 @@ SLACK_API_ERRORS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+
+
+def count_failure(surface: str, err: BaseException | None) -> None:
+    """Count a failed query: as the database's failure when the store raised, else as smx's own."""
+    from bot.store.base import StoreError, StoreUnavailable
+
+    if isinstance(err, StoreError):
+        kind = "unavailable" if isinstance(err, StoreUnavailable) else "error"
+        DATABASE_ERRORS.labels(surface, kind).inc()
+    else:
+        UNEXPECTED_ERRORS.labels(surface).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -298,6 +298,7 @@ async def test_a_database_that_cannot_answer_is_said_in_a_sentence_not_an_error_
 
     logged = await bot.command("note launch before the outage")
     assert DATABASE_UNREACHABLE not in logged.body["text"]
+    before = (await bot.get("/metrics")).body
     await bot.services.store.close()
     listing = await bot.command("notes")
     assert_quick(listing)
@@ -323,3 +324,8 @@ async def test_a_database_that_cannot_answer_is_said_in_a_sentence_not_an_error_
     assert failures and all("closed" in r.error for r in failures)  # the store's own sentence
     assert not [r for r in caplog.records if getattr(r, "error_id", None)]
     assert "CPM" in (await bot.command("explain cpm")).body["text"]  # needs no database
+    # /metrics counts the outage as the database's, not as smx's own unexpected errors.
+    after = (await bot.get("/metrics")).body
+    outage = 'smx_database_errors_total{kind="unavailable",surface="command"} 1.0'
+    assert outage not in before and outage in after
+    assert 'smx_unexpected_errors_total{surface="command"}' not in after

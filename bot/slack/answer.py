@@ -61,8 +61,8 @@ async def _run(ctx: Context, text: str, post: Post | None) -> tuple[Reply, bool]
     """The reply, and whether it is the error-id sentence of a failure of smx's own."""
     try:
         return await dispatch(ctx, text, post=post), False
-    except Exception:
-        telemetry.UNEXPECTED_ERRORS.labels(ctx.surface).inc()
+    except Exception as err:
+        telemetry.count_failure(ctx.surface, err)
         sentence = log_failure(
             log, "query failed", surface=ctx.surface, team=ctx.team, command=_name(text)
         )

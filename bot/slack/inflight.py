@@ -46,12 +46,12 @@ def tracked(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             body = kwargs.get("body") or {}
             await _tell(body.get("response_url"), UNREACHABLE)
             return None
-        except Exception:
+        except Exception as err:
             # Work after the ack has no HTTP answer to carry an error, so say it here: logged
             # (with an id, unless it is the database failing) and, where Slack gave a
             # response_url, told to the person in those words.
             body = kwargs.get("body") or {}
-            telemetry.UNEXPECTED_ERRORS.labels("after_ack").inc()
+            telemetry.count_failure("after_ack", err)
             sentence = log_failure(log, "work after the ack failed", listener=fn.__name__)
             await _tell(body.get("response_url"), sentence)
             return None
