@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--channel", default="C-LOCAL")
     preview.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     digest_sub.add_parser("tick", help="one scheduler pass: post every digest that is due (cron)")
-    db = sub.add_parser("db", help="operator tasks on the database (SMX_DB)")
+    db = sub.add_parser("db", help="operator tasks on the database (SMX_DB or SMX_DATABASE_URL)")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     backup = db_sub.add_parser("backup", help="an online backup, safe while the bot runs")
     backup.add_argument("path", type=Path, help="a file, or a directory to put a dated file in")
@@ -148,7 +148,6 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
 def ask(args: argparse.Namespace, settings) -> int:
     from bot.context import Context, Services
     from bot.reply import render_text
-    from bot.router import dispatch
 
     ctx = Context(
         team=args.team,
@@ -158,7 +157,7 @@ def ask(args: argparse.Namespace, settings) -> int:
         surface="ask",
         services=Services(settings),
     )
-    reply = asyncio.run(dispatch(ctx, " ".join(args.text)))
+    reply = asyncio.run(_answer_once(ctx, " ".join(args.text)))
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
     if args.json:
         from bot.slack.blocks import render_blocks
@@ -188,6 +187,16 @@ def ask(args: argparse.Namespace, settings) -> int:
         text += f"\nWritten to {args.out}."
     print(text)
     return code
+
+
+async def _answer_once(ctx, text: str):
+    """The router's reply, with whatever it opened closed in this same loop before it ends."""
+    from bot.router import dispatch
+
+    try:
+        return await dispatch(ctx, text)
+    finally:
+        await ctx.services.close()
 
 
 def digest(args: argparse.Namespace, settings) -> int:

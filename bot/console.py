@@ -95,6 +95,8 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
                 path.write_text(f.content, encoding="utf-8")
                 print(f"Written to {path.resolve()}.", file=stdout)
     finally:
+        # The store's connections belong to this loop: closed in it, not cut when it ends.
+        loop.run_until_complete(ctx.services.close())
         loop.close()
 
 

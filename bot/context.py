@@ -23,6 +23,7 @@ class Services:
 
     def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
         self.settings = settings
+        self._owns_store = store is None
         if store is not None:
             # cached_property reads the instance dict first: as if it had been opened already.
             self.__dict__["store"] = store
@@ -35,6 +36,15 @@ class Services:
         from bot.store import open_store
 
         return open_store(self.settings.database)
+
+    async def close(self) -> None:
+        """Close what was opened (the store, if anything used it), in the loop that used it: a
+        PostgreSQL pool left open when its loop ends would be cut mid-connect."""
+        if not self._owns_store:
+            return  # handed in: its opener closes it
+        store = self.__dict__.pop("store", None)
+        if store is not None:
+            await store.close()
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,27 @@ def test_an_unreachable_postgresql_fails_a_query_with_one_line_naming_the_host(t
     assert done.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in done.stderr
     assert "SMX_DATABASE_URL" in done.stderr
     assert "pw-never-shown" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_ask_and_console_on_postgresql_exit_cleanly_having_closed_their_store(postgres_url):
+    """A one-shot `smx ask` and a console session end their event loop with the PostgreSQL pool
+    closed in it: no "Task was destroyed" or pool-worker noise on stderr, and no hang at exit (an
+    unclosed pool cancelled mid-connect could keep asyncio.run from returning). Several runs: the
+    noise came from a race with the pool's background connect."""
+    env = {"SMX_DATABASE_URL": postgres_url}
+    logged = smx("ask", "note", "spring-launch", "story did well", env=env)
+    assert logged.returncode == 0, logged.stderr
+    for _ in range(4):
+        listed = smx("ask", "notes", env=env)
+        assert listed.returncode == 0 and "story did well" in listed.stdout
+        assert listed.stderr == ""
+    session = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="notes\nhelp\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("SMX_")}, **env},
+    )
+    assert session.returncode == 0 and "story did well" in session.stdout
+    assert session.stderr == ""
