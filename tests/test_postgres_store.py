@@ -252,6 +252,30 @@ async def test_describe_and_backup_name_the_database_and_pg_dump_never_the_passw
     assert postgres_server.password not in str(caught.value) + pg.describe()
 
 
+# -- a database shared with other applications ------------------------------------------------------
+
+
+async def test_a_purge_leaves_another_applications_tables_and_views_alone(postgres_url, pg) -> None:
+    """The database, even its `public` schema, is often shared: a table or view of someone
+    else's with a `team` column is not smx's to empty (nor to fail on)."""
+    await pg.add_note(note("ours", team="T-LOCAL", workspace="T-LOCAL"))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE billing_accounts (team text, balance int)")
+        conn.execute("INSERT INTO billing_accounts VALUES ('T-LOCAL', 100), ('T-OTHER', 5)")
+        conn.execute("CREATE VIEW team_balances AS SELECT team, balance FROM billing_accounts")
+        conn.execute("CREATE TABLE audit_log (enterprise_id text, workspace text, what text)")
+        conn.execute("INSERT INTO audit_log VALUES ('T-LOCAL', 'T-LOCAL', 'installed')")
+    removed = await pg.purge_team("T-LOCAL")
+    assert removed == {"notes": 1}
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        assert conn.execute("SELECT team, balance FROM billing_accounts ORDER BY 1").fetchall() == [
+            ("T-LOCAL", 100),
+            ("T-OTHER", 5),
+        ]
+        assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (1,)
+    assert (await pg.list_notes(Viewer("T-LOCAL", "C1"))).total == 0
+
+
 # -- SKIP LOCKED ----------------------------------------------------------------------------------
 
 

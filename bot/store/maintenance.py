@@ -12,10 +12,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Per-team rows live in tables with one of these columns (the store keys everything by team; a
-# note also records the workspace it came from when its team is an Enterprise Grid org, and an
-# org-wide installation is keyed by its enterprise_id alone).
-TEAM_COLUMNS = ("team", "team_id", "workspace", "enterprise_id")
+from bot.store.base import StoreError
+from bot.store.schema import TEAM_TABLES
+
 PRUNE_BATCH = 500
 
 
@@ -58,13 +57,31 @@ def backup(source: sqlite3.Connection, destination: str) -> tuple[Path, int]:
     return target, notes
 
 
+def purge_target(team: object) -> str:
+    """The team a purge is for, or a StoreError saying to name one: a blank team would match
+    every row whose team column is empty, and every installation of a workspace outside an
+    Enterprise Grid org has an empty enterprise_id."""
+    if not isinstance(team, str) or not team.strip():
+        raise StoreError(
+            "Name the team to purge by its Slack id, e.g. `smx db purge --team T0123ABC`: "
+            "a blank team would match every workspace's installation."
+        )
+    return team
+
+
+def purge_where(columns: tuple[str, ...], mark: str) -> str:
+    """The WHERE of a purge on one table: any of its team columns is the team, and never an
+    empty value (an installation's enterprise_id is '' outside a Grid org)."""
+    return " OR ".join(f'("{c}" = {mark} AND "{c}" <> \'\')' for c in columns)
+
+
 def purge_team(conn: sqlite3.Connection, team: str) -> dict[str, int]:
     """Delete every row that belongs to `team` (notes, subscriptions, runs, installations, ...),
-    inside the caller's transaction. Tables are found by their team column, so tables added by
-    later migrations are covered too."""
+    inside the caller's transaction, from smx's own tables only (schema.TEAM_TABLES)."""
+    team = purge_target(team)
     removed: dict[str, int] = {}
-    for table, columns in _team_tables(conn):
-        where = " OR ".join(f'"{c}" = ?' for c in columns)
+    for table, columns in TEAM_TABLES.items():
+        where = purge_where(columns, "?")
         cursor = conn.execute(f'DELETE FROM "{table}" WHERE {where}', (team,) * len(columns))
         if cursor.rowcount:
             removed[table] = cursor.rowcount
@@ -77,23 +94,6 @@ def prune_batch(conn: sqlite3.Connection, cutoff: str) -> int:
         "DELETE FROM notes WHERE id IN (SELECT id FROM notes WHERE created_at < ? LIMIT ?)",
         (cutoff, PRUNE_BATCH),
     ).rowcount
-
-
-def _team_tables(conn: sqlite3.Connection) -> list[tuple[str, list[str]]]:
-    tables = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%VIRTUAL%'"
-        )
-        if not r[0].startswith("sqlite_") and "_fts" not in r[0]
-    ]
-    found = []
-    for table in tables:
-        columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
-        keyed = [c for c in TEAM_COLUMNS if c in columns]
-        if keyed:
-            found.append((table, keyed))
-    return found
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:

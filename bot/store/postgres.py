@@ -26,13 +26,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from bot.store import notes
+from bot.store import maintenance, notes
 from bot.store import postgres_digests as digests
 from bot.store import postgres_schema as schema
 from bot.store.base import (
@@ -53,8 +53,9 @@ from bot.store.base import (
     Viewer,
     WeekActivity,
 )
-from bot.store.maintenance import PRUNE_BATCH, TEAM_COLUMNS
+from bot.store.maintenance import PRUNE_BATCH
 from bot.store.notes import COLUMNS, RATIO_PAIRS, utc
+from bot.store.schema import TEAM_TABLES
 
 CONNECT_TIMEOUT = 3  # seconds to open one connection
 POOL_TIMEOUT = 5.0  # seconds a call waits for a connection before StoreUnavailable
@@ -627,21 +628,14 @@ class PostgresStore:
                 return total
 
     async def purge_team(self, team: str) -> dict[str, int]:
+        # smx's own tables only (schema.TEAM_TABLES): the database, even its schema, may be
+        # shared with other applications whose tables have a `team` column too.
+        team = maintenance.purge_target(team)
         removed: dict[str, int] = {}
         async with self._transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT table_name, array_agg(column_name::text ORDER BY column_name) AS columns"
-                " FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND column_name = ANY(%s) GROUP BY table_name ORDER BY table_name",
-                [list(TEAM_COLUMNS)],
-            )
-            for row in await cursor.fetchall():
-                table, columns = row["table_name"], row["columns"]  # type: ignore[call-overload]
-                where = sql.SQL(" OR ").join(
-                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns
-                )
+            for table, columns in TEAM_TABLES.items():
                 deleted = await conn.execute(
-                    sql.SQL("DELETE FROM {} WHERE ").format(sql.Identifier(table)) + where,
+                    f'DELETE FROM "{table}" WHERE {maintenance.purge_where(columns, "%s")}',  # type: ignore[arg-type]
                     [team] * len(columns),
                 )
                 if deleted.rowcount:

@@ -220,6 +220,24 @@ VERSIONS: tuple[tuple[int, str], ...] = (
 )
 
 
+# The tables that hold a team's rows and the columns that name the team in each: what a purge
+# (`smx db purge --team T`) deletes from, on every backend, and nothing else: a PostgreSQL
+# database or schema is often shared with other applications, whose tables may have a `team`
+# column too. A migration that adds a table with one of TEAM_COLUMNS lists it here as well
+# (tests/contract/test_upkeep.py fails until it does). A row matches when any of its columns
+# equals the team: a note of a Grid org logged in a workspace belongs to both, an org-wide
+# installation is keyed by its enterprise_id alone.
+TEAM_COLUMNS = ("team", "team_id", "workspace", "enterprise_id", "enterprise")
+TEAM_TABLES: dict[str, tuple[str, ...]] = {
+    "notes": ("team", "workspace"),
+    "processed_events": ("team",),
+    "digest_subscriptions": ("team", "workspace", "enterprise"),
+    "digest_runs": ("team",),
+    "slack_installations": ("enterprise_id", "team_id"),
+    "slack_bots": ("enterprise_id", "team_id"),
+}
+
+
 def check_versions(backend: str, versions: list[int]) -> None:
     """Raise at import when a backend's migrations are not exactly VERSIONS, in order."""
     wanted = [v for v, _ in VERSIONS]

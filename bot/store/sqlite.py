@@ -418,6 +418,7 @@ class SqliteStore:
                 return total
 
     async def purge_team(self, team: str) -> dict[str, int]:
+        team = maintenance.purge_target(team)  # a blank team is refused before anything queues
         return await self._write(_in_write, maintenance.purge_team, team)
 
     async def backup(self, destination: str) -> tuple[Path, int]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store import BackupUnsupported, InstallationRecord, Viewer
+from bot.store import BackupUnsupported, InstallationRecord, StoreError, Viewer
 from tests.support.contract import claim_slot, note
 from tests.support.digest_support import subscription
 
@@ -108,3 +108,66 @@ async def test_a_backup_is_a_file_with_the_notes_or_says_which_tool_to_use(
         assert (await copy.list_notes(Viewer("T1", "C1"))).total == 3
     finally:
         await copy.close()
+
+
+def _team_columns_in_database(backend) -> dict[str, set[str]]:
+    """Every table or view of the database that has one of schema.TEAM_COLUMNS: its such
+    columns, read from the database's own catalogue."""
+    from bot.store.schema import TEAM_COLUMNS
+
+    found: dict[str, set[str]] = {}
+    if backend.name == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(backend.target)
+        try:
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                )
+            ]
+            for name in names:
+                columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')}
+                if keyed := columns & set(TEAM_COLUMNS):
+                    found[name] = keyed
+        finally:
+            conn.close()
+        return found
+    import psycopg
+
+    with psycopg.connect(backend.target, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND column_name = ANY(%s)",
+            [list(TEAM_COLUMNS)],
+        ).fetchall()
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    return found
+
+
+async def test_the_purge_list_names_every_table_that_holds_a_teams_rows(backend, store) -> None:
+    """schema.TEAM_TABLES is what a purge deletes from: a migration that adds a per-team table
+    (or a team column) and forgets the list fails here."""
+    from bot.store.schema import TEAM_TABLES
+
+    store.migrate()
+    assert _team_columns_in_database(backend) == {t: set(c) for t, c in TEAM_TABLES.items()}
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t \n"])
+async def test_a_blank_team_is_refused_and_purges_nothing(backend, store, blank) -> None:
+    # Installations of workspaces outside a Grid org have enterprise_id '': a purge of '' once
+    # removed every one of them.
+    await _fill(store, "T1", enterprise="E1")
+    await _fill(store, "T2", enterprise="E2")
+    before = {team: backend.team_rows(team) for team in ("T1", "T2", "E1", "")}
+    with pytest.raises(StoreError) as caught:
+        await store.purge_team(blank)
+    message = str(caught.value)
+    assert "--team T0123ABC" in message and "\n" not in message, message
+    assert {team: backend.team_rows(team) for team in before} == before
+    for team in ("T1", "T2"):
+        assert await store.find_bot("", team) is not None
+        assert await store.find_installation("", team) is not None
