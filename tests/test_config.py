@@ -176,3 +176,30 @@ def test_the_database_password_never_shows_in_repr_str_or_dump(monkeypatch):
     )
     assert PASSWORD not in shown and "db.internal" not in shown
     assert settings.database_url is not None and PASSWORD in settings.database  # still usable
+
+
+@pytest.mark.parametrize(
+    "scheme", ["postgresql", "postgres", "POSTGRESQL", "Postgres", "PostgreSQL", "mysql", "pg"]
+)
+def test_the_settings_and_the_store_agree_on_which_schemes_are_postgresql(monkeypatch, scheme):
+    """bot/config.py once accepted POSTGRESQL:// (it lowercases the scheme) and the store then
+    refused it: either both take a URL or both say what to type."""
+    from bot.store import StoreError, is_postgres
+    from bot.store.postgres import Location
+
+    url = f"{scheme}://smx:{PASSWORD}@db:5432/smx"
+    monkeypatch.setenv("SMX_DATABASE_URL", url)
+    try:
+        load_settings()
+        config_accepts = True
+    except ConfigError:
+        config_accepts = False
+    try:
+        location = Location(url)
+        store_accepts = True
+    except StoreError:
+        store_accepts = False
+    expected = scheme.lower() in ("postgresql", "postgres")
+    assert config_accepts == store_accepts == is_postgres(url) == expected
+    if store_accepts:
+        assert location.url == f"{scheme.lower()}://smx:{PASSWORD}@db:5432/smx"

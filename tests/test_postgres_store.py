@@ -26,7 +26,7 @@ from bot.store import (
     Viewer,
 )
 from bot.store.notes import search_text
-from bot.store.postgres import PostgresStore, tsquery_text
+from bot.store.postgres import Location, PostgresStore, tsquery_text
 from bot.store.postgres_schema import LATEST, SEARCH_CONFIG
 from tests.support.contract import note
 from tests.support.postgres import PostgresServer
@@ -250,6 +250,96 @@ async def test_describe_and_backup_name_the_database_and_pg_dump_never_the_passw
         await pg.backup("/tmp/anywhere")
     assert "pg_dump" in str(caught.value) and f"--port={port}" in str(caught.value)
     assert postgres_server.password not in str(caught.value) + pg.describe()
+
+
+def test_the_pg_dump_hint_names_the_urls_user_and_never_its_password() -> None:
+    store = PostgresStore("postgresql://marketing:hunter2-secret@db.internal:6432/smx")
+    with pytest.raises(BackupUnsupported) as caught:
+        asyncio.run(store.backup("/tmp/anywhere"))
+    hint = str(caught.value)
+    assert "--host=db.internal --port=6432 --username=marketing smx " in hint, hint
+    assert "hunter2-secret" not in hint
+
+
+@pytest.mark.parametrize("password", ["p", "o", "t", "5", "ab", "pw1"])
+async def test_a_short_wrong_password_leaves_the_drivers_words_whole(
+    postgres_server, password
+) -> None:
+    """A password was once scrubbed as a bare substring: "p" made the driver's "port 5432" into
+    "***ort 5432". A short one goes only where it stands on its own."""
+    store = PostgresStore(postgres_server.url("postgres", password=password))
+    with pytest.raises(StoreError) as caught:
+        store.migrate()
+    message = str(caught.value)
+    assert f"port {postgres_server.port} failed" in message, message
+    assert "password authentication failed" in message, message
+    assert "***" not in message, message
+
+
+@pytest.mark.parametrize(
+    "secret,text,scrubbed",
+    [
+        ("p", 'password "p" for port 5432', 'password "***" for port 5432'),
+        ("p", "postgresql://u:p@h/db?password=p", "postgresql://u:***@h/db?password=***"),
+        ("ab", "ab, cab, abc, (ab), ab_db", "***, cab, abc, (***), ***_db"),
+        ("long-secret", "xlong-secretx 'long-secret'", "x***x '***'"),
+        ("four", "fourteen four", "***teen ***"),  # from 4 characters, wherever it appears
+    ],
+)
+def test_scrub_hides_every_standalone_password_and_a_long_one_everywhere(
+    secret: str, text: str, scrubbed: str
+) -> None:
+    location = Location(f"postgresql://u:{secret}@h/db")
+    assert location.scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize(
+    "url,hidden",
+    [
+        ("postgresql://smx@db/smx?password=hunter2-secret", "hunter2-secret"),
+        ("postgresql://smx@db/smx?sslmode=disable&password=a%2Fb%40c", "a/b@c"),
+        ("postgresql://smx:first-secret@db/smx?password=second-secret", "first-secret"),
+        ("postgresql://smx:first-secret@db/smx?password=second-secret", "second-secret"),
+    ],
+)
+def test_a_password_given_as_a_query_parameter_is_a_secret_too(url: str, hidden: str) -> None:
+    location = Location(url)
+    assert hidden in location.secrets
+    assert hidden not in location.scrub(f"the driver said {url} and {hidden}.")
+    assert hidden not in str(location)
+
+
+async def test_an_upper_case_scheme_is_accepted_as_bot_config_accepts_it(postgres_url) -> None:
+    scheme, rest = postgres_url.split("://", 1)
+    store = PostgresStore(f"{scheme.upper()}://{rest}")
+    try:
+        assert store.migrate() == LATEST
+        assert await store.add_note(note("upper case scheme")) is not None
+    finally:
+        await store.close()
+
+
+async def test_a_url_without_a_host_names_the_unix_socket_libpq_tries(monkeypatch) -> None:
+    monkeypatch.delenv("PGHOST", raising=False)
+    port = _free_port()
+    store = PostgresStore(f"postgresql://smx:hunter2-secret@/smx?port={port}", pool_timeout=1)
+    try:
+        assert store.describe() == (
+            f"PostgreSQL at the local Unix socket (libpq's default directory, port {port}), "
+            "database smx"
+        )
+        with pytest.raises(StoreUnavailable) as caught:
+            store.migrate()
+        message = str(caught.value)
+        assert "localhost" not in message and "Unix socket" in message, message
+        assert "hunter2-secret" not in message
+    finally:
+        await store.close()
+    socket_dir = PostgresStore(f"postgresql://smx@/smx?host=/run/pg&port={port}")
+    assert (
+        socket_dir.describe()
+        == f"PostgreSQL at the Unix socket /run/pg/.s.PGSQL.{port}, database smx"
+    )
 
 
 # -- a database shared with other applications ------------------------------------------------------

@@ -16,6 +16,9 @@ never the password; the driver's exception is its __cause__.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import shlex
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -23,7 +26,7 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 import psycopg
 from psycopg import AsyncConnection
@@ -90,8 +93,15 @@ def tsquery_text(typed: str) -> str | None:
     return " & ".join(terms) or None
 
 
+SHORT_SECRET = 4  # characters: a shorter password is scrubbed only where it stands on its own
+
+
 class Location:
-    """Where a postgresql:// URL points, parsed once: for messages (never the password)."""
+    """Where a postgresql:// URL points, parsed once: for messages (never the password).
+
+    `url` is what psycopg is given: the scheme lowercased (libpq reads only lowercase, while
+    bot/config.py and is_postgres accept any case). `secrets`: every form of the password the
+    URL holds (after the user or as `?password=`), raw and decoded, for `scrub`."""
 
     def __init__(self, url: str) -> None:
         bad = StoreError(
@@ -100,27 +110,56 @@ class Location:
         )
         if not isinstance(url, str) or "\x00" in url:
             raise bad
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.lower() not in ("postgresql", "postgres"):
+            raise bad
+        self.url = f"{scheme.lower()}://{rest}"
         try:
-            parts = urlsplit(url)
+            parts = urlsplit(self.url)
             port = parts.port
-            conninfo_to_dict(url)
+            params = conninfo_to_dict(self.url)
         except (ValueError, psycopg.Error):
             raise bad from None  # the driver's message may quote the URL, password and all
-        if parts.scheme not in ("postgresql", "postgres"):
-            raise bad
-        query = parse_qs(parts.query)
-        self.host = parts.hostname or (query.get("host") or ["localhost"])[0]
-        self.port = port or int((query.get("port") or ["5432"])[0])
-        self.database = unquote(parts.path.lstrip("/")) or unquote(parts.username or "")
-        self.password = unquote(parts.password) if parts.password else None
-        self.secrets = [s for s in {parts.password, self.password} if s]
+        # Where libpq connects: the host of the URL or of ?host= (decoded, as libpq reads it),
+        # else PGHOST, else its Unix socket; the port likewise.
+        host = params.get("host") or os.environ.get("PGHOST") or None
+        self.host: str | None = str(host) if host else None
+        self.port = port or int(params.get("port") or os.environ.get("PGPORT") or 5432)
+        user = params.get("user") or (unquote(parts.username) if parts.username else None)
+        self.user: str | None = str(user) if user else None
+        self.database = str(params.get("dbname") or self.user or "")
+        password = params.get("password")  # what the driver sends: ?password= wins
+        self.password = str(password) if password else None
+        raw = [parts.password] + [
+            value for key, _, value in (p.partition("=") for p in parts.query.split("&"))
+            if unquote_plus(key) == "password"
+        ]  # fmt: skip
+        forms = {self.password}
+        for value in raw:
+            if value:
+                forms |= {value, unquote(value), unquote_plus(value)}
+        # Longest first: a form that holds another is replaced whole.
+        self.secrets = sorted((f for f in forms if f), key=len, reverse=True)
 
     def __str__(self) -> str:
+        if self.host is None:
+            return (
+                f"the local Unix socket (libpq's default directory, port {self.port}), "
+                f"database {self.database}"
+            )
+        if self.host.startswith("/"):
+            return f"the Unix socket {self.host}/.s.PGSQL.{self.port}, database {self.database}"
         return f"{self.host}:{self.port}/{self.database}"
 
     def scrub(self, text: str) -> str:
+        """`text` without any form of the password. A long one goes wherever it appears; a short
+        one (under SHORT_SECRET characters) only where it stands on its own, not inside a word,
+        so a password "p" leaves "port 5432" as it was and still never shows as itself."""
         for secret in self.secrets:
-            text = text.replace(secret, "***")
+            if len(secret) >= SHORT_SECRET:
+                text = text.replace(secret, "***")
+            else:
+                text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", "***", text)
         return text
 
 
@@ -137,7 +176,7 @@ class PostgresStore:
         connect_timeout: int = CONNECT_TIMEOUT,
     ) -> None:
         self.location = Location(url)
-        self._url = url
+        self._url = self.location.url  # the scheme as libpq reads it
         self._pool_min, self._pool_max = pool_min, pool_max
         self._pool_timeout = pool_timeout
         self._connect_timeout = connect_timeout
@@ -644,9 +683,15 @@ class PostgresStore:
 
     async def backup(self, destination: str) -> tuple[Path, int]:
         loc = self.location
+        where = [] if loc.host is None else [f"--host={shlex.quote(loc.host)}"]
+        where.append(f"--port={loc.port}")
+        if loc.user:
+            where.append(f"--username={shlex.quote(loc.user)}")
+        if loc.database:
+            where.append(shlex.quote(loc.database))
         raise BackupUnsupported(
             "For PostgreSQL, back up with pg_dump: pg_dump --format=custom "
-            f"--file=smx.dump --host={loc.host} --port={loc.port} {loc.database} "
+            f"--file=smx.dump {' '.join(where)} "
             "(it takes a consistent snapshot beside the running bot; restore with pg_restore)."
         )
 
