@@ -11,6 +11,7 @@ import uuid
 
 # Slack tokens and anything that looks like one, wherever they appear in a message.
 _TOKEN = re.compile(r"\b(xox[abposre]-[\w\-]+|xapp-[\w\-]+)")
+POOL_LOGGER = "psycopg.pool"
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -59,6 +60,11 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # psycopg_pool logs each failed attempt to connect ("error connecting in 'smx': ...", several
+    # a second while PostgreSQL is down); smx says the outage itself, once per failed query and
+    # health check. Its errors still show, and everything at DEBUG.
+    pool = logging.getLogger(POOL_LOGGER)
+    pool.setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.ERROR)
     return handler
 
 

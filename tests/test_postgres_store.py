@@ -221,6 +221,69 @@ async def test_a_server_that_goes_away_is_unavailable_then_serves_again_when_bac
         await store.close()
 
 
+@pytest.fixture
+def log_stream():
+    """What smx's own logging (bot.logs.configure, at INFO) writes, the previous logging put
+    back afterwards."""
+    import io
+    import logging
+
+    from bot import logs
+
+    root, pool = logging.getLogger(), logging.getLogger(logs.POOL_LOGGER)
+    handlers, root_level, pool_level = root.handlers[:], root.level, pool.level
+    stream = io.StringIO()
+    logs.configure("INFO", stream=stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+        pool.setLevel(pool_level)
+
+
+async def test_an_outage_is_not_a_pool_log_line_for_every_attempt_to_reconnect(
+    own_server, log_stream
+) -> None:
+    """psycopg_pool logged "error connecting in 'smx': ..." several times a second (17 lines in
+    about 15 s); smx's own lines (/healthz, the failed query) say the outage."""
+    url = own_server.create_database()
+    store = PostgresStore(url, pool_timeout=1)
+    try:
+        await store.ping()
+        own_server.stop_temporarily()
+        try:
+            for _ in range(2):
+                with pytest.raises(StoreUnavailable):
+                    await asyncio.wait_for(store.ping(), WAIT)
+            pool = store._pool
+            assert pool is not None
+            assert pool.get_stats().get("connections_errors", 0) >= 1  # it did try, and failed
+        finally:
+            own_server.start_again()
+    finally:
+        await store.close()
+    logged = log_stream.getvalue()
+    assert "error connecting" not in logged and '"psycopg.pool"' not in logged, logged
+
+
+def test_the_pools_errors_still_show_and_at_debug_everything_does(log_stream) -> None:
+    import io
+    import logging
+
+    from bot import logs
+
+    pool = logging.getLogger(logs.POOL_LOGGER)
+    pool.warning("error connecting in 'smx': refused")
+    pool.error("pool task failed")
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    assert [(e["level"], e["event"]) for e in lines] == [("error", "pool task failed")]
+    debug = io.StringIO()
+    logs.configure("DEBUG", stream=debug)
+    pool.warning("error connecting in 'smx': refused")
+    assert "error connecting" in debug.getvalue()
+
+
 # -- URLs and what the store says about itself -----------------------------------------------------
 
 
