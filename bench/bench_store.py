@@ -215,21 +215,14 @@ async def measure_digests(stores: dict[str, Store], teams: list[str], res: Resul
         res.check("digests: messages", backend, counts["messages"])
 
 
-class DurableServer(PostgresServer):
-    """The tests' throwaway server with PostgreSQL's durable defaults back: a later `-c` on the
-    postgres command line wins over the tests' fsync=off and synchronous_commit=off."""
-
-    DURABLE = {
-        "fsync": "on",
-        "synchronous_commit": "on",
-        "full_page_writes": "on",
-        "shared_buffers": "128MB",
-    }
-
-    def _as_user(self, argv: list[str]) -> list[str]:
-        if Path(argv[0]).name == "postgres":
-            argv = [*argv, *(a for k, v in self.DURABLE.items() for a in ("-c", f"{k}={v}"))]
-        return super()._as_user(argv)
+# PostgreSQL's durable defaults back over the tests' fsync=off and synchronous_commit=off, so
+# the comparison is fair to SQLite's synchronous=FULL.
+DURABLE = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "shared_buffers": "128MB",
+}
 
 
 def durability(url: str) -> str:
@@ -237,10 +230,10 @@ def durability(url: str) -> str:
     with psycopg.connect(url) as conn:
         shown = {
             name: conn.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in ("server_version", *DurableServer.DURABLE)
+            for name in ("server_version", *DURABLE)
         }
     version = shown.pop("server_version").split()[0]
-    wrong = [f"{k}={v}" for k, v in shown.items() if v != DurableServer.DURABLE[k]]
+    wrong = [f"{k}={v}" for k, v in shown.items() if v != DURABLE[k]]
     if wrong:
         raise SystemExit(f"bench_store: the PostgreSQL server runs with {', '.join(wrong)}")
     return f"PostgreSQL {version} with " + ", ".join(f"{k}={v}" for k, v in shown.items())
@@ -333,7 +326,7 @@ def main() -> None:
                 targets[backend] = str(Path(tmp) / "bench.db")
             else:
                 try:
-                    server = stack.enter_context(DurableServer())
+                    server = stack.enter_context(PostgresServer(settings=DURABLE))
                 except PostgresNotInstalled as err:
                     raise SystemExit(
                         f"bench_store: {err} Or run it with --backends sqlite."

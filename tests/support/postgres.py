@@ -83,8 +83,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# For tests: speed over durability (nothing here outlives the run), room for many connections.
+TEST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "32MB",
+    "log_min_messages": "warning",
+}
+
+
 class PostgresServer:
-    def __init__(self) -> None:
+    """`settings`: server settings over TEST_SETTINGS (a benchmark turns durability back on)."""
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.settings = {**TEST_SETTINGS, **(settings or {})}
         self.bindir: Path | None = None
         self.base: Path | None = None
         self.port: int | None = None
@@ -184,18 +198,7 @@ class PostgresServer:
                         str(self.base),
                         "-c",
                         "listen_addresses=127.0.0.1",
-                        "-c",
-                        "fsync=off",
-                        "-c",
-                        "synchronous_commit=off",
-                        "-c",
-                        "full_page_writes=off",
-                        "-c",
-                        "max_connections=200",
-                        "-c",
-                        "shared_buffers=32MB",
-                        "-c",
-                        "log_min_messages=warning",
+                        *(a for k, v in self.settings.items() for a in ("-c", f"{k}={v}")),
                     ]
                 ),
                 stdin=subprocess.DEVNULL,
