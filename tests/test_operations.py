@@ -203,3 +203,17 @@ async def test_old_event_ids_are_forgotten_when_the_bot_starts(slack, tmp_path):
         assert not await bot.services.store.claim_event("EvNew", "T1")
     finally:
         await bot.stop()
+
+
+def test_the_database_password_is_hidden_from_the_log_however_the_url_gives_it(monkeypatch):
+    """After the user name or as ?password=, raw or percent-encoded: every form the driver might
+    repeat is on the log's list of secrets."""
+    from bot.config import Settings
+    from bot.slack.server import _secrets
+
+    monkeypatch.setenv("SMX_DATABASE_URL", "postgresql://smx@db.internal/smx?password=hunter2%21x")
+    hidden = _secrets(Settings())
+    assert "hunter2!x" in hidden and "hunter2%21x" in hidden
+    monkeypatch.setenv("SMX_DATABASE_URL", "postgresql://smx:s%40fe-pass@db.internal/smx")
+    hidden = _secrets(Settings())
+    assert "s@fe-pass" in hidden and "s%40fe-pass" in hidden

@@ -42,12 +42,14 @@ def _secrets(settings: Settings) -> list[str]:
     )
     found = [v.get_secret_value() for v in values if v]
     if settings.database_url:
-        from urllib.parse import unquote, urlsplit
+        from bot.store.base import StoreError
+        from bot.store.postgres import Location
 
-        # The URL's password alone too, in case a driver's message repeats just that part.
-        with contextlib.suppress(ValueError):
-            password = urlsplit(settings.database_url.get_secret_value()).password
-            found += [password, unquote(password)] if password else []
+        # The URL's password alone too (after the user name or as ?password=, raw and decoded),
+        # in case a driver's message repeats just that part. A URL the store cannot read is
+        # refused at start-up anyway.
+        with contextlib.suppress(StoreError):
+            found += Location(settings.database_url.get_secret_value()).secrets
     return found
 
 
