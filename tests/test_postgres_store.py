@@ -610,3 +610,22 @@ def test_tsquery_text_quotes_each_word_and_keeps_prefixes() -> None:
     # punctuation inside a word splits it into a phrase of its parts, as SQLite's tokenizer does
     assert tsquery_text("it's a\\b v2.1 Été") == "'it s' & 'a b' & 'v2 1' & 'ete'"
     assert tsquery_text("&& || !! ( '' \\") is None
+
+
+def test_a_statement_the_server_refuses_is_a_store_error_not_an_outage(postgres_url) -> None:
+    """psycopg files "cannot delete from view" and "connection refused" alike under
+    OperationalError; only the second is the database being unreachable (StoreUnavailable, try
+    again later). The first is a plain StoreError, said as a failure, not as an outage."""
+    store = PostgresStore(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE VIEW totals AS SELECT 1 AS one GROUP BY 1")
+        with pytest.raises(StoreError) as refused, store._errors():
+            conn.execute("DELETE FROM totals")
+    assert not isinstance(refused.value, StoreUnavailable)
+    assert isinstance(refused.value.__cause__, psycopg.OperationalError)
+    assert "failed" in str(refused.value) and "cannot be reached" not in str(refused.value)
+
+    port = _free_port()  # nothing listens on it
+    down = PostgresStore(f"postgresql://smx:pw@127.0.0.1:{port}/smx")
+    with pytest.raises(StoreUnavailable, match="cannot be reached"), down._errors():
+        psycopg.connect(f"postgresql://smx:pw@127.0.0.1:{port}/smx", connect_timeout=3)

@@ -96,6 +96,19 @@ def tsquery_text(typed: str) -> str | None:
 SHORT_SECRET = 4  # characters: a shorter password is scrubbed only where it stands on its own
 
 
+# SQLSTATE classes that mean the server is gone or will not take work now: connection exceptions,
+# insufficient resources (too many connections, disk full), operator intervention (shutdown).
+_UNREACHABLE_CLASSES = ("08", "53", "57")
+
+
+def _unreachable(err: psycopg.Error) -> bool:
+    """Whether an OperationalError means "cannot be reached" (try again later) rather than a
+    statement the server refused. psycopg files both under OperationalError; a failure on the
+    client side, before any server answered (refused, timed out, cut), has no SQLSTATE."""
+    state = err.sqlstate
+    return state is None or state.startswith(_UNREACHABLE_CLASSES)
+
+
 class Location:
     """Where a postgresql:// URL points, parsed once: for messages (never the password).
 
@@ -210,6 +223,8 @@ class PostgresStore:
                 "it is down or cannot be reached."
             ) from err
         except psycopg.OperationalError as err:
+            if not _unreachable(err):  # e.g. a statement the server refuses in this state
+                raise StoreError(f"{self.describe()} failed: {self._reason(err)}.") from err
             raise StoreUnavailable(
                 f"{self.describe()} cannot be reached: {self._reason(err)}."
             ) from err
