@@ -240,13 +240,18 @@ def _later(work: asyncio.Task, ctx: Context, text: str, response_url: str | None
     task.add_done_callback(_late.discard)
 
 
+async def _calls_web_api(body: dict[str, Any]) -> bool:
+    """Bolt matcher: whether this /smx needs the Web API around its handler (ack, then finish)."""
+    # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
+    return needs_web_api(clean(body.get("text") or ""))
+
+
 def register(app: AsyncApp, services: Services) -> None:
+    async def ack_first(ack) -> None:
+        await ack()
+
     async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
         text = clean(body.get("text") or "")
-        if needs_web_api(text):
-            await ack()
-            return
         ctx = command_context(body, services)
         # Who may read a note is decided when it is logged, and what a listing may show depends
         # on who is in the channel: ask Slack, not the payload's hint.
@@ -269,8 +274,6 @@ def register(app: AsyncApp, services: Services) -> None:
     async def finish_smx(body: dict[str, Any], client: AsyncWebClient, respond) -> None:
         # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
         text = clean(body.get("text") or "")
-        if not needs_web_api(text):
-            return
         ctx = command_context(body, services)
         await place(client, ctx, reads_notes(text))
         mine = audience(ctx, private=True)
@@ -291,4 +294,8 @@ def register(app: AsyncApp, services: Services) -> None:
         if reply is not None:
             await respond(response_type="ephemeral", **message_args(reply, mine, path="respond"))
 
-    app.command("/smx")(ack=ack_smx, lazy=[tracked(finish_smx)])
+    # Two listeners, the first that matches runs: a command that needs the Web API acks at once
+    # and finishes in a lazy listener; any other is answered whole in the ack, with no lazy
+    # listener (Bolt deep-copies the whole request for each one it starts).
+    app.command("/smx", matchers=[_calls_web_api])(ack=ack_first, lazy=[tracked(finish_smx)])
+    app.command("/smx")(ack_smx)
