@@ -259,7 +259,10 @@ def report(title: str, fleet: list[Server], mode: str) -> None:
         bad = sum(r["errors"] for r in s.results)
         non200 = sum(v for r in s.results for k, v in r["statuses"].items() if k != "200")
         if bad or non200:
-            print(f"- {s.name}: {bad} requests failed and {non200} were not answered 200.")
+            print(f"- WARNING {s.name}: {bad} requests failed and {non200} were not answered 200.")
+        if s.role == "smx" and s.results:
+            said = " | ".join(a.replace("\n", " ")[:70] for a in s.results[0]["samples"])
+            print(f"- {s.name} answered, e.g.: {said}")
     lag = max(r["send_lag_p99_ms"] for s in fleet for r in s.results)
     busy = [(s.name, max(r["loadgen_cpu_frac"] for r in s.results)) for s in fleet]
     limited = [(n, f) for n, f in busy if f > LOADGEN_BUSY]

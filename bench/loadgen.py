@@ -98,6 +98,8 @@ class Conn(asyncio.Protocol):
         self.buf = bytearray()
         self.waiter: asyncio.Future | None = None
         self.closed = False
+        self.keep_body = False
+        self.body = b""
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -125,6 +127,8 @@ class Conn(asyncio.Protocol):
         total = end + 4 + length
         if len(self.buf) < total:
             return
+        if self.keep_body:
+            self.body = bytes(self.buf[end + 4 : total])
         del self.buf[:total]
         status = int(head[9:12])
         if b"\r\nconnection: close" in head:
@@ -222,8 +226,22 @@ class Run:
         return elapsed, lags
 
 
+async def samples(run: Run, n: int) -> list[str]:
+    """The first answers, to show what the server said (an answer, not an error page)."""
+    conn = await run.fresh()
+    conn.keep_body = True
+    found = []
+    for _ in range(n):
+        await run.one(conn, time.perf_counter())
+        found.append(conn.body.decode(errors="replace")[:160])
+    if conn.transport is not None:
+        conn.transport.close()
+    return found
+
+
 async def main(args: argparse.Namespace) -> dict:
     run = Run(args)
+    answers = await samples(run, len(READ_MIX))
     # Warm-up, not counted: the server's first requests (Bolt's auth.test, caches, the JIT-less
     # first paths through the code) should not be part of what is measured.
     await run.closed_loop(min(args.closed or 16, 16), args.warmup)
@@ -258,6 +276,7 @@ async def main(args: argparse.Namespace) -> dict:
         "send_lag_p99_ms": quantile(lags, 0.99) * 1000 if lags else 0.0,
         "send_lag_max_ms": lags[-1] * 1000 if lags else 0.0,
         "connections_opened": run.connections_opened,
+        "samples": answers,
         "window": [time.time() - wall, time.time()],
     }
 
