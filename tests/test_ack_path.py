@@ -4,6 +4,9 @@ Web API still acks first and finishes after the ack."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
 import pytest
 from slack_bolt.listener import asyncio_runner
 
@@ -65,3 +68,60 @@ async def test_a_command_that_needs_the_web_api_still_finishes_after_the_ack(
     await slack.wait_for("views.open")
     await bot.idle()
     assert lazy_starts == ["lazy finish_smx", "copy"] * 2
+
+
+# -- one parse of the body: the gate hands Bolt what Bolt's own parser would have built --------
+
+BODIES = (
+    ("command=%2Fsmx&text=help&team_id=T1&user_id=U1&channel_id=C1", "application/x-www-form-urlencoded"),
+    ("command=%2Fsmx&text=&channel_name=&team_id=T1&text=second", "application/x-www-form-urlencoded"),
+    ("command=%2Fsmx&text=note+payload+size+is+2MB&team_id=T1", "application/x-www-form-urlencoded"),
+    ("command=%2Fsmx&text=pay%6Coad&pay%6Coad=x", "application/x-www-form-urlencoded"),
+    ("payload=" + quote(json.dumps({"type": "block_actions", "team": {"id": "T1"},
+     "user": {"id": "U1", "team_id": "T1"}, "actions": [{"action_id": "smx_share"}],
+     "enterprise": {"id": "E1"}, "is_enterprise_install": "true"})),
+     "application/x-www-form-urlencoded"),
+    (json.dumps({"type": "event_callback", "team_id": "T1", "event": {"type": "app_mention"},
+     "authorizations": [{"team_id": "T1", "user_id": "UB", "is_enterprise_install": False}]}),
+     "application/json"),
+    ('{"type": "url_verification", "challenge": "c"}', "text/plain"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "content_type"), BODIES)
+def test_bolt_is_handed_the_request_its_own_parser_would_build(text, content_type):
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    from bot.slack.guard import SlackGate, read_body
+
+    headers = {
+        "content-type": [content_type],
+        "x-slack-retry-num": ["1"],
+        "x-slack-retry-reason": ["http_timeout"],
+    }
+    body = read_body(text.encode(), content_type)
+    headers["content-type"] = [body.content_type]
+    gate = SlackGate("secret", bolt=None)  # type: ignore[arg-type]
+    handed = gate.bolt_request(body, "a=1", headers)
+    parsed = AsyncBoltRequest(body=body.text, query="a=1", headers=headers)
+    for name in ("raw_body", "body", "query", "headers", "content_type", "mode", "lazy_only"):
+        assert getattr(handed, name) == getattr(parsed, name), name
+    assert dict(handed.context) == dict(parsed.context)
+    assert handed.to_copyable().body == parsed.body  # a lazy listener's copy reads the same
+
+
+async def test_the_body_is_parsed_once(bot, monkeypatch):
+    from slack_bolt.request import async_request
+
+    parses: list[str] = []
+    parse = async_request.parse_body
+
+    def counted(body, content_type):
+        if body:
+            parses.append(body)
+        return parse(body, content_type)
+
+    monkeypatch.setattr(async_request, "parse_body", counted)
+    answer = await bot.command("compare")
+    assert_quick_ok(answer)
+    assert parses == []

@@ -36,6 +36,7 @@ from bot.slack.answer import SHARE_ACTION
 
 if TYPE_CHECKING:  # Bolt is imported when a gate is built, not by whoever imports the server
     from slack_bolt.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
 
 log = logging.getLogger("smx.http")
 
@@ -422,17 +423,29 @@ class SlackGate:
         for name, value in request.headers.items():
             headers.setdefault(name.lower(), []).append(value)
         headers["content-type"] = [body.content_type]
-        bolt_request = self._request(
-            body=body.text,
-            query=request.query_string,
-            headers=headers,  # type: ignore[arg-type]
-        )
+        bolt_request = self.bolt_request(body, request.query_string, headers)
         answer = await self._bolt.async_dispatch(bolt_request)
         if answer.status == 404:
             # Bolt's "unhandled request": nothing listens for it, so nothing was done. A 404
             # would only make Slack show an error or send the event again.
             return web.Response(status=200)
         return await self._response(answer)
+
+    def bolt_request(
+        self, body: SlackBody, query: str, headers: dict[str, list[str]]
+    ) -> AsyncBoltRequest:
+        """The request Bolt is handed: exactly what Bolt builds from `body.text` (raw body,
+        parsed body, context), without parsing the body a second time. Bolt's parser reads
+        body.text as the gate read it (read_body), so the gate's reading is the one used."""
+        from slack_bolt.context.async_context import AsyncBoltContext
+        from slack_bolt.request.async_internals import build_async_context
+
+        # An empty body is parsed to {} at no cost; HTTP mode takes no dict for a body.
+        bolt_request = self._request(body="", query=query, headers=headers)  # type: ignore[arg-type]
+        bolt_request.raw_body = body.text
+        bolt_request.body = body.data
+        bolt_request.context = build_async_context(AsyncBoltContext({}), body.data)
+        return bolt_request
 
     async def _read(self, request: web.Request) -> bytes | None:
         """The whole body by the request's deadline, or None when the client is too slow."""
