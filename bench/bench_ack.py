@@ -112,19 +112,19 @@ class Server:
                 self.proc.kill()
                 await self.proc.wait()
 
-    def stalls(self) -> list[float]:
-        """The longest loop stall inside each measured window (smx only), in ms."""
+    def stalls(self, kind: str = "worst") -> list[float]:
+        """The longest loop stall (or GC pause: kind "gc") inside each measured window, in ms."""
         if not self.stalls_file or not os.path.exists(self.stalls_file):
             return []
-        worst = {
-            float(k): v for k, v in json.loads(Path(self.stalls_file).read_text())["worst"].items()
-        }
+        seen = json.loads(Path(self.stalls_file).read_text())[kind]
+        worst = {float(k): v if isinstance(v, list) else [v, None] for k, v in seen.items()}
         found = []
         for r in self.results:
             lo, hi = r["window"]
-            found.append(
-                max((v for t, v in worst.items() if lo - 0.1 <= t <= hi), default=0.0) * 1000
-            )
+            inside = [(v, t - lo, gen) for t, (v, gen) in worst.items() if lo - 0.1 <= t <= hi]
+            v, at, gen = max(inside, default=(0.0, 0.0, None))
+            found.append(v * 1000)
+            r[f"{kind}_at_s"], r[f"{kind}_gen"] = at, gen
         return found
 
 
@@ -291,11 +291,20 @@ def report(title: str, fleet: list[Server], mode: str) -> None:
                 f"- The ceiling is not clearly faster than {s.name} ({ceiling['rps'] / r['rps']:.2f}x): "
                 "the rig (load generator or machine), not the server, may be what limits these figures."
             )
-        stalls = s.stalls()
+        stalls, pauses = s.stalls(), s.stalls("gc")
+        gens = "/".join(
+            sorted({str(r["gc_gen"]) for r in s.results if r.get("gc_gen") is not None})
+        )
         if stalls:
             print(
                 f"- {s.name}: longest event-loop stall while measured {max(stalls):.1f} ms "
-                f"(median round {statistics.median(stalls):.1f} ms; a 5 ms probe tick, so add up to 5 ms)."
+                f"(median round {statistics.median(stalls):.1f} ms; a 5 ms probe tick, so add up to 5 ms); "
+                f"longest garbage-collector pause {max(pauses):.1f} ms (generation {gens or '-'}). Each "
+                "round's longest stall, and GC pause (ms @ seconds into the run): "
+                + ", ".join(
+                    f"{v:.1f} @ {r['worst_at_s']:.1f} and {g:.1f} @ {r['gc_at_s']:.1f}"
+                    for v, g, r in zip(stalls, pauses, s.results, strict=True)
+                )
             )
 
 
