@@ -345,6 +345,39 @@ def goals(fleet: list[Server], mode: str, mix: str, rate: float) -> None:
             )
 
 
+def sweep_report(fleet: list[Server], args: argparse.Namespace) -> None:
+    print(
+        f"\n## Ack latency against offered load, `{args.mix}` mix, open loop, "
+        f"{args.seconds:g} s per rate and server\n"
+    )
+    print("| offered/s | " + " | ".join(f"{s.name} p50 / p99 ms" for s in fleet) + " |")
+    print("| ---: | " + " | ".join("---:" for _ in fleet) + " |")
+    rows = []
+    for rate in args.rates:
+        cells = []
+        for s in fleet:
+            r = next(q for q in s.results if q["rate"] == rate)
+            cells.append(f"{fmt(r['p50_ms'], 2)} / {fmt(r['p99_ms'], 2)}")
+            rows.append((rate, s.role, s.name, r))
+        print(f"| {rate:g} | " + " | ".join(cells) + " |")
+    print()
+    for rate, _role, name, r in rows:
+        if r["errors"] or r["send_lag_p99_ms"] > 2.0 or r["loadgen_cpu_frac"] > LOADGEN_BUSY:
+            print(
+                f"- {name} at {rate:g}/s: {r['errors']} failed, generator send lag p99 "
+                f"{r['send_lag_p99_ms']:.1f} ms, generator CPU {r['loadgen_cpu_frac'] * 100:.0f}%."
+            )
+    if args.csv:
+        with open(args.csv, "w") as out:
+            out.write("offered_per_s,server,role,answered_per_s,p50_ms,p99_ms,max_ms,errors\n")
+            for rate, role, name, r in rows:
+                out.write(
+                    f"{rate:g},{name},{role},{r['rps']:.1f},{r['p50_ms']:.3f},{r['p99_ms']:.3f},"
+                    f"{r['max_ms']:.3f},{r['errors']}\n"
+                )
+        print(f"- Written to {args.csv} (one row per rate and server).")
+
+
 async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     stub, api_port = await stub_api()
@@ -373,16 +406,31 @@ async def run(args: argparse.Namespace) -> None:
                     "--count",
                     str(args.count),
                 ]
-            else:
+            elif args.mode == "open":
                 load = ["--mix", args.mix, "--rate", str(args.rate), "--count", str(args.count)]
+            else:
+                load = []
             load += ["--warmup", str(args.warmup)]
-            for i in range(args.rounds):
-                for s in fleet[i % len(fleet) :] + fleet[: i % len(fleet)]:
-                    await measure(s, load)
+            if args.mode == "sweep":
+                for rate in args.rates:
+                    count = max(300, int(rate * args.seconds))
+                    for s in fleet:
+                        load = ["--mix", args.mix, "--rate", str(rate), "--count", str(count)]
+                        (await measure(s, [*load, "--warmup", str(args.warmup)]))["rate"] = rate
+            else:
+                for i in range(args.rounds):
+                    for s in fleet[i % len(fleet) :] + fleet[: i % len(fleet)]:
+                        await measure(s, load)
         finally:
             for s in fleet:
                 await s.stop()
             await stub.cleanup()
+        if args.mode == "sweep":
+            sweep_report(fleet, args)
+            print(
+                f"\n({os.cpu_count()} CPUs; this figure took {time.perf_counter() - started:.0f} s)"
+            )
+            return
         if args.mode == "closed":
             title = f"`{args.mix}` mix, closed loop, {args.concurrency} in flight, {args.count} requests x {args.rounds} rounds"
         else:
@@ -403,7 +451,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "open", help="a fixed offered rate: p50, p99 of the ack from when it was due"
     )
     opened.add_argument("--rate", type=float, default=300.0)
-    for p in (closed, opened):
+    sweep = sub.add_parser("sweep", help="open loop at rising rates: p50, p99 against offered load")
+    sweep.add_argument(
+        "--rates",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[100.0, 200.0, 300.0, 500.0, 700.0, 1000.0],
+        help="comma-separated requests/s",
+    )
+    sweep.add_argument("--seconds", type=float, default=3.0, help="per rate and server")
+    sweep.add_argument("--csv", help="also write the figures to this CSV file")
+    for p in (closed, opened, sweep):
         p.add_argument(
             "--mix",
             choices=("read", "note"),
