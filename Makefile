@@ -36,6 +36,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python bench/bench_ack.py closed --mix read
 	$(BIN)/python bench/bench_ack.py closed --mix note --backend both
 	$(BIN)/python bench/bench_ack.py open --rate 300 --count 2400
+	$(BIN)/python bench/bench_ack.py sweep
 	$(BIN)/python bench/bench_notes.py --notes 20000 --queries 300
 	$(BIN)/python bench/bench_digest.py --notes 100000 --channels 1000 --teams 100
 	$(BIN)/python bench/bench_store.py
