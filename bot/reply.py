@@ -98,40 +98,56 @@ def plain(text: str) -> str:
     return _ITALIC.sub(r"\1", text) if "_" in text else text
 
 
-def render_text(reply: Reply) -> str:
-    """The plain-text rendering used by `smx ask`, the console and message fallbacks."""
+def render_text(reply: Reply, *, cut: int | None = None) -> str:
+    """The plain-text rendering used by `smx ask`, the console and message fallbacks.
+
+    `cut`: render as if every text and every list in the reply were cut to its first `cut`
+    characters or items, so a fallback that shows only the first few thousand characters pays
+    for no more than those, however long the reply's texts."""
+    n = cut
+
+    def s(text: str) -> str:
+        return plain(text if n is None else text[:n])
+
+    def most(items: list) -> list:
+        return items if n is None else items[:n]
+
     out: list[str] = []
     if reply.title:
-        out += [plain(reply.title), "=" * min(len(plain(reply.title)), 72)]
+        title = s(reply.title)
+        out += [title, "=" * min(len(title), 72)]
     if reply.intro:
-        out.append(plain(reply.intro))
+        out.append(s(reply.intro))
     if reply.facts:
-        out.append(_facts_text(reply.facts))
-    for section in reply.sections:
+        out.append(_facts_text(most(reply.facts), n))
+    for section in most(reply.sections):
         if out:
             out.append("")
         if section.heading:
-            out.append(plain(section.heading))
-            out.append("-" * min(len(plain(section.heading)), 72))
+            heading = s(section.heading)
+            out.append(heading)
+            out.append("-" * min(len(heading), 72))
         if section.text:
-            out.append(plain(section.text))
+            out.append(s(section.text))
         if section.facts:
-            out.append(_facts_text(section.facts))
+            out.append(_facts_text(most(section.facts), n))
     if reply.notices:
         out.append("")
-        out += [f"[{_NOTICE_MARK[n.level]}] {plain(n.text)}" for n in reply.notices]
+        out += [f"[{_NOTICE_MARK[x.level]}] {s(x.text)}" for x in most(reply.notices)]
     if reply.footnotes:
         out.append("")
-        out += [plain(f) for f in reply.footnotes]
+        out += [s(f) for f in most(reply.footnotes)]
     if reply.files:
         out.append("")
-        out += [f"(file: {f.filename})" for f in reply.files]
+        out += [f"(file: {f.filename if n is None else f.filename[:n]})" for f in most(reply.files)]
     return "\n".join(out).strip("\n")
 
 
-def _facts_text(facts: list[Fact]) -> str:
-    width = max(len(plain(f.label)) for f in facts)
+def _facts_text(facts: list[Fact], cut: int | None = None) -> str:
+    labels = [plain(f.label if cut is None else f.label[:cut]) for f in facts]
+    width = max(len(label) for label in labels)
     pad = "\n" + " " * (width + 4)  # continuation lines of a value stay under the value
     return "\n".join(
-        f"  {plain(f.label).ljust(width)}  {pad.join(plain(f.value).splitlines())}" for f in facts
+        f"  {label.ljust(width)}  {pad.join(plain(f.value if cut is None else f.value[:cut]).splitlines())}"
+        for label, f in zip(labels, facts, strict=True)
     )

@@ -1,3 +1,5 @@
+import pytest
+
 from bot.reply import Attachment, Fact, Notice, Reply, Section, plain, render_text
 
 
@@ -54,3 +56,31 @@ def test_multi_line_values_stay_aligned_under_their_value():
         "           252,207 impressions",
         "  Organic  8 posts",
     ]
+
+
+def _cut_everything(value, n):
+    if isinstance(value, str):
+        return value[:n]
+    if isinstance(value, list):
+        return [_cut_everything(v, n) for v in value[:n]]
+    if isinstance(value, dict):
+        return {k: v if k == "level" else _cut_everything(v, n) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 3901])
+def test_render_text_cut_renders_as_if_every_text_and_list_were_cut(n):
+    long = "*bold* and _it_ " * 600 + "\nsecond line"
+    reply = Reply(
+        title="*Title* " * 40,
+        intro=long,
+        facts=[Fact(label=f"*L{i}*", value=long) for i in range(12)],
+        sections=[Section(heading="_H_" * 9, text=long, facts=[Fact(label="a", value="b\nc")])] * 9,
+        notices=[Notice(level="warning", text=long)] * 5,
+        footnotes=["_f_ " * 50] * 11,
+        files=[Attachment(filename="x" * 20, content="c")] * 4,
+    )
+    every = {"title", "intro", "sections", "facts", "notices", "footnotes", "files"}
+    cut = Reply.model_validate(_cut_everything(reply.model_dump(include=every), n))
+    assert render_text(reply, cut=n) == render_text(cut)
+    assert render_text(reply, cut=10**9) == render_text(reply)

@@ -452,28 +452,12 @@ def _left_out_line(reply: Reply, parts: list[_Part], kept: list[int]) -> dict:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The message `text` (notifications, screen readers): plain, short, escaped, defused."""
-    text, _ = _fit_text(_mrkdwn_source(render_text(_shortened(reply))), MAX_FALLBACK_TEXT)
-    return text
-
-
-def _shortened(reply: Reply) -> Reply:
-    """The reply with every text cut to what the fallback can show: its first characters do not
+    """The message `text` (notifications, screen readers): plain, short, escaped, defused. Every
+    text is cut to what the fallback can show before it is rendered: its first characters do not
     depend on what lies past them, and a reply of many 40,000-character texts renders quickly."""
-    n = MAX_FALLBACK_TEXT + 1
-
-    def cut(value: object) -> object:
-        if isinstance(value, str):
-            return value[:n]
-        if isinstance(value, list):
-            return [cut(v) for v in value[:n]]
-        if isinstance(value, dict):
-            return {k: cut(v) for k, v in value.items()}
-        return value
-
-    keep = {"title", "intro", "sections", "facts", "notices", "footnotes", "files"}
-    shown = reply.model_dump(include=keep)
-    return Reply.model_validate(cut(shown))
+    shown = render_text(reply, cut=MAX_FALLBACK_TEXT + 1)
+    text, _ = _fit_text(_mrkdwn_source(shown), MAX_FALLBACK_TEXT)
+    return text
 
 
 def inline_text(text: str, limit: int = MAX_FALLBACK_TEXT) -> str:
