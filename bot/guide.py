@@ -7,6 +7,7 @@ whose message says what to type instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rapidfuzz import fuzz, utils
 
@@ -16,6 +17,7 @@ from bot.fuzzy import best, closest
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Reply, Section
 from bot.slash import cmd as _cmd
+from bot.slash import prefix
 from bot.text import and_list, clip, or_list
 from knowledge import aspect_index, benchmarks_for, load, normalise, term_index
 from knowledge.models import MONEY_METRICS, PLATFORMS, Aspect, Benchmark, Term
@@ -47,6 +49,21 @@ _OVERVIEW = {"all", "everything", "overview", "summary", "table", "aspects", "si
 _PUNCT = re.compile(r"[?!.,;:\"“”‘’`*]+")
 
 
+# Answers that depend only on the knowledge, the words of an exact match and how commands are
+# typed on the surface are built once per knowledge load, not on every request.
+_BUILT: dict[tuple[str, ...], tuple[object, Reply]] = {}
+
+
+def _once(key: tuple[str, ...], build: Callable[[], Reply]) -> Reply:
+    """The reply `build` makes, built once for `key` and the loaded knowledge. Each caller gets
+    its own copy: the router sets `share` on the reply it is given."""
+    kb = load()
+    hit = _BUILT.get(key)
+    if hit is None or hit[0] is not kb:
+        hit = _BUILT[key] = (kb, build())
+    return hit[1].model_copy()
+
+
 # --- compare ---------------------------------------------------------------------------------------
 
 
@@ -55,8 +72,12 @@ def compare(ctx: Context, args: list[str]) -> Reply:
     paid vs organic routes instead: bot/router.py)."""
     phrase = _clean(" ".join(args))
     if not [w for w in normalise(phrase).split() if w not in _COMPARE_FILLER | _OVERVIEW]:
-        return _overview(ctx)
+        return _once(("compare", prefix(ctx)), lambda: _overview(ctx))
     aspect, exact = find_aspect(ctx, phrase)
+    if exact:  # the words typed do not show in the answer
+        return _once(
+            ("aspect", aspect.key, prefix(ctx)), lambda: _in_depth(ctx, aspect, phrase, True)
+        )
     return _in_depth(ctx, aspect, phrase, exact)
 
 
@@ -165,6 +186,8 @@ def explain(ctx: Context, args: list[str]) -> Reply:
             f"Type {_cmd(ctx, 'explain TERM')}, for example {_cmd(ctx, 'explain roas')}."
         )
     term, exact = find_term(ctx, phrase)
+    if exact:  # the words typed do not show in the answer
+        return _once(("term", term.key, prefix(ctx)), lambda: _term_reply(ctx, term, phrase, True))
     return _term_reply(ctx, term, phrase, exact)
 
 

@@ -125,3 +125,46 @@ async def test_the_body_is_parsed_once(bot, monkeypatch):
     answer = await bot.command("compare")
     assert_quick_ok(answer)
     assert parses == []
+
+
+# -- static answers built once ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "builder"),
+    [("compare", "_overview"), ("compare cost", "_in_depth"), ("explain cpm", "_term_reply")],
+)
+async def test_a_static_answer_is_built_once(monkeypatch, text, builder):
+    from bot import guide
+    from bot.context import Context
+    from bot.reply import render_text
+    from bot.router import dispatch
+
+    monkeypatch.setattr(guide, "_BUILT", {}, raising=False)
+    built: list[str] = []
+    build = getattr(guide, builder)
+
+    def counted(*args, **kwargs):
+        built.append(text)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(guide, builder, counted)
+    first = await dispatch(Context(surface="command"), text)
+    again = await dispatch(Context(surface="command"), text)
+    assert built == [text]
+    assert render_text(again) == render_text(first)
+    # Another surface types commands differently: its own answer.
+    console = await dispatch(Context(surface="console"), text)
+    assert built == [text, text]
+    assert "/smx" in render_text(first) and "/smx" not in render_text(console)
+
+
+async def test_sharing_a_static_answer_does_not_share_the_next_one(monkeypatch):
+    from bot import guide
+    from bot.context import Context
+    from bot.router import dispatch
+
+    monkeypatch.setattr(guide, "_BUILT", {}, raising=False)
+    for text in ("compare", "compare cost", "explain cpm"):
+        assert (await dispatch(Context(surface="command"), text + " share")).share
+        assert not (await dispatch(Context(surface="command"), text)).share
