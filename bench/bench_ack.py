@@ -259,7 +259,15 @@ def report(title: str, fleet: list[Server], mode: str) -> None:
         bad = sum(r["errors"] for r in s.results)
         non200 = sum(v for r in s.results for k, v in r["statuses"].items() if k != "200")
         if bad or non200:
-            print(f"- WARNING {s.name}: {bad} requests failed and {non200} were not answered 200.")
+            kinds: dict[str, int] = {}
+            for r in s.results:
+                for k, v in r.get("error_kinds", {}).items():
+                    kinds[k] = kinds.get(k, 0) + v
+            why = "; ".join(f"{v} x {k}" for k, v in kinds.items())
+            print(
+                f"- WARNING {s.name}: {bad} requests failed and {non200} were not answered 200"
+                + (f" ({why})." if why else ".")
+            )
         if s.role == "smx" and s.results:
             said = " | ".join(a.replace("\n", " ")[:70] for a in s.results[0]["samples"])
             print(f"- {s.name} answered, e.g.: {said}")

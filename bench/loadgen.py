@@ -99,6 +99,8 @@ class Conn(asyncio.Protocol):
         self.waiter: asyncio.Future | None = None
         self.closed = False
         self.keep_body = False
+        self.answers = 0
+        self.last_answer = 0.0
         self.body = b""
 
     def connection_made(self, transport) -> None:
@@ -133,9 +135,13 @@ class Conn(asyncio.Protocol):
         status = int(head[9:12])
         if b"\r\nconnection: close" in head:
             self.closed = True
+        self.answers += 1
+        self.last_answer = time.perf_counter()
         waiter.set_result(status)
 
     async def send(self, request: bytes) -> int:
+        if self.closed:  # e.g. the server closed a connection left unused too long
+            raise ConnectionError("connection closed before the request")
         self.waiter = asyncio.get_running_loop().create_future()
         assert self.transport is not None
         self.transport.write(request)
@@ -162,13 +168,19 @@ class Run:
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.errors = 0
+        self.error_kinds: dict[str, int] = {}
         self.connections_opened = 0
 
     async def one(self, conn: Conn, since: float) -> None:
         try:
             status = await asyncio.wait_for(conn.send(self.signer.next()), self.timeout)
-        except (OSError, RuntimeError, TimeoutError):
+        except (OSError, RuntimeError, TimeoutError) as err:
             self.errors += 1
+            kind = f"{type(err).__name__}: {err}"[:100]
+            if isinstance(err, TimeoutError):  # what the connection looked like: idle how long
+                idle = since - conn.last_answer if conn.last_answer else -1.0
+                kind += f"after {conn.answers} answers, idle {idle:.1f} s, {len(conn.buf)} B unread"
+            self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
             conn.closed = True
             if conn.transport is not None:
                 conn.transport.close()
@@ -215,6 +227,8 @@ class Run:
             if delay > 0:
                 await asyncio.sleep(delay)
             lags.append(time.perf_counter() - due)
+            while idle and idle[-1].closed:  # smx closes a connection silent for its timeout
+                idle.pop()
             task = asyncio.create_task(send(idle.pop() if idle else None, due))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -248,6 +262,7 @@ async def main(args: argparse.Namespace) -> dict:
     run.latencies.clear()
     run.statuses.clear()
     run.errors = run.connections_opened = 0
+    run.error_kinds.clear()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     lags: list[float] = []
     if args.rate:
@@ -263,6 +278,7 @@ async def main(args: argparse.Namespace) -> dict:
         "count": args.count,
         "answered": len(lat),
         "errors": run.errors,
+        "error_kinds": run.error_kinds,
         "statuses": {str(k): v for k, v in run.statuses.items()},
         "elapsed_s": elapsed,
         "rps": len(lat) / elapsed if elapsed else 0.0,
