@@ -1,18 +1,17 @@
 """The `smx` command line: run, serve, socket, console, ask, digest.
 
-The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast.
+The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast;
+nor the store (sqlite3, psycopg) unless the query reads or writes notes: `smx ask help` and
+`smx ask explain cpm` open no database.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from pathlib import Path
 
 from bot.errors import ConfigError
-from bot.store.base import StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER_ERROR = 0, 1, 2
 
@@ -113,8 +112,18 @@ def main(argv: list[str] | None = None) -> int:
         # `smx ask notes | head`: the reader left; that is not an error worth a traceback.
         sys.stderr.close()
         return EXIT_OK
-    except StoreError as err:
+    except Exception as err:
+        if not _is_store_error(err):
+            raise
         return _store_failed(err, settings)
+
+
+def _is_store_error(err: Exception) -> bool:
+    """Whether `err` is the store's StoreError, without importing the store for it: only code
+    that imported bot.store.base can raise one, so a query that never opened the database never
+    pays for importing sqlite3 or psycopg here."""
+    base = sys.modules.get("bot.store.base")
+    return base is not None and isinstance(err, base.StoreError)
 
 
 def _store_failed(err: Exception, settings) -> int:
@@ -133,6 +142,7 @@ def _store_failed(err: Exception, settings) -> int:
 
 def run_slack(command: str, args: argparse.Namespace, settings) -> int:
     from bot.slack.server import start  # Bolt and aiohttp are imported only for the Slack modes
+    from bot.store.base import StoreError
 
     try:
         return start(
@@ -146,6 +156,8 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
 
 
 def ask(args: argparse.Namespace, settings) -> int:
+    import asyncio
+
     from bot.context import Context, Services
     from bot.reply import render_text
 
@@ -160,6 +172,8 @@ def ask(args: argparse.Namespace, settings) -> int:
     reply = asyncio.run(_answer_once(ctx, " ".join(args.text)))
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
     if args.json:
+        import json
+
         from bot.slack.blocks import render_blocks
 
         print(
@@ -214,6 +228,8 @@ def digest(args: argparse.Namespace, settings) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILURE
+    import asyncio
+
     from bot.slack.server import prepare
 
     services = prepare(settings)  # migrates before the event loop runs, as `smx serve` does
@@ -235,6 +251,8 @@ async def _tick(settings, services) -> int:
 
 def database(args: argparse.Namespace, settings) -> int:
     """`smx db backup` and `smx db purge`, through the store, whichever database it is."""
+    import asyncio
+
     from bot.store import is_postgres, open_store
 
     if not is_postgres(settings.database) and not Path(settings.db_path).is_file():
