@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process, utils
+# rapidfuzz is imported on the first comparison, not with this module: a query that names what
+# it means exactly (`explain cpm`, `help`) never loads it.
 
 # Below this score a guess is more likely noise than help.
 CUTOFF = 60.0
@@ -14,6 +15,8 @@ MAX_QUERY = 100
 
 
 def _score(query: str, choice: str, **kwargs) -> float:
+    from rapidfuzz import fuzz
+
     # WRatio scores partial matches, so a two-letter name ("er") would match any query that
     # contains those letters; short names must resemble the whole query instead.
     if len(choice) <= 3:
@@ -28,6 +31,8 @@ def closest(
     options = list(dict.fromkeys(choices))
     if not query.strip() or not options or len(query) > MAX_QUERY:
         return []
+    from rapidfuzz import process, utils
+
     found = process.extract(
         query,
         options,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rapidfuzz import fuzz, utils
-
 from bot.context import Context
 from bot.errors import UserError
 from bot.fuzzy import best, closest
@@ -203,6 +201,8 @@ def find_term(ctx: Context, phrase: str) -> tuple[Term, bool]:
     starting = {index[n].key: index[n] for n in index if n.startswith(query)}
     if len(query) >= 4 and len(starting) == 1:
         return next(iter(starting.values())), False
+    from rapidfuzz import fuzz, utils  # only a phrase that names no term exactly needs it
+
     scored = sorted(
         ((fuzz.ratio(query, n, processor=utils.default_process), index[n].key) for n in index),
         reverse=True,
@@ -368,6 +368,7 @@ def _plausible(query: str, index: dict) -> list[str]:
 def _rerank(query: str, names: list[str]) -> list[str]:
     """Best first by whole-string similarity as well as WRatio, which scores any name that
     merely contains the query ("engage" in "cost per engagement") as highly as the name itself."""
+    from rapidfuzz import fuzz, utils
 
     def score(name: str) -> float:
         return fuzz.WRatio(query, name, processor=utils.default_process) + fuzz.ratio(
