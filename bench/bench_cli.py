@@ -1,6 +1,18 @@
-"""Cold start of the terminal face: wall time of `smx ask ...` as fresh processes (median, max).
+"""Cold start of the terminal faces against `python -c pass`, side by side in one run.
 
-.venv/bin/python bench/bench_cli.py [RUNS]
+.venv/bin/python bench/bench_cli.py [RUNS] [--as-is]
+
+Each case is a fresh process: `smx ask help`, `smx ask explain cpm`, `smx ask compare`,
+`smx ask estimate budget=500 cpm=8`, `smx ask notes` (opens the database), and the console's
+first answer (time from start until `help`'s answer and the next prompt are printed). Every run
+of a case is paired with a run of `python -c pass` just before it, alternating, so both see the
+same machine; the table gives the medians and their ratio (the goal: `help` at most 3x).
+
+An installed smx has its bytecode compiled (pip does it); a checkout run with
+PYTHONDONTWRITEBYTECODE=1 recompiles every module of smx on each start. So the children get a
+bytecode cache of their own (PYTHONPYCACHEPREFIX in a temporary directory, warmed first) and
+the knowledge cache in a temporary XDG_CACHE_HOME, warmed too. `--as-is` runs them with the
+environment exactly as given instead (no bytecode written, knowledge cache where it is).
 """
 
 from __future__ import annotations
@@ -12,30 +24,91 @@ import sys
 import tempfile
 import time
 
-QUERIES = ("help", "compare timeline", "explain cpm", "estimate budget=500 cpm=8 ctr=1%", "notes")
+ASKS = ("help", "explain cpm", "compare", "estimate budget=500 cpm=8", "notes")
+CONSOLE = "console: first answer"
+
+
+def _ask(query: str, env: dict, cwd: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bot", "ask", *query.split()],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return time.perf_counter() - started
+
+
+def _console(env: dict, cwd: str) -> float:
+    """Seconds until the console has printed its first answer and prompts again."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"help\n")
+    proc.stdin.flush()
+    seen = b""
+    # The banner's prompt, then the answer, then the second prompt: the answer is complete.
+    while seen.count(b"smx> ") < 2:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        seen += chunk
+    elapsed = time.perf_counter() - started
+    proc.stdin.close()
+    proc.wait()
+    proc.stdout.close()
+    return elapsed
+
+
+def _pass(env: dict, cwd: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, cwd=cwd, check=False)
+    return time.perf_counter() - started
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    as_is = "--as-is" in sys.argv
+    runs = int(args[0]) if args else 9
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))}
     with tempfile.TemporaryDirectory() as tmp:
         env["SMX_DB"] = os.path.join(tmp, "bench.db")
-        for query in QUERIES:
-            times = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                subprocess.run(
-                    [sys.executable, "-m", "bot", "ask", *query.split()],
-                    env=env,
-                    cwd=tmp,
-                    stdout=subprocess.DEVNULL,
-                    check=False,
-                )
-                times.append(time.perf_counter() - started)
+        if not as_is:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
+            env["XDG_CACHE_HOME"] = os.path.join(tmp, "xdg")
+        cases = {f"smx ask {q}": (lambda q=q: _ask(q, env, tmp)) for q in ASKS}
+        cases[CONSOLE] = lambda: _console(env, tmp)
+        for run in cases.values():  # warm: bytecode, knowledge cache, database file, page cache
+            run()
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        passes: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(runs):
+            for name, run in cases.items():
+                passes[name].append(_pass(env, tmp))
+                times[name].append(run())
+        print(
+            f"Cold start, {runs} runs each, alternating with `python -c pass` "
+            f"({'environment as is' if as_is else 'bytecode and knowledge caches warm'}); "
+            f"{sys.executable}, Python {sys.version.split()[0]}"
+        )
+        print(f"{'case':<40} {'median':>9} {'max':>9} {'pass':>9} {'ratio':>7}")
+        for name in cases:
+            median, baseline = statistics.median(times[name]), statistics.median(passes[name])
             print(
-                f"smx ask {query:<36} median {statistics.median(times) * 1000:6.0f} ms   "
-                f"max {max(times) * 1000:6.0f} ms   ({runs} runs)"
+                f"{name:<40} {median * 1000:7.0f}ms {max(times[name]) * 1000:7.0f}ms "
+                f"{baseline * 1000:7.0f}ms {median / baseline:6.1f}x"
             )
+        print("goal: `smx ask help` at most 3.0x `python -c pass`")
 
 
 if __name__ == "__main__":
