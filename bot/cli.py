@@ -113,17 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as err:
-        if not _is_store_error(err):
+        # Only on this path, and cheap: bot.store loads no driver until a backend is opened.
+        from bot.store.base import StoreError
+
+        if not isinstance(err, StoreError):
             raise
         return _store_failed(err, settings)
-
-
-def _is_store_error(err: Exception) -> bool:
-    """Whether `err` is the store's StoreError, without importing the store for it: only code
-    that imported bot.store.base can raise one, so a query that never opened the database never
-    pays for importing sqlite3 or psycopg here."""
-    base = sys.modules.get("bot.store.base")
-    return base is not None and isinstance(err, base.StoreError)
 
 
 def _store_failed(err: Exception, settings) -> int:

@@ -14,8 +14,6 @@ import pytest
 import knowledge
 from knowledge import CACHE_NAME, FILES, HERE, load, load_from
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture
 def files(tmp_path):
@@ -186,3 +184,20 @@ def test_a_notes_query_still_reports_a_database_failure(tmp_path):
     )  # fmt: skip
     assert done.returncode == 1
     assert "Check SMX_DATABASE_URL" in done.stderr
+
+
+def test_the_stores_types_and_errors_load_no_database_driver():
+    """The console and `smx ask`'s error path import StoreError; the package loads its backends
+    (sqlite3, psycopg) only when one is opened or named."""
+    code = (
+        "import sys\n"
+        "from bot.store import StoreError, Viewer\n"
+        "from bot.store.base import StoreUnavailable\n"
+        "print(sorted(m for m in ('sqlite3', 'sqlite_utils', 'psycopg') if m in sys.modules))\n"
+        "from bot.store import SqliteStore\n"
+        "print('sqlite3' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "True"], out.stdout + out.stderr

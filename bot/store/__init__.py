@@ -4,6 +4,8 @@ SQLite for a file path and PostgreSQL for a postgresql:// URL."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from bot.store.base import (
     FINAL_RUN_STATES,
     Audience,
@@ -27,8 +29,10 @@ from bot.store.base import (
     WeekActivity,
     may_read,
 )
-from bot.store.schema import LATEST
-from bot.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from bot.store.schema import LATEST
+    from bot.store.sqlite import SqliteStore
 
 __all__ = [
     "FINAL_RUN_STATES",
@@ -59,6 +63,20 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """The SQLite backend and the schema (sqlite3 with them) load on first use, so code that only
+    needs the store's types or errors (the console, `smx ask` on its error path) imports no driver."""
+    if name == "SqliteStore":
+        from bot.store.sqlite import SqliteStore
+
+        return SqliteStore
+    if name == "LATEST":
+        from bot.store.schema import LATEST
+
+        return LATEST
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -76,4 +94,6 @@ def open_store(target: str) -> Store:
         from bot.store.postgres import PostgresStore
 
         return PostgresStore(target)
+    from bot.store.sqlite import SqliteStore
+
     return SqliteStore(target)
