@@ -1,12 +1,21 @@
-"""Settings from the environment and `.env`; a bad combination fails at start with one line."""
+"""Settings from the environment and `.env`; a bad combination fails at start with one line.
+
+The fields are a pydantic model, which checks each value's type; reading them from the
+environment and `.env` is done here rather than by pydantic-settings, whose import alone took
+more than a cold `smx ask help` should (about 50 ms of it, asyncio included). The rules are the
+ones pydantic-settings applied: a setting's name is its alias, matched without regard to case;
+keyword arguments beat the environment, which beats `.env` (read with python-dotenv, and only
+when the file exists); `_env_file=None` reads no file; names that are not settings are ignored.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bot.errors import ConfigError
 
@@ -14,10 +23,12 @@ Mode = Literal["console", "socket", "http", "oauth"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENV_FILE = ".env"
+EnvFile = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -41,6 +52,9 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=5.0, alias="SMX_REQUEST_TIMEOUT")
     keepalive_timeout: float = Field(default=75.0, alias="SMX_KEEPALIVE_TIMEOUT")
     max_connections: int = Field(default=1000, alias="SMX_MAX_CONNECTIONS")
+
+    def __init__(self, _env_file: EnvFile = ENV_FILE, **values: Any) -> None:
+        super().__init__(**_gather(_env_file, values))
 
     @property
     def mode(self) -> Mode:
@@ -185,6 +199,64 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(
             f"SMX_DATABASE_URL is not a URL smx can read: write it like {DATABASE_URL_EXAMPLE}."
         ) from None
+
+
+def _gather(env_file: EnvFile, values: dict[str, Any]) -> dict[str, Any]:
+    """What the model validates: each setting found in `.env`, then the environment, then the
+    keyword arguments, a later source replacing an earlier one; keyed by the setting's name
+    (its alias), or by the field's name when a keyword argument used that."""
+    data = _pick(_read_env_files(env_file))
+    data.update(_pick(os.environ))
+    for key, value in values.items():
+        name = key if key in _ALIAS else _FIELD_OF.get(key.lower())
+        if name is None:
+            data[key] = value  # not a setting: the model ignores it, as before
+            continue
+        alias = _ALIAS[name]
+        data.pop(alias, None)
+        data.pop(name, None)
+        # pydantic names a bad value by the key it came under: the field's own name typed
+        # exactly (`port=`) stays, any other spelling of the setting becomes its alias; so
+        # the messages read as they did with pydantic-settings.
+        by_name = key == name or key.lower() != alias.lower()
+        data[name if by_name else alias] = value
+    return data
+
+
+def _pick(source: Mapping[str, str | None]) -> dict[str, str]:
+    """The settings in `source`, whatever the case of their names (the last spelling wins);
+    a name without a value (a bare `SMX_DB` line in `.env`) is not set."""
+    lowered = {key.lower(): value for key, value in source.items()}
+    found = {}
+    for alias in _ALIAS.values():
+        value = lowered.get(alias.lower())
+        if value is not None:
+            found[alias] = value
+    return found
+
+
+def _read_env_files(env_file: EnvFile) -> dict[str, str | None]:
+    if env_file is None:
+        return {}
+    files = [env_file] if isinstance(env_file, str | os.PathLike) else list(env_file)
+    found: dict[str, str | None] = {}
+    for file in files:
+        path = Path(file).expanduser()
+        if path.is_file() or path.is_fifo():
+            from dotenv import dotenv_values  # only when there is a file to read
+
+            found.update(dotenv_values(path, encoding="utf-8"))
+    return found
+
+
+_ALIAS: dict[str, str] = {
+    name: field.alias or name for name, field in Settings.model_fields.items()
+}
+# A keyword argument may name a setting by its alias or its field name, in any case.
+_FIELD_OF: dict[str, str] = {
+    **{name.lower(): name for name in _ALIAS},
+    **{alias.lower(): name for name, alias in _ALIAS.items()},
+}
 
 
 def _value(secret: SecretStr | None) -> str:
