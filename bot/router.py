@@ -76,6 +76,10 @@ class Command:
     # The bare word of a family of two-word entries (`digest`): a word after it that names none
     # of them is answered with the family's names.
     family: bool = False
+    # The reply depends on nothing but the words, the surface and the loaded knowledge (no
+    # store, no person, no clock): a face may keep what it rendered for the same words. Its
+    # variants are not static unless they say so.
+    static: bool = False
     words: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +90,10 @@ class Command:
             if variant.when(args):
                 return variant.handler
         return self.handler
+
+    def is_static(self, args: list[str]) -> bool:
+        """Whether the reply to these arguments is static (see `static`)."""
+        return self.static and self.handler_for(args) == self.handler
 
     def resolve(self, args: list[str] | None = None) -> Handler:
         return _load(self.handler_for(args or []))
@@ -171,6 +179,7 @@ COMMANDS: tuple[Command, ...] = (
         "help",
         "Show this list of commands.",
         "bot.router:help_handler",
+        static=True,
     ),
     Command(
         "compare",
@@ -179,6 +188,7 @@ COMMANDS: tuple[Command, ...] = (
         "bot.guide:compare",
         examples=("compare", "compare timeline", "compare cost share"),
         shareable=True,
+        static=True,
         # With numbers, the paid and the organic route to the same outcome, side by side.
         variants=(
             Variant("compare KEY=VALUE ...", "bot.estimate.plans:compare_routes", _has_assignment),
@@ -191,6 +201,7 @@ COMMANDS: tuple[Command, ...] = (
         "bot.guide:explain",
         examples=("explain roas", "explain engagement rate"),
         shareable=True,
+        static=True,
     ),
     Command(
         "estimate",

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from bot import telemetry
 from bot.config import Settings
 from bot.slack import inflight
-from bot.slack.server import BOLT
+from bot.slack.server import BOLT, DIRECT
 from bot.store import Viewer
 from tests.support.slack_harness import BOT_TOKEN, SECRET, RunningBot, sign
 
@@ -129,7 +129,7 @@ def genuine_bodies() -> st.SearchStrategy[tuple[bytes, str]]:
 
 
 class Door:
-    """The running app with a count of Bolt dispatches, and a raw sender for any request."""
+    """The running app with a count of dispatches (Bolt's, and the gate's direct answers), and a raw sender for any request."""
 
     def __init__(self, bot: RunningBot, session: aiohttp.ClientSession) -> None:
         self.bot = bot
@@ -143,6 +143,17 @@ class Door:
             return await real(request)
 
         bolt.async_dispatch = counting  # the gate calls it on this instance
+        # Commands answered in the ack go past Bolt (bot/slack/direct.py): count those too.
+        direct = bot.web_app[DIRECT]
+        answer = direct.respond
+
+        async def answering(body):
+            found = await answer(body)
+            if found is not None:
+                self.dispatched += 1
+            return found
+
+        direct.respond = answering
 
     async def send(
         self, body: bytes, headers: Iterable[tuple[str, str]], content_type: str | None

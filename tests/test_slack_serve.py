@@ -237,3 +237,19 @@ def test_smx_serve_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path
     assert done.stderr.count("\n") == 1, done.stderr
     assert "junk.db" in done.stderr and "file is not a database" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_once_started_what_is_loaded_is_left_out_of_full_collections():
+    import gc
+    import sys
+
+    from bot.router import COMMANDS
+    from bot.slack.server import settle_memory
+
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 0
+        for command in COMMANDS:  # imported at start, not on someone's first request
+            assert command.handler.partition(":")[0] in sys.modules
+    finally:
+        gc.unfreeze()

@@ -33,11 +33,16 @@ async def answer(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
     message the user can quote to us. `post`: how the entry's `post` handler posts, where it has
     one (bot/router.py)."""
     reply, failed = await _run(ctx, text, post)
-    if failed:
-        return reply
-    command = _name(text)
+    if not failed:
+        counted(ctx, _name(text), reply.is_error)
+    return reply
+
+
+def counted(ctx: Context, command: str, is_error: bool) -> None:
+    """Count and log one answered request of `command` (`answer` does it; so does a face that
+    answers the same words from what it rendered before)."""
     telemetry.REQUESTS.labels(ctx.surface, command).inc()
-    if reply.is_error:
+    if is_error:
         telemetry.USER_ERRORS.labels(ctx.surface, command).inc()
     log.info(
         "query answered",
@@ -45,10 +50,9 @@ async def answer(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
             "surface": ctx.surface,
             "team": ctx.team,
             "command": command,
-            "user_error": reply.is_error,
+            "user_error": is_error,
         },
     )
-    return reply
 
 
 async def checked(ctx: Context, text: str, *, post: Post | None = None) -> Reply:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # Bolt is imported when a gate is built, not by whoever impor
     from slack_bolt.async_app import AsyncApp
     from slack_bolt.request.async_request import AsyncBoltRequest
 
+    from bot.slack.direct import DirectAnswers
+
 log = logging.getLogger("smx.http")
 
 SIGNATURE_HEADER = "X-Slack-Signature"
@@ -368,6 +370,7 @@ class SlackGate:
         *,
         clock: Callable[[], float] = time.time,
         body_timeout: float = 10.0,
+        direct: DirectAnswers | None = None,
     ) -> None:
         from slack_bolt.adapter.aiohttp import to_aiohttp_response
         from slack_bolt.request.async_request import AsyncBoltRequest
@@ -380,6 +383,8 @@ class SlackGate:
         self._response = to_aiohttp_response
         self._clock = clock
         self._body_timeout = body_timeout  # when no Connections set a deadline for the request
+        # `/smx` answers complete in the ack go past Bolt's dispatch (bot/slack/direct.py)
+        self._direct = direct
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request[ACK_KIND] = REFUSED
@@ -419,6 +424,10 @@ class SlackGate:
                 "signed request with an unexpected shape ignored", extra={"reason": problem}
             )
             return web.Response(status=200)
+        if self._direct is not None and body.kind == "command":
+            direct = await self._direct.respond(body.data)
+            if direct is not None:
+                return direct
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
             headers.setdefault(name.lower(), []).append(value)

@@ -28,6 +28,7 @@ log = logging.getLogger("smx.server")
 EVENTS_PATH = "/slack/events"
 SERVICES = web.AppKey("services", Services)
 BOLT = web.AppKey("bolt", object)
+DIRECT = web.AppKey("direct", object)  # the gate's way past Bolt (bot/slack/direct.py)
 SOCKET_HANDLER = web.AppKey("socket_handler", object)
 DIGESTS = web.AppKey("digests", object)
 
@@ -226,11 +227,15 @@ def build_web_app(settings: Settings, services: Services | None = None) -> web.A
     services = services or Services(settings)
     bolt = build_app(settings, services)
     web_app = web.Application(middlewares=[time_acks])
-    gate = SlackGate(secret, bolt, body_timeout=settings.request_timeout)
+    from bot.slack.direct import DirectAnswers
+
+    direct = DirectAnswers(bolt, services)
+    gate = SlackGate(secret, bolt, body_timeout=settings.request_timeout, direct=direct)
     web_app.router.add_post(EVENTS_PATH, gate.handle)
     if bolt.oauth_flow is not None:
         add_oauth_pages(web_app, bolt.oauth_flow)
     web_app[BOLT] = bolt
+    web_app[DIRECT] = direct
     add_operations(web_app, settings, services)
 
     async def finish_replies(_app: web.Application) -> None:
@@ -393,9 +398,32 @@ def start(
     return 0
 
 
+def settle_memory() -> None:
+    """Once started: everything loaded so far (modules, the knowledge, the app) lives as long as
+    the process, so the garbage collector is told to leave it out of its full collections; those
+    would otherwise walk all of it again and again, holding the event loop tens of milliseconds
+    each time (bench/bench_ack.py reports the pauses)."""
+    import gc
+
+    from bot.router import COMMANDS
+
+    for command in COMMANDS:  # the handlers' modules, imported now rather than mid-request
+        for handler in (command.handler, *(v.handler for v in command.variants)):
+            _import_handler(handler)
+    gc.collect()
+    gc.freeze()
+
+
+def _import_handler(path: str) -> None:
+    import importlib
+
+    importlib.import_module(path.partition(":")[0])
+
+
 async def _serve(web_app: web.Application, settings: Settings, host: str, port: int) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully (replies in flight may finish)."""
     runner, _site = await serve_http(web_app, settings, host, port)
+    settle_memory()
     try:
         await _until_stopped()
         log.info("stopping: finishing work already acknowledged")
@@ -443,6 +471,7 @@ async def _socket(settings: Settings, services: Services, port: int) -> None:
             ) from None
         log.info("connecting to Slack in Socket Mode", extra={"health_port": port})
         await handler.connect_async()
+        settle_memory()
         await _until_stopped()
         log.info("stopping: closing the socket and finishing work already acknowledged")
         await handler.close_async()

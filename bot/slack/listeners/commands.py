@@ -11,8 +11,11 @@ Whatever the way out, the answer passes the last-step privacy check (bot/slack/a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -26,6 +29,7 @@ from bot.slack.answer import (
     answer,
     audience,
     cleared,
+    counted,
     message_args,
     slack_error,
     with_share_button,
@@ -246,30 +250,121 @@ async def _calls_web_api(body: dict[str, Any]) -> bool:
     return needs_web_api(clean(body.get("text") or ""))
 
 
+def ack_json(args: dict[str, Any]) -> bytes:
+    """The ack's body exactly as Bolt's `ack(**args)` builds it (text, response_type, blocks)."""
+    body: dict[str, Any] = {"text": args.get("text", "")}
+    if args.get("response_type"):
+        body["response_type"] = args["response_type"]
+    if args.get("blocks"):
+        body["blocks"] = args["blocks"]
+    return json.dumps(body).encode()
+
+
+@dataclass
+class Acked:
+    """What the ack of a `/smx` carries: `ack(**args)` through Bolt, `json()` as the body of the
+    gate's direct answer (encoded once, and kept with a static answer)."""
+
+    args: dict[str, Any]
+    is_error: bool = False
+    _json: bytes | None = None
+
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = ack_json(self.args)
+        return self._json
+
+
+class Rendered:
+    """The acks of static answers by their cleaned words, for the knowledge they were built from.
+    Rendering a long answer into blocks costs several times what routing and building it do; a
+    static one (`Command.static`, and no notes among its sources) is the same every time. At most
+    MAX entries, the oldest dropped first: the words are whatever people type."""
+
+    MAX = 512
+
+    def __init__(self) -> None:
+        self._acks: dict[str, Acked] = {}
+        self._knowledge: object = None
+
+    def _fresh(self) -> None:
+        from knowledge import load
+
+        current = load()
+        if current is not self._knowledge:
+            self._acks.clear()
+            self._knowledge = current
+
+    def get(self, text: str) -> Acked | None:
+        self._fresh()
+        return self._acks.get(text)
+
+    def put(self, text: str, acked: Acked) -> None:
+        self._fresh()
+        if len(self._acks) >= self.MAX:
+            del self._acks[next(iter(self._acks))]
+        self._acks[text] = acked
+
+
+# One per set of services (one app), so two apps in a process never share what they rendered.
+_rendered: weakref.WeakKeyDictionary[Services, Rendered] = weakref.WeakKeyDictionary()
+
+
+def rendered_for(services: Services) -> Rendered:
+    found = _rendered.get(services)
+    if found is None:
+        found = _rendered[services] = Rendered()
+    return found
+
+
+WORKING = "Working on it: the answer follows in a moment."
+
+
+async def acked(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    found: tuple[Command, list[str]] | None = None,
+) -> Acked:
+    """The ack of a `/smx` answered in the ack, for Bolt's listener and for the gate's direct
+    path (bot/slack/direct.py) alike; `found`: its entry, when the caller has looked it up. A
+    static answer (`Command.static`) is rendered once per knowledge load and words."""
+    text = clean(body.get("text") or "")
+    ctx = command_context(body, services)
+    if found is None:
+        found = entry(text)
+    static = bool(found and found[0].is_static(found[1]))
+    rendered = rendered_for(services)
+    if static:
+        hit = rendered.get(text)
+        if hit is not None:
+            counted(ctx, found[0].name, hit.is_error)  # type: ignore[index]
+            return hit
+    # Who may read a note is decided when it is logged, and what a listing may show depends
+    # on who is in the channel: ask Slack, not the payload's hint.
+    await place(client, ctx, bool(found and found[0].slack.reads_notes))
+    work = asyncio.ensure_future(answer(ctx, text))
+    done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
+    if not done:
+        # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
+        # now and deliver the answer through response_url when it is ready.
+        work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
+        return Acked({"response_type": "ephemeral", "text": WORKING})
+    reply = work.result()
+    if not reply.share:
+        reply = with_share_button(reply, text)
+    result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
+    if static and not reply.sources:
+        rendered.put(text, result)
+    return result
+
+
 def register(app: AsyncApp, services: Services) -> None:
     async def ack_first(ack) -> None:
         await ack()
 
     async def ack_smx(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        text = clean(body.get("text") or "")
-        ctx = command_context(body, services)
-        # Who may read a note is decided when it is logged, and what a listing may show depends
-        # on who is in the channel: ask Slack, not the payload's hint.
-        await place(client, ctx, reads_notes(text))
-        work = asyncio.ensure_future(answer(ctx, text))
-        done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
-        if not done:
-            # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
-            # now and deliver the answer through response_url when it is ready.
-            await ack(
-                response_type="ephemeral", text="Working on it: the answer follows in a moment."
-            )
-            work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
-            return
-        reply = work.result()
-        if not reply.share:
-            reply = with_share_button(reply, text)
-        await ack(**command_answer(reply, ctx, path="ack"))
+        await ack(**(await acked(body, client, services)).args)
 
     async def finish_smx(body: dict[str, Any], client: AsyncWebClient, respond) -> None:
         # Cleaned as the router will clean it, so routing and the privacy look-up see its words.
