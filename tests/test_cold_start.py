@@ -142,9 +142,20 @@ WATCH = (
     "with contextlib.redirect_stdout(io.StringIO()):\n"
     "    code = main({argv!r})\n"
     "print(code)\n"
-    "for m in ('bot.store', 'sqlite3', 'sqlite_utils', 'psycopg', 'yaml', 'rapidfuzz'):\n"
+    "for m in {watched!r}:\n"
     "    print(m, m in sys.modules)\n"
 )
+WATCHED = (
+    "bot.store", "sqlite3", "sqlite_utils", "psycopg", "yaml", "rapidfuzz", "pydantic_settings",
+    "dotenv",
+)  # fmt: skip
+
+
+def _watch(argv: list[str], tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """`smx ARGV` in a new interpreter: its exit code and, for each module in WATCHED, whether
+    it was imported ("True"/"False")."""
+    lines = _fresh(WATCH.format(argv=argv, watched=WATCHED), tmp_path)
+    return lines[0], dict(line.split() for line in lines[1:])
 
 
 @pytest.mark.parametrize(
@@ -157,22 +168,88 @@ WATCH = (
     ],
 )
 def test_a_query_that_needs_no_database_neither_opens_nor_imports_one(tmp_path, argv):
-    lines = _fresh(WATCH.format(argv=argv), tmp_path)
-    assert lines[0] == "0"
-    imported = dict(line.split() for line in lines[1:])
+    code, imported = _watch(argv, tmp_path)
+    assert code == "0"
     for module in ("bot.store", "sqlite3", "sqlite_utils", "psycopg"):
         assert imported[module] == "False", module
     assert not (tmp_path / "smx.db").exists()
 
 
 def test_a_warm_exact_query_imports_neither_yaml_nor_rapidfuzz(tmp_path):
-    _fresh(WATCH.format(argv=["ask", "explain", "cpm"]), tmp_path)  # warms the cache
+    _watch(["ask", "explain", "cpm"], tmp_path)  # warms the cache
     assert (tmp_path / "xdg" / "smx" / CACHE_NAME).is_file()
-    imported = dict(
-        line.split() for line in _fresh(WATCH.format(argv=["ask", "explain", "cpm"]), tmp_path)[1:]
-    )
+    _, imported = _watch(["ask", "explain", "cpm"], tmp_path)
     assert imported["yaml"] == "False"
     assert imported["rapidfuzz"] == "False"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", "help"],
+        ["ask", "explain", "roas"],
+        ["ask", "compare"],
+        ["ask", "estimate", "budget=500", "cpm=8"],
+        ["ask", "notes"],
+    ],
+)
+def test_a_query_reads_its_settings_without_pydantic_settings(tmp_path, argv):
+    """pydantic-settings alone cost a cold start about 50 ms (it imports asyncio, its CLI and
+    cloud sources); bot/config.py reads the variables itself, and python-dotenv only when there
+    is a `.env` to read."""
+    code, imported = _watch(argv, tmp_path)
+    assert code == "0"
+    assert imported["pydantic_settings"] == "False"
+    assert imported["dotenv"] == "False"
+
+
+CONSOLE = (
+    "import sys, io, contextlib\n"
+    "from bot.cli import main\n"
+    "sys.stdin = io.StringIO('help\\n')\n"
+    "out = io.StringIO()\n"
+    "with contextlib.redirect_stdout(out):\n"
+    "    code = main(['console'])\n"
+    "print(code, 'Commands' in out.getvalue())\n"
+    "for m in {watched!r}:\n"
+    "    print(m, m in sys.modules)\n"
+)
+
+
+def test_the_consoles_first_answer_imports_neither_pydantic_settings_nor_a_driver(tmp_path):
+    lines = _fresh(CONSOLE.format(watched=WATCHED), tmp_path)
+    assert lines[0] == "0 True"  # it answered `help`
+    imported = dict(line.split() for line in lines[1:])
+    for module in ("pydantic_settings", "dotenv", "sqlite3", "sqlite_utils", "psycopg"):
+        assert imported[module] == "False", module
+
+
+def _ask_help(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SLACK_", "SMX_"))}
+    clean.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "help"],
+        cwd=tmp_path, env=clean, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_query_still_checks_every_setting_from_the_environment_and_dotenv(tmp_path):
+    bad_port = _ask_help(tmp_path, PORT="http")
+    assert bad_port.returncode == 1
+    assert bad_port.stderr == (
+        "smx: PORT is not valid: Input should be a valid integer, unable to parse string as an "
+        "integer.\n"
+    )
+    (tmp_path / ".env").write_text("SMX_LOG_LEVEL=loud\n")
+    from_dotenv = _ask_help(tmp_path)
+    assert from_dotenv.returncode == 1
+    assert from_dotenv.stderr == (
+        "smx: SMX_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'loud'.\n"
+    )
+    assert _ask_help(tmp_path, smx_log_level="debug").returncode == 0  # any case, and env wins
+    (tmp_path / ".env").write_text("SMX_DB=elsewhere/smx.db\n")
+    no_dir = _ask_help(tmp_path)
+    assert no_dir.returncode == 1 and "SMX_DB=elsewhere/smx.db" in no_dir.stderr
 
 
 def test_a_notes_query_still_reports_a_database_failure(tmp_path):

@@ -2,28 +2,132 @@ import re
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 
-SLACK_VARS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
-    "SLACK_API_URL",
-    "SMX_DB",
-    "SMX_DATABASE_URL",
-    "SMX_LOG_LEVEL",
-    "PORT",
+# Every setting by the variable it is read from, the field it lands in, a value typed in the
+# environment and what the field then holds. A variable renamed or dropped fails here.
+EVERY_SETTING = (
+    ("SLACK_BOT_TOKEN", "slack_bot_token", "xoxb-1", "xoxb-1"),
+    ("SLACK_SIGNING_SECRET", "slack_signing_secret", "s", "s"),
+    ("SLACK_APP_TOKEN", "slack_app_token", "xapp-1", "xapp-1"),
+    ("SLACK_CLIENT_ID", "slack_client_id", "1.2", "1.2"),
+    ("SLACK_CLIENT_SECRET", "slack_client_secret", "c", "c"),
+    ("SLACK_API_URL", "slack_api_url", "http://127.0.0.1:9/api/", "http://127.0.0.1:9/api/"),
+    ("SMX_DB", "db_path", "team.db", "team.db"),
+    ("SMX_DATABASE_URL", "database_url", "postgresql://h/d", "postgresql://h/d"),
+    ("SMX_LOG_LEVEL", "log_level", "debug", "debug"),
+    ("PORT", "port", " 4000 ", 4000),
+    ("SMX_RETENTION_DAYS", "retention_days", "30", 30),
+    ("SMX_REQUEST_TIMEOUT", "request_timeout", "2.5", 2.5),
+    ("SMX_KEEPALIVE_TIMEOUT", "keepalive_timeout", "90", 90.0),
+    ("SMX_MAX_CONNECTIONS", "max_connections", "64", 64),
 )
+SECRETS = {
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_client_secret",
+    "database_url",
+}
+SLACK_VARS = tuple(name for name, *_ in EVERY_SETTING)
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for name in SLACK_VARS:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)  # names are matched in any case
     monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def _shown(settings: Settings, field: str) -> object:
+    value = getattr(settings, field)
+    return value.get_secret_value() if field in SECRETS else value
+
+
+def test_the_settings_are_exactly_these_variables():
+    assert {f.alias for f in Settings.model_fields.values()} == set(SLACK_VARS)
+
+
+@pytest.mark.parametrize("name,field,typed,held", EVERY_SETTING)
+def test_every_setting_is_read_from_its_variable_and_from_dotenv(
+    monkeypatch, tmp_path, name, field, typed, held
+):
+    default = getattr(Settings(_env_file=None), field)  # type: ignore[call-arg]
+    monkeypatch.setenv(name, typed)
+    settings = Settings()
+    assert _shown(settings, field) == held and type(_shown(settings, field)) is type(held)
+    assert settings.model_fields_set == {field}  # what check() uses to see SMX_DB was set
+    monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(f"{name}={typed!r}\n")  # quoted, as python-dotenv reads it
+    assert _shown(Settings(), field) == held
+    assert getattr(Settings(_env_file=None), field) == default  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "name,bad,sentence",
+    [
+        ("PORT", "http", "Input should be a valid integer, unable to parse string as an integer"),
+        ("PORT", "", "Input should be a valid integer, unable to parse string as an integer"),
+        ("PORT", "3000.5", "Input should be a valid integer, unable to parse string as an integer"),
+        ("SMX_RETENTION_DAYS", "a year", "Input should be a valid integer, unable to parse string as an integer"),
+        ("SMX_RETENTION_DAYS", "None", "Input should be a valid integer, unable to parse string as an integer"),
+        ("SMX_MAX_CONNECTIONS", "many", "Input should be a valid integer, unable to parse string as an integer"),
+        ("SMX_REQUEST_TIMEOUT", "soon", "Input should be a valid number, unable to parse string as a number"),
+        ("SMX_KEEPALIVE_TIMEOUT", "", "Input should be a valid number, unable to parse string as a number"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_gives_one_sentence_naming_the_variable(
+    monkeypatch, tmp_path, name, bad, sentence
+):
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(ConfigError) as from_env:
+        load_settings()
+    assert str(from_env.value) == f"{name} is not valid: {sentence}."
+    monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(f"{name}={bad}\n")
+    with pytest.raises(ConfigError) as from_dotenv:
+        load_settings()
+    assert str(from_dotenv.value) == str(from_env.value)
+
+
+def test_variable_names_are_matched_in_any_case(monkeypatch, tmp_path):
+    monkeypatch.setenv("smx_db", "lower.db")
+    monkeypatch.setenv("Port", "4000")
+    (tmp_path / ".env").write_text("smx_log_level=debug\n")
+    settings = load_settings()
+    assert (settings.db_path, settings.port, settings.log_level) == ("lower.db", 4000, "debug")
+
+
+def test_arguments_beat_the_environment_which_beats_dotenv(monkeypatch, tmp_path):
+    (tmp_path / ".env").write_text("SMX_DB=dot.db\nPORT=4001\nSMX_LOG_LEVEL=debug\n")
+    monkeypatch.setenv("SMX_DB", "env.db")
+    monkeypatch.setenv("PORT", "4002")
+    settings = Settings(SMX_DB="arg.db")
+    assert (settings.db_path, settings.port, settings.log_level) == ("arg.db", 4002, "debug")
+    # a field's own name works as an argument too, and still beats the environment
+    assert Settings(db_path="arg.db", port=5).db_path == "arg.db"
+    assert Settings(db_path="arg.db", port=5).port == 5
+    assert Settings(SLACK_BOT_TOKEN=None, smx_db="x.db").slack_bot_token is None
+    unset = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (unset.db_path, unset.log_level) == ("env.db", "INFO")
+
+
+def test_dotenv_is_read_as_python_dotenv_reads_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMX_SUFFIX", "db")
+    (tmp_path / ".env").write_text(
+        "# a comment\n"
+        "export SMX_DB='quoted ${SMX_SUFFIX}.db'  # a comment after it\n"
+        'PORT="4001"\n'
+        "SMX_LOG_LEVEL\n"  # a name without a value sets nothing
+        "SOMETHING_ELSE=ignored\n"
+        "SMX_MAX_CONNECTIONS=5\nSMX_MAX_CONNECTIONS=6\n"  # the last one wins
+    )
+    settings = load_settings()
+    assert settings.db_path == "quoted db.db"
+    assert (settings.port, settings.log_level, settings.max_connections) == (4001, "INFO", 6)
+    assert settings.model_fields_set == {"db_path", "port", "max_connections"}
 
 
 def test_nothing_set_means_console():
