@@ -56,6 +56,7 @@ from bot.store.base import (
     Viewer,
     WeekActivity,
 )
+from bot.store.batching import Batcher
 from bot.store.maintenance import PRUNE_BATCH
 from bot.store.notes import COLUMNS, RATIO_PAIRS, utc
 from bot.store.schema import TEAM_TABLES
@@ -199,6 +200,8 @@ class PostgresStore:
         self._opening = weakref.WeakKeyDictionary()
         self._migrated = False
         self._migrate_lock = threading.Lock()
+        # Notes logged at the same moment share one transaction (bot/store/batching.py).
+        self._note_batches: Batcher = Batcher(self._add_notes)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -349,17 +352,28 @@ class PostgresStore:
     # -- notes ------------------------------------------------------------------------------
 
     async def add_note(self, note: NewNote, *, event_id: str | None = None) -> int | None:
-        values = dict(note.__dict__)
-        values["created_at"] = utc(note.created_at or datetime.now(UTC))
-        values["metrics"] = Jsonb(note.metrics)
-        searched = notes.search_text(f"{note.campaign} {note.text}")
-        async with self._transaction() as conn:
-            if event_id is not None and not await _claim_event(conn, event_id, note.team):
-                return None
-            cursor = await conn.execute(_INSERT_NOTE, [*(values[c] for c in COLUMNS), searched])
-            row = await cursor.fetchone()
-            assert row is not None
-            return row["id"]  # type: ignore[call-overload]
+        return await self._note_batches.submit((note, event_id))
+
+    async def _add_notes(self, items: list[tuple[NewNote, str | None]]) -> list[object]:
+        """All in one transaction; when it fails and there was more than one note, each is
+        tried again in a transaction of its own, so one bad note fails alone (nothing of the
+        failed transaction was committed). A savepoint each would cost two more round trips."""
+        try:
+            async with self._transaction() as conn:
+                return [await _add_note(conn, note, event_id) for note, event_id in items]
+        except StoreUnavailable:
+            raise  # the connection is gone; a commit's outcome unknown: every note is told
+        except Exception:
+            if len(items) == 1:
+                raise
+        found: list[object] = []
+        for note, event_id in items:
+            try:
+                async with self._transaction() as conn:
+                    found.append(await _add_note(conn, note, event_id))
+            except Exception as err:  # that note's alone; its caller gets it
+                found.append(err)
+        return found
 
     async def get_note(self, viewer: Viewer, note_id: int) -> Note | None:
         where, params = notes._visible(viewer, "%s")
@@ -709,6 +723,19 @@ class PostgresStore:
             f"--file=smx.dump {' '.join(where)} "
             "(it takes a consistent snapshot beside the running bot; restore with pg_restore)."
         )
+
+
+async def _add_note(conn: AsyncConnection, note: NewNote, event_id: str | None) -> int | None:
+    values = dict(note.__dict__)
+    values["created_at"] = utc(note.created_at or datetime.now(UTC))
+    values["metrics"] = Jsonb(note.metrics)
+    searched = notes.search_text(f"{note.campaign} {note.text}")
+    if event_id is not None and not await _claim_event(conn, event_id, note.team):
+        return None
+    cursor = await conn.execute(_INSERT_NOTE, [*(values[c] for c in COLUMNS), searched])
+    row = await cursor.fetchone()
+    assert row is not None
+    return row["id"]  # type: ignore[call-overload]
 
 
 async def _claim_event(conn: AsyncConnection, event_id: str, team: str) -> bool:

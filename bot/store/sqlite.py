@@ -40,6 +40,7 @@ from bot.store.base import (
     Viewer,
     WeekActivity,
 )
+from bot.store.batching import Batcher
 from bot.store.schema import current_version, migrate
 from bot.store.transaction import read_transaction, write_transaction
 
@@ -108,6 +109,8 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._migrated = False
         self._closed = False
+        # Notes logged at the same moment share one commit (bot/store/batching.py).
+        self._note_batches: Batcher = Batcher(self._add_notes)
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
@@ -217,7 +220,11 @@ class SqliteStore:
     # -- notes ------------------------------------------------------------------------------
 
     async def add_note(self, note: NewNote, *, event_id: str | None = None) -> int | None:
-        return await self._write(_add_note, note, event_id)
+        return await self._note_batches.submit((note, event_id))
+
+    async def _add_notes(self, items: list[tuple[NewNote, str | None]]) -> list[object]:
+        results = await self._write(_add_notes, items)
+        return [self._failed(r) if isinstance(r, sqlite3.Error) else r for r in results]
 
     async def get_note(self, viewer: Viewer, note_id: int) -> Note | None:
         return await self._read(notes.get, viewer, note_id)
@@ -440,11 +447,25 @@ class SqliteStore:
         return await self._read(current_version)
 
 
-def _add_note(conn: sqlite3.Connection, note: NewNote, event_id: str | None) -> int | None:
+def _add_notes(
+    conn: sqlite3.Connection, items: list[tuple[NewNote, str | None]]
+) -> list[int | None | Exception]:
+    """Each note in its own savepoint, all in one commit: the new id, None for an event already
+    handled, or the error of that note alone."""
+    found: list[int | None | Exception] = []
     with write_transaction(conn):
-        if event_id is not None and not events.claim(conn, event_id, note.team):
-            return None
-        return notes.insert(conn, note)
+        for note, event_id in items:
+            conn.execute("SAVEPOINT note")
+            try:
+                if event_id is not None and not events.claim(conn, event_id, note.team):
+                    found.append(None)
+                else:
+                    found.append(notes.insert(conn, note))
+            except Exception as err:  # that note's alone; its caller gets it
+                conn.execute("ROLLBACK TO note")  # raises if SQLite rolled all back: all fail
+                found.append(err)
+            conn.execute("RELEASE note")
+    return found
 
 
 def _in_write(conn: sqlite3.Connection, fn: Callable[..., T], *args: object) -> T:

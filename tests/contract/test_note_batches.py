@@ -1,0 +1,88 @@
+"""Notes logged at the same moment share one commit (bot/store/batching.py), on every backend:
+each caller still gets its own id, a note that fails fails alone, and an event already handled
+is still skipped inside a batch."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.store import Viewer
+from tests.support.contract import note
+
+MANY = 40
+
+
+@pytest.fixture
+def batches(store, monkeypatch) -> list[int]:
+    """The size of every batch the store writes, as it writes them."""
+    sizes: list[int] = []
+    write_many = store._note_batches._write_many
+
+    async def counted(items):
+        sizes.append(len(items))
+        return await write_many(items)
+
+    monkeypatch.setattr(store._note_batches, "_write_many", counted)
+    return sizes
+
+
+async def test_notes_logged_together_share_a_commit_and_each_gets_its_id(store, batches):
+    texts = [f"reel test {i}" for i in range(MANY)]
+    ids = await asyncio.gather(*(store.add_note(note(t)) for t in texts))
+    assert len(set(ids)) == MANY and all(isinstance(i, int) for i in ids)
+    assert sum(batches) == MANY and len(batches) < MANY  # fewer commits than notes
+    for note_id, text in zip(ids, texts, strict=True):
+        got = await store.get_note(Viewer("T1", "C1"), note_id)
+        assert got is not None and got.text == text
+
+
+async def test_a_lone_note_is_written_at_once(store, batches):
+    assert isinstance(await store.add_note(note("alone")), int)
+    assert batches == [1]
+
+
+async def test_a_note_that_fails_fails_alone(store, batches, monkeypatch):
+    import bot.store.notes as shared
+    import bot.store.postgres as pg
+
+    def poisoned(write):
+        def run(conn, item, *rest):
+            text = item.text if hasattr(item, "text") else rest[0].text
+            if text == "poison":
+                raise RuntimeError("this note cannot be written")
+            return write(conn, item, *rest)
+
+        return run
+
+    async def poisoned_pg(conn, item, event_id):
+        if item.text == "poison":
+            raise RuntimeError("this note cannot be written")
+        return await real_pg(conn, item, event_id)
+
+    real_pg = pg._add_note
+    monkeypatch.setattr(shared, "insert", poisoned(shared.insert))  # SQLite's per-note insert
+    monkeypatch.setattr(pg, "_add_note", poisoned_pg)
+    texts = ["fine 1", "poison", "fine 2", "fine 3"]
+    results = await asyncio.gather(
+        *(store.add_note(note(t)) for t in texts), return_exceptions=True
+    )
+    assert isinstance(results[1], RuntimeError)
+    good = [results[0], results[2], results[3]]
+    assert all(isinstance(i, int) for i in good), results
+    assert batches[0] == len(texts)  # they were one batch
+    listed = await store.list_notes(Viewer("T1", "C1"), limit=10)
+    assert sorted(n.text for n in listed.notes) == ["fine 1", "fine 2", "fine 3"]
+
+
+async def test_an_event_handled_twice_in_one_batch_is_logged_once(store, batches):
+    results = await asyncio.gather(
+        store.add_note(note("from the event"), event_id="Ev1"),
+        store.add_note(note("from the event"), event_id="Ev1"),
+        store.add_note(note("another"), event_id="Ev2"),
+    )
+    assert batches[0] == 3
+    assert isinstance(results[0], int) and results[1] is None and isinstance(results[2], int)
+    listed = await store.list_notes(Viewer("T1", "C1"), limit=10)
+    assert sorted(n.text for n in listed.notes) == ["another", "from the event"]

@@ -1,0 +1,100 @@
+"""The group commit's queue (bot/store/batching.py) on its own: what arrives while a write runs
+goes in the next one, results go back to their callers, a failed write fails its batch only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.store import batching
+from bot.store.base import StoreUnavailable
+
+
+class Writes:
+    """A write_many whose every call waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def __call__(self, items: list[int]) -> list[object]:
+        self.batches.append(list(items))
+        self.started.set()
+        await self.release.wait()
+        return [ValueError(f"bad {i}") if i < 0 else i * 10 for i in items]
+
+
+async def test_what_arrives_during_a_write_goes_in_the_next_one():
+    writes = Writes()
+    batcher = batching.Batcher(writes)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await writes.started.wait()  # the first write is running, with the first item alone
+    rest = [asyncio.ensure_future(batcher.submit(i)) for i in (2, 3, 4)]
+    await asyncio.sleep(0)
+    writes.release.set()
+    assert await first == 10
+    assert await asyncio.gather(*rest) == [20, 30, 40]
+    assert writes.batches == [[1], [2, 3, 4]]
+
+
+async def test_an_item_that_failed_fails_alone():
+    writes = Writes()
+    writes.release.set()
+    batcher = batching.Batcher(writes)
+    results = await asyncio.gather(
+        batcher.submit(1), batcher.submit(-2), batcher.submit(3), return_exceptions=True
+    )
+    assert results[0] == 10 and results[2] == 30
+    assert isinstance(results[1], ValueError) and str(results[1]) == "bad -2"
+    assert writes.batches == [[1, -2, 3]]
+
+
+async def test_a_failed_write_fails_its_batch_and_the_next_one_still_runs():
+    calls: list[list[int]] = []
+    first_started, release = asyncio.Event(), asyncio.Event()
+
+    async def write_many(items):
+        calls.append(list(items))
+        if len(calls) == 1:
+            first_started.set()
+            await release.wait()
+            raise StoreUnavailable("the database is down")
+        return [i * 10 for i in items]
+
+    batcher = batching.Batcher(write_many)
+    doomed = [asyncio.ensure_future(batcher.submit(i)) for i in (1, 2)]
+    await first_started.wait()
+    later = asyncio.ensure_future(batcher.submit(3))  # arrives while the doomed write runs
+    await asyncio.sleep(0)
+    release.set()
+    for task in doomed:
+        with pytest.raises(StoreUnavailable):
+            await task
+    assert await later == 30
+    assert calls == [[1, 2], [3]]
+
+
+async def test_batches_have_a_ceiling(monkeypatch):
+    monkeypatch.setattr(batching, "MAX_BATCH", 3)
+    writes = Writes()
+    writes.release.set()
+    batcher = batching.Batcher(writes)
+    assert await asyncio.gather(*(batcher.submit(i) for i in range(7))) == [
+        i * 10 for i in range(7)
+    ]
+    assert writes.batches == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_each_event_loop_has_its_own_queue():
+    writes_seen: list[list[int]] = []
+
+    async def write_many(items):
+        writes_seen.append(list(items))
+        return items
+
+    batcher = batching.Batcher(write_many)
+    assert asyncio.run(batcher.submit(1)) == 1
+    assert asyncio.run(batcher.submit(2)) == 2  # a new loop: no queue of the old one is reused
+    assert writes_seen == [[1], [2]]
