@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations, product
 
 from bot.metric_table import PEOPLE_KEYS, RATE_KEYS
@@ -38,7 +39,7 @@ class Relation:
     check: str  # the variable compared when all are known (a scale where 1% means 1%)
     note: str = ""
 
-    @property
+    @cached_property  # read hundreds of times a solve; a frozen dataclass still takes it
     def variables(self) -> tuple[str, ...]:
         return tuple(self.forms)
 
