@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.errors import ConfigError
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER_ERROR = 0, 1, 2
 
@@ -151,8 +155,6 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
 
 
 def ask(args: argparse.Namespace, settings) -> int:
-    import asyncio
-
     from bot.context import Context, Services
     from bot.reply import render_text
 
@@ -164,7 +166,7 @@ def ask(args: argparse.Namespace, settings) -> int:
         surface="ask",
         services=Services(settings),
     )
-    reply = asyncio.run(_answer_once(ctx, " ".join(args.text)))
+    reply = _answer(ctx, " ".join(args.text))
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
     if args.json:
         import json
@@ -196,6 +198,41 @@ def ask(args: argparse.Namespace, settings) -> int:
         text += f"\nWritten to {args.out}."
     print(text)
     return code
+
+
+def _answer(ctx, text: str):
+    """The router's reply: without an event loop when the entry is static, else in one."""
+    from bot.router import entry
+
+    found = entry(text)
+    if found is not None and found[0].is_static(found[1]):
+        done, reply = without_loop(_answer_once(ctx, text))
+        if done:
+            return reply
+    import asyncio
+
+    return asyncio.run(_answer_once(ctx, text))
+
+
+def without_loop(work: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:
+    """Run `work` to its end if it never waits on anything: (True, its result); else (False,
+    None), and `work` is closed, not finished.
+
+    A static entry (help, compare, explain: its answer depends on nothing but the words and the
+    knowledge, no store, no clock, see bot/router.py) awaits nothing, so its coroutine ends at
+    its first step and needs no event loop: asyncio, about 40 ms of a cold start with its
+    teardown, is then never imported. Should one wait on something after all, or ask for the
+    running loop, it is run again in a loop, which for an answer that depends on nothing but its
+    words costs only the time; any other error is the one a loop would have raised.
+    """
+    try:
+        work.send(None)
+    except StopIteration as finished:
+        return True, finished.value
+    except RuntimeError:  # e.g. "no running event loop": it needs one after all
+        return False, None
+    work.close()  # it is waiting on something: only a loop can finish it
+    return False, None
 
 
 async def _answer_once(ctx, text: str):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import os
 import sys
 from pathlib import Path
 
+from bot.cli import without_loop
 from bot.config import Settings
 from bot.context import Context, Services
 from bot.errors import database_sentence
 from bot.reply import Reply, render_text
-from bot.router import COMMANDS, dispatch
+from bot.router import COMMANDS, dispatch, entry
 
-log = logging.getLogger("smx.console")
 PROMPT = "smx> "
 QUIT = {"quit", "exit", ":q"}
 HISTORY = Path(os.environ.get("SMX_HISTORY", Path.home() / ".smx_history"))
@@ -73,7 +71,9 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
         _setup_readline()
     ctx = Context(channel_kind="console", surface="console", services=Services(settings))
     print("smx console: type `help` for commands, `quit` to leave.", file=stdout)
-    loop = asyncio.new_event_loop()
+    # Made by the first line that needs one (see `_reply`): a session of static answers (help,
+    # compare, explain) never imports asyncio, so the first answer comes sooner.
+    loops: list = []
     try:
         while True:
             try:
@@ -88,16 +88,42 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
                 return 0
             if line.lower().startswith("/smx"):
                 line = line[4:].strip()
-            reply = loop.run_until_complete(_answer(ctx, line))
+            reply = _reply(ctx, line, loops)
             print(format_reply(reply, colour=interactive and stdout.isatty()), file=stdout)
             for f in reply.files:
                 path = _free_name(Path(f.filename))
                 path.write_text(f.content, encoding="utf-8")
                 print(f"Written to {path.resolve()}.", file=stdout)
     finally:
-        # The store's connections belong to this loop: closed in it, not cut when it ends.
-        loop.run_until_complete(ctx.services.close())
-        loop.close()
+        if loops:
+            # The store's connections belong to this loop: closed in it, not cut when it ends.
+            loops[0].run_until_complete(ctx.services.close())
+        else:
+            # Only static answers ran: they use no store (bot/router.py), so closing has
+            # nothing to wait on (no store could have been used without a loop anyway).
+            without_loop(ctx.services.close())
+        for loop in loops:
+            loop.close()
+
+
+def _reply(ctx: Context, line: str, loops: list) -> Reply:
+    """The answer to one line: a static entry's without an event loop (bot/cli.py's
+    `without_loop`) until the session has one, anything else in the session's one loop."""
+    found = None if loops else entry(line)
+    if found is not None and found[0].is_static(found[1]):
+        done, reply = without_loop(_answer(ctx, line))
+        if done:
+            return reply
+    return _loop(loops).run_until_complete(_answer(ctx, line))
+
+
+def _loop(loops: list):
+    """The session's event loop, made on first use; every line after that runs in it."""
+    if not loops:
+        import asyncio
+
+        loops.append(asyncio.new_event_loop())
+    return loops[0]
 
 
 async def _answer(ctx: Context, line: str) -> Reply:
@@ -108,7 +134,11 @@ async def _answer(ctx: Context, line: str) -> Reply:
     try:
         return await dispatch(ctx, line)
     except StoreError as err:
-        log.error("console: the database failed", extra={"error": str(err)})
+        import logging
+
+        logging.getLogger("smx.console").error(
+            "console: the database failed", extra={"error": str(err)}
+        )
         return Reply.error(database_sentence(err))
 
 

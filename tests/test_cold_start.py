@@ -147,7 +147,7 @@ WATCH = (
 )
 WATCHED = (
     "bot.store", "sqlite3", "sqlite_utils", "psycopg", "yaml", "rapidfuzz", "pydantic_settings",
-    "dotenv",
+    "dotenv", "asyncio",
 )  # fmt: skip
 
 
@@ -203,10 +203,29 @@ def test_a_query_reads_its_settings_without_pydantic_settings(tmp_path, argv):
     assert imported["dotenv"] == "False"
 
 
+@pytest.mark.parametrize(
+    "argv,static",
+    [
+        (["ask", "help"], True),
+        (["ask", "explain", "roas"], True),
+        (["ask", "compare"], True),
+        (["ask", "compare", "budget=500", "cpm=8"], False),  # a variant that is not static
+        (["ask", "estimate", "budget=500", "cpm=8"], False),
+        (["ask", "notes"], False),
+    ],
+)
+def test_a_static_answer_needs_no_event_loop_and_anything_else_runs_in_one(tmp_path, argv, static):
+    """help, compare and explain (Command.static) await nothing: answered without importing
+    asyncio (about 40 ms of a cold start); every other entry runs in a loop as before."""
+    code, imported = _watch(argv, tmp_path)
+    assert code == "0"
+    assert imported["asyncio"] == str(not static)
+
+
 CONSOLE = (
     "import sys, io, contextlib\n"
     "from bot.cli import main\n"
-    "sys.stdin = io.StringIO('help\\n')\n"
+    "sys.stdin = io.StringIO({lines!r})\n"
     "out = io.StringIO()\n"
     "with contextlib.redirect_stdout(out):\n"
     "    code = main(['console'])\n"
@@ -217,11 +236,149 @@ CONSOLE = (
 
 
 def test_the_consoles_first_answer_imports_neither_pydantic_settings_nor_a_driver(tmp_path):
-    lines = _fresh(CONSOLE.format(watched=WATCHED), tmp_path)
+    lines = _fresh(CONSOLE.format(lines="help\n", watched=WATCHED), tmp_path)
     assert lines[0] == "0 True"  # it answered `help`
     imported = dict(line.split() for line in lines[1:])
-    for module in ("pydantic_settings", "dotenv", "sqlite3", "sqlite_utils", "psycopg"):
+    for module in ("pydantic_settings", "dotenv", "sqlite3", "sqlite_utils", "psycopg", "asyncio"):
         assert imported[module] == "False", module
+
+
+def test_the_console_makes_its_loop_for_the_first_line_that_needs_one(tmp_path, monkeypatch):
+    """`help`, then `note` and `notes` (the store, in the loop), then `explain` again: all
+    answered, and the store closed in that loop when the session ends."""
+    import io
+
+    from bot.config import Settings
+    from bot.console import run_console
+    from bot.context import Services
+
+    closed = []
+    real_close = Services.close
+
+    async def close(self):
+        store = self.__dict__.get("store")
+        await real_close(self)
+        if store is not None:
+            import asyncio
+
+            asyncio.get_running_loop()  # closed inside a running loop
+            closed.append(store._closed)
+
+    monkeypatch.setattr(Services, "close", close)
+    out = io.StringIO()
+    lines = "help\nnote launch went live\nnotes\nexplain roas\nquit\n"
+    code = run_console(
+        Settings(SMX_DB=str(tmp_path / "c.db")), stdin=io.StringIO(lines), stdout=out
+    )
+    text = out.getvalue()
+    assert code == 0
+    assert "Commands" in text and "Logged note #1" in text and "went live" in text
+    assert "ROAS" in text
+    assert closed == [True]
+
+
+def _patched_help(body: str) -> str:
+    """`smx ask help` and the console's `help` in a new interpreter, with the help handler
+    replaced by an async one doing `body` (which may wait on the loop) before answering."""
+    return (
+        "import asyncio, io, sys, contextlib\n"
+        "import bot.router\n"
+        "runs = []\n"
+        "real = bot.router.help_handler\n"
+        "async def handler(ctx, args):\n"
+        "    runs.append(1)\n"
+        f"    {body}\n"
+        "    return real(ctx, args)\n"
+        "bot.router.help_handler = handler\n"
+        "from bot.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    code = main(['ask', 'help'])\n"
+        "print(code, 'Commands' in out.getvalue(), len(runs))\n"
+        "from bot.config import load_settings\n"
+        "from bot.console import run_console\n"
+        "out = io.StringIO()\n"
+        "code = run_console(load_settings(), stdin=io.StringIO('help\\nhelp\\n'), stdout=out)\n"
+        "print(code, out.getvalue().count('Commands'), len(runs))\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "await asyncio.sleep(0)",  # waits: the first step does not finish it
+        "asyncio.get_running_loop()",  # needs the running loop: RuntimeError without one
+        "await asyncio.sleep(0.001)",  # a timer: needs the loop too
+        "await asyncio.to_thread(len, 'abc')",
+    ],
+)
+def test_a_static_answer_that_waits_after_all_is_answered_in_a_loop(tmp_path, body):
+    ask, console = _fresh(_patched_help(body), tmp_path)
+    # Tried without a loop, then run again in one: answered, exit 0.
+    assert ask == "0 True 2"
+    # The console's loop is made by the first `help`; the second runs in it (1 try + 2 + 1).
+    assert console == "0 2 5"
+
+
+def test_a_static_answer_that_awaits_nothing_is_run_once(tmp_path):
+    ask, console = _fresh(_patched_help("await asyncio.sleep(0) if False else None"), tmp_path)
+    assert ask == "0 True 1" and console == "0 2 3"
+
+
+@pytest.mark.parametrize("error", ["ValueError('broken')", "RuntimeError('broken')"])
+def test_a_static_handler_that_fails_fails_as_it_did_in_a_loop(tmp_path, error):
+    code = (
+        "import bot.router\n"
+        "def handler(ctx, args):\n"
+        f"    raise {error}\n"
+        "bot.router.help_handler = handler\n"
+        "from bot.cli import main\n"
+        "main(['ask', 'help'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMX_"))}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), SMX_DB=str(tmp_path / "smx.db"))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.rstrip().endswith(error.replace("(", ": ", 1).replace("'", "").rstrip(")"))
+
+
+def test_without_loop_finishes_what_awaits_nothing_and_leaves_the_rest_to_a_loop():
+    import asyncio
+
+    from bot.cli import without_loop
+
+    async def value():
+        return 42
+
+    async def nested():
+        return await value() + 1
+
+    assert without_loop(nested()) == (True, 43)
+
+    cleaned = []
+
+    async def waits():
+        try:
+            await asyncio.sleep(0)
+        finally:
+            cleaned.append("closed")
+        return 1
+
+    assert without_loop(waits()) == (False, None)
+    assert cleaned == ["closed"]  # closed, not left pending (no "never awaited" warning)
+
+    async def needs_loop():
+        asyncio.get_running_loop()
+
+    assert without_loop(needs_loop()) == (False, None)
+
+    async def broken():
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        without_loop(broken())
 
 
 def _ask_help(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
