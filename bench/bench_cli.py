@@ -1,12 +1,20 @@
 """Cold start of the terminal faces against `python -c pass`, side by side in one run.
 
-.venv/bin/python bench/bench_cli.py [RUNS] [--as-is]
+.venv/bin/python bench/bench_cli.py [RUNS] [--as-is] [--imports]
 
-Each case is a fresh process: `smx ask help`, `smx ask explain cpm`, `smx ask compare`,
-`smx ask estimate budget=500 cpm=8`, `smx ask notes` (opens the database), and the console's
-first answer (time from start until `help`'s answer and the next prompt are printed). Every run
-of a case is paired with a run of `python -c pass` just before it, alternating, so both see the
-same machine; the table gives the medians and their ratio (the goal: `help` at most 3x).
+Each case is a fresh process: `smx ask help`, `smx ask explain cpm`, `smx ask explain roas`,
+`smx ask compare`, `smx ask estimate budget=500 cpm=8`, `smx ask notes` (opens the database),
+and the console's first answer (time from start until `help`'s answer and the next prompt are
+printed). Every run of a case is paired with a run of `python -c pass` just before it,
+alternating, so both see the same machine; the table gives the medians and their ratio (the
+goal: `help` at most 3x).
+
+`--imports` adds, for each `smx ask` case, where its import time goes (one run with
+`python -X importtime`): each module's own time is counted for the first package outside smx
+on its import chain, so pydantic's dependencies count as pydantic and asyncio's (ssl, socket,
+concurrent.futures) as asyncio; smx's own modules include building their pydantic models.
+`-X importtime` slows imports down, and it leaves out work done after importing and the
+interpreter's teardown at exit, so its figures add up to less than the medians above.
 
 An installed smx has its bytecode compiled (pip does it); a checkout run with
 PYTHONDONTWRITEBYTECODE=1 recompiles every module of smx on each start. So the children get a
@@ -24,7 +32,14 @@ import sys
 import tempfile
 import time
 
-ASKS = ("help", "explain cpm", "compare", "estimate budget=500 cpm=8", "notes")
+ASKS = ("help", "explain cpm", "explain roas", "compare", "estimate budget=500 cpm=8", "notes")
+OWN = ("bot", "knowledge")  # smx's own packages
+# Imported by name from inside pydantic (its lazy attributes), so they show under whoever asked.
+FAMILY = {m: "pydantic" for m in ("pydantic_core", "annotated_types", "typing_inspection",
+                                  "typing_extensions")}  # fmt: skip
+# What `python -c pass` imports as well: the interpreter's start.
+STARTUP = ("site", "encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",
+           "_collections_abc", "_sitebuiltins", "zipimport", "_distutils_hack", "time")  # fmt: skip
 CONSOLE = "console: first answer"
 
 
@@ -69,6 +84,46 @@ def _console(env: dict, cwd: str) -> float:
     return elapsed
 
 
+def import_times(stderr: str) -> dict[str, float]:
+    """Milliseconds of import per package, from `-X importtime` output (see the docstring)."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _, name = line[len("import time:") :].split("|")
+        rows.append(((len(name) - len(name.lstrip()) - 1) // 2, name.strip(), int(own)))
+    totals: dict[str, float] = {}
+    chain: list[str] = []
+    for depth, name, own in reversed(rows):  # a parent is printed after its children
+        chain[depth:] = [name]
+        tops = [m.partition(".")[0] for m in chain]
+        if tops[0] in STARTUP or tops[0].startswith("__editable__"):
+            group = "interpreter start"
+        else:
+            group = next((t for t in tops if t not in OWN), "smx (own modules)")
+            group = FAMILY.get(group, group)
+        totals[group] = totals.get(group, 0.0) + own / 1000
+    return totals
+
+
+def _print_imports(env: dict, cwd: str) -> None:
+    print("\nImport time by package (-X importtime, median of 5 runs each; ms):")
+    for query in ASKS:
+        seen: dict[str, list[float]] = {}
+        for _ in range(5):
+            done = subprocess.run(
+                [sys.executable, "-X", "importtime", "-m", "bot", "ask", *query.split()],
+                env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                check=False,
+            )  # fmt: skip
+            for name, ms in import_times(done.stderr).items():
+                seen.setdefault(name, []).append(ms)
+        totals = {name: statistics.median(v + [0.0] * (5 - len(v))) for name, v in seen.items()}
+        shown = sorted(totals.items(), key=lambda kv: -kv[1])
+        parts = ", ".join(f"{name} {ms:.0f}" for name, ms in shown[:7])
+        print(f"  smx ask {query:<28} {sum(totals.values()):5.0f} total: {parts}")
+
+
 def _pass(env: dict, cwd: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], env=env, cwd=cwd, check=False)
@@ -109,6 +164,8 @@ def main() -> None:
                 f"{baseline * 1000:7.0f}ms {median / baseline:6.1f}x"
             )
         print("goal: `smx ask help` at most 3.0x `python -c pass`")
+        if "--imports" in sys.argv:
+            _print_imports(env, tmp)
 
 
 if __name__ == "__main__":
