@@ -223,10 +223,13 @@ def without_loop(work: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:
     its first step and needs no event loop: asyncio, about 40 ms of a cold start with its
     teardown, is then never imported. Should one wait on something after all, or ask for the
     running loop, it is run again in a loop, which for an answer that depends on nothing but its
-    words costs only the time; any other error is the one a loop would have raised.
+    words costs only the time; any other error is the one a loop would have raised. Like a
+    task, it runs in a copy of the current context, so a context variable it sets stays its own.
     """
+    from contextvars import copy_context
+
     try:
-        work.send(None)
+        copy_context().run(work.send, None)
     except StopIteration as finished:
         return True, finished.value
     except RuntimeError:  # e.g. "no running event loop": it needs one after all

@@ -380,6 +380,17 @@ def test_without_loop_finishes_what_awaits_nothing_and_leaves_the_rest_to_a_loop
     with pytest.raises(KeyError):
         without_loop(broken())
 
+    from contextvars import ContextVar
+
+    var = ContextVar("var", default="outside")
+
+    async def sets():
+        var.set("inside")
+        return var.get()
+
+    assert without_loop(sets()) == (True, "inside")
+    assert var.get() == "outside"  # its own copy of the context, as a task has
+
 
 def _ask_help(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SLACK_", "SMX_"))}
