@@ -209,6 +209,19 @@ def _v6_installations(db: Database) -> None:
     )
 
 
+def _v7_search_by_team(db: Database) -> None:
+    # What decides whether a note may be read (notes._visible), in one index by team: a search
+    # lists the ids its viewer may read from it without touching the notes (notes.search), and
+    # a listing counts its total there. PostgreSQL's v7 keys its full-text index by team
+    # (postgres_schema.py); FTS5 has one index over every team's notes and cannot be.
+    # IF NOT EXISTS and built from the rows already there: a file full of notes upgrades as is.
+    _run(
+        db,
+        "CREATE INDEX IF NOT EXISTS notes_team_reader"
+        " ON notes (team, channel_kind, channel, author)",
+    )
+
+
 # (version, what it adds): append-only, in order, shared by every backend.
 VERSIONS: tuple[tuple[int, str], ...] = (
     (1, "notes"),
@@ -217,6 +230,7 @@ VERSIONS: tuple[tuple[int, str], ...] = (
     (4, "digest subscriptions and runs"),
     (5, "digest notices to subscribers"),
     (6, "Slack installations and OAuth state"),
+    (7, "full-text search keyed by team"),
 )
 
 
@@ -252,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "digest subscriptions and runs", _v4_digests),
     Migration(5, "digest notices to subscribers", _v5_digest_notices),
     Migration(6, "Slack installations and OAuth state", _v6_installations),
+    Migration(7, "full-text search keyed by team", _v7_search_by_team),
 )
 check_versions("SQLite", [m.version for m in MIGRATIONS])
 LATEST = VERSIONS[-1][0]
