@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from slack_bolt.listener import asyncio_runner
 
+from tests.support.blockkit import shown
 from tests.test_slack_e2e import assert_quick_ok
 
 IN_THE_ACK = (
@@ -62,7 +63,7 @@ async def test_a_command_that_needs_the_web_api_still_finishes_after_the_ack(
     assert_quick_ok(deleted)
     assert deleted.body is None  # the bare ack: the answer follows through response_url
     responses = await slack.wait_for("response_url")
-    assert "deleted" in responses[-1].args["text"].lower()
+    assert "deleted" in shown(responses[-1].args).lower()
     form = await bot.command("estimate")  # opens a modal with the request's trigger_id
     assert_quick_ok(form)
     await slack.wait_for("views.open")

@@ -20,7 +20,7 @@ from bot.slack.blocks import fallback_text, render_blocks
 from bot.slack.digest_post import MAX_BLOCKS_JSON, DigestPoster, split
 from bot.slack.server import DIGESTS
 from bot.store import Subscription, open_store
-from tests.support.blockkit import assert_message_ok
+from tests.support.blockkit import assert_message_ok, shown
 from tests.support.digest_support import Clock, note, subscription
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_harness import single_workspace_settings
@@ -77,7 +77,7 @@ def quick(answer):
 
 async def responded(slack, count: int) -> str:
     calls = await slack.wait_for("response_url", count=count)
-    return calls[count - 1].args["text"]
+    return shown(calls[count - 1].args)
 
 
 # -- /smx digest over signed HTTP ------------------------------------------------------------------
@@ -96,14 +96,14 @@ async def test_digest_on_status_preview_now_pause_resume_off(bot, slack):
     status = await bot.command("digest status")
     quick(status)
     assert status.body["response_type"] == "ephemeral"
-    assert re.search(r"next: Mon \d{1,2} [A-Z][a-z]{2} 09:00 Europe/Berlin", status.body["text"])
+    assert re.search(r"next: Mon \d{1,2} [A-Z][a-z]{2} 09:00 Europe/Berlin", shown(status.body))
     assert_message_ok(status.body["blocks"], status.body["text"])
 
     preview = await bot.command("digest preview")
     quick(preview)
     assert preview.body["response_type"] == "ephemeral"
-    assert "Reel got 3x saves" in preview.body["text"]
-    assert "Only you can see this preview" in preview.body["text"]
+    assert "Reel got 3x saves" in shown(preview.body)
+    assert "Only you can see this preview" in shown(preview.body)
     assert "<!here>" not in str(preview.body)
     assert_message_ok(preview.body["blocks"], preview.body["text"])
     assert not slack.calls_to("chat.postMessage")
@@ -112,7 +112,7 @@ async def test_digest_on_status_preview_now_pause_resume_off(bot, slack):
     quick(now)
     posted = await slack.wait_for("chat.postMessage")
     assert posted[0].args["channel"] == "C1"
-    assert "Reel got 3x saves" in posted[0].args["text"] and "<!here>" not in str(posted[0].args)
+    assert "Reel got 3x saves" in shown(posted[0].args) and "<!here>" not in str(posted[0].args)
     assert_message_ok(posted[0].args["blocks"], posted[0].args["text"])
     assert "Posted the digest of the last 7 days (1 note) in this channel." in await responded(
         slack, 2
@@ -120,15 +120,15 @@ async def test_digest_on_status_preview_now_pause_resume_off(bot, slack):
 
     paused = await bot.command("digest pause")
     quick(paused)
-    assert "Paused the weekly digest" in paused.body["text"]
+    assert "Paused the weekly digest" in shown(paused.body)
     resumed = await bot.command("digest resume")
     quick(resumed)
-    assert NEXT.search(resumed.body["text"])
+    assert NEXT.search(shown(resumed.body))
     off = await bot.command("digest off")
     quick(off)
-    assert "Weekly digest off for this channel" in off.body["text"]
+    assert "Weekly digest off for this channel" in shown(off.body)
     again = await bot.command("digest off")
-    assert "This channel has no weekly digest to turn off" in again.body["text"]
+    assert "This channel has no weekly digest to turn off" in shown(again.body)
 
 
 async def test_digest_on_a_channel_by_name(bot, slack):
@@ -177,9 +177,9 @@ async def test_bad_digest_on_input_is_answered_with_its_sentence(bot, slack, com
 async def test_bad_management_input_is_answered_in_the_ack(bot):
     off = await bot.command("digest off")
     quick(off)
-    assert "This channel has no weekly digest to turn off." in off.body["text"]
+    assert "This channel has no weekly digest to turn off." in shown(off.body)
     bad = await bot.command("digest frob")
-    assert "`digest frob` is not something I can do." in bad.body["text"]
+    assert "`digest frob` is not something I can do." in shown(bad.body)
 
 
 async def test_the_server_runs_the_scheduler_and_it_posts_a_due_digest(bot, slack):
@@ -205,7 +205,7 @@ async def test_the_server_runs_the_scheduler_and_it_posts_a_due_digest(bot, slac
     assert posted[0].args["channel"] == "C1"
     assert posted[0].headers["Authorization"] == "Bearer xoxb-test-token-abcdef"
     assert posted[0].args["metadata"]["event_type"] == "smx_digest"
-    assert "posted by the server's task" in posted[0].args["text"]
+    assert "posted by the server's task" in shown(posted[0].args)
     assert_message_ok(posted[0].args["blocks"], posted[0].args["text"])
 
     async def recorded() -> bool:  # the outcome is recorded just after Slack answers
@@ -394,7 +394,7 @@ async def test_with_a_fifth_of_calls_failing_every_due_digest_is_delivered_exact
         delivered = slack.delivered()
         heads = [c for c in delivered if "thread_ts" not in c.args]
         assert sorted(c.args["channel"] for c in heads) == sorted(f"C{i}" for i in range(24))
-        sent = [(c.args["channel"], c.args.get("thread_ts"), c.args["text"]) for c in delivered]
+        sent = [(c.args["channel"], c.args.get("thread_ts"), shown(c.args)) for c in delivered]
         assert len(sent) == len(set(sent))  # no message twice, thread replies included
         threaded = {c.args["channel"] for c in delivered if "thread_ts" in c.args}
         assert threaded  # long digests did go on into threads
@@ -420,7 +420,7 @@ async def test_scheduler_with_the_real_poster_pauses_a_gone_channel_and_dms_the_
         ).tick()
         first, dm = slack.calls_to("chat.postMessage")
         assert first.args["channel"] == "C1" and dm.args["channel"] == "U5"
-        assert "paused the digest" in dm.args["text"] and "/invite @smx" in dm.args["text"]
+        assert "paused the digest" in shown(dm.args) and "/invite @smx" in shown(dm.args)
         sub = await store.get_subscription("T1", "C1")
         assert sub.state == "paused" and "channel_not_found" in sub.paused_reason
     finally:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.blockkit import shown
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_harness import after_acks
 
@@ -112,7 +113,7 @@ def assert_no_error_id(answer, slack) -> None:
 async def assert_still_serving(bot) -> None:
     after = await bot.command("explain cpm")
     assert_quick(after)
-    assert "CPM" in after.body["text"]
+    assert "CPM" in shown(after.body)
 
 
 def persists(fault: Fault) -> bool:
@@ -161,9 +162,9 @@ async def test_slash_commands_survive_web_api_faults(
     # the note logged before the fault is intact, and a note is never logged twice
     listing = await bot.command("notes launch")
     assert_quick(listing)
-    assert listing.body["text"].count("first note") == 1
+    assert shown(listing.body).count("first note") == 1
     if text.startswith("note launch"):
-        assert listing.body["text"].count("Reel got saves") == 1
+        assert shown(listing.body).count("Reel got saves") == 1
     await assert_still_serving(bot)
 
 
@@ -237,7 +238,7 @@ async def test_mentions_and_dms_survive_web_api_faults(bot, slack, surface, meth
     await finished()
     where = "D1" if surface == "dm" else "C1"
     listing = await bot.command("notes launch", channel=where)
-    assert listing.body["text"].count("from a message") == 1
+    assert shown(listing.body).count("from a message") == 1
     await assert_still_serving(bot)
 
 
@@ -285,7 +286,7 @@ async def test_a_reply_slack_will_not_take_loses_nothing_and_the_bot_goes_on(
     await finished()
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
     listing = await bot.command("notes launch")
-    assert "to delete" not in listing.body["text"]
+    assert "to delete" not in shown(listing.body)
     await assert_still_serving(bot)
 
 
@@ -297,12 +298,12 @@ async def test_a_database_that_cannot_answer_is_said_in_a_sentence_not_an_error_
     from bot.errors import DATABASE_UNREACHABLE
 
     logged = await bot.command("note launch before the outage")
-    assert DATABASE_UNREACHABLE not in logged.body["text"]
+    assert DATABASE_UNREACHABLE not in shown(logged.body)
     before = (await bot.get("/metrics")).body
     await bot.services.store.close()
     listing = await bot.command("notes")
     assert_quick(listing)
-    assert listing.body["text"] == DATABASE_UNREACHABLE
+    assert set(shown(listing.body).splitlines()) == {DATABASE_UNREACHABLE}  # all it says
     assert ERROR_ID not in json.dumps(listing.body)
     mention = await bot.event(
         {
@@ -316,14 +317,14 @@ async def test_a_database_that_cannot_answer_is_said_in_a_sentence_not_an_error_
     )
     assert_quick(mention)
     posted = await slack.wait_for("chat.postMessage")
-    assert [c.args["text"] for c in posted] == [DATABASE_UNREACHABLE]
+    assert [set(shown(c.args).splitlines()) for c in posted] == [{DATABASE_UNREACHABLE}]
     assert posted[0].args["thread_ts"] == "7.1"
     health = await bot.get("/healthz")
     assert health.status == 503 and json.loads(health.body)["database"] is False
     failures = [r for r in caplog.records if "the database failed" in r.getMessage()]
     assert failures and all("closed" in r.error for r in failures)  # the store's own sentence
     assert not [r for r in caplog.records if getattr(r, "error_id", None)]
-    assert "CPM" in (await bot.command("explain cpm")).body["text"]  # needs no database
+    assert "CPM" in shown((await bot.command("explain cpm")).body)  # needs no database
     # /metrics counts the outage as the database's, not as smx's own unexpected errors.
     after = (await bot.get("/metrics")).body
     outage = 'smx_database_errors_total{kind="unavailable",surface="command"} 1.0'

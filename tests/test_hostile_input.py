@@ -23,6 +23,7 @@ from bot.store.base import Viewer
 from bot.text import MAX_MESSAGE, clean
 from tests.support.asking import SURFACES
 from tests.support.blockkit import assert_message_ok
+from tests.support.blockkit import shown as shown_in_slack
 from tests.support.hostile import (
     LONG_PREFIXES,
     LONG_UNITS,
@@ -295,4 +296,4 @@ async def test_a_40000_character_dm_does_not_hold_up_a_slash_command(bot, slack)
     command = await bot.command("help")
     assert command.status == 200 and command.seconds < 3.0  # Slack's ack rule
     posted = await slack.wait_for("chat.postMessage", within=30.0)
-    assert "too long to be a number" in posted[0].args["text"]
+    assert "too long to be a number" in shown_in_slack(posted[0].args)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.slack.installations import StoreInstallationStore, StoreOAuthStateStore
+from tests.support.blockkit import shown
 from tests.support.slack_harness import SECRET, RunningBot
 
 
@@ -62,7 +63,7 @@ async def test_install_then_commands_use_the_installed_token_then_uninstall_dele
     assert found is not None and found.bot_token == "xoxb-installed-token"
 
     answer = await bot.command("explain cpm", team="T9")
-    assert answer.status == 200 and "CPM" in answer.body["text"]
+    assert answer.status == 200 and "CPM" in shown(answer.body)
     await bot.event(
         {
             "type": "app_mention",

@@ -18,6 +18,7 @@ from bot.reply import Reply, Source, render_text
 from bot.slack.answer import WITHHELD, cleared
 from bot.slack.digest_post import DigestPoster
 from bot.store import Audience, Viewer, may_read, open_store
+from tests.support.blockkit import shown
 from tests.support.digest_support import Clock, note, subscription
 from tests.support.slack_harness import single_workspace_settings
 
@@ -32,7 +33,7 @@ def quick(answer) -> None:
 async def told(slack, count: int) -> str:
     """The text of the `count`th answer sent through response_url (lazy listeners answer there)."""
     calls = await slack.wait_for("response_url", count=count)
-    return calls[count - 1].args["text"]
+    return shown(calls[count - 1].args)
 
 
 def posted_to(slack, channel: str) -> list:
@@ -86,7 +87,7 @@ async def test_digest_now_asks_slack_afresh_at_posting_time(bot, slack):
     slack.members["C5"] = ["U1"]
     quick(await bot.command("note spring-launch TEAM-WIDE-PLAN", channel="C1"))
     listing = await bot.command("notes", channel="C5", channel_name="launch")  # cached: internal
-    assert "TEAM-WIDE-PLAN" in listing.body["text"]
+    assert "TEAM-WIDE-PLAN" in shown(listing.body)
     slack.channels["C5"] = {"is_ext_shared": True}  # shared with a partner since
     quick(await bot.command("digest now", channel="C5", channel_name="launch"))
     said = await told(slack, 1)
@@ -110,8 +111,8 @@ async def test_the_weekly_run_stops_when_its_channel_becomes_shared(slack, tmp_p
         assert not posted_to(slack, "C5")
         assert slack.calls_to("conversations.info")[0].args["channel"] == "C5"
         [dm] = posted_to(slack, "U5")
-        assert "shared with another organisation" in dm.args["text"]
-        assert "TEAM-WIDE-PLAN" not in dm.args["text"]
+        assert "shared with another organisation" in shown(dm.args)
+        assert "TEAM-WIDE-PLAN" not in shown(dm.args)
         sub = await store.get_subscription("T1", "C5")
         assert sub.state == "paused" and "shared with another organisation" in sub.paused_reason
         assert report.outcomes == {"failed": 1}
@@ -134,7 +135,7 @@ async def test_a_digest_paused_because_its_channel_became_shared_is_not_resumed(
     slack.channels["C5"] = {"is_ext_shared": True}
     answer = await bot.command("digest resume", channel="C5", channel_name="launch")
     quick(answer)
-    assert "shared with another organisation" in answer.body["text"]
+    assert "shared with another organisation" in shown(answer.body)
     assert (await store.get_subscription("T1", "C5")).state == "paused"
 
 
@@ -213,7 +214,7 @@ async def test_a_member_may_post_it_from_elsewhere_but_is_not_told_its_count(bot
     assert "Posted the digest of the last 7 days in channel `GAPRIV`." in said
     assert "2 notes" not in said and "PRIVATE" not in said
     [digest] = posted_to(slack, "GAPRIV")
-    assert "PRIVATE-ONE" in digest.args["text"]
+    assert "PRIVATE-ONE" in shown(digest.args)
 
 
 async def test_an_admin_outside_the_channel_may_manage_its_digest(bot, slack):
@@ -286,14 +287,14 @@ async def test_a_share_button_never_runs_a_command_that_changes_something(bot, s
         and (await slack.wait_for("response_url", count=2))[1].args["response_type"] == "ephemeral"
     )
     listing = await bot.command("notes", channel="C1")
-    assert "TEAM-NOTE" in listing.body["text"] and "logged by a button" not in listing.body["text"]
+    assert "TEAM-NOTE" in shown(listing.body) and "logged by a button" not in shown(listing.body)
     assert await bot.services.store.get_subscription("T1", "C1") is not None
 
 
 async def test_the_share_button_still_shares_a_comparison(bot, slack):
     quick(await bot.interact(share(slack, "compare cost")))
     [posted] = await slack.wait_for("response_url")
-    assert posted.args["response_type"] == "in_channel" and "Cost" in posted.args["text"]
+    assert posted.args["response_type"] == "in_channel" and "Cost" in shown(posted.args)
 
 
 async def test_a_channel_slack_cannot_describe_is_read_as_if_shared_until_it_can(bot, slack):
@@ -302,10 +303,10 @@ async def test_a_channel_slack_cannot_describe_is_read_as_if_shared_until_it_can
     slack.fail("conversations.info", error="fatal_error")
     unsure = await bot.command("notes", channel="C6", channel_name="somewhere")
     quick(unsure)
-    assert "TEAM-NOTE" not in unsure.body["text"]
-    assert "Slack didn't say whether this conversation is shared" in unsure.body["text"]
+    assert "TEAM-NOTE" not in shown(unsure.body)
+    assert "Slack didn't say whether this conversation is shared" in shown(unsure.body)
     again = await bot.command("notes", channel="C6", channel_name="somewhere")
-    assert "TEAM-NOTE" in again.body["text"] and "didn't say" not in again.body["text"]
+    assert "TEAM-NOTE" in shown(again.body) and "didn't say" not in shown(again.body)
 
 
 # -- the last-step check: whatever built the answer ------------------------------------------------
@@ -361,9 +362,9 @@ async def test_the_check_alone_stops_a_mention_from_showing_private_notes(
     with caplog.at_level(logging.ERROR, logger="smx.slack"):
         await bot.event(mention_of("notes"), event_id="EvWrong1")
         [posted] = await slack.wait_for("chat.postMessage")
-    assert WITHHELD[:40] in posted.args["text"]
-    shown = json.dumps(posted.args)
-    assert "DM-NOTE" not in shown and "PRIVATE-NOTE" not in shown
+    assert WITHHELD[:40] in shown(posted.args)
+    sent = json.dumps(posted.args)
+    assert "DM-NOTE" not in sent and "PRIVATE-NOTE" not in sent
     assert any(r.getMessage() == "privacy check withheld an answer" for r in caplog.records)
 
 
@@ -371,7 +372,7 @@ async def test_the_check_alone_stops_a_slack_connect_listing(bot, slack, wrong_v
     await notes_everywhere(bot, slack)
     answer = await bot.command("notes", channel="C8", channel_name="partners")
     quick(answer)
-    assert WITHHELD[:40] in answer.body["text"] and answer.body["response_type"] == "ephemeral"
+    assert WITHHELD[:40] in shown(answer.body) and answer.body["response_type"] == "ephemeral"
     assert "TEAM-NOTE" not in json.dumps(answer.body)
 
 
@@ -420,6 +421,6 @@ async def test_the_check_alone_stops_a_digest_composed_with_the_wrong_viewer(
         assert "DM-SECRET" not in everything_sent(slack)
         sub = await store.get_subscription("T1", "C5")
         assert sub.state == "paused"
-        assert "may not read" in posted_to(slack, "U1")[0].args["text"]
+        assert "may not read" in shown(posted_to(slack, "U1")[0].args)
     finally:
         await store.close()

@@ -29,6 +29,7 @@ from bot.digest.scheduler import LEASE_SECONDS, TICK_SECONDS, Scheduler
 from bot.digest.slots import utc_now
 from bot.slack.digest_post import DigestPoster
 from bot.store import FINAL_RUN_STATES, open_store
+from tests.support.blockkit import shown
 from tests.support.digest_support import subscription
 from tests.support.replicas import (
     CLIENT_ID,
@@ -85,22 +86,22 @@ async def test_a_note_logged_through_one_replica_is_listed_and_found_through_the
         for n in range(4):
             replica = next(turn)
             answer = await replica.command(f"note spring-launch reel variant{n} got more saves")
-            assert answer.status == 200 and "spring-launch" in answer.body["text"], answer
+            assert answer.status == 200 and "spring-launch" in shown(answer.body), answer
             logged_through[f"variant{n}"] = replica
         for replica in running:
             listing = await replica.command("notes spring-launch")
             assert listing.status == 200
             for word in logged_through:
-                assert listing.body["text"].count(word) == 1, (replica.name, word, listing.body)
+                assert shown(listing.body).count(word) == 1, (replica.name, word, listing.body)
             found = await replica.command("notes search saves")
-            assert all(word in found.body["text"] for word in logged_through), found.body
+            assert all(word in shown(found.body) for word in logged_through), found.body
             prefix = await replica.command("notes search varia*")
-            assert all(word in prefix.body["text"] for word in logged_through), prefix.body
+            assert all(word in shown(prefix.body) for word in logged_through), prefix.body
         for word, origin in logged_through.items():
             other = next(r for r in running if r is not origin)
             found = await other.command(f"notes search {word}")
-            assert word in found.body["text"], (other.name, word, found.body)
-            assert all(w not in found.body["text"] for w in logged_through if w != word)
+            assert word in shown(found.body), (other.name, word, found.body)
+            assert all(w not in shown(found.body) for w in logged_through if w != word)
 
 
 async def test_the_same_event_delivered_to_both_replicas_logs_one_note(slack, tmp_path, database):
@@ -127,7 +128,7 @@ async def test_the_same_event_delivered_to_both_replicas_logs_one_note(slack, tm
         assert len(slack.calls_to("chat.postMessage")) == 1
         for replica in (a, b):
             listing = await replica.command("notes spring-launch")
-            assert listing.body["text"].count("retried reel got saves") == 1, listing.body
+            assert shown(listing.body).count("retried reel got saves") == 1, listing.body
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
@@ -256,7 +257,7 @@ async def test_sigkill_of_one_replica_mid_pass_posts_nothing_twice_and_loses_onl
     for key in claimed:  # killed before anything was sent: posted later, exactly once
         assert by_key[key].state == "posted" and by_key[key].attempts >= 2, by_key[key]
     dms = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "U1"]
-    assert len(dms) >= len(lost) and all("may not have been posted" in c.args["text"] for c in dms)
+    assert len(dms) >= len(lost) and all("may not have been posted" in shown(c.args) for c in dms)
     print(
         f"\nkilled {victim.name} with {len(sending)} sending and {len(claimed)} claimed: "
         f"{dict(states)}, {sum(heads.values())} digests in Slack, {len(dms)} DMs"
@@ -301,7 +302,7 @@ async def served(replica: Replica, team: str) -> bool:
         return True
     # Refused: Bolt found no installation and told the person through response_url instead.
     told = await replica.slack.wait_for("response_url", count=seen + 1, within=WAIT)
-    assert "reinstall this app" in told[-1].args["text"], told[-1].args
+    assert "reinstall this app" in shown(told[-1].args), told[-1].args
     return False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.blockkit import assert_message_ok, assert_view_ok
+from tests.support.blockkit import assert_message_ok, assert_view_ok, shown
 
 ACK_LIMIT = 3.0  # Slack's rule: the HTTP answer within 3 seconds
 
@@ -37,26 +37,26 @@ async def test_share_keyword_posts_in_channel(bot):
     assert_quick_ok(answer)
     assert answer.body["response_type"] == "in_channel"
     assert "smx_share" not in str(answer.body["blocks"])
-    assert "ROAS" in answer.body["text"]
+    assert "ROAS" in shown(answer.body)
 
 
 async def test_unknown_term_gets_suggestions_not_a_result(bot):
     answer = await bot.command("explain roaz")
     assert_quick_ok(answer)
-    assert "ROAS" in answer.body["text"]
+    assert "ROAS" in shown(answer.body)
     assert "smx_share" not in str(answer.body["blocks"])
 
 
 async def test_unknown_subcommand_says_what_to_type(bot):
     answer = await bot.command("comapre")
     assert_quick_ok(answer)
-    assert "Did you mean `compare`?" in answer.body["text"]
+    assert "Did you mean `compare`?" in shown(answer.body)
 
 
 async def test_estimate_with_numbers(bot):
     answer = await bot.command("estimate budget=$500 cpm=8")
     assert_quick_ok(answer)
-    assert "62,500" in answer.body["text"]
+    assert "62,500" in shown(answer.body)
     assert_message_ok(answer.body["blocks"], answer.body["text"])
 
 
@@ -65,22 +65,22 @@ async def test_note_list_search_and_delete_round_trip(bot, slack):
         "note spring-launch Reel got 3x saves spend=$400 clicks=1.2k impressions=60k"
     )
     assert_quick_ok(logged)
-    assert "spring-launch" in logged.body["text"]
+    assert "spring-launch" in shown(logged.body)
     listing = await bot.command("notes spring-launch")
     assert_quick_ok(listing)
-    assert "Reel got 3x saves" in listing.body["text"]
+    assert "Reel got 3x saves" in shown(listing.body)
     assert_message_ok(listing.body["blocks"], listing.body["text"])
     found = await bot.command("notes search saves")
     assert_quick_ok(found)
-    assert "Reel got 3x saves" in found.body["text"]
+    assert "Reel got 3x saves" in shown(found.body)
     # Deleting asks users.info whether the person is an admin, so it answers through response_url.
     deleted = await bot.command("note delete 1")
     assert_quick_ok(deleted)
     responses = await slack.wait_for("response_url")
-    assert "deleted" in responses[-1].args["text"].lower()
+    assert "deleted" in shown(responses[-1].args).lower()
     assert slack.calls_to("users.info")[0].args["user"] == "U1"
     empty = await bot.command("notes search saves")
-    assert "Reel got 3x saves" not in empty.body["text"]
+    assert "Reel got 3x saves" not in shown(empty.body)
 
 
 async def test_someone_else_cannot_delete_a_note_but_an_admin_can(bot, slack):
@@ -89,18 +89,18 @@ async def test_someone_else_cannot_delete_a_note_but_an_admin_can(bot, slack):
     await slack.wait_for("response_url")
     assert "Reel" not in str(slack.calls_to("response_url")[-1].args)
     still = await bot.command("notes")
-    assert "first day" in still.body["text"]
+    assert "first day" in shown(still.body)
     slack.users["U3"] = {"is_admin": True}
     await bot.command("note delete 1", user="U3")
     await slack.wait_for("response_url", count=2)
     gone = await bot.command("notes")
-    assert "first day" not in gone.body["text"]
+    assert "first day" not in shown(gone.body)
 
 
 async def test_bad_note_input_gets_a_sentence(bot):
     answer = await bot.command("note")
     assert_quick_ok(answer)
-    assert "note spring-launch" in answer.body["text"]
+    assert "note spring-launch" in shown(answer.body)
 
 
 async def test_export_uploads_a_csv_to_the_conversation(bot, slack):
@@ -119,7 +119,7 @@ async def test_export_failure_is_answered_politely(bot, slack):
     slack.fail("files.getUploadURLExternal", error="not_in_channel")
     await bot.command("notes export")
     responses = await slack.wait_for("response_url")
-    assert "/invite @smx" in responses[0].args["text"]
+    assert "/invite @smx" in shown(responses[0].args)
     assert not slack.calls_to("upload")
 
 
@@ -178,7 +178,7 @@ async def test_good_modal_submission_answers_the_user(bot, slack):
     assert not answer.body  # closes the modal
     posted = await slack.wait_for("chat.postEphemeral")
     assert posted[0].args["user"] == "U1" and posted[0].args["channel"] == "C1"
-    assert "62,500" in posted[0].args["text"]
+    assert "62,500" in shown(posted[0].args)
     assert_message_ok(posted[0].args["blocks"], posted[0].args["text"])
 
 
@@ -195,7 +195,7 @@ async def test_share_button_posts_in_the_channel(bot, slack):
     assert_quick_ok(answer)
     posted = await slack.wait_for("response_url")
     assert posted[0].args["response_type"] == "in_channel"
-    assert "Cost" in posted[0].args["text"]
+    assert "Cost" in shown(posted[0].args)
     assert_message_ok(posted[0].args["blocks"], posted[0].args["text"])
 
 
@@ -236,7 +236,7 @@ async def test_mention_in_grammar_and_plain_words_answers_in_thread(bot, slack, 
     assert_quick_ok(answer)
     posted = await slack.wait_for("chat.postMessage")
     assert posted[0].args["channel"] == "C1" and posted[0].args["thread_ts"] == "1700000000.000100"
-    assert expected in posted[0].args["text"]
+    assert expected in shown(posted[0].args)
     assert_message_ok(posted[0].args["blocks"], posted[0].args["text"])
 
 
@@ -253,7 +253,7 @@ async def test_dm_in_grammar_and_plain_words(bot, slack, text, expected):
     assert_quick_ok(answer)
     posted = await slack.wait_for("chat.postMessage")
     assert posted[0].args["channel"] == "D1" and "thread_ts" not in posted[0].args
-    assert expected in posted[0].args["text"]
+    assert expected in shown(posted[0].args)
 
 
 async def test_bots_and_own_messages_are_ignored(bot, slack):
@@ -275,7 +275,7 @@ async def test_a_retried_event_neither_repeats_the_note_nor_the_answer(bot, slac
     await bot.idle()
     assert len(slack.calls_to("chat.postMessage")) == 1
     listing = await bot.command("notes spring-launch")
-    assert listing.body["text"].count("Reel got 3x saves") == 1
+    assert shown(listing.body).count("Reel got 3x saves") == 1
 
 
 async def test_private_channel_mention_is_checked_with_conversations_info(bot, slack):
@@ -284,9 +284,9 @@ async def test_private_channel_mention_is_checked_with_conversations_info(bot, s
     await slack.wait_for("chat.postMessage")
     assert slack.calls_to("conversations.info")[0].args["channel"] == "C7"
     elsewhere = await bot.command("notes", user="U2", channel="C1")
-    assert "launch on friday" not in elsewhere.body["text"]
+    assert "launch on friday" not in shown(elsewhere.body)
     inside = await bot.command("notes", user="U2", channel="C7", channel_name="privategroup")
-    assert "launch on friday" in inside.body["text"]
+    assert "launch on friday" in shown(inside.body)
 
 
 async def test_app_home_publishes_a_valid_view(bot, slack):
@@ -356,7 +356,7 @@ async def test_bad_signature_and_stale_timestamp_are_refused_before_any_handler(
     assert [forged.status, stale.status, unsigned.status] == [401, 401, 401]
     assert max(forged.seconds, stale.seconds, unsigned.seconds) < ACK_LIMIT
     listing = await bot.command("notes")
-    assert "should-not-land" not in listing.body["text"]
+    assert "should-not-land" not in shown(listing.body)
     # no handler ran: nothing of that request reached the Web API either
     assert all("should-not-land" not in str(c.args) for c in slack.calls)
 
@@ -380,7 +380,7 @@ async def test_rate_limit_is_waited_out_then_the_answer_goes_through(bot, slack,
     assert_quick_ok(answer)
     calls = await slack.wait_for("chat.postMessage", count=2)
     assert asked and asked[0] >= 7  # Retry-After honoured: it waited what Slack asked, before
-    assert "CTR" in calls[1].args["text"]
+    assert "CTR" in shown(calls[1].args)
 
 
 async def test_server_error_is_retried(bot, slack, no_backoff):  # retried, not how soon
@@ -406,7 +406,7 @@ async def test_healthz(bot):
 async def test_a_mention_never_shows_the_askers_private_notes_to_the_channel(bot, slack):
     await bot.command("note secret-camp DMONLY-SECRET", channel="D1", channel_name="directmessage")
     own = await bot.command("notes", channel="C1")  # ephemeral: only the author sees it
-    assert "DMONLY-SECRET" in own.body["text"]
+    assert "DMONLY-SECRET" in shown(own.body)
     await bot.event(mention("notes"), event_id="EvLeak1")
     await bot.event(mention("notes search DMONLY", ts="1700000000.000200"), event_id="EvLeak2")
     posted = await slack.wait_for("chat.postMessage", count=2)
@@ -428,24 +428,23 @@ async def test_a_mention_delete_asks_who_is_an_admin(bot, slack):
     slack.users["U1"] = {"is_admin": True}
     await bot.event(mention("note delete 1"), event_id="EvDel")
     posted = await slack.wait_for("chat.postMessage")
-    assert slack.calls_to("users.info") and "deleted" in posted[0].args["text"].lower()
+    assert slack.calls_to("users.info") and "deleted" in shown(posted[0].args).lower()
 
 
 async def test_a_dm_digest_on_uses_the_persons_time_zone(bot, slack):
     slack.users["U1"] = {"tz": "America/New_York"}
     await bot.event(dm("digest on"), event_id="EvDig")
     posted = await slack.wait_for("chat.postMessage")
-    assert "America/New_York" in posted[0].args["text"]
+    assert "America/New_York" in shown(posted[0].args)
 
 
 async def test_a_form_that_cannot_open_is_explained(bot, slack):
     slack.fail("views.open", error="expired_trigger_id")
     assert_quick_ok(await bot.command("estimate"))
     told = await slack.wait_for("response_url")
-    assert "couldn't open the estimate form" in told[0].args["text"]
-    assert (
-        "expired_trigger_id" in told[0].args["text"]
-        and "/smx estimate budget=" in told[0].args["text"]
+    assert "couldn't open the estimate form" in shown(told[0].args)
+    assert "expired_trigger_id" in shown(told[0].args) and "/smx estimate budget=" in shown(
+        told[0].args
     )
 
 
@@ -459,7 +458,7 @@ async def test_a_failure_after_the_ack_is_told_with_an_error_id(bot, slack, monk
     await bot.command("note spring-launch x")
     assert_quick_ok(await bot.command("notes export"))
     told = await slack.wait_for("response_url")
-    assert "error id `" in told[0].args["text"] and "blew up" not in told[0].args["text"]
+    assert "error id `" in shown(told[0].args) and "blew up" not in shown(told[0].args)
 
 
 async def test_a_note_in_a_private_channel_is_private_whatever_name_the_payload_gives(bot, slack):
@@ -468,9 +467,9 @@ async def test_a_note_in_a_private_channel_is_private_whatever_name_the_payload_
         "note launch-plan quiet launch", channel="C9", channel_name="launch-room"
     )
     assert_quick_ok(logged)
-    assert "Only this private channel and you can see it" in logged.body["text"]
+    assert "Only this private channel and you can see it" in shown(logged.body)
     other = await bot.command("notes", user="U2", channel="C1")
-    assert "quiet launch" not in other.body["text"]
+    assert "quiet launch" not in shown(other.body)
 
 
 async def test_an_invisible_character_in_the_command_word_still_asks_slack_who_reads(bot, slack):
@@ -481,23 +480,23 @@ async def test_an_invisible_character_in_the_command_word_still_asks_slack_who_r
         "no\u200bte launch-plan quiet launch", channel="C9", channel_name="launch-room"
     )
     assert_quick_ok(logged)
-    assert "Only this private channel and you can see it" in logged.body["text"]
+    assert "Only this private channel and you can see it" in shown(logged.body)
     other = await bot.command("notes", user="U2", channel="C1")
-    assert "quiet launch" not in other.body["text"]
+    assert "quiet launch" not in shown(other.body)
 
 
 async def test_a_note_in_a_slack_connect_channel_stays_there(bot, slack):
     slack.channels["C8"] = {"is_ext_shared": True}
     await bot.command("note partner-plan shared plan", channel="C8", channel_name="acme-partner")
     other = await bot.command("notes", user="U2", channel="C1")
-    assert "shared plan" not in other.body["text"]
+    assert "shared plan" not in shown(other.body)
 
 
 async def test_a_note_is_private_when_slack_cannot_say(bot, slack):
     slack.fail("conversations.info", error="channel_not_found")
     await bot.command("note unsure-plan maybe secret", channel="C6", channel_name="somewhere")
     other = await bot.command("notes", user="U2", channel="C1")
-    assert "maybe secret" not in other.body["text"]
+    assert "maybe secret" not in shown(other.body)
 
 
 async def test_a_slow_answer_is_acknowledged_in_time_and_delivered_after(bot, slack, monkeypatch):
@@ -518,10 +517,10 @@ async def test_a_slow_answer_is_acknowledged_in_time_and_delivered_after(bot, sl
     monkeypatch.setattr(store, "add_note", slow_add)
     answer = await bot.command("note spring-launch slow day")
     assert_quick_ok(answer)  # Slack's 3-second rule
-    assert "Working on it" in answer.body["text"]  # answered while the note could not be written
+    assert "Working on it" in shown(answer.body)  # answered while the note could not be written
     held.set()
     later = await slack.wait_for("response_url")
-    assert "Logged note #1" in later[0].args["text"] and later[0].args["replace_original"] is True
+    assert "Logged note #1" in shown(later[0].args) and later[0].args["replace_original"] is True
 
 
 async def test_an_admin_may_pause_another_channels_digest_from_elsewhere(bot, slack):
@@ -532,14 +531,14 @@ async def test_an_admin_may_pause_another_channels_digest_from_elsewhere(bot, sl
         {**mention("digest pause <#C1|general>", channel="C2"), "user": "U2"}, event_id="EvP1"
     )
     refused = await slack.wait_for("chat.postMessage")
-    assert "Only the person who set it up or a workspace admin" in refused[0].args["text"]
+    assert "Only the person who set it up or a workspace admin" in shown(refused[0].args)
     slack.users["U3"] = {"is_admin": True}
     await bot.event(
         {**mention("digest pause <#C1|general>", channel="C2", ts="1700000000.5"), "user": "U3"},
         event_id="EvP2",
     )
     paused = await slack.wait_for("chat.postMessage", count=2)
-    assert "Paused the weekly digest" in paused[1].args["text"]
+    assert "Paused the weekly digest" in shown(paused[1].args)
 
 
 async def test_app_home_shows_the_digests_you_set_up(bot, slack):
@@ -566,20 +565,19 @@ async def test_a_slack_connect_channel_sees_only_its_own_notes(bot, slack):
         "note partner-plan shared with partner", channel="C8", channel_name="acme-partner"
     )
     listing = await bot.command("notes", channel="C8", channel_name="acme-partner")
-    assert "shared with partner" in listing.body["text"] and "TEAM-ONLY" not in listing.body["text"]
+    assert "shared with partner" in shown(listing.body) and "TEAM-ONLY" not in shown(listing.body)
     found = await bot.command("notes search plan", channel="C8", channel_name="acme-partner")
-    assert "TEAM-ONLY" not in found.body["text"]
+    assert "TEAM-ONLY" not in shown(found.body)
     await bot.event(mention("notes", channel="C8"), event_id="EvExt")
     posted = await slack.wait_for("chat.postMessage")
-    assert (
-        "TEAM-ONLY" not in posted[0].args["text"]
-        and "shared with partner" in posted[0].args["text"]
+    assert "TEAM-ONLY" not in shown(posted[0].args) and "shared with partner" in shown(
+        posted[0].args
     )
     refused = await bot.command("digest preview", channel="C8", channel_name="acme-partner")
-    assert "shared with another organisation" in refused.body["text"]
+    assert "shared with another organisation" in shown(refused.body)
     await bot.command("digest on", channel="C8", channel_name="acme-partner")
     told = await slack.wait_for("response_url")
-    assert "shared with another organisation" in told[-1].args["text"]
+    assert "shared with another organisation" in shown(told[-1].args)
 
 
 @pytest.mark.parametrize(
@@ -598,4 +596,4 @@ async def test_a_connection_slack_drops_after_the_ack_is_answered_in_words(
     slack.fail(method, drop=True, times=10)  # past the client's own retries
     assert_quick_ok(await bot.command(text))
     told = await slack.wait_for("response_url", within=20)
-    assert said in told[0].args["text"] and "error id" not in told[0].args["text"]
+    assert said in shown(told[0].args) and "error id" not in shown(told[0].args)

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot import logs
+from tests.support.blockkit import shown
 from tests.support.slack_harness import (
     BOT_TOKEN,
     SECRET,
@@ -46,8 +47,8 @@ async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(sl
             answer = await resp.json()
         assert resp.status == 200 and time.monotonic() - started < 3
         assert (
-            "per thousand impressions" in answer["text"].lower()
-            or "per mille" in answer["text"].lower()
+            "per thousand impressions" in shown(answer).lower()
+            or "per mille" in shown(answer).lower()
         )
         event = {
             "type": "event_callback",
@@ -69,7 +70,7 @@ async def test_smx_serve_answers_signed_requests_and_calls_the_configured_api(sl
         ) as resp:
             assert resp.status == 200
         posted = await slack.wait_for("chat.postMessage", within=10)
-        assert "CTR" in posted[0].args["text"]
+        assert "CTR" in shown(posted[0].args)
     log_text = (tmp_path / SERVE_LOG).read_text()
     assert BOT_TOKEN not in log_text and SECRET not in log_text
     for line in filter(None, log_text.splitlines()):
@@ -99,7 +100,7 @@ async def test_unexpected_failure_gives_an_error_id_that_the_log_carries(
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
     assert answer.status == 200
-    text = answer.body["text"]
+    text = shown(answer.body)
     error_id = text.split("error id `")[1].split("`")[0]
     assert "boom" not in text
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -199,7 +200,7 @@ async def test_smx_serve_keeps_answering_with_more_silent_clients_than_open_file
             ):
                 answer = await resp.json()
             assert resp.status == 200 and time.monotonic() - started < 3
-            assert "smx" in answer["text"]
+            assert "smx" in shown(answer)
         finally:
             for _, writer in silent:
                 writer.close()

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.blockkit import shown
 from tests.support.fake_socket_mode import FakeSocketMode, SocketModeSlack
 from tests.support.slack_harness import free_port
 
@@ -221,7 +222,7 @@ async def test_smx_socket_answers_commands_mentions_and_buttons_over_the_socket(
         assert posted[0].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
         assert posted[0].args["channel"] == "C1"
         assert posted[0].args.get("thread_ts") == mention["ts"]
-        assert "CTR" in posted[0].args["text"], posted[0].args["text"]
+        assert "CTR" in shown(posted[0].args), shown(posted[0].args)
 
         # Slack re-delivers the same event (same event_id): acked, but not answered again.
         retry_ack = await socket_mode.request(
@@ -292,7 +293,7 @@ async def test_sigterm_finishes_replies_already_acknowledged_then_closes_the_soc
         code = await asyncio.wait_for(app.proc.wait(), 8)
         assert code == 0, f"smx socket exited with {code} on SIGTERM"
         posted = slack.calls_to("chat.postMessage")
-        assert len(posted) == 1 and "CPC" in posted[0].args["text"], (
+        assert len(posted) == 1 and "CPC" in shown(posted[0].args), (
             "the acknowledged reply was lost"
         )
         assert socket_mode.connections[-1].close_code == 1000, "the socket was not closed cleanly"

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 
 from bot.notes.render import defuse
-from bot.reply import Button, Fact, Notice, Reply, Section, render_text
+from bot.reply import Button, Fact, Notice, Reply, Section, plain
 
 MAX_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -68,7 +68,28 @@ def _mrkdwn_source(text: str) -> str:
     return escape(_clean(text))
 
 
+# What json.dumps writes as an escape (ensure_ascii): quotes, backslashes, control characters and
+# everything past ASCII. A string without any is its own length plus the quotes.
+_ESCAPED = re.compile(r'["\\\x00-\x1f\x80-\U0010ffff]')
+
+
 def _json_len(value: object) -> int:
+    """len(json.dumps(value)), without writing the JSON for the shapes blocks are made of
+    (strings, dicts, lists of them): measured about ten times per block, this was the most
+    expensive part of rendering an answer."""
+    if isinstance(value, str):
+        return len(value) + 2 if _ESCAPED.search(value) is None else len(json.dumps(value))
+    if isinstance(value, dict):
+        if not value:
+            return 2
+        size = 2 + 4 * len(value) - 2  # braces, ": " after each key, ", " between the pairs
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return len(json.dumps(value))
+            size += _json_len(key) + _json_len(item)
+        return size
+    if isinstance(value, list):
+        return 2 + 2 * max(len(value) - 1, 0) + sum(_json_len(item) for item in value)
     return len(json.dumps(value))
 
 
@@ -451,13 +472,74 @@ def _left_out_line(reply: Reply, parts: list[_Part], kept: list[int]) -> dict:
     return {"type": "context", "elements": [_mrkdwn(f"{said} {hint}")]}
 
 
+# -- the message `text`: a short notification headline -------------------------------------------
+#
+# With blocks, Slack shows a message's `text` only where the blocks cannot be: "If attachments or
+# blocks are included, text will be used as fallback text for notifications only"
+# (docs.slack.dev/reference/methods/chat.postMessage). Mobile notifications read only `text`;
+# desktop ones read the blocks first and `text` only when they find none there
+# (docs.slack.dev/changelog/2026/07/13/notification-changes). Slack does not require `text` with
+# blocks, but slack_sdk warns when it is missing or blank, since notifications and screen readers
+# use it: so it is never blank. The whole answer is in the blocks; `text` says what it is, in
+# about what a phone's lock screen shows, and costs the same whatever the answer's size.
+MAX_NOTIFICATION_TEXT = 200  # a 150-character header (Slack's limit) and the start of a sentence
+_JOIN = " — "
+_NO_TEXT = "An answer from smx."  # a reply with nothing to show (never sent in practice)
+# A sentence ends at ".", "!" or "?" before a space and anything but a lowercase letter
+# ("i.e. the price" goes on), or at the end of its line.
+_SENTENCE_END = re.compile(r"[.!?](?=\s+(?![a-z]))")
+_NOT_SPACE = re.compile(r"\S")
+
+
+def _opening(text: str, *, sentence: bool) -> str:
+    """The first line of `text` (its first sentence when `sentence`), from a bounded prefix:
+    what lies past what a notification can show is never read."""
+    start = _NOT_SPACE.search(text)
+    if start is None:
+        return ""
+    head = text[start.start() : start.start() + 2 * MAX_NOTIFICATION_TEXT]
+    line = head.split("\n", 1)[0].rstrip()
+    if sentence and (end := _SENTENCE_END.search(line)):
+        line = line[: end.end()]
+    return line
+
+
+def _headline_pieces(reply: Reply) -> Iterator[tuple[str, bool]]:
+    """What a person sees first, in the blocks' order, as (text, whether it is a heading), each
+    only the opening a headline can use."""
+    yield _opening(reply.title or "", sentence=False), True
+    yield _opening(reply.intro or "", sentence=True), False
+    for f in reply.facts:
+        yield _opening(f"{f.label}: {f.value}", sentence=True), False
+    for section in reply.sections:
+        yield _opening(section.heading or "", sentence=False), True
+        yield _opening(section.text, sentence=True), False
+        for f in section.facts:
+            yield _opening(f"{f.label}: {f.value}", sentence=True), False
+    for notice in reply.notices:
+        yield _opening(notice.text, sentence=True), False
+    for footnote in reply.footnotes:
+        yield _opening(footnote, sentence=True), False
+    for button in reply.buttons:
+        yield _opening(button.label, sentence=False), False
+    for file in reply.files:
+        yield _opening(file.title or file.filename, sentence=False), False
+
+
 def fallback_text(reply: Reply) -> str:
-    """The message `text` (notifications, screen readers): plain, short, escaped, defused. Every
-    text is cut to what the fallback can show before it is rendered: its first characters do not
-    depend on what lies past them, and a reply of many 40,000-character texts renders quickly."""
-    shown = render_text(reply, cut=MAX_FALLBACK_TEXT + 1)
-    text, _ = _fit_text(_mrkdwn_source(shown), MAX_FALLBACK_TEXT)
-    return text
+    """The message `text`, a notification's headline: the first thing the reply shows (its title,
+    or the first sentence of its intro: an error's sentence) and, after a title or a heading,
+    the first sentence of what follows it. Plain (no bold or italic markers), escaped and
+    defused as every block text is, at most MAX_NOTIFICATION_TEXT characters, never blank."""
+    said: list[str] = []
+    for text, heading in _headline_pieces(reply):
+        if text and not (said and heading):  # after a heading, the text under it
+            said.append(plain(text))
+            if not heading:
+                break
+    source = _mrkdwn_source(_JOIN.join(said)) if said else _NO_TEXT
+    text, _ = _fit_text(source, MAX_NOTIFICATION_TEXT)
+    return text if text.strip() else _NO_TEXT
 
 
 def inline_text(text: str, limit: int = MAX_FALLBACK_TEXT) -> str:

@@ -133,6 +133,36 @@ def _shown_strings(obj: Any) -> Iterator[str]:
                 yield from _shown_strings(value)
 
 
+def _text_objects(obj: Any) -> Iterator[str]:
+    if isinstance(obj, list):
+        for item in obj:
+            yield from _text_objects(item)
+    elif isinstance(obj, dict):
+        if obj.get("type") in ("plain_text", "mrkdwn") and isinstance(obj.get("text"), str):
+            yield obj["text"]
+            return
+        for key, value in obj.items():
+            if key not in _NOT_SHOWN:
+                yield from _text_objects(value)
+
+
+def shown(message: Any) -> str:
+    """Every text a person sees in a message (`{"text": ..., "blocks": [...]}`, as the bot acks
+    it or sends it to the Web API), a view, a list of blocks or a string, one per line, in order:
+    the message's `text`, then each block's text objects (headers, section texts and fields,
+    context elements, button labels). A message's `text` is only its notification headline
+    (bot/slack/blocks.py `fallback_text`); what an answer says is in its blocks, so a test that
+    looks for an answer's words, or makes sure some are absent, reads this."""
+    if isinstance(message, str):
+        return message
+    said: list[str] = []
+    if isinstance(message, dict) and isinstance(message.get("text"), str):
+        said.append(message["text"])
+        message = {k: v for k, v in message.items() if k != "text"}
+    said += _text_objects(message)
+    return "\n".join(said)
+
+
 def live_mentions(payload: Any) -> list[str]:
     """Every mention a rendered message (`{"text": ..., "blocks": [...]}`), view, list of blocks
     or string would make, as the snippets that make it (empty when nothing can ping).
