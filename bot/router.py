@@ -16,6 +16,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.context import Context
@@ -280,7 +281,21 @@ def find(tokens: list[str]) -> tuple[Command, list[str]] | None:
 def entry(text: str) -> tuple[Command, list[str]] | None:
     """Which entry a line is (cleaned as dispatch cleans it) and its arguments, for a face that
     must know what to do around it before the handler runs."""
-    return find(clean(text).split())
+    found = _entry(text) if len(text) <= _REMEMBERED else _find(text)
+    return None if found is None else (found[0], list(found[1]))
+
+
+# A face asks this of the same line several times on its way: the answers for lines up to this
+# many characters (most of them) are kept, 1,024 at most (a few hundred KB at worst).
+_REMEMBERED = 300
+
+
+def _find(text: str) -> tuple[Command, tuple[str, ...]] | None:
+    found = find(clean(text).split())
+    return None if found is None else (found[0], tuple(found[1]))
+
+
+_entry = lru_cache(maxsize=1024)(_find)
 
 
 async def dispatch(ctx: Context, text: str, *, post: Post | None = None) -> Reply:

@@ -143,3 +143,14 @@ def test_arguments_after_the_command_words_are_found_in_one_pass():
     assert _after_words("  note x", 1) == "x"
     assert _after_words("ab", 2) == ""  # two words are not made out of one
     assert _after_words("note " + "x" * 40_000, 1) == "x" * 40_000
+
+
+def test_entry_gives_each_caller_its_own_arguments_and_reads_long_lines_too():
+    from bot.router import entry
+
+    first = entry("explain cpm")
+    first[1].append("changed")  # a caller's list is its own...
+    assert entry("explain cpm")[1] == ["cpm"]  # ...not what the next caller reads
+    long = "note spring " + "x" * 5000
+    command, args = entry(long)
+    assert command.name == "note" and args == ["spring", "x" * 5000]

@@ -68,9 +68,9 @@ def _mrkdwn_source(text: str) -> str:
     return escape(_clean(text))
 
 
-# What json.dumps writes as an escape (ensure_ascii): quotes, backslashes, control characters and
-# everything past ASCII. A string without any is its own length plus the quotes.
-_ESCAPED = re.compile(r'["\\\x00-\x1f\x80-\U0010ffff]')
+# What json.dumps writes as an escape (ensure_ascii, as its own ESCAPE_ASCII): a quote, a
+# backslash, or anything outside printable ASCII. A string without any is its length plus quotes.
+_ESCAPED = re.compile(r'["\\]|[^ -~]')
 
 
 def _json_len(value: object) -> int:
