@@ -3,8 +3,14 @@ import json
 import pytest
 
 from bot.notes.render import ZWSP, defuse
-from bot.reply import Button, Fact, Notice, Reply, Section
-from bot.slack.blocks import MAX_BLOCKS, escape, fallback_text, render_blocks
+from bot.reply import Attachment, Button, Fact, Notice, Reply, Section
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_NOTIFICATION_TEXT,
+    escape,
+    fallback_text,
+    render_blocks,
+)
 from bot.slack.views import home_view, reply_modal
 from tests.support.blockkit import (
     MESSAGE_BLOCKS_JSON,
@@ -99,7 +105,8 @@ def test_notices_and_footnotes_render():
 
 def test_fallback_text_is_short_and_escaped():
     text = fallback_text(Reply(intro="<!channel> " + "z" * 9000))
-    assert len(text) <= 4000 and text.startswith("&lt;!channel&gt;")
+    assert len(text) <= MAX_NOTIFICATION_TEXT and text.startswith("&lt;!channel&gt; zzz")
+    assert text.endswith("…")
 
 
 # -- mentions: nothing smx posts can ping (issue 10, defect 7) ---------------------------------
@@ -160,8 +167,8 @@ def test_a_cut_never_makes_a_mention():
     for n in range(1, 12):
         text = "y" * (3000 - n) + "x@heresy " * 3
         reply = Reply(intro=text, title="t" * (150 - n) + "x@heresy", footnotes=[text])
-        payload = {"text": fallback_text(Reply(intro="z" * (3899 - n) + "x@heresy")),
-                   "blocks": render_blocks(reply)}  # fmt: skip
+        headline = Reply(intro="z" * (MAX_NOTIFICATION_TEXT - 1 - n) + "x@heresy")
+        payload = {"text": fallback_text(headline), "blocks": render_blocks(reply)}
         assert live_mentions(payload) == [], (n, live_mentions(payload))
         assert_message_ok(payload["blocks"], payload["text"])
 
@@ -229,7 +236,8 @@ def test_a_cut_keeps_the_notices_footnotes_and_buttons():
 
 def test_fallback_text_stays_short_however_many_mentions_it_defuses():
     text = fallback_text(Reply(intro="@a " * 5000))
-    assert len(text) <= 4000 and live_mentions(text) == []
+    assert len(text) <= MAX_NOTIFICATION_TEXT and live_mentions(text) == []
+    assert text.startswith(f"@{ZWSP}a @{ZWSP}a")
 
 
 def test_a_whole_size_can_still_be_measured_uncut():
@@ -247,3 +255,177 @@ def test_views_have_their_own_limits():
     assert len(home["blocks"]) <= 100 and LEFT_OUT in json.dumps(home)
     modal = reply_modal("SMO vs SMM", notes)
     assert_view_ok(modal)
+
+
+# -- the message `text`: a notification's headline, not the whole answer (issue 13) ------------
+
+LONG_ANSWER = Reply(
+    title="Notes matching “launch”",
+    intro="40 notes, best match first. " + "Word " * 8_000,
+    facts=[Fact(label=f"k{i}", value="v" * 3000) for i in range(20)],
+    sections=[Section(heading=f"#{i}", text="launch " + "w" * 40_000) for i in range(40)],
+    notices=[Notice(level="warning", text="Two notes disagree.")],
+    footnotes=["Page 1 of 3. Next: `page=2`."],
+)
+
+
+def test_a_long_answers_fallback_is_its_short_headline():
+    text = fallback_text(LONG_ANSWER)
+    assert text == "Notes matching “launch” — 40 notes, best match first."
+    assert len(text) <= MAX_NOTIFICATION_TEXT
+    assert "Word" not in text and "Two notes disagree" not in text  # that is for the blocks
+
+
+def test_the_fallback_reads_only_what_it_can_show(monkeypatch):
+    # Its cost does not grow with the answer: no text past a bounded prefix is ever defused
+    # (the old fallback defused nearly 4,000 characters of every long answer).
+    import bot.slack.blocks as blocks
+
+    seen: list[int] = []
+
+    def counting(text: str) -> str:
+        seen.append(len(text))
+        return defuse(text)
+
+    monkeypatch.setattr(blocks, "defuse", counting)
+    fallback_text(LONG_ANSWER.model_copy(update={"intro": "@x " + "w" * 40_000}))
+    assert seen and max(seen) <= 2 * MAX_NOTIFICATION_TEXT + 16
+
+
+def test_the_fallback_starts_with_the_title_then_the_first_sentence_under_it():
+    reply = Reply(
+        title="CPM (SMM)",
+        intro="Cost per mille: what 1,000 impressions cost, i.e. the price per thousand. "
+        "*Mille* is Latin for thousand.\nSecond line.",
+        facts=[Fact(label="Formula", value="CPM = cost / impressions × 1000")],
+    )
+    assert fallback_text(reply) == (
+        "CPM (SMM) — Cost per mille: what 1,000 impressions cost, i.e. the price per thousand."
+    )
+    # No intro: what comes first under the title (a fact, a section's text, ...), plain.
+    assert fallback_text(reply.model_copy(update={"intro": None})) == (
+        "CPM (SMM) — Formula: CPM = cost / impressions × 1000"
+    )
+    listing = Reply(
+        title="Notes",
+        sections=[Section(heading="#1 · spring-launch", text="*CTR* looks great! More.")],
+    )
+    assert fallback_text(listing) == "Notes — CTR looks great!"
+    # A digest's thread reply has no title: its first campaign's heading and first sentence.
+    assert (
+        fallback_text(Reply(sections=listing.sections)) == "#1 · spring-launch — CTR looks great!"
+    )
+
+
+def test_an_errors_fallback_is_its_sentence():
+    reply = Reply.error(
+        "`budget=abc` is not an amount of money: write it like budget=$2,000. "
+        "Type `help estimate` for more.",
+        suggestions=["estimate budget=$2,000"],
+    )
+    assert fallback_text(reply) == (
+        "`budget=abc` is not an amount of money: write it like budget=$2,000."
+    )
+    assert fallback_text(Reply.error("Nothing to post.")) == "Nothing to post."
+
+
+MENTIONS = "<!channel> <!here|here> <@U123> <@U9|jane> <!subteam^S1|@team> @here @everyone <#C1|x>"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(title=MENTIONS, intro="Fine."),
+        Reply(title="Notes", intro=MENTIONS + " said it. More."),
+        Reply(title="x" * 150, intro="y" * 40 + "x@heresy " * 3),  # the cut lands on a mention
+        Reply.error("_@channel_ *@here* said: " + MENTIONS),
+        Reply(sections=[Section(heading="@here", text="<@U1> wrote it.")]),
+    ],
+)
+def test_mentions_in_a_title_or_intro_are_defused_in_the_fallback(reply: Reply):
+    text = fallback_text(reply)
+    assert live_mentions(text) == [], text
+    assert "<" not in text and len(text) <= MAX_NOTIFICATION_TEXT
+    assert text == defuse(text)
+
+
+def test_the_mentions_fallback_still_reads_the_same():
+    text = fallback_text(Reply(title=MENTIONS, intro="Fine."))
+    assert text.replace(ZWSP, "") == escape(MENTIONS) + " — Fine."
+
+
+def test_the_fallback_is_safe_outside_ascii():
+    reply = Reply(title="Kampagne „Frühling“ 漢字 \ud83d", intro="😀 Ça marche. Ensuite.")
+    text = fallback_text(reply)
+    assert text == "Kampagne „Frühling“ 漢字 \ufffd — 😀 Ça marche."
+    text.encode("utf-8")  # a lone surrogate cannot be sent; it is shown as U+FFFD
+    json.dumps({"text": text})
+    wide = fallback_text(Reply(intro="漢" * 5000))
+    assert len(wide) == MAX_NOTIFICATION_TEXT and wide.endswith("…")
+    assert fallback_text(Reply(intro="\udfff")) == "\ufffd"
+
+
+SHAPES = {
+    "empty": Reply(),
+    "blank title and intro": Reply(title="  \n ", intro=" \n\t"),
+    "title only": Reply(title="Estimate"),
+    "title on a second line": Reply(title="\n\nEstimate\nfor spring"),
+    "intro only": Reply(intro="\n  Logged note *#3* for `spring`. Everyone can see it."),
+    "facts only": Reply(facts=[Fact(label="Budget", value="$500")]),
+    "heading only": Reply(sections=[Section(heading="Paid (SMM)")]),
+    "section text only": Reply(sections=[Section(text="• Impressions: 62,500")]),
+    "section facts only": Reply(sections=[Section(facts=[Fact(label="CPM", value="$8")])]),
+    "notice only": Reply(notices=[Notice(level="warning", text="CPC and CPM disagree.")]),
+    "footnote only": Reply(footnotes=["", "Source: A (2024)."]),
+    "button only": Reply(buttons=[Button(label="Share", action_id="share", value="x")]),
+    "file only": Reply(files=[Attachment(filename="notes.csv", content="a,b\n")]),
+    "error": Reply.error("That did not work."),
+    "markup only": Reply(intro="**"),
+}
+HEADLINES = {
+    "empty": "An answer from smx.",
+    "blank title and intro": "An answer from smx.",
+    "title only": "Estimate",
+    "title on a second line": "Estimate",
+    "intro only": "Logged note #3 for `spring`.",
+    "facts only": "Budget: $500",
+    "heading only": "Paid (SMM)",
+    "section text only": "• Impressions: 62,500",
+    "section facts only": "CPM: $8",
+    "notice only": "CPC and CPM disagree.",
+    "footnote only": "Source: A (2024).",
+    "button only": "Share",
+    "file only": "notes.csv",
+    "error": "That did not work.",
+    "markup only": "**",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_reply_shape_gives_a_short_text_that_is_not_blank(shape: str):
+    # slack_sdk warns of a blank `text` with blocks: notifications and screen readers need one.
+    text = fallback_text(SHAPES[shape])
+    assert text.strip() and len(text) <= MAX_NOTIFICATION_TEXT
+    assert text == HEADLINES[shape]
+    assert_message_ok(render_blocks(SHAPES[shape]), text)
+
+
+async def test_what_smxs_answers_say_in_a_notification(ask):
+    said = {q: fallback_text(await ask(q, "command")) for q in (
+        "help", "compare", "explain cpm", "estimate budget=500 cpm=8",
+        "note spring-launch Reel got 3x saves <!channel>", "notes", "estimate budget=abc",
+    )}  # fmt: skip
+    assert said == {
+        "help": "smx: SMO, SMM and your campaigns — Ask how Social Media Optimization (organic) "
+        "and Social Media Marketing (paid) differ, what a metric means, and more.",
+        "compare": "SMO vs SMM, side by side — Social Media Optimization (SMO): Earn attention "
+        "without paying for it, through optimised profiles, useful content and an engaged "
+        "community.",
+        "explain cpm": "CPM (SMM) — Cost per mille: what 1,000 impressions cost, i.e. the price "
+        "per thousand impressions.",
+        "estimate budget=500 cpm=8": "Estimate — 62,500 impressions",
+        "note spring-launch Reel got 3x saves <!channel>": "Logged note #1 for `spring-launch`.",
+        "notes": "Notes — 1 note, newest first.",
+        "estimate budget=abc": "`budget=abc` is not an amount of money: write it like "
+        "budget=$2,000.",
+    }

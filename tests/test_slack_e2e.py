@@ -22,6 +22,21 @@ async def test_help_answers_in_the_ack(bot):
     assert_message_ok(answer.body["blocks"], answer.body["text"])
 
 
+async def test_the_messages_text_is_a_short_headline_and_the_blocks_hold_the_answer(bot):
+    # Slack shows `text` only in notifications and where blocks cannot be (issue 13).
+    answer = await bot.command("explain cpm")
+    assert_quick_ok(answer)
+    assert answer.body["text"] == (
+        "CPM (SMM) — Cost per mille: what 1,000 impressions cost, i.e. the price per thousand "
+        "impressions."
+    )
+    assert "CPM = cost / impressions × 1000" in shown(answer.body["blocks"])
+    error = await bot.command("estimate budget=abc")
+    assert (
+        error.body["text"] == "`budget=abc` is not an amount of money: write it like budget=$2,000."
+    )
+
+
 async def test_compare_and_aspect_in_the_ack_with_a_share_button(bot):
     answer = await bot.command("compare timeline")
     assert_quick_ok(answer)
