@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.notes.render import ZWSP, defuse
 from bot.reply import Button, Fact, Notice, Reply, Section
 from bot.router import dispatch
-from bot.slack.blocks import SEE_MORE, escape, fallback_text, render_blocks
+from bot.slack.blocks import MAX_NOTIFICATION_TEXT, SEE_MORE, escape, fallback_text, render_blocks
 from bot.slack.views import home_view, reply_modal
 from bot.store import NewNote
 from tests.support.asking import services_over
@@ -31,6 +31,7 @@ from tests.support.blockkit import (
     check_blocks,
     check_view,
     live_mentions,
+    shown,
 )
 from tests.support.hostile import fuzz_settings, hostile_text
 
@@ -166,7 +167,7 @@ def _check_message(reply: Reply) -> None:
     blocks = render_blocks(reply)
     text = fallback_text(reply)
     assert check_blocks(blocks) == [], check_blocks(blocks)
-    assert len(text) <= 4000
+    assert text.strip() and len(text) <= MAX_NOTIFICATION_TEXT  # a headline, never blank
     assert live_mentions({"text": text, "blocks": blocks}) == []
     lines = _left_out_lines(blocks)
     assert len(lines) <= 1
@@ -244,7 +245,7 @@ async def test_did_you_mean_answers_do_not_repeat_a_mention(word: str) -> None:
         payload = {"text": fallback_text(reply), "blocks": render_blocks(reply)}
         assert live_mentions(payload) == [], (command, payload["text"])
         assert word.strip("_*()`").split("'")[0].split(":")[0][1:].lower() in (
-            payload["text"].lower()
+            shown(payload).lower()
         )  # the word is still shown, only harmless
 
 
