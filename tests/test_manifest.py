@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "chat_postEphemeral": {"chat:write"},
     "views_open": set(),
     "views_publish": set(),
+    "auth_test": set(),  # the gate's direct path checks the bot token once (bot/slack/direct.py)
     "users_info": {"users:read"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "files_upload_v2": {"files:write"},
