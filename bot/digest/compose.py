@@ -12,17 +12,18 @@ through `defuse`, so a digest cannot ping anyone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot import units
 from bot.digest.slots import local_day_text, local_text
-from bot.notes.commands import sources
 from bot.notes.realised import Figure, figures
 from bot.notes.render import defuse
-from bot.reply import Fact, Reply, Section
+from bot.reply import Fact, Reply, Section, Source
 from bot.slash import SLACK
-from bot.store import CampaignTotals, Note, Store, Viewer, WeekActivity
+from bot.store import CampaignTotals, Note, Origin, Store, Viewer, WeekActivity
 from bot.text import clip
 
 PER_CAMPAIGN = 3  # notes quoted per campaign
@@ -58,6 +59,139 @@ async def compose(
     return build(activity, window=window, week=week, late_due=late_due, prefix=prefix)
 
 
+@dataclass(frozen=True)
+class Digest:
+    """One digest to compose: whose, over which window, and how it is labelled."""
+
+    team: str
+    channel: str
+    window: Window
+    week: str | None = None
+    late_due: datetime | None = None
+
+
+async def off_loop(fn: Callable[..., list[Reply]], *args: object) -> list[Reply]:
+    """Where compose_many builds its Replies: a worker thread, so the event loop (the HTTP acks
+    served beside the scheduler) is never held by the CPU work of thousands of digests."""
+    return await asyncio.to_thread(fn, *args)
+
+
+async def read_weeks(store: Store, digests: Sequence[Digest]) -> list[WeekActivity]:
+    """Every digest's week from the store's batch read: one read per distinct window (channels
+    due at the same moment share one), never one per channel."""
+    windows: dict[tuple[datetime, datetime], list[int]] = {}
+    for i, d in enumerate(digests):
+        windows.setdefault((d.window.since, d.window.until), []).append(i)
+    found: list[WeekActivity | None] = [None] * len(digests)
+    for (since, until), places in windows.items():
+        weeks = await store.week_activities(
+            [Viewer(digests[i].team, digests[i].channel) for i in places],
+            since=since,
+            until=until,
+            per_campaign=PER_CAMPAIGN,
+        )
+        for i, week in zip(places, weeks, strict=True):
+            found[i] = week
+    return found  # type: ignore[return-value]
+
+
+def build_all(
+    activities: Sequence[WeekActivity], digests: Sequence[Digest], prefix: str = SLACK
+) -> list[Reply]:
+    """build() for each digest, sharing what channels of one team share (the quoted notes, each
+    campaign's figures and sections): pure and CPU-bound, so it runs off the loop."""
+    memo = Memo()
+    return [
+        build(a, window=d.window, week=d.week, late_due=d.late_due, prefix=prefix, memo=memo)
+        for a, d in zip(activities, digests, strict=True)
+    ]
+
+
+async def compose_many(
+    store: Store, digests: Sequence[Digest], *, prefix: str = SLACK
+) -> list[Reply]:
+    """compose() for many digests at once, in the order given: the week read in a few queries
+    for all of them, the Replies built off the event loop (`off_loop`)."""
+    if not digests:
+        return []
+    activities = await read_weeks(store, digests)
+    return await off_loop(build_all, activities, list(digests), prefix)
+
+
+@dataclass
+class Memo:
+    """What build() works out once per object and may reuse: a team's campaigns and quoted notes
+    are the same objects in each of its channels' weeks (bot/store/digests.py). Keyed by id(),
+    with the object kept alive beside it, so an id is never reused while the memo lives."""
+
+    lines: dict[int, tuple[Note, str]] = field(default_factory=dict)
+    figures: dict[int, tuple[CampaignTotals, list[Figure]]] = field(default_factory=dict)
+    sections: dict[tuple[int, int, str], tuple[object, Section]] = field(default_factory=dict)
+    data: dict[int, tuple[CampaignTotals, dict]] = field(default_factory=dict)
+    realised: dict[int, tuple[CampaignTotals, str]] = field(default_factory=dict)
+    origins: dict[Origin, Source] = field(default_factory=dict)  # one Source per origin value
+    origin_ids: dict[int, tuple[Origin, Source]] = field(default_factory=dict)
+    origin_lists: dict[int, tuple[CampaignTotals, list[Source]]] = field(default_factory=dict)
+    notes: dict[int, tuple[Note, Source]] = field(default_factory=dict)
+
+    def figures_of(self, t: CampaignTotals) -> list[Figure]:
+        found = self.figures.get(id(t))
+        if found is None:
+            found = self.figures[id(t)] = (t, figures(t))
+        return found[1]
+
+    def line(self, n: Note) -> str:
+        found = self.lines.get(id(n))
+        if found is None:
+            # Whitespace folded first, then defused: nothing joined afterwards can form a mention.
+            text = f"• {clip(defuse(' '.join(n.text.split())), SHOWN_TEXT)}"
+            found = self.lines[id(n)] = (n, text)
+        return found[1]
+
+    def sources(self, quoted: list[Note], totals: list[CampaignTotals]) -> list[Source]:
+        """What bot/notes/commands.py `sources` makes (the quoted notes, then each origin once,
+        in order), each Source made once: by identity, since one Origin has one Source here."""
+        out = []
+        for n in quoted:
+            found = self.notes.get(id(n))
+            if found is None:
+                made = Source(
+                    note=n.id,
+                    team=n.team,
+                    channel=n.channel,
+                    channel_kind=n.channel_kind,
+                    author=n.author,
+                )
+                found = self.notes[id(n)] = (n, made)
+            out.append(found[1])
+        counted: dict[int, Source] = {}
+        for t in totals:
+            for made in self.counted(t):
+                counted.setdefault(id(made), made)
+        out.extend(counted.values())
+        return out
+
+    def counted(self, t: CampaignTotals) -> list[Source]:
+        found = self.origin_lists.get(id(t))
+        if found is None:
+            made = []
+            for o in t.origins:
+                seen = self.origin_ids.get(id(o))  # the same Origin object: no hashing it again
+                if seen is None:
+                    source = self.origins.get(o)
+                    if source is None:
+                        source = self.origins[o] = Source(
+                            team=o.team,
+                            channel=o.channel,
+                            channel_kind=o.channel_kind,
+                            author=o.author,
+                        )
+                    seen = self.origin_ids[id(o)] = (o, source)
+                made.append(seen[1])
+            found = self.origin_lists[id(t)] = (t, made)
+        return found[1]
+
+
 def build(
     activity: WeekActivity,
     *,
@@ -65,8 +199,11 @@ def build(
     week: str | None = None,
     late_due: datetime | None = None,
     prefix: str = SLACK,
+    memo: Memo | None = None,
 ) -> Reply:
-    """The Reply for an already-read week (pure: the benchmark and tests call it directly)."""
+    """The Reply for an already-read week (pure: the benchmark and tests call it directly).
+    `memo`: shared by the builds of one batch (build_all)."""
+    memo = memo or Memo()
     totals = activity.totals
     count = activity.notes
     title = (
@@ -110,9 +247,9 @@ def build(
         shown = " + ".join(units.format_money(v, c) for c, v in sorted(spend.items()))
         facts.append(Fact(label="Spend", value=shown + (" (and more in mixed currencies)" * mixed)))
     sections = []
-    realised = [t for t in totals if figures(t)]
+    realised = [t for t in totals if memo.figures_of(t)]
     if realised:
-        lines = [_realised_line(t) for t in realised[:SUMMARY_CAMPAIGNS]]
+        lines = [_realised_line(t, memo) for t in realised[:SUMMARY_CAMPAIGNS]]
         if len(realised) > SUMMARY_CAMPAIGNS:
             lines.append(f"…and {len(realised) - SUMMARY_CAMPAIGNS} more campaigns with figures.")
         sections.append(
@@ -120,13 +257,13 @@ def build(
         )
     info["summary_sections"] = len(sections)
     for t in totals[:HIGHLIGHT_CAMPAIGNS]:
-        sections.append(_highlights(t, activity.highlights.get(t.campaign, []), prefix))
+        sections.append(_highlights(t, activity.highlights.get(t.campaign, []), prefix, memo))
     footnotes = []
     if len(totals) > HIGHLIGHT_CAMPAIGNS:
         footnotes.append(
             f"{len(totals) - HIGHLIGHT_CAMPAIGNS} more campaigns had notes: `{prefix}notes since=7d`."
         )
-    info["campaign_data"] = [_campaign_data(t) for t in totals]
+    info["campaign_data"] = [_campaign_data(t, memo) for t in totals]
     quoted = [n for notes in activity.highlights.values() for n in notes]
     return Reply(
         title=title + (" (late)" if late_due else ""),
@@ -140,7 +277,7 @@ def build(
         footnotes=footnotes,
         data={"digest": info},
         # Everything it quotes and counts, checked against the channel before it is posted.
-        sources=sources(quoted, (o for t in totals for o in t.origins)),
+        sources=memo.sources(quoted, totals),
     )
 
 
@@ -162,10 +299,13 @@ def _currency(t: CampaignTotals) -> str:
     return t.currencies[0] if len(t.currencies) == 1 else "$"
 
 
-def _realised_line(t: CampaignTotals) -> str:
-    where = f" ({', '.join(t.platforms)})" if t.platforms else ""
-    parts = [_figure_text(f, _currency(t)) for f in figures(t)]
-    return f"• *{t.campaign}*{where}: " + "; ".join(parts)
+def _realised_line(t: CampaignTotals, memo: Memo) -> str:
+    found = memo.realised.get(id(t))
+    if found is None:
+        where = f" ({', '.join(t.platforms)})" if t.platforms else ""
+        parts = [_figure_text(f, _currency(t)) for f in memo.figures_of(t)]
+        found = memo.realised[id(t)] = (t, f"• *{t.campaign}*{where}: " + "; ".join(parts))
+    return found[1]
 
 
 def _value(metric: str, value: float, currency: str) -> str:
@@ -184,24 +324,34 @@ def _figure_text(f: Figure, currency: str) -> str:
     return f"{text}, {f.verdict} the typical {band}"
 
 
-def _highlights(t: CampaignTotals, notes: list[Note], prefix: str) -> Section:
+def _highlights(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> Section:
+    key = (id(t), id(notes), prefix)
+    found = memo.sections.get(key)
+    if found is None:
+        found = memo.sections[key] = ((t, notes), _section(t, notes, prefix, memo))
+    return found[1]
+
+
+def _section(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> Section:
     head = [t.campaign]
     if t.platforms:
         head.append(", ".join(t.platforms))
     head.append(f"{t.notes} note{'s' * (t.notes != 1)}")
     if t.spend is not None and len(t.currencies) == 1:
         head.append(f"spend {units.format_money(t.spend, t.currencies[0])}")
-    # Whitespace folded first, then defused: nothing joined afterwards can form a mention.
-    lines = [f"• {clip(defuse(' '.join(n.text.split())), SHOWN_TEXT)}" for n in notes]
+    lines = [memo.line(n) for n in notes]
     if t.notes > len(notes):
         lines.append(f"_…and {t.notes - len(notes)} more: `{prefix}notes {t.campaign} since=7d`_")
     return Section(heading=" · ".join(head), text="\n".join(lines))
 
 
-def _campaign_data(t: CampaignTotals) -> dict:
-    data: dict = {"campaign": t.campaign, "notes": t.notes, "spend": t.spend}
-    for f in figures(t):
-        data[f.metric] = f.value
-        if f.verdict:
-            data[f"{f.metric}_verdict"] = f.verdict
-    return data
+def _campaign_data(t: CampaignTotals, memo: Memo) -> dict:
+    found = memo.data.get(id(t))
+    if found is None:
+        data: dict = {"campaign": t.campaign, "notes": t.notes, "spend": t.spend}
+        for f in memo.figures_of(t):
+            data[f.metric] = f.value
+            if f.verdict:
+                data[f"{f.metric}_verdict"] = f.verdict
+        found = memo.data[id(t)] = (t, data)
+    return dict(found[1])  # each Reply its own dict: its data may be changed by whoever gets it

@@ -7,18 +7,25 @@ from Slack.
 
 A pass:
 1. Reaps runs whose holder died (below).
-2. For every active subscription whose `next_run` has come, in one transaction: moves `next_run`
-   to the first slot after now (from the local wall-clock slot, bot/digest/slots.py), and
-   inserts the run (team, channel, ISO week of the slot in the channel's zone) in state `claimed`.
-   The run's primary key is the claim: a second tick, a second process or a restart finds the
-   week taken and posts nothing. The slot owed is the latest one at or before now: a digest that
-   fell due while smx was down is posted once, marked late (more than LATE_AFTER after its slot;
-   a run re-claimed from `retry` is marked late by the same rule); older missed weeks are not
-   replayed, because `next_run` jumps past them.
-3. Delivers each claimed run (bounded concurrency: CONCURRENCY in all and PER_WORKSPACE per
+2. For every active subscription whose `next_run` has come, a page (DUE_PAGE) at a time, in one
+   transaction per page (Store.claim_runs): moves `next_run` to the first slot after now (from
+   the local wall-clock slot, bot/digest/slots.py), and inserts the run (team, channel, ISO week
+   of the slot in the channel's zone) in state `claimed`, each subscription its own
+   compare-and-set. The run's primary key is the claim: a second tick, a second process or a
+   restart finds the week taken and posts nothing. The slot owed is the latest one at or before
+   now: a digest that fell due while smx was down is posted once, marked late (more than
+   LATE_AFTER after its slot; a run re-claimed from `retry` is marked late by the same rule);
+   older missed weeks are not replayed, because `next_run` jumps past them.
+3. Composes each page together (bot/digest/compose.py): one batch read of all its channels' weeks
+   (Store.week_activities, a few queries, not a few per channel), then the Replies built in a
+   worker thread, so the event loop serving Slack beside it is never held by that CPU work.
+   Page k+1 is read while page k is built, and at most PAGES_AHEAD pages wait to be posted.
+4. Delivers each claimed run (bounded concurrency: CONCURRENCY in all and PER_WORKSPACE per
    workspace, each under POST_TIMEOUT, so one slow or failing team never holds up the others):
-   reads the week, skips it when it is empty (unless the channel asked for empty weeks), moves
-   the run `claimed` -> `sending` (compare-and-set on its holder), posts, and records the outcome.
+   skips it when its week is empty (unless the channel asked for empty weeks), moves the run
+   `claimed` -> `sending` (compare-and-set on its holder), posts, and records the outcome. The
+   moves of all digests in flight share commits (bot/digest/run_writes.py): each still waits
+   for its own to be durable before it goes on.
 
 Crash policy (a process killed between the claim and the end of the post). Slack's
 chat.postMessage has no idempotency key, so a post whose request may have left cannot be both
@@ -61,11 +68,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.digest.compose import Window, compose
+from bot.digest.compose import Digest, Window, build_all, off_loop, read_weeks
 from bot.digest.delivery import HEAD_POSTED, SHARED_EXTERNALLY, Delivery, Post
+from bot.digest.run_writes import RunWriter
 from bot.digest.slots import Slot, local_text, utc_now, week_before
 from bot.reply import Reply
 from bot.store import DigestRun, Store, Subscription
+from bot.store.base import RunClaim, RunUpdate
 from bot.store.digests import LATE_AFTER  # one threshold for first claims and retries
 
 log = logging.getLogger("smx.digest")
@@ -79,6 +88,7 @@ MAX_ATTEMPTS = 3
 RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5))
 STOP_GRACE = 10.0
 DUE_PAGE = 500
+PAGES_AHEAD = 2  # pages composed and not yet settled, at most
 
 Key = tuple[str, str, str]
 
@@ -98,6 +108,20 @@ class _Progress:
 
     phase: str = "claimed"
     head: str | None = None
+
+
+@dataclass
+class _Page:
+    """A page of digests composed together: its slot of PAGES_AHEAD is given back once every
+    one of its deliveries is over."""
+
+    left: int
+    release: Callable[[], None] | None = None
+
+    def one_done(self, _task: asyncio.Task) -> None:
+        self.left -= 1
+        if self.left == 0 and self.release is not None:
+            self.release()
 
 
 @dataclass
@@ -145,6 +169,10 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._stopping = False
         self._runner: asyncio.Task | None = None
+        self._writes = RunWriter(store)  # run-state moves, one commit for all waiting
+        self._reading = asyncio.Lock()
+        self._building = asyncio.Lock()
+        self._ahead = asyncio.Semaphore(PAGES_AHEAD)
 
     # -- driving it -----------------------------------------------------------------------------
 
@@ -200,50 +228,112 @@ class Scheduler:
         tasks: list[asyncio.Task[str]] = []
         seen: set[tuple[str, str]] = set()
         # Page through everything due: a claimed (or already-posted) subscription's next_run
-        # moves on, so it leaves the due set. Stop when a page brings nothing new.
+        # moves on, so it leaves the due set. Stop when a page brings nothing new. Each page is
+        # claimed in one transaction, and its digests are composed together (one batch read,
+        # built off the loop) while the next page is claimed.
         while batch := await self.store.due_subscriptions(now, limit=DUE_PAGE):
             fresh = [sub for sub in batch if (sub.team, sub.channel) not in seen]
-            for sub in fresh:
-                seen.add((sub.team, sub.channel))
-                run = await self._claim(sub, now)
-                if run is not None:
-                    report.claimed += 1
-                    tasks.append(self._start(run, sub))
+            seen.update((sub.team, sub.channel) for sub in fresh)
+            claimed = await self._claim(fresh, now)
+            report.claimed += len(claimed)
+            tasks.extend(self._start_batch(claimed))
             if len(batch) < DUE_PAGE or not fresh:
                 break
+        retried: list[tuple[DigestRun, Subscription]] = []
         for waiting in await self.store.retry_runs(now):
             if key_of(waiting) in self._inflight:
                 continue
-            claimed = await self.store.claim_retry(waiting, owner=self.owner, now=now)
-            if claimed is None:
+            claimed_again = await self.store.claim_retry(waiting, owner=self.owner, now=now)
+            if claimed_again is None:
                 continue  # another scheduler took it
-            sub = await self.store.get_subscription(claimed.team, claimed.channel)
-            if sub is None or sub.state != "active" or slot_of(sub).next_after(claimed.due) <= now:
+            sub = await self.store.get_subscription(claimed_again.team, claimed_again.channel)
+            if (
+                sub is None
+                or sub.state != "active"
+                or slot_of(sub).next_after(claimed_again.due) <= now
+            ):
                 # Turned off or paused since, or next week's slot has come: never replay it.
-                await self._finish(claimed, ("claimed",), "dropped", error="superseded")
+                await self._finish(claimed_again, ("claimed",), "dropped", error="superseded")
                 continue
-            report.claimed += 1
-            tasks.append(self._start(claimed, sub))
+            retried.append((claimed_again, sub))
+        report.claimed += len(retried)
+        tasks.extend(self._start_batch(retried))
         return tasks
 
-    async def _claim(self, sub: Subscription, now: datetime) -> DigestRun | None:
-        slot = slot_of(sub)
-        due = slot.latest_at_or_before(now)
-        run = await self.store.claim_run(
-            sub,
-            week=slot.week(due),
-            due=due,
-            late=now - due > LATE_AFTER,
-            owner=self.owner,
-            now=now,
-            next_run=slot.next_after(now),
-        )
-        if run is not None:
-            log.info("digest claimed", extra=_run_log(run))
-        return run
+    async def _claim(
+        self, subs: list[Subscription], now: datetime
+    ) -> list[tuple[DigestRun, Subscription]]:
+        claims = []
+        for sub in subs:
+            slot = slot_of(sub)
+            due = slot.latest_at_or_before(now)
+            claims.append(
+                RunClaim(
+                    sub,
+                    week=slot.week(due),
+                    due=due,
+                    late=now - due > LATE_AFTER,
+                    next_run=slot.next_after(now),
+                )
+            )
+        runs = await self.store.claim_runs(claims, owner=self.owner, now=now)
+        claimed = []
+        for run, sub in zip(runs, subs, strict=True):
+            if run is not None:
+                log.info("digest claimed", extra=_run_log(run))
+                claimed.append((run, sub))
+        return claimed
 
-    def _start(self, run: DigestRun, sub: Subscription) -> asyncio.Task[str]:
-        task = asyncio.create_task(self._deliver_and_count(run, sub))
+    def _start_batch(
+        self, claimed: list[tuple[DigestRun, Subscription]]
+    ) -> list[asyncio.Task[str]]:
+        """Start composing `claimed` together (one batch read of all their weeks, the Replies
+        built off the event loop: bot/digest/compose.py), and each one's delivery, which waits
+        for its Reply inside its own slot and timeout as before."""
+        if not claimed:
+            return []
+        digests = [
+            Digest(
+                team=sub.team,
+                channel=sub.channel,
+                window=Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz),
+                week=run.week,
+                late_due=run.due if run.late else None,
+            )
+            for run, sub in claimed
+        ]
+        page = _Page(len(claimed))
+        composing = asyncio.create_task(self._compose(claimed, digests, page))
+        self._adopt(composing)  # stop() waits for it, then cancels it, as for any task of ours
+        composing.add_done_callback(_consumed)
+        tasks = [self._start(run, sub, composing) for run, sub in claimed]
+        for task in tasks:
+            task.add_done_callback(page.one_done)
+        return tasks
+
+    async def _compose(
+        self, claimed: list[tuple[DigestRun, Subscription]], digests: list[Digest], page: _Page
+    ) -> dict[Key, Reply]:
+        # One page read and one built at a time, in the order claimed: page k+1 is read while
+        # page k is built, and at most PAGES_AHEAD pages are composed before their digests are
+        # settled, so what waits in memory is a page or two, not every page claimed.
+        await self._ahead.acquire()
+        page.release = self._ahead.release
+        if page.left == 0:  # its deliveries are over already (stopped): nothing holds the slot
+            self._ahead.release()
+        async with self._reading:
+            activities = await read_weeks(self.store, digests)
+            await self._building.acquire()
+        try:
+            replies = await off_loop(build_all, activities, digests)
+        finally:
+            self._building.release()
+        return {key_of(run): reply for (run, _sub), reply in zip(claimed, replies, strict=True)}
+
+    def _start(
+        self, run: DigestRun, sub: Subscription, composing: asyncio.Task[dict[Key, Reply]]
+    ) -> asyncio.Task[str]:
+        task = asyncio.create_task(self._deliver_and_count(run, sub, composing))
         key = key_of(run)
         self._inflight[key] = task
         task.add_done_callback(lambda _t: self._inflight.pop(key, None))
@@ -254,19 +344,27 @@ class Scheduler:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def _adopt(self, task: asyncio.Task) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _drain_background(self) -> None:
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     # -- one digest -----------------------------------------------------------------------------
 
-    async def _deliver_and_count(self, run: DigestRun, sub: Subscription) -> str:
-        outcome = await self._deliver(run, sub)
+    async def _deliver_and_count(
+        self, run: DigestRun, sub: Subscription, composing: asyncio.Task[dict[Key, Reply]]
+    ) -> str:
+        outcome = await self._deliver(run, sub, composing)
         if self.observe is not None:
             self.observe(outcome)
         return outcome
 
-    async def _deliver(self, run: DigestRun, sub: Subscription) -> str:
+    async def _deliver(
+        self, run: DigestRun, sub: Subscription, composing: asyncio.Task[dict[Key, Reply]]
+    ) -> str:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
         team_slots = self._workspaces.setdefault(
@@ -274,9 +372,14 @@ class Scheduler:
         )
         progress = _Progress()
         try:
+            # Its Reply first, holding no slot: a digest waiting for its page to be composed
+            # never keeps one that a digest of an earlier page needs to be posted. Shielded: one
+            # delivery stopped must not cancel its page's composing. A composing that failed
+            # fails each of its digests here, as a compose of its own would.
+            reply = (await asyncio.shield(composing))[key_of(run)]
             # The team's own slot first, so a team waiting on itself holds no shared slot.
             async with team_slots, self._slots, asyncio.timeout(self.post_timeout):
-                return await self._compose_and_post(run, sub, progress)
+                return await self._compose_and_post(run, sub, progress, reply)
         except asyncio.CancelledError:
             if progress.phase == "claimed":  # nothing sent: hand it straight back for the next pass
                 await asyncio.shield(
@@ -307,29 +410,19 @@ class Scheduler:
             return "lost"
 
     async def _compose_and_post(
-        self, run: DigestRun, sub: Subscription, progress: _Progress
+        self,
+        run: DigestRun,
+        sub: Subscription,
+        progress: _Progress,
+        reply: Reply,
     ) -> str:
-        window = Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz)
-        reply = await compose(
-            self.store,
-            team=sub.team,
-            channel=sub.channel,
-            window=window,
-            week=run.week,
-            late_due=run.due if run.late else None,
-        )
         notes = reply.data["digest"]["notes"]
         if notes == 0 and not sub.include_empty:
             await self._finish(run, ("claimed",), "skipped", notes=0)
             log.info("digest skipped: empty week", extra=_run_log(run))
             return "skipped"
-        if not await self.store.update_run(
-            run,
-            owner=self.owner,
-            expect=("claimed",),
-            state="sending",
-            now=self.clock(),
-            notes=notes,
+        if not await self._writes.update(
+            RunUpdate(run, self.owner, ("claimed",), "sending", self.clock(), notes=notes)
         ):
             log.warning("digest claim taken over; not posting", extra=_run_log(run))
             return "taken"
@@ -337,8 +430,8 @@ class Scheduler:
 
         async def record_head(ts: str) -> None:
             progress.head = ts
-            if not await self.store.update_run(
-                run, owner=self.owner, expect=("sending",), state="sending", now=self.clock(), ts=ts
+            if not await self._writes.update(
+                RunUpdate(run, self.owner, ("sending",), "sending", self.clock(), ts=ts)
             ):
                 log.warning("digest run changed hands while posting", extra=_run_log(run))
 
@@ -421,16 +514,18 @@ class Scheduler:
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> bool:
-        done = await self.store.update_run(
-            run,
-            owner=self.owner,
-            expect=expect,  # type: ignore[arg-type]
-            state=state,  # type: ignore[arg-type]
-            now=self.clock(),
-            ts=ts,
-            notes=notes,
-            error=error,
-            retry_at=retry_at,
+        done = await self._writes.update(
+            RunUpdate(
+                run,
+                self.owner,
+                expect,  # type: ignore[arg-type]
+                state,  # type: ignore[arg-type]
+                self.clock(),
+                ts=ts,
+                notes=notes,
+                error=error,
+                retry_at=retry_at,
+            )
         )
         if not done:
             log.warning("digest run changed hands", extra={**_run_log(run), "state": state})
@@ -471,6 +566,12 @@ class Scheduler:
                 await self.store.mark_told(run, owner=self.owner, now=self.clock())
         finally:
             self._telling.discard(key_of(run))
+
+
+def _consumed(task: asyncio.Task) -> None:
+    """Its failure is each delivery's to report (they await it); never "never retrieved"."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _where(sub: Subscription) -> str:

@@ -14,6 +14,7 @@ answer it in one sentence without knowing which database is behind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -246,6 +247,32 @@ class DigestRun:
 
 
 @dataclass(frozen=True)
+class RunClaim:
+    """One claim of a batch (Store.claim_runs): what claim_run is given for one subscription."""
+
+    sub: Subscription
+    week: str
+    due: datetime
+    late: bool
+    next_run: datetime
+
+
+@dataclass(frozen=True)
+class RunUpdate:
+    """One move of a batch (Store.update_runs): what update_run is given for one run."""
+
+    run: DigestRun
+    owner: str
+    expect: tuple[RunState, ...]
+    state: RunState
+    now: datetime
+    ts: str | None = None
+    notes: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class WeekActivity:
     """What a digest summarises, read in one snapshot."""
 
@@ -307,6 +334,19 @@ class Store(Protocol):
         """Totals, contributors and the newest `per_campaign` notes of each campaign in
         [since, until): everything a digest shows, in one read."""
 
+    async def week_activities(
+        self,
+        viewers: Sequence[Viewer],
+        *,
+        since: datetime,
+        until: datetime,
+        per_campaign: int = 3,
+    ) -> list[WeekActivity]:
+        """week_activity for every viewer (in the order given), from a few queries in all rather
+        than a few per viewer: what the digest scheduler reads for all the channels it claimed.
+        The same privacy rule and the same figures (bot/store/digests.py says what may differ:
+        the order of equal campaigns and of origins, the last bit of a sum)."""
+
     # -- digest subscriptions and runs (bot/store/digests.py) --
 
     async def save_subscription(self, sub: Subscription) -> bool:
@@ -350,6 +390,12 @@ class Store(Protocol):
         and claim (team, channel, week) for `owner`. None when another scheduler got there first,
         the subscription changed meanwhile, or that week already has a run."""
 
+    async def claim_runs(
+        self, claims: Sequence[RunClaim], *, owner: str, now: datetime
+    ) -> list[DigestRun | None]:
+        """claim_run for each of `claims` (in the order given; None where it claimed nothing),
+        all in one transaction: the same compare-and-set per subscription, one commit."""
+
     async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
         """Claim a run waiting in state retry; None when another scheduler took it."""
 
@@ -368,6 +414,10 @@ class Store(Protocol):
     ) -> bool:
         """Move a run `owner` holds from one of `expect` to `state`; False when the run is no
         longer theirs (a lease expired and someone else took it) or not in `expect`."""
+
+    async def update_runs(self, updates: Sequence[RunUpdate]) -> list[bool]:
+        """update_run for each of `updates`, in order, in one transaction (one commit): each its
+        own compare-and-set, as if made one after the other."""
 
     async def reap_runs(
         self, now: datetime, *, lease_seconds: float, keep: frozenset[tuple[str, str, str]]

@@ -8,20 +8,33 @@ and stops instead of posting (the fence that keeps two processes from both sendi
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.store.base import (
     FINAL_RUN_STATES,
+    CampaignTotals,
     DigestRun,
+    Note,
+    Origin,
+    RunClaim,
     RunState,
+    RunUpdate,
     Subscription,
     SubscriptionState,
+    Viewer,
+    WeekActivity,
 )
+from bot.store.notes import _ORIGIN as ORIGIN_SQL
+from bot.store.notes import _PUBLIC as PUBLIC_SQL
+from bot.store.notes import RATIO_PAIRS, Filter, activity, db_time, to_note
+from bot.store.notes import _origins as origins_of
+from bot.store.notes import _pair as notes_sql_pair
 from bot.store.notes import as_time as _time
-from bot.store.notes import db_time
 
 # A run posted more than this after its slot is marked late ("Posted late: ..."), whether it was
 # claimed late (smx was down at the slot) or re-claimed late (its first holder died, or Slack
@@ -157,9 +170,11 @@ def pause_workspace(conn: sqlite3.Connection, workspace: str, reason: str, now: 
 
 
 def due(conn: sqlite3.Connection, now: datetime, limit: int) -> list[Subscription]:
+    # Then by team: a page keeps a team's channels together, so the scheduler's batch read of a
+    # page reads each team's team-wide notes once, not once per page that holds one of them.
     rows = conn.execute(
         "SELECT * FROM digest_subscriptions WHERE state = 'active' AND next_run <= ?"
-        " ORDER BY next_run LIMIT ?",
+        " ORDER BY next_run, team, channel LIMIT ?",
         [db_time(now), limit],
     )
     return [to_subscription(r) for r in rows]
@@ -202,6 +217,13 @@ def claim(
     # Not inserted: this week already has a digest (the channel re-subscribed, or its day moved
     # within the week). The cadence still moves on; the week is not posted twice.
     return get_run(conn, sub.team, sub.channel, week) if inserted == 1 else None
+
+
+def claim_many(
+    conn: sqlite3.Connection, claims: Sequence[RunClaim], owner: str, now: datetime
+) -> list[DigestRun | None]:
+    """Inside one write transaction: claim() for each, in order."""
+    return [claim(conn, c.sub, c.week, c.due, c.late, owner, now, c.next_run) for c in claims]
 
 
 def claim_retry(
@@ -289,6 +311,14 @@ def update(
         ).rowcount
         == 1
     )
+
+
+def update_many(conn: sqlite3.Connection, updates: Sequence[RunUpdate]) -> list[bool]:
+    """Inside one write transaction: update() for each, in order."""
+    return [
+        update(conn, u.run, u.owner, u.expect, u.state, u.now, u.ts, u.notes, u.error, u.retry_at)
+        for u in updates
+    ]
 
 
 def reap(
@@ -379,3 +409,378 @@ def runs(conn: sqlite3.Connection, team: str | None, channel: str | None) -> lis
     where, params = runs_filter(team, channel)
     rows = conn.execute(f"SELECT * FROM digest_runs {where} ORDER BY due DESC, channel", params)
     return [to_run(r) for r in rows]
+
+
+# -- many channels' weeks at once (the scheduler's batch read) -----------------------------------
+#
+# A digest reads as its whole channel sees it: notes.py `_visible` for a Viewer without a user is
+# "the team's team-wide notes, plus every note logged in this channel" (a confined, Slack Connect,
+# channel: only the notes logged in it). Ten channels of one team share the first half, so the
+# batch reads it once per team, and the rest once per channel, each grouped per campaign; then it
+# adds up the two sides of each channel: the same totals, contributors and highlights as one
+# week_activity per channel, from a handful of queries however many channels there are. The two
+# sides never share a note (one holds team-wide kinds only, the other the rest), so their counts,
+# sums and origins simply add up. Viewers with a user (an answer one person sees) are read one by
+# one, through week_activity's own SQL.
+#
+# The sides, by key: ("wide", team, "") the team's team-wide notes; ("own", team, channel) the
+# channel's notes of the other kinds; ("pub", team, channel) the team-wide notes logged in a
+# confined channel (its other side, in place of the whole team's).
+#
+# Highlights: each side's newest `per_campaign` per campaign are found first by id and time only;
+# a channel's own notes are read in full only when they are newer than its other side's oldest
+# quoted one (most are not: a team-wide side has many more notes).
+#
+# Differences from week_activity that do not change what a digest says: campaigns whose spend
+# and newest note are both equal are ordered by name (week_activity leaves that order to the
+# database); a campaign's `origins` come side by side, not in the database's order; floating-point
+# sums are added in another order (they may differ in the last bit).
+
+TEAM_CHUNK = 250  # teams per query: a bounded parameter list and a bounded result to hold at once
+
+SideKey = tuple[str, str, str]
+Candidate = tuple[Any, int]  # (created_at as the backend orders it, id)
+
+
+@dataclass(slots=True)
+class Part:
+    """One campaign's notes on one side, as the SQL summed them: what CampaignTotals is made of,
+    in a form that adds up."""
+
+    campaign: str
+    notes: int
+    platforms: frozenset[str]  # distinct values as stored (split on commas only at the end)
+    currencies: frozenset[str]
+    sums: list[float | None]  # spend, impressions, clicks, conversions, then RATIO_PAIRS' pairs
+    origins: tuple[Origin, ...]
+    newest: Any  # max(created_at), comparable within one backend
+    # SQLite's week_activity splits its comma-joined distinct values; PostgreSQL's keeps arrays.
+    commas: bool = True
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _joined(values: frozenset[str], commas: bool) -> tuple[str, ...]:
+    # As week_activity reads SQLite's group_concat: the distinct values joined by commas, split.
+    if not commas:
+        return tuple(sorted(values))
+    return tuple(sorted(",".join(values).split(","))) if values else ()
+
+
+def _totals_of(part: Part) -> CampaignTotals:
+    s = part.sums
+    pairs = [(s[i], s[i + 1]) if s[i] is not None else None for i in range(4, 12, 2)]
+    return CampaignTotals(
+        campaign=part.campaign,
+        notes=part.notes,
+        platforms=_joined(part.platforms, part.commas),
+        currencies=_joined(part.currencies, part.commas),
+        spend=s[0],
+        impressions=s[1],
+        clicks=s[2],
+        conversions=s[3],
+        spend_per_impression=pairs[0],
+        spend_per_click=pairs[1],
+        clicks_per_impression=pairs[2],
+        spend_per_conversion=pairs[3],
+        origins=part.origins,
+    )
+
+
+def _merged(a: Part, b: Part) -> Part:
+    """Two sides' parts of one campaign (disjoint notes, so disjoint origins)."""
+    return Part(
+        campaign=a.campaign,
+        notes=a.notes + b.notes,
+        platforms=a.platforms | b.platforms,
+        currencies=a.currencies | b.currencies,
+        sums=[_add(x, y) for x, y in zip(a.sums, b.sums, strict=True)],
+        origins=a.origins + b.origins,
+        newest=max(a.newest, b.newest),
+        commas=a.commas,
+    )
+
+
+def _ordered(parts: list[Part]) -> list[Part]:
+    """week_activity's order: most spend first, then the most recent note."""
+    parts = sorted(parts, key=lambda p: p.campaign)
+    parts.sort(key=lambda p: (p.sums[0] or 0, p.newest), reverse=True)
+    return parts
+
+
+def _newest(a: list[Note], b: list[Note], keep: int) -> list[Note]:
+    if not b:
+        return a
+    if not a:
+        return b
+    both = sorted([*a, *b], key=lambda n: (n.created_at, n.id), reverse=True)
+    return both[:keep]
+
+
+@dataclass
+class Side:
+    """What one side holds in the window, per campaign."""
+
+    parts: dict[str, Part] = field(default_factory=dict)
+    candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # newest first
+    highlights: dict[str, list[Note]] = field(default_factory=dict)  # newest first
+    _activity: WeekActivity | None = None  # this side alone, built once (shared by its team)
+
+    def alone(self) -> WeekActivity:
+        if self._activity is None:
+            ordered = _ordered(list(self.parts.values()))
+            totals = [_totals_of(p) for p in ordered]
+            authors = {o.author for p in ordered for o in p.origins}
+            self._activity = WeekActivity(totals, len(authors), dict(self.highlights))
+        return self._activity
+
+
+EMPTY = Side()
+
+
+def combine(first: Side, second: Side, per_campaign: int) -> WeekActivity:
+    """One channel's week from its two sides (either may be EMPTY). The first (the team's, shared
+    by its channels) lends its objects wherever the second adds nothing."""
+    if not second.parts:
+        shared = first.alone()
+        return WeekActivity(list(shared.totals), shared.contributors, dict(shared.highlights))
+    if not first.parts:
+        alone = second.alone()
+        return WeekActivity(list(alone.totals), alone.contributors, dict(alone.highlights))
+    first_totals = {t.campaign: t for t in first.alone().totals}
+    parts = dict(first.parts)
+    for campaign, part in second.parts.items():
+        theirs = parts.get(campaign)
+        parts[campaign] = part if theirs is None else _merged(theirs, part)
+    totals = []
+    for p in _ordered(list(parts.values())):
+        shared = first_totals.get(p.campaign)
+        totals.append(shared if p.campaign not in second.parts and shared else _totals_of(p))
+    authors = {o.author for t in totals for o in t.origins}
+    highlights = dict(first.highlights)
+    for campaign, notes_ in second.highlights.items():
+        highlights[campaign] = _newest(highlights.get(campaign, []), notes_, per_campaign)
+    return WeekActivity(totals, len(authors), highlights)
+
+
+@dataclass
+class Chunk:
+    """The keys of one chunk of the batch: at most TEAM_CHUNK teams and their channels."""
+
+    teams: list[str]  # every team of the chunk
+    wide: list[str]  # teams whose team-wide notes are needed
+    own: list[tuple[str, str]]  # channels whose own notes are needed
+    confined: list[tuple[str, str]]  # confined channels (their team-wide notes too)
+
+
+def chunks(viewers: Sequence[Viewer]) -> list[Chunk]:
+    readers = [v for v in viewers if v.user is None]
+    wide = {v.team for v in readers if not v.confined}
+    own = {(v.team, v.channel) for v in readers}
+    confined = {(v.team, v.channel) for v in readers if v.confined}
+    every = sorted({t for t, _c in own})
+    found = []
+    for i in range(0, len(every), TEAM_CHUNK):
+        teams = every[i : i + TEAM_CHUNK]
+        these = set(teams)
+        found.append(
+            Chunk(
+                teams=teams,
+                wide=sorted(wide & these),
+                own=sorted(k for k in own if k[0] in these),
+                confined=sorted(k for k in confined if k[0] in these),
+            )
+        )
+    return found
+
+
+def side_key(team: str, channel: str | None, public: bool = False) -> SideKey:
+    """The side a row of the aggregate queries belongs to (channel None: the team-wide side)."""
+    if channel is None:
+        return ("wide", team, "")
+    return ("pub" if public else "own", team, channel)
+
+
+def pairs_of(viewer: Viewer) -> tuple[SideKey, SideKey]:
+    """A viewer's two sides: the team's (or its confined channel's) team-wide one, its own."""
+    first = (
+        side_key(viewer.team, viewer.channel, True)
+        if viewer.confined
+        else side_key(viewer.team, None)
+    )
+    return first, side_key(viewer.team, viewer.channel)
+
+
+def wanted_notes(
+    chunk_viewers: Sequence[Viewer], sides: dict[SideKey, Side], per_campaign: int
+) -> set[int]:
+    """The ids of the notes some digest of the chunk quotes: every candidate of a team-wide side,
+    and each of a channel's own that is newer than its other side's oldest quoted one."""
+    wanted = {
+        i
+        for key, side in sides.items()
+        if key[0] != "own"
+        for found in side.candidates.values()
+        for _at, i in found
+    }
+    for v in chunk_viewers:
+        first_key, own_key = pairs_of(v)
+        own = sides.get(own_key)
+        if own is None:
+            continue
+        first = sides.get(first_key, EMPTY)
+        for campaign, found in own.candidates.items():
+            theirs = first.candidates.get(campaign, [])
+            floor = theirs[-1] if len(theirs) >= per_campaign else None
+            wanted.update(i for at, i in found if floor is None or (at, i) > floor)
+    return wanted
+
+
+def attach(sides: dict[SideKey, Side], notes_: dict[int, Note]) -> None:
+    """Each side's quoted notes, newest first, from the notes read by id (an own candidate not
+    read is older than every note quoted beside it, so it is quoted in no digest)."""
+    for side in sides.values():
+        for campaign, found in side.candidates.items():
+            listed = [notes_[i] for _at, i in found if i in notes_]
+            if listed:
+                side.highlights[campaign] = listed
+
+
+def add_part(sides: dict[SideKey, Side], key: SideKey, part: Part) -> None:
+    sides.setdefault(key, Side()).parts[part.campaign] = part
+
+
+def add_candidate(
+    sides: dict[SideKey, Side], key: SideKey, campaign: str, at: Any, note_id: int
+) -> None:
+    sides.setdefault(key, Side()).candidates.setdefault(campaign, []).append((at, note_id))
+
+
+def assemble(
+    viewers: Sequence[Viewer], sides: dict[SideKey, Side], per_campaign: int
+) -> list[WeekActivity | None]:
+    """Each viewer's week from the sides read (None for a viewer with a user: read apart)."""
+    out: list[WeekActivity | None] = []
+    for v in viewers:
+        if v.user is not None:
+            out.append(None)
+            continue
+        first_key, own_key = pairs_of(v)
+        out.append(combine(sides.get(first_key, EMPTY), sides.get(own_key, EMPTY), per_campaign))
+    return out
+
+
+# SQLite's half: the aggregates of week_activity's totals (notes.py), per side and campaign.
+_AGGREGATES = (
+    "count(*), group_concat(DISTINCT n.platform || char(30)),"
+    " group_concat(DISTINCT n.currency || char(30)),"  # a record separator: values may hold commas
+    " sum(n.spend), sum(n.impressions), sum(n.clicks), sum(n.conversions), "
+    + ", ".join(notes_sql_pair(a, b) for a, b in RATIO_PAIRS)
+    + f", group_concat(DISTINCT {ORIGIN_SQL}), max(n.created_at)"
+)
+_PAIRS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:{0})"
+_TEAM_WIDE = f"n.channel_kind IN ({PUBLIC_SQL})"
+# The chunk's notes of both sides: its teams' team-wide notes, its channels' other notes.
+_BOTH = (
+    "n.team IN (SELECT value FROM json_each(:teams))"
+    " AND n.created_at >= :since AND n.created_at < :until AND ("
+    f"({_TEAM_WIDE} AND n.team IN (SELECT value FROM json_each(:wide)))"
+    f" OR (NOT {_TEAM_WIDE} AND (n.team, n.channel) IN ({_PAIRS.format('own')})))"
+)
+_SIDE = f"CASE WHEN {_TEAM_WIDE} THEN NULL ELSE n.channel END"
+# A confined channel's team-wide notes, its other side.
+_CONFINED = (
+    "n.team IN (SELECT value FROM json_each(:teams))"
+    f" AND n.created_at >= :since AND n.created_at < :until AND {_TEAM_WIDE}"
+    f" AND (n.team, n.channel) IN ({_PAIRS.format('confined')})"
+)
+_RANKED = (
+    "SELECT team, side, campaign, created_at, id FROM (SELECT n.team, {side} AS side,"
+    " n.campaign, n.created_at, n.id, row_number() OVER (PARTITION BY n.team, {side}, n.campaign"
+    " ORDER BY n.created_at DESC, n.id DESC) AS place FROM notes AS n WHERE {where})"
+    " WHERE place <= :keep ORDER BY team, side, campaign, place"
+)
+
+
+def _values(joined: str | None) -> frozenset[str]:
+    if not joined:
+        return frozenset()
+    return frozenset(v.removeprefix(",") for v in joined.split("\x1e") if v)
+
+
+def _part(row: sqlite3.Row | tuple, at: int) -> Part:
+    return Part(
+        campaign=row[at],
+        notes=row[at + 1],
+        platforms=_values(row[at + 2]),
+        currencies=_values(row[at + 3]),
+        sums=list(row[at + 4 : at + 16]),
+        origins=origins_of(row[at + 16]),
+        newest=row[at + 17],
+    )
+
+
+def _read_chunk(
+    conn: sqlite3.Connection,
+    chunk: Chunk,
+    since: str,
+    until: str,
+    per_campaign: int,
+    sides: dict[SideKey, Side],
+) -> None:
+    params = {
+        "teams": json.dumps(chunk.teams),
+        "wide": json.dumps(chunk.wide),
+        "own": json.dumps(chunk.own),
+        "confined": json.dumps(chunk.confined),
+        "since": since,
+        "until": until,
+        "keep": per_campaign,
+    }
+    queries = [(_BOTH, _SIDE, False)]
+    if chunk.confined:
+        queries.append((_CONFINED, "n.channel", True))
+    for where, side, public in queries:
+        for r in conn.execute(
+            f"SELECT n.team, {side}, n.campaign, {_AGGREGATES} FROM notes AS n WHERE {where}"
+            f" GROUP BY n.team, {side}, n.campaign",
+            params,
+        ):
+            add_part(sides, side_key(r[0], r[1], public), _part(r, 2))
+        if per_campaign > 0:
+            for r in conn.execute(_RANKED.format(side=side, where=where), params):
+                add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
+
+
+def week_activities(
+    conn: sqlite3.Connection,
+    viewers: Sequence[Viewer],
+    since: datetime,
+    until: datetime,
+    per_campaign: int,
+) -> list[WeekActivity]:
+    """Inside one read transaction (sqlite.py): every viewer's week, in the order given."""
+    sides: dict[SideKey, Side] = {}
+    for chunk in chunks(viewers):
+        these: dict[SideKey, Side] = {}
+        _read_chunk(conn, chunk, db_time(since), db_time(until), per_campaign, these)
+        if per_campaign > 0:
+            teams = set(chunk.teams)
+            readers = [v for v in viewers if v.team in teams and v.user is None]
+            wanted = wanted_notes(readers, these, per_campaign)
+            rows = conn.execute(
+                "SELECT n.* FROM notes AS n WHERE n.id IN (SELECT value FROM json_each(?))"
+                " AND n.team IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(wanted)), json.dumps(chunk.teams)],
+            )
+            attach(these, {r["id"]: to_note(r) for r in rows})
+        sides.update(these)
+    found = assemble(viewers, sides, per_campaign)
+    return [
+        a if a is not None else activity(conn, Filter(v, None, since, until), per_campaign)
+        for v, a in zip(viewers, found, strict=True)
+    ]

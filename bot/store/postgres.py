@@ -21,7 +21,7 @@ import re
 import shlex
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,7 +48,9 @@ from bot.store.base import (
     Note,
     NotePage,
     Origin,
+    RunClaim,
     RunState,
+    RunUpdate,
     StoreError,
     StoreUnavailable,
     Subscription,
@@ -482,6 +484,27 @@ class PostgresStore:
                     highlights.setdefault(row["campaign"], []).append(notes.to_note(row))  # type: ignore[call-overload]
         return WeekActivity(campaigns, contributors, highlights)
 
+    async def week_activities(
+        self,
+        viewers: Sequence[Viewer],
+        *,
+        since: datetime,
+        until: datetime,
+        per_campaign: int = 3,
+    ) -> list[WeekActivity]:
+        if not viewers:
+            return []
+        async with self._transaction(snapshot=True) as conn:
+            found = await digests.week_activities(conn, viewers, since, until, per_campaign)
+        out = []
+        for viewer, activity in zip(viewers, found, strict=True):
+            if activity is None:  # a viewer with a user: their own private notes too
+                activity = await self.week_activity(
+                    viewer, since=since, until=until, per_campaign=per_campaign
+                )
+            out.append(activity)
+        return out
+
     # -- digest subscriptions and runs ------------------------------------------------------
 
     async def save_subscription(self, sub: Subscription) -> bool:
@@ -533,6 +556,13 @@ class PostgresStore:
     ) -> DigestRun | None:
         return await self._in_transaction(digests.claim, sub, week, due, late, owner, now, next_run)
 
+    async def claim_runs(
+        self, claims: Sequence[RunClaim], *, owner: str, now: datetime
+    ) -> list[DigestRun | None]:
+        if not claims:
+            return []
+        return await self._in_transaction(digests.claim_many, list(claims), owner, now)
+
     async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
         return await self._in_transaction(digests.claim_retry, run, owner, now)
 
@@ -552,6 +582,11 @@ class PostgresStore:
         return await self._in_transaction(
             digests.update, run, owner, expect, state, now, ts, notes, error, retry_at
         )
+
+    async def update_runs(self, updates: Sequence[RunUpdate]) -> list[bool]:
+        if not updates:
+            return []
+        return await self._in_transaction(digests.update_many, list(updates))
 
     async def reap_runs(
         self,

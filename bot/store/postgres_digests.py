@@ -11,20 +11,45 @@ holder, so a scheduler whose lease expired finds its run taken and stops.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
 
-from bot.store.base import DigestRun, RunState, Subscription, SubscriptionState
+from bot.store.base import (
+    PUBLIC_KINDS,
+    DigestRun,
+    Note,
+    Origin,
+    RunClaim,
+    RunState,
+    RunUpdate,
+    Subscription,
+    SubscriptionState,
+    Viewer,
+    WeekActivity,
+)
 from bot.store.digests import (
     LATE_AFTER,
     SUB_COLUMNS,
+    Part,
+    Side,
+    SideKey,
+    add_candidate,
+    add_part,
+    assemble,
+    attach,
+    chunks,
     run_changes,
     runs_filter,
+    side_key,
     to_run,
     to_subscription,
+    wanted_notes,
 )
-from bot.store.notes import utc
+from bot.store.notes import COLUMNS, RATIO_PAIRS, to_note, utc
 
 _KEY = "team = %s AND channel = %s AND week = %s"
 
@@ -124,7 +149,7 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[Subscrip
     rows = await _rows(
         conn,
         "SELECT * FROM digest_subscriptions WHERE state = 'active' AND next_run <= %s"
-        " ORDER BY next_run LIMIT %s",
+        " ORDER BY next_run, team, channel LIMIT %s",
         [utc(now), limit],
     )
     return [to_subscription(r) for r in rows]
@@ -169,6 +194,54 @@ async def claim(
     return to_run(rows[0]) if rows else None
 
 
+async def claim_many(
+    conn: AsyncConnection, claims: Sequence[RunClaim], owner: str, now: datetime
+) -> list[DigestRun | None]:
+    """claim() for each of `claims` in two statements: the cadences moved (compare-and-set on
+    next_run, the rows locked SKIP LOCKED as claim() locks one), then the runs inserted for the
+    subscriptions moved. In the order given; None where nothing was claimed."""
+    moved = await _rows(
+        conn,
+        "WITH wanted AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[],"
+        " %s::timestamptz[]) AS w(team, channel, old_next, new_next)),"
+        " taken AS (SELECT s.team, s.channel, w.new_next FROM digest_subscriptions AS s"
+        " JOIN wanted AS w ON s.team = w.team AND s.channel = w.channel"
+        " WHERE s.state = 'active' AND s.next_run = w.old_next FOR UPDATE OF s SKIP LOCKED)"
+        " UPDATE digest_subscriptions AS s SET next_run = taken.new_next FROM taken"
+        " WHERE s.team = taken.team AND s.channel = taken.channel RETURNING s.team, s.channel",
+        [
+            [c.sub.team for c in claims],
+            [c.sub.channel for c in claims],
+            [utc(c.sub.next_run) for c in claims],
+            [utc(c.next_run) for c in claims],
+        ],
+    )
+    keys = {(r["team"], r["channel"]) for r in moved}
+    inserting = [c for c in claims if (c.sub.team, c.sub.channel) in keys]
+    runs: dict[tuple[str, str], DigestRun] = {}
+    if inserting:
+        rows = await _rows(
+            conn,
+            "INSERT INTO digest_runs (team, channel, week, due, state, late, claimed_by,"
+            " claimed_at, attempts) SELECT x.team, x.channel, x.week, x.due, 'claimed', x.late,"
+            " %s, %s, 1 FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[],"
+            " %s::boolean[]) AS x(team, channel, week, due, late)"
+            " ON CONFLICT (team, channel, week) DO NOTHING RETURNING *",
+            [
+                owner,
+                utc(now),
+                [c.sub.team for c in inserting],
+                [c.sub.channel for c in inserting],
+                [c.week for c in inserting],
+                [utc(c.due) for c in inserting],
+                [c.late for c in inserting],
+            ],
+        )
+        runs = {(r["team"], r["channel"]): to_run(r) for r in rows}
+    # Not inserted: this week already has a digest. The cadence still moves on.
+    return [runs.get((c.sub.team, c.sub.channel)) for c in claims]
+
+
 async def claim_retry(
     conn: AsyncConnection,
     run: DigestRun,
@@ -209,6 +282,16 @@ async def update(
         [*params, *_key(run), owner, list(expect)],
     )
     return changed == 1
+
+
+async def update_many(conn: AsyncConnection, updates: Sequence[RunUpdate]) -> list[bool]:
+    """update() for each, in order, inside the caller's one transaction."""
+    return [
+        await update(
+            conn, u.run, u.owner, u.expect, u.state, u.now, u.ts, u.notes, u.error, u.retry_at
+        )
+        for u in updates
+    ]
 
 
 async def reap(
@@ -299,3 +382,131 @@ async def runs(conn: AsyncConnection, team: str | None, channel: str | None) -> 
         conn, f"SELECT * FROM digest_runs {where} ORDER BY due DESC, channel", params
     )
     return [to_run(r) for r in rows]
+
+
+# -- many channels' weeks at once (bot/store/digests.py says how and why) -------------------------
+
+_BOTH_SET = "n.{0} IS NOT NULL AND n.{1} IS NOT NULL"
+_AGGREGATES = (
+    "count(*), array_agg(DISTINCT n.platform) FILTER (WHERE n.platform IS NOT NULL),"
+    " array_agg(DISTINCT n.currency) FILTER (WHERE n.currency IS NOT NULL),"
+    " sum(n.spend), sum(n.impressions), sum(n.clicks), sum(n.conversions), "
+    + ", ".join(
+        f"sum(n.{a}) FILTER (WHERE {_BOTH_SET.format(a, b)}),"
+        f" sum(n.{b}) FILTER (WHERE {_BOTH_SET.format(a, b)})"
+        for a, b in RATIO_PAIRS
+    )
+    + ", array_agg(DISTINCT ARRAY[n.team, n.channel, n.channel_kind, n.author]), max(n.created_at)"
+)
+_TEAM_WIDE = "n.channel_kind = ANY(%(public)s)"
+_WINDOW = "n.team = ANY(%(teams)s) AND n.created_at >= %(since)s AND n.created_at < %(until)s"
+_BOTH = (
+    f"{_WINDOW} AND (({_TEAM_WIDE} AND n.team = ANY(%(wide)s))"
+    f" OR (NOT {_TEAM_WIDE} AND (n.team, n.channel) IN"
+    " (SELECT * FROM unnest(%(own_t)s::text[], %(own_c)s::text[]))))"
+)
+_SIDE = f"CASE WHEN {_TEAM_WIDE} THEN NULL ELSE n.channel END"
+_CONFINED = (
+    f"{_WINDOW} AND {_TEAM_WIDE} AND (n.team, n.channel) IN"
+    " (SELECT * FROM unnest(%(conf_t)s::text[], %(conf_c)s::text[]))"
+)
+_RANKED = (
+    "SELECT team, side, campaign, created_at, id FROM (SELECT n.team, {side} AS side,"
+    " n.campaign, n.created_at, n.id, row_number() OVER (PARTITION BY n.team, {side}, n.campaign"
+    " ORDER BY n.created_at DESC, n.id DESC) AS place FROM notes AS n WHERE {where}) AS ranked"
+    " WHERE place <= %(keep)s ORDER BY team, side, campaign, place"
+)
+_NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
+FETCH = 500  # rows converted at a time on the event loop, which gets a turn between batches
+
+
+def _part(row: tuple, at: int) -> Part:
+    return Part(
+        campaign=row[at],
+        notes=row[at + 1],
+        platforms=frozenset(row[at + 2] or ()),
+        currencies=frozenset(row[at + 3] or ()),
+        sums=list(row[at + 4 : at + 16]),
+        origins=tuple(Origin(*o) for o in row[at + 16] or ()),
+        newest=row[at + 17],
+        commas=False,
+    )
+
+
+async def _fetched(conn: AsyncConnection, sql: str, params: object, tuples: bool) -> list:
+    """Every row of `sql`, converted FETCH at a time with a turn for the event loop between."""
+    cursor = conn.cursor(row_factory=tuple_row) if tuples else conn.cursor()
+    await cursor.execute(sql, params)  # type: ignore[arg-type]
+    rows: list = []
+    while batch := await cursor.fetchmany(FETCH):
+        rows.extend(batch)
+        await asyncio.sleep(0)
+    return rows
+
+
+def _sides_of(parts: list, candidates: list, sides: dict[SideKey, Side]) -> None:
+    """Off the event loop: the rows read, as sides."""
+    for public, rows in parts:
+        for r in rows:
+            add_part(sides, side_key(r[0], r[1], public), _part(r, 2))
+    for public, rows in candidates:
+        for r in rows:
+            add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
+
+
+def _notes_of(rows: list) -> dict[int, Note]:
+    return {r["id"]: to_note(r) for r in rows}
+
+
+async def week_activities(
+    conn: AsyncConnection,
+    viewers: Sequence[Viewer],
+    since: datetime,
+    until: datetime,
+    per_campaign: int,
+) -> list[WeekActivity | None]:
+    """Inside one snapshot: every viewer's week in the order given; None for a viewer with a
+    user (postgres.py reads those one by one). Rows are converted a few hundred at a time, and
+    everything done with them runs in a worker thread: the event loop is never held long."""
+    sides: dict[SideKey, Side] = {}
+    for chunk in chunks(viewers):
+        params: dict = {
+            "since": utc(since),
+            "until": utc(until),
+            "public": list(PUBLIC_KINDS),
+            "teams": chunk.teams,
+            "wide": chunk.wide,
+            "own_t": [t for t, _c in chunk.own],
+            "own_c": [c for _t, c in chunk.own],
+            "conf_t": [t for t, _c in chunk.confined],
+            "conf_c": [c for _t, c in chunk.confined],
+            "keep": per_campaign,
+        }
+        queries = [(_BOTH, _SIDE, False)]
+        if chunk.confined:
+            queries.append((_CONFINED, "n.channel", True))
+        parts, candidates = [], []
+        for where, side, public in queries:
+            sql = (
+                f"SELECT n.team, {side}, n.campaign, {_AGGREGATES} FROM notes AS n WHERE {where}"
+                f" GROUP BY n.team, {side}, n.campaign"
+            )
+            parts.append((public, await _fetched(conn, sql, params, tuples=True)))
+            if per_campaign > 0:
+                ranked = _RANKED.format(side=side, where=where)
+                candidates.append((public, await _fetched(conn, ranked, params, tuples=True)))
+        these: dict[SideKey, Side] = {}
+        await asyncio.to_thread(_sides_of, parts, candidates, these)
+        if per_campaign > 0:
+            teams = set(chunk.teams)
+            readers = [v for v in viewers if v.team in teams and v.user is None]
+            wanted = await asyncio.to_thread(wanted_notes, readers, these, per_campaign)
+            rows = await _fetched(
+                conn,
+                f"SELECT {_NOTE} FROM notes AS n WHERE n.id = ANY(%s) AND n.team = ANY(%s)",
+                [sorted(wanted), chunk.teams],
+                tuples=False,
+            )
+            attach(these, await asyncio.to_thread(_notes_of, rows))
+        sides.update(these)
+    return await asyncio.to_thread(assemble, viewers, sides, per_campaign)

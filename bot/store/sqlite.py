@@ -13,7 +13,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,7 +31,9 @@ from bot.store.base import (
     NewNote,
     Note,
     NotePage,
+    RunClaim,
     RunState,
+    RunUpdate,
     SchemaTooNew,
     StoreError,
     StoreUnavailable,
@@ -267,6 +269,20 @@ class SqliteStore:
         where = notes.Filter(viewer, None, since, until)
         return await self._read(_week_activity, where, per_campaign)
 
+    async def week_activities(
+        self,
+        viewers: Sequence[Viewer],
+        *,
+        since: datetime,
+        until: datetime,
+        per_campaign: int = 3,
+    ) -> list[WeekActivity]:
+        if not viewers:
+            return []
+        return await self._read(
+            _in_snapshot, digests.week_activities, list(viewers), since, until, per_campaign
+        )
+
     # -- digest subscriptions and runs ------------------------------------------------------
 
     async def save_subscription(self, sub: Subscription) -> bool:
@@ -324,6 +340,13 @@ class SqliteStore:
             _in_write, digests.claim, sub, week, due, late, owner, now, next_run
         )
 
+    async def claim_runs(
+        self, claims: Sequence[RunClaim], *, owner: str, now: datetime
+    ) -> list[DigestRun | None]:
+        if not claims:
+            return []
+        return await self._write(_in_write, digests.claim_many, list(claims), owner, now)
+
     async def claim_retry(self, run: DigestRun, *, owner: str, now: datetime) -> DigestRun | None:
         return await self._write(_in_write, digests.claim_retry, run, owner, now)
 
@@ -343,6 +366,11 @@ class SqliteStore:
         return await self._write(
             _in_write, digests.update, run, owner, expect, state, now, ts, notes, error, retry_at
         )
+
+    async def update_runs(self, updates: Sequence[RunUpdate]) -> list[bool]:
+        if not updates:
+            return []
+        return await self._write(_in_write, digests.update_many, list(updates))
 
     async def reap_runs(
         self,

@@ -1,0 +1,169 @@
+"""The digest pass at scale, by behaviour (never by time): its Replies are built off the event
+loop, a page of due channels is read in one batch read, the run-state moves of digests in flight
+share commits, and the batch build says what one build per digest says."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bot.digest import compose as composing
+from bot.digest.run_writes import RunWriter
+from bot.digest.scheduler import slot_of
+from bot.digest.slots import week_before
+from bot.notes.commands import sources
+from bot.store import Viewer, open_store
+from bot.store.base import RunClaim, RunUpdate
+from tests.support.contract import scheduler
+from tests.support.digest_support import Clock, Recorder, note, subscription, utc
+
+
+@pytest.fixture
+async def store(tmp_path):
+    opened = open_store(str(tmp_path / "smx.db"))
+    yield opened
+    await opened.close()
+
+
+async def due_channels(store, count: int, teams: int = 3) -> Clock:
+    clock = Clock(utc(2026, 11, 25, 12))
+    for i in range(count):
+        team = f"T{i % teams}"
+        await store.add_note(note(f"C{i}", clock.now, f"of C{i}", team=team, kind="private"))
+        await store.add_note(note("C-all", clock.now, f"team-wide {i}", team=team, spend=2.5))
+        await store.save_subscription(subscription(f"C{i}", clock.now, team=team))
+    clock.set(utc(2026, 11, 30, 8, 0, 30))
+    return clock
+
+
+async def test_the_pass_builds_every_digest_off_the_event_loop(store, monkeypatch):
+    clock = await due_channels(store, 12)
+    loop_thread = threading.get_ident()
+    built_on: list[int] = []
+    real = composing.build
+
+    def recording_build(*args, **kwargs):
+        built_on.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(composing, "build", recording_build)
+    post = Recorder(clock)
+    report = await scheduler(store, clock, post).tick()
+    assert report.outcomes == {"posted": 12}
+    assert len(built_on) == 12
+    assert loop_thread not in built_on  # not one Reply built on the loop's thread
+
+
+async def test_a_page_of_due_channels_is_read_in_one_batch_read(store, monkeypatch):
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "DUE_PAGE", 10)
+    clock = await due_channels(store, 25)
+    reads: list[int] = []
+    one_by_one: list[Viewer] = []
+    batch, single = store.week_activities, store.week_activity
+
+    async def counted(viewers, **kwargs):
+        reads.append(len(viewers))
+        return await batch(viewers, **kwargs)
+
+    async def alone(viewer, **kwargs):
+        one_by_one.append(viewer)
+        return await single(viewer, **kwargs)
+
+    monkeypatch.setattr(store, "week_activities", counted)
+    monkeypatch.setattr(store, "week_activity", alone)
+    post = Recorder(clock)
+    report = await scheduler(store, clock, post).tick()
+    assert report.outcomes == {"posted": 25}
+    assert sorted(reads) == [5, 10, 10] and one_by_one == []
+    assert sorted(p.channel for p in post.digests()) == sorted(f"C{i}" for i in range(25))
+
+
+async def test_run_moves_waiting_at_the_same_moment_share_one_commit(store):
+    clock = await due_channels(store, 8, teams=1)
+    subs = [await store.get_subscription("T0", f"C{i}") for i in range(8)]
+    claims = []
+    for s in subs:
+        due = slot_of(s).latest_at_or_before(clock.now)
+        claims.append(RunClaim(s, "W", due, False, slot_of(s).next_after(clock.now)))
+    runs = await store.claim_runs(claims, owner="A", now=clock.now)
+    calls: list[int] = []
+    real = store.update_runs
+
+    async def counted(updates):
+        calls.append(len(updates))
+        return await real(updates)
+
+    store.update_runs = counted
+    writer = RunWriter(store)
+    moves = [RunUpdate(r, "A", ("claimed",), "sending", clock.now) for r in runs]
+    moves.append(RunUpdate(runs[0], "B", ("claimed",), "sending", clock.now))  # not its holder
+    done = await asyncio.gather(*(writer.update(m) for m in moves))
+    assert done == [True] * 8 + [False]
+    assert calls == [9]  # all nine in one transaction
+    assert {r.state for r in await store.list_runs()} == {"sending"}
+
+
+async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store):
+    clock = await due_channels(store, 2, teams=1)
+    subs = [await store.get_subscription("T0", f"C{i}") for i in range(2)]
+    claims = [
+        RunClaim(s, "W", slot_of(s).latest_at_or_before(clock.now), False, clock.now) for s in subs
+    ]
+    first, second = await store.claim_runs(claims, owner="A", now=clock.now)
+    gate = asyncio.Event()
+    real = store.update_runs
+    started = asyncio.Event()
+
+    async def slow(updates):
+        started.set()
+        await gate.wait()
+        return await real(updates)
+
+    store.update_runs = slow
+    writer = RunWriter(store)
+    one = asyncio.create_task(
+        writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    )
+    await started.wait()  # the first batch is being written; the next one gathers
+    two = asyncio.create_task(
+        writer.update(RunUpdate(second, "A", ("claimed",), "sending", clock.now))
+    )
+    await asyncio.sleep(0)
+    two.cancel()
+    gate.set()
+    assert await one is True
+    with pytest.raises(asyncio.CancelledError):
+        await two
+    states = {r.channel: r.state for r in await store.list_runs()}
+    assert states == {"C0": "sending", "C1": "claimed"}
+
+
+async def test_the_batch_build_equals_one_build_per_digest(store):
+    await due_channels(store, 9)
+
+    due = utc(2026, 11, 30, 8)
+    window = composing.Window(week_before(due, "Europe/Berlin"), due, "Europe/Berlin")
+    digests = [
+        composing.Digest(
+            f"T{i % 3}", f"C{i}", window, week="2026-W49", late_due=due if i == 4 else None
+        )
+        for i in range(9)
+    ]
+    together = await composing.compose_many(store, digests)
+    for d, reply in zip(digests, together, strict=True):
+        week = await store.week_activity(
+            Viewer(d.team, d.channel), since=window.since, until=window.until, per_campaign=3
+        )
+        alone = composing.build(week, window=window, week=d.week, late_due=d.late_due)
+        assert reply.model_dump(exclude={"sources"}) == alone.model_dump(exclude={"sources"})
+        # The sources, as bot/notes/commands.py makes them (the quoted notes, each origin once).
+        quoted = [n for ns in week.highlights.values() for n in ns]
+        expected = sources(quoted, (o for t in week.totals for o in t.origins))
+        assert sorted(map(repr, reply.sources)) == sorted(map(repr, expected))
+        assert len(reply.sources) == len(expected)
+    assert "(late)" in together[4].title and "of C4" in str(together[4].model_dump())
+    assert await composing.compose_many(store, []) == []
