@@ -1,50 +1,64 @@
-"""Digest benchmark: compose the weekly digests of 10,000 channels over 1,000,000 notes.
+"""Digest benchmark: the weekly digests of 10,000 channels over 1,000,000 notes, on both backends.
 
-    .venv/bin/python bench/bench_digest.py [--notes 1000000] [--channels 10000] [--teams 1000]
-                                           [--weeks 4] [--concurrency 16] [--db FILE] [--no-tick]
+    .venv/bin/python bench/bench_digest.py [--backend sqlite|postgresql|both] [--quick]
+        [--notes 1000000] [--channels 10000] [--teams 1000] [--weeks 4] [--old-sample 1000]
+        [--rate 100] [--phases compose,old,tick,acks] [--freeze]
 
-The notes (spread over `--weeks` weeks, 70% team-wide, 30% private to one channel, ten campaigns
-a team, most with spend and results) are bulk-loaded first; that is set-up, not measured. Then:
+Set-up (not measured): the notes are bulk-loaded once per backend (spread over `--weeks` weeks,
+70% team-wide, 30% private to one channel, ten campaigns a team, most with spend and results;
+a SQLite file, and a throwaway PostgreSQL server from tests/support/postgres.py with durability
+on, as bench_ack.py runs it). Then, per backend, each phase in a process of its own, so that the
+peak RSS it reports (ru_maxrss of that process) is that phase's, start-up included (the RSS before
+the phase is printed beside it):
 
-1. compose: every channel's digest of the last week, as the scheduler does it (one store read per
-   digest, the Reply, and the Slack messages it would be split into: render_blocks and the thread
-   split), CONCURRENCY at a time; wall time, per-digest latency and peak memory (tracemalloc peak
-   of Python allocations during the phase, in a second, traced pass; and the process's peak RSS).
-2. tick: one scheduler pass with all 10,000 subscriptions due at the same minute and a `post`
-   that returns at once: claims, composing and state changes, i.e. how long until the last
-   digest of a busy Monday 09:00 would be handed to Slack.
+1. compose: every channel's digest of the last week the way the scheduler now reads it: 500
+   channels at a time (a team's together), one batch read (Store.week_activities, 3 queries) for
+   the 500, then their Replies built (compose.build_all, off the loop) and dropped. Wall time,
+   split into the reads and the building.
+2. old: the per-channel way it replaces (compose(): one week_activity per channel, then build),
+   16 at a time, over `--old-sample` of the channels, scaled to all of them for the ratio.
+3. tick: one scheduler pass with all the channels due in the same minute and a `post` that
+   returns at once: claims, composing and run states, until every digest is settled.
+4. acks: the real aiohttp app (bot.slack.server.build_web_app, a stub Slack Web API) with its own
+   scheduler making the same pass (its `post` stubbed, its clock set to the slot), while
+   bench/loadgen.py, a process of its own, sends signed `/smx` commands at `--rate` per second
+   for as long as the pass lasted in phase 3. Ack p50/p99/max, and the longest event-loop stall
+   a 5 ms probe in the same loop saw during the pass.
 
-Prints the figures; never fails on a time (DESIGN.md: benchmarks are not tests).
+The Slack rendering of a digest (split into messages, Block Kit) is done by the poster as it
+posts, not by composing: phase 1 times it apart on a sample. Prints tables and one line per goal;
+never fails on a time (DESIGN.md: benchmarks are not tests).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
+import math
+import os
 import random
 import resource
+import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.digest.compose import Window, compose  # noqa: E402
-from bot.digest.delivery import Delivery  # noqa: E402
-from bot.digest.scheduler import Scheduler  # noqa: E402
-from bot.digest.slots import Slot, week_before  # noqa: E402
-from bot.slack.blocks import render_blocks  # noqa: E402
-from bot.slack.digest_post import split  # noqa: E402
-from bot.store import Subscription, open_store  # noqa: E402
-from bot.store.notes import COLUMNS, db_time  # noqa: E402
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 
 NOW = datetime(2026, 11, 30, 8, 0, 30, tzinfo=UTC)  # Monday 09:00:30 in Berlin
+TZ = "Europe/Berlin"
+SECRET = "bench-signing-secret"
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+PAGE = 500  # digests built at a time in phase 1 (the scheduler's DUE_PAGE)
 VOCABULARY = (
     "reel story carousel launch promo creative audience lookalike retargeting budget saves "
     "shares comments followers hashtag influencer landing checkout signup webinar offer "
@@ -52,21 +66,24 @@ VOCABULARY = (
 )
 WORDS = VOCABULARY.split()
 PLATFORMS = ("instagram", "facebook", "tiktok", "linkedin", None)
+GOALS = {"compose_s": 3.0, "compose_rss_mb": 300.0, "tick_s": 10.0, "ack_max_ms": 3000.0}
+GOAL_P99_MS = 50.0
 
 
-def load(path: str, args: argparse.Namespace) -> list[tuple[str, str]]:
-    """Bulk-load the notes; returns every (team, channel) to digest."""
+# -- set-up -----------------------------------------------------------------------------------
+
+
+def channels_of(args: argparse.Namespace) -> list[tuple[str, str]]:
+    per_team = args.channels // args.teams
+    return [(f"T{t:04}", f"C{t:04}{c:02}") for t in range(args.teams) for c in range(per_team)]
+
+
+def note_rows(args: argparse.Namespace):
+    """The notes, as tuples in notes.COLUMNS order (created_at a datetime), the same every run."""
     rng = random.Random(11)
     per_team = args.channels // args.teams
-    channels = [(f"T{t:04}", f"C{t:04}{c:02}") for t in range(args.teams) for c in range(per_team)]
     start = NOW - timedelta(weeks=args.weeks)
     span = (NOW - start).total_seconds()
-    conn = sqlite3.connect(path, isolation_level=None)
-    # The full-text index is not what a digest reads: fill it once at the end, not per row.
-    conn.execute("DROP TRIGGER notes_fts_insert")
-    conn.execute("BEGIN")
-    sql = f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-    rows = []
     for i in range(args.notes):
         team_index = rng.randrange(args.teams)
         team = f"T{team_index:04}"
@@ -75,23 +92,39 @@ def load(path: str, args: argparse.Namespace) -> list[tuple[str, str]]:
         has_money = rng.random() < 0.6
         spend = round(rng.uniform(50, 2000), 2) if has_money else None
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 30)))
-        rows.append(
-            (
-                team, team, channel, "public" if public else "private", f"U{rng.randrange(40)}",
-                f"campaign-{rng.randrange(10)}", f"{words} @here note {i}",
-                db_time(start + timedelta(seconds=rng.uniform(0, span))),
-                rng.choice(PLATFORMS), spend, "$" if has_money else None,
-                float(rng.randint(1000, 200_000)) if has_money else None,
-                float(rng.randint(10, 5000)) if has_money else None,
-                float(rng.randint(0, 80)) if has_money else None, "{}",
-            )
+        yield (
+            team, team, channel, "public" if public else "private", f"U{rng.randrange(40)}",
+            f"campaign-{rng.randrange(10)}", f"{words} @here note {i}",
+            start + timedelta(seconds=rng.uniform(0, span)),
+            rng.choice(PLATFORMS), spend, "$" if has_money else None,
+            float(rng.randint(1000, 200_000)) if has_money else None,
+            float(rng.randint(10, 5000)) if has_money else None,
+            float(rng.randint(0, 80)) if has_money else None,
         )  # fmt: skip
+
+
+def load_sqlite(path: str, args: argparse.Namespace) -> None:
+    from bot.store import open_store
+    from bot.store.notes import COLUMNS, db_time
+
+    store = open_store(path)
+    store.migrate()
+    store.close_sync()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")  # set-up only: the phases open it as smx does
+    # The full-text index is not what a digest reads: the bulk-loaded notes are not indexed
+    # (nothing here searches); notes added later are, by the trigger put back.
+    conn.execute("DROP TRIGGER notes_fts_insert")
+    conn.execute("BEGIN")
+    sql = f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+    rows = []
+    for r in note_rows(args):
+        rows.append((*r[:7], db_time(r[7]), *r[8:], "{}"))
         if len(rows) == 50_000:
             conn.executemany(sql, rows)
             rows.clear()
     conn.executemany(sql, rows)
     conn.execute("COMMIT")
-    conn.execute("INSERT INTO notes_fts (notes_fts) VALUES ('rebuild')")
     conn.execute(
         "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN"
         " INSERT INTO notes_fts (rowid, campaign, text) VALUES (new.id, new.campaign, new.text);"
@@ -99,123 +132,675 @@ def load(path: str, args: argparse.Namespace) -> list[tuple[str, str]]:
     )
     conn.execute("ANALYZE")
     conn.close()
-    return channels
 
 
-async def compose_all(store, channels, concurrency: int) -> tuple[list[float], dict]:
-    gate = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
-    totals = {"notes": 0, "messages": 0, "blocks": 0, "empty": 0, "max_blocks": 0}
-    window = Window(week_before(NOW, "Europe/Berlin"), NOW, "Europe/Berlin")
+def load_postgres(url: str, args: argparse.Namespace) -> None:
+    import psycopg
 
-    async def one(team: str, channel: str) -> None:
-        async with gate:
-            started = time.perf_counter()
-            reply = await compose(store, team=team, channel=channel, window=window, week="W")
-            parts = split(reply)
-            blocks = [render_blocks(p) for p in parts]
-            latencies.append((time.perf_counter() - started) * 1000)
-        info = reply.data["digest"]
-        totals["notes"] += info["notes"]
-        totals["empty"] += info["empty"]
-        totals["messages"] += len(parts)
-        totals["blocks"] += sum(len(b) for b in blocks)
-        totals["max_blocks"] = max(totals["max_blocks"], *(len(b) for b in blocks))
+    from bot.store import open_store
+    from bot.store.notes import COLUMNS
 
-    await asyncio.gather(*(one(t, c) for t, c in channels))
-    return latencies, totals
+    open_store(url).migrate()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # The search vector is not what a digest reads: its trigger is skipped while loading.
+        conn.execute("ALTER TABLE notes DISABLE TRIGGER notes_search")
+        cols = ", ".join(c for c in COLUMNS if c != "metrics")
+        with conn.cursor().copy(f"COPY notes ({cols}) FROM STDIN") as copy:
+            for r in note_rows(args):
+                copy.write_row(r)
+        conn.execute("ALTER TABLE notes ENABLE TRIGGER notes_search")
+        conn.execute("VACUUM ANALYZE notes")
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+def subscription_rows(args: argparse.Namespace, next_run: datetime) -> list[dict]:
+    return [
+        dict(
+            team=team, channel=channel, workspace=team, enterprise="", weekday=0, hour=9,
+            minute=0, tz=TZ, subscriber="U1", state="active", paused_reason=None,
+            include_empty=False, next_run=next_run, created_at=NOW, updated_at=NOW,
+        )
+        for team, channel in channels_of(args)
+    ]  # fmt: skip
+
+
+def reset_subscriptions(target: str, args: argparse.Namespace, next_run: datetime) -> None:
+    """Every channel subscribed, due at `next_run`, no runs: what phases 3 and 4 start from."""
+    from bot.store.digests import SUB_COLUMNS
+    from bot.store.notes import db_time
+
+    rows = subscription_rows(args, next_run)
+    cols = ", ".join(SUB_COLUMNS)
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("TRUNCATE digest_runs, digest_subscriptions")
+            with conn.cursor().copy(f"COPY digest_subscriptions ({cols}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row([r[c] for c in SUB_COLUMNS])
+            conn.execute("ANALYZE digest_subscriptions")
+        return
+    conn = sqlite3.connect(target, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM digest_runs")
+    conn.execute("DELETE FROM digest_subscriptions")
+    conn.executemany(
+        f"INSERT INTO digest_subscriptions ({cols}) VALUES ({', '.join('?' for _ in SUB_COLUMNS)})",
+        [
+            [
+                db_time(r[c]) if isinstance(r[c], datetime) else int(r[c]) if c == "include_empty"
+                else r[c]
+                for c in SUB_COLUMNS
+            ]
+            for r in rows
+        ],
+    )  # fmt: skip
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+# -- measuring ----------------------------------------------------------------------------------
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-async def main(args: argparse.Namespace, path: str) -> None:
-    store = open_store(path)
-    await store.schema_version()
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class StallProbe:
+    """A callback due every TICK s on the loop; how late it runs is how long the loop was held
+    (bench/stall_probe.py's approach, in process). Keeps each lateness with its wall time."""
+
+    TICK = 0.005
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, float]] = []  # (time.time(), lateness s) above 1 ms
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.TICK
+
+        def tick() -> None:
+            nonlocal due
+            now = loop.time()
+            if now - due > 0.001:
+                self.seen.append((time.time(), now - due))
+            due = now + self.TICK
+            self._handle = loop.call_at(due, tick)
+
+        self._handle = loop.call_at(due, tick)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def worst(self, lo: float, hi: float) -> tuple[float, int]:
+        inside = [late for at, late in self.seen if lo <= at <= hi]
+        return (max(inside, default=0.0) * 1000, sum(1 for x in inside if x > 0.010))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
+
+
+# -- the phases (each run in a child process) ---------------------------------------------------
+
+
+def window():
+    from bot.digest.compose import Window
+    from bot.digest.slots import week_before
+
+    return Window(week_before(NOW, TZ), NOW, TZ)
+
+
+async def open_target(target: str):
+    from bot.store import open_store
+
+    store = open_store(target)
+    await store.open()
+    return store
+
+
+async def phase_compose(target: str, args: argparse.Namespace) -> dict:
+    from bot.digest.compose import PER_CAMPAIGN, Digest, build_all, off_loop
+    from bot.slack.blocks import render_blocks
+    from bot.slack.digest_post import split
+    from bot.store import Viewer
+    from bot.store.digests import TEAM_CHUNK
+
+    store = await open_target(target)
+    channels = channels_of(args)
+    w = window()
+    digests = [Digest(team=t, channel=c, window=w, week="W") for t, c in channels]
+    rss_before = current_rss_mb()
     started = time.perf_counter()
-    channels = await asyncio.to_thread(load, path, args)
-    print(
-        f"set-up: {args.notes:,} notes, {len(channels):,} channels in {args.teams:,} teams, "
-        f"{args.weeks} weeks, loaded in {time.perf_counter() - started:.0f} s"
-    )
-    rss_before = rss_mb()
-
-    started = time.perf_counter()
-    latencies, totals = await compose_all(store, channels, args.concurrency)
-    wall = time.perf_counter() - started
-    print(
-        f"compose {len(channels):,} digests        {wall:7.1f} s wall  "
-        f"({len(channels) / wall:,.0f} digests/s, concurrency {args.concurrency})"
-    )
-    print(
-        f"  per digest                     median {statistics.median(latencies):6.1f} ms   "
-        f"p95 {pct(latencies, 0.95):6.1f} ms   max {max(latencies):6.1f} ms"
-    )
-    print(
-        f"  content: {totals['notes']:,} notes shown in all (a channel sees its team's week), "
-        f"{totals['empty']:,} empty, {totals['messages']:,} messages, "
-        f"max {totals['max_blocks']} blocks in one message"
-    )
-    print(f"  peak RSS {rss_mb():.0f} MB (before composing: {rss_before:.0f} MB)")
-
-    tracemalloc.start()
-    started = time.perf_counter()
-    await compose_all(store, channels, args.concurrency)
-    traced = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(
-        f"  peak Python memory while composing (tracemalloc) {peak / 1e6:.1f} MB "
-        f"(traced pass {traced:.1f} s)"
-    )
-
-    if not args.no_tick:
-        slot = Slot(0, 9, 0, "Europe/Berlin")
-        due = slot.latest_at_or_before(NOW)
-        for team, channel in channels:
-            await store.save_subscription(
-                Subscription(
-                    team=team, channel=channel, workspace=team, enterprise=None, weekday=0,
-                    hour=9, minute=0, tz="Europe/Berlin", subscriber="U1", next_run=due,
-                )
-            )  # fmt: skip
-        sent = 0
-
-        async def post(team, channel, reply, *, enterprise=None) -> Delivery:
-            nonlocal sent
-            sent += 1
-            return Delivery("posted", ts=f"{sent}.0", messages=len(split(reply)))
-
-        scheduler = Scheduler(store, post, clock=lambda: NOW, post_timeout=600)
-        started = time.perf_counter()
-        report = await scheduler.tick()
-        wall = time.perf_counter() - started
-        print(
-            f"one scheduler pass, {len(channels):,} due at once   {wall:7.1f} s wall  "
-            f"({report.text()}; claims, composing and run states included, post is a no-op)"
+    read_s = 0.0
+    notes = empty = 0
+    sample = []
+    # As the scheduler does it: a page of PAGE channels (a team's together) read in one batch
+    # read, then built off the loop, and dropped.
+    for i in range(0, len(digests), PAGE):
+        page = digests[i : i + PAGE]
+        t0 = time.perf_counter()
+        activities = await store.week_activities(
+            [Viewer(d.team, d.channel) for d in page],
+            since=w.since,
+            until=w.until,
+            per_campaign=PER_CAMPAIGN,
         )
-        print(f"  peak RSS {rss_mb():.0f} MB")
+        read_s += time.perf_counter() - t0
+        replies = await off_loop(build_all, activities, page)
+        for r in replies:
+            notes += r.data["digest"]["notes"]
+            empty += r.data["digest"]["empty"]
+        if len(sample) < 200:
+            sample.extend(replies[: 200 - len(sample)])
+        del replies, activities
+    wall = time.perf_counter() - started
+    rss = rss_mb()
+    # The poster's share, apart (bot/slack/digest_post.py, at posting time).
+    render_started = time.perf_counter()
+    messages = blocks = 0
+    for r in sample:
+        parts = split(r)
+        messages += len(parts)
+        blocks += sum(len(render_blocks(p)) for p in parts)
+    render_ms = (time.perf_counter() - render_started) / len(sample) * 1000
     await store.close()
-    print(json.dumps({"channels": len(channels), "notes": args.notes}))
+    return {
+        "wall_s": wall,
+        "read_s": read_s,
+        "build_s": wall - read_s,
+        "digests": len(digests),
+        "notes_shown": notes,
+        "empty": empty,
+        "queries": 3
+        * sum(
+            math.ceil(len({d.team for d in digests[i : i + PAGE]}) / TEAM_CHUNK)
+            for i in range(0, len(digests), PAGE)
+        ),
+        "rss_mb": rss,
+        "rss_before_mb": rss_before,
+        "render_ms_per_digest": render_ms,
+        "messages_per_digest": messages / len(sample),
+    }
 
 
-if __name__ == "__main__":
+async def phase_old(target: str, args: argparse.Namespace) -> dict:
+    from bot.digest.compose import compose
+
+    store = await open_target(target)
+    channels = channels_of(args)
+    rng = random.Random(5)
+    sample = rng.sample(channels, min(args.old_sample, len(channels)))
+    w = window()
+    gate = asyncio.Semaphore(16)
+    latencies: list[float] = []
+    rss_before = current_rss_mb()
+
+    async def one(team: str, channel: str) -> None:
+        async with gate:
+            t0 = time.perf_counter()
+            await compose(store, team=team, channel=channel, window=w, week="W")
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(t, c) for t, c in sample))
+    wall = time.perf_counter() - started
+    await store.close()
+    return {
+        "sample": len(sample),
+        "sample_wall_s": wall,
+        "scaled_wall_s": wall * len(channels) / len(sample),
+        "median_ms": statistics.median(latencies),
+        "p95_ms": pct(latencies, 0.95),
+        "rss_mb": rss_mb(),
+        "rss_before_mb": rss_before,
+    }
+
+
+def stub_post(counter: dict):
+    from bot.digest.delivery import Delivery
+
+    async def post(team, channel, reply, *, enterprise=None) -> Delivery:
+        counter["sent"] += 1
+        if counter["sent"] == counter.get("expect"):
+            counter["done"].set()
+        return Delivery("posted", ts=f"{counter['sent']}.0", messages=1)
+
+    return post
+
+
+async def phase_tick(target: str, args: argparse.Namespace) -> dict:
+    from bot.digest.scheduler import Scheduler
+
+    await asyncio.to_thread(reset_subscriptions, target, args, NOW - timedelta(seconds=30))
+    store = await open_target(target)
+    counter = {"sent": 0, "done": asyncio.Event()}
+    scheduler = Scheduler(store, stub_post(counter), clock=lambda: NOW, post_timeout=600)
+    probe = StallProbe()
+    probe.start()
+    rss_before = current_rss_mb()
+    lo = time.time()
+    started = time.perf_counter()
+    report = await scheduler.tick()
+    wall = time.perf_counter() - started
+    stall, over = probe.worst(lo, time.time())
+    probe.stop()
+    await store.close()
+    return {
+        "wall_s": wall,
+        "report": report.text(),
+        "claimed": report.claimed,
+        "posted": report.outcomes.get("posted", 0),
+        "rss_mb": rss_mb(),
+        "rss_before_mb": rss_before,
+        "stall_ms": stall,
+        "stalls_over_10ms": over,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def stub_api():
+    from aiohttp import web
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1"})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", ok)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, port
+
+
+async def loadgen(url: str, rate: float, count: int, warmup: int) -> dict:
+    gen = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "loadgen.py"),
+        "--url",
+        url,
+        "--mix",
+        "read",
+        "--rate",
+        str(rate),
+        "--count",
+        str(count),
+        "--warmup",
+        str(warmup),
+        env={**os.environ, "SLACK_SIGNING_SECRET": SECRET},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await gen.communicate()
+    if gen.returncode != 0:
+        raise SystemExit("the load generator failed")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def phase_acks(target: str, args: argparse.Namespace) -> dict:
+    from bot.config import Settings
+    from bot.slack.server import DIGESTS, build_web_app, prepare, serve_http
+
+    slot_due = NOW - timedelta(seconds=30)
+    await asyncio.to_thread(reset_subscriptions, target, args, slot_due)
+    api, api_port = await stub_api()
+    os.environ.update(
+        {
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_API_URL": f"http://127.0.0.1:{api_port}/api/",
+            "SMX_LOG_LEVEL": "WARNING",
+            **(
+                {"SMX_DATABASE_URL": target}
+                if target.startswith("postgresql://")
+                else {"SMX_DB": target}
+            ),
+        }
+    )
+    settings = Settings()
+    services = prepare(settings)
+    web_app = build_web_app(settings, services)
+    # The server's own scheduler makes the pass: its clock held before the slot until the load
+    # runs, its post stubbed (returns at once, as in phase 3).
+    clock = {"now": slot_due - timedelta(hours=1)}
+    counter = {"sent": 0, "done": asyncio.Event(), "expect": len(channels_of(args))}
+    scheduler = web_app[DIGESTS]
+    scheduler.clock = lambda: clock["now"]
+    scheduler.post = stub_post(counter)
+    port = free_port()
+    runner, _site = await serve_http(web_app, settings, "127.0.0.1", port)
+    url = f"http://127.0.0.1:{port}"
+    probe = StallProbe()
+    probe.start()
+    try:
+        await loadgen(url, args.rate, 50, 300)  # warm-up: Bolt's auth.test, first paths
+        rss_before = current_rss_mb()
+        count = max(200, int(args.rate * (args.pass_s + 1)))
+        load = asyncio.create_task(loadgen(url, args.rate, count, 0))
+        await asyncio.sleep(0.5)  # the generator's start-up (a fresh interpreter)
+        lo = time.time()
+        started = time.perf_counter()
+        clock["now"] = NOW
+        scheduler.wake()
+        await counter["done"].wait()
+        pass_s = time.perf_counter() - started
+        hi = time.time()
+        acks = await load
+    finally:
+        probe.stop()
+        await runner.cleanup()
+        await api.cleanup()
+    stall, over = probe.worst(lo, hi)
+    a_lo, a_hi = acks["window"]
+    covered = max(0.0, min(hi, a_hi) - max(lo, a_lo)) / (hi - lo)
+    return {
+        "pass_s": pass_s,
+        "sent": counter["sent"],
+        "ack_p50_ms": acks["p50_ms"],
+        "ack_p99_ms": acks["p99_ms"],
+        "ack_max_ms": acks["max_ms"],
+        "answered": acks["answered"],
+        "errors": acks["errors"],
+        "statuses": acks["statuses"],
+        "load_s": a_hi - a_lo,
+        "covered": covered,
+        "stall_ms": stall,
+        "stalls_over_10ms": over,
+        "rss_mb": rss_mb(),
+        "rss_before_mb": rss_before,
+        "loadgen_cpu": acks["loadgen_cpu_frac"],
+    }
+
+
+PHASES = {"compose": phase_compose, "old": phase_old, "tick": phase_tick, "acks": phase_acks}
+
+
+class GcClock:
+    """The garbage collector's pauses (any thread: a collection holds the GIL, so the loop)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._on)
+
+    def _on(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+
+def child(args: argparse.Namespace) -> None:
+    gc.collect()
+    if args.freeze:
+        # What `smx serve` does not do (yet): its start-up heap kept out of every collection.
+        gc.freeze()
+    clock = GcClock()
+    result = asyncio.run(PHASES[args.child](args.target, args))
+    result["gc_total_s"] = sum(clock.pauses)
+    result["gc_longest_ms"] = max(clock.pauses, default=0.0) * 1000
+    result["gc_over_10ms"] = sum(1 for p in clock.pauses if p > 0.010)
+    print(json.dumps(result), flush=True)
+
+
+# -- the parent: set-up, the phases side by side, the tables -----------------------------------
+
+
+def run_phase(phase: str, target: str, args: argparse.Namespace, **extra: object) -> dict:
+    argv = [
+        sys.executable, __file__, "--child", phase, "--target", target,
+        "--notes", str(args.notes), "--channels", str(args.channels), "--teams", str(args.teams),
+        "--weeks", str(args.weeks), "--old-sample", str(args.old_sample), "--rate", str(args.rate),
+    ]  # fmt: skip
+    if args.freeze:
+        argv.append("--freeze")
+    for k, v in extra.items():
+        argv += [f"--{k.replace('_', '-')}", str(v)]
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"phase {phase} failed ({done.returncode})")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_s"] = time.perf_counter() - started
+    return result
+
+
+def fmt(v: float, d: int = 1) -> str:
+    return "-" if v != v else f"{v:,.{d}f}"
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> None:
+    names = list(results)
+    print(
+        f"\n## Digests: {args.channels:,} channels in {args.teams:,} teams, {args.notes:,} notes "
+        f"over {args.weeks} weeks\n"
+    )
+    print("| phase | " + " | ".join(names) + " |")
+    print("| --- | " + " | ".join("---:" for _ in names) + " |")
+
+    def row(label: str, fn) -> None:
+        cells = []
+        for n in names:
+            try:
+                cells.append(fn(results[n]))
+            except KeyError:
+                cells.append("-")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("compose, batch read + build: wall s", lambda r: fmt(r["compose"]["wall_s"], 2))
+    row("  of which the batch read s", lambda r: fmt(r["compose"]["read_s"], 2))
+    row("  of which building the Replies s", lambda r: fmt(r["compose"]["build_s"], 2))
+    row("  queries (3 per page of 500 channels)", lambda r: str(r["compose"]["queries"]))
+    row(
+        "  peak RSS MB (before the phase)",
+        lambda r: f"{fmt(r['compose']['rss_mb'], 0)} ({fmt(r['compose']['rss_before_mb'], 0)})",
+    )
+    row(
+        "  notes shown in all / empty digests",
+        lambda r: f"{r['compose']['notes_shown']:,} / {r['compose']['empty']:,}",
+    )
+    row(
+        "old: per channel, scaled to all: s",
+        lambda r: (
+            f"{fmt(r['old']['scaled_wall_s'], 1)} ({r['old']['sample']:,} measured"
+            f" in {fmt(r['old']['sample_wall_s'], 1)} s)"
+        ),
+    )
+    row(
+        "  per digest median / p95 ms",
+        lambda r: f"{fmt(r['old']['median_ms'], 1)} / {fmt(r['old']['p95_ms'], 1)}",
+    )
+    row("  peak RSS MB", lambda r: fmt(r["old"]["rss_mb"], 0))
+    row(
+        "old / batch (wall)",
+        lambda r: f"{r['old']['scaled_wall_s'] / r['compose']['wall_s']:.1f}x",
+    )
+    row(
+        "Slack rendering per digest (poster, at post time) ms",
+        lambda r: (
+            f"{fmt(r['compose']['render_ms_per_digest'], 2)}"
+            f" ({fmt(r['compose']['messages_per_digest'], 1)} messages)"
+        ),
+    )
+    row(
+        "  GC: total s, longest ms (whole process)",
+        lambda r: f"{fmt(r['compose']['gc_total_s'], 1)}, {fmt(r['compose']['gc_longest_ms'], 0)}",
+    )
+    row("tick: one pass, all due: wall s", lambda r: fmt(r["tick"]["wall_s"], 2))
+    row("  outcome", lambda r: r["tick"]["report"])
+    row(
+        "  peak RSS MB (before)",
+        lambda r: f"{fmt(r['tick']['rss_mb'], 0)} ({fmt(r['tick']['rss_before_mb'], 0)})",
+    )
+    row("  longest loop stall ms", lambda r: fmt(r["tick"]["stall_ms"], 1))
+    row(
+        "  GC: total s, longest ms (whole process)",
+        lambda r: f"{fmt(r['tick']['gc_total_s'], 1)}, {fmt(r['tick']['gc_longest_ms'], 0)}",
+    )
+    row("acks during the pass: pass wall s", lambda r: fmt(r["acks"]["pass_s"], 2))
+    row(
+        "  acks p50 / p99 / max ms",
+        lambda r: (
+            f"{fmt(r['acks']['ack_p50_ms'], 1)} / {fmt(r['acks']['ack_p99_ms'], 1)}"
+            f" / {fmt(r['acks']['ack_max_ms'], 1)}"
+        ),
+    )
+    row(
+        "  answered (errors), load covered the pass",
+        lambda r: (
+            f"{r['acks']['answered']:,} ({r['acks']['errors']}), {r['acks']['covered'] * 100:.0f}%"
+        ),
+    )
+    row(
+        "  longest loop stall ms (stalls > 10 ms)",
+        lambda r: f"{fmt(r['acks']['stall_ms'], 1)} ({r['acks']['stalls_over_10ms']})",
+    )
+    row(
+        "  peak RSS MB (before)",
+        lambda r: f"{fmt(r['acks']['rss_mb'], 0)} ({fmt(r['acks']['rss_before_mb'], 0)})",
+    )
+    row(
+        "  GC: total s, longest ms (whole process)",
+        lambda r: f"{fmt(r['acks']['gc_total_s'], 1)}, {fmt(r['acks']['gc_longest_ms'], 0)}",
+    )
+    print(
+        "\nPeak RSS is ru_maxrss of the phase's own process (interpreter, imports and the open "
+        "store included; 'before' is its RSS just before the measured work). The loop stall is "
+        "how late a 5 ms probe callback ran (add up to 5 ms)."
+    )
+    if len(names) == 2:
+        a, b = names
+        for key, label in (("compose", "wall_s"), ("tick", "wall_s"), ("acks", "pass_s")):
+            with contextlib.suppress(KeyError, ZeroDivisionError):
+                ratio = results[b][key][label] / results[a][key][label]
+                print(f"- {key}: {b} / {a} = {ratio:.2f}x")
+    print()
+    full = (args.notes, args.channels, args.teams, args.weeks) == (1_000_000, 10_000, 1_000, 4)
+    size = "" if full else " (NOT the goal sizes)"
+    for n in names:
+        r = results[n]
+        if "compose" in r:
+            c = r["compose"]
+            print(
+                f"- Goal, {n}, composition <= 3 s{size}: {c['wall_s']:.2f} s, "
+                f"{met(c['wall_s'] <= GOALS['compose_s'])}; peak RSS <= 300 MB: "
+                f"{c['rss_mb']:.0f} MB, {met(c['rss_mb'] <= GOALS['compose_rss_mb'])}."
+            )
+        if "tick" in r:
+            t = r["tick"]
+            print(
+                f"- Goal, {n}, one pass with all due <= 10 s{size}: {t['wall_s']:.2f} s, "
+                f"{met(t['wall_s'] <= GOALS['tick_s'] and t['posted'] == args.channels)}."
+            )
+        if "acks" in r:
+            k = r["acks"]
+            ok = k["ack_max_ms"] <= GOALS["ack_max_ms"] and k["errors"] == 0
+            print(
+                f"- Goal, {n}, during the pass no ack over 3 s: max {k['ack_max_ms']:.1f} ms, "
+                f"{met(ok)}; p99 <= 50 ms: {k['ack_p99_ms']:.1f} ms, "
+                f"{met(k['ack_p99_ms'] <= GOAL_P99_MS)}; longest loop stall "
+                f"{k['stall_ms']:.1f} ms{size}."
+            )
+
+
+def main(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    phases = args.phases.split(",")
+    results: dict[str, dict[str, dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp, contextlib.ExitStack() as st:
+        targets: list[tuple[str, str]] = []
+        if args.backend in ("sqlite", "both"):
+            path = os.path.join(tmp, "bench.db")
+            t0 = time.perf_counter()
+            load_sqlite(path, args)
+            print(f"set-up SQLite: {args.notes:,} notes in {time.perf_counter() - t0:.0f} s")
+            targets.append(("SQLite", path))
+        if args.backend in ("postgresql", "both"):
+            from tests.support.postgres import PostgresNotInstalled, PostgresServer
+
+            try:
+                pg = st.enter_context(PostgresServer(settings=DURABLE))
+                url = pg.create_database("bench")
+                t0 = time.perf_counter()
+                load_postgres(url, args)
+                print(
+                    f"set-up PostgreSQL: {args.notes:,} notes in {time.perf_counter() - t0:.0f} s"
+                )
+                targets.append(("PostgreSQL", url))
+            except PostgresNotInstalled as err:
+                print(f"(PostgreSQL skipped: {err})")
+        for name, target in targets:
+            results[name] = {}
+            for phase in ("compose", "old", "tick", "acks"):
+                if phase not in phases:
+                    continue
+                extra = {}
+                if phase == "acks":
+                    extra["pass_s"] = results[name].get("tick", {}).get("wall_s", 10.0)
+                results[name][phase] = run_phase(phase, target, args, **extra)
+                print(f"  {name} {phase}: {json.dumps(results[name][phase])}", flush=True)
+    report(results, args)
+    print(
+        f"\n({os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite "
+        f"{sqlite3.sqlite_version}; this run took {time.perf_counter() - started:.0f} s)"
+    )
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--notes", type=int, default=1_000_000)
     parser.add_argument("--channels", type=int, default=10_000)
     parser.add_argument("--teams", type=int, default=1_000)
     parser.add_argument("--weeks", type=int, default=4)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--db", help="SQLite file to create (default: a temporary one)")
-    parser.add_argument("--no-tick", action="store_true", help="skip the scheduler pass")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = args.db or str(Path(tmp) / "bench.db")
-        asyncio.run(main(args, path))
-        print(f"database file {Path(path).stat().st_size / 1e6:.0f} MB")
+    parser.add_argument(
+        "--old-sample", type=int, default=1_000, help="channels composed the per-channel way"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="slash commands/s during the pass"
+    )
+    parser.add_argument("--phases", default="compose,old,tick,acks")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tenth of the sizes: 100,000 notes, 1,000 channels"
+    )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="gc.freeze() each phase's start-up heap first (to show what GC pauses cost)",
+    )
+    parser.add_argument("--child", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument("--target", help=argparse.SUPPRESS)
+    parser.add_argument("--pass-s", type=float, default=10.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.notes, args.channels, args.teams = 100_000, 1_000, 100
+        args.old_sample = min(args.old_sample, 300)
+    return args
+
+
+if __name__ == "__main__":
+    parsed = parse(sys.argv[1:])
+    if parsed.child:
+        child(parsed)
+    else:
+        main(parsed)
