@@ -68,6 +68,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.collector import hold_full_collections
 from bot.digest.compose import Digest, Window, build_all, off_loop, read_weeks
 from bot.digest.delivery import HEAD_POSTED, SHARED_EXTERNALLY, Delivery, Post
 from bot.digest.run_writes import RunWriter
@@ -117,11 +118,16 @@ class _Page:
 
     left: int
     release: Callable[[], None] | None = None
+    # Full garbage collections are held off until the page is over (bot/collector.py).
+    collections: Callable[[], None] | None = None
 
     def one_done(self, _task: asyncio.Task) -> None:
         self.left -= 1
-        if self.left == 0 and self.release is not None:
-            self.release()
+        if self.left == 0:
+            if self.release is not None:
+                self.release()
+            if self.collections is not None:
+                self.collections()
 
 
 @dataclass
@@ -302,7 +308,7 @@ class Scheduler:
             )
             for run, sub in claimed
         ]
-        page = _Page(len(claimed))
+        page = _Page(len(claimed), collections=hold_full_collections())
         composing = asyncio.create_task(self._compose(claimed, digests, page))
         self._adopt(composing)  # stop() waits for it, then cancels it, as for any task of ours
         composing.add_done_callback(_consumed)
