@@ -287,7 +287,10 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     notes = empty = 0
     sample = []
     # As the scheduler does it: a page of PAGE channels (a team's together) read in one batch
-    # read, then built off the loop, and dropped.
+    # read, then built off the loop, and dropped, with full collections held off meanwhile.
+    from bot.collector import hold_full_collections
+
+    release = hold_full_collections()
     for i in range(0, len(digests), PAGE):
         page = digests[i : i + PAGE]
         t0 = time.perf_counter()
@@ -305,6 +308,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
         if len(sample) < 200:
             sample.extend(replies[: 200 - len(sample)])
         del replies, activities
+    release()
     wall = time.perf_counter() - started
     rss = rss_mb()
     # The poster's share, apart (bot/slack/digest_post.py, at posting time).
