@@ -51,7 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-from bench_digest import NOW, compose_all, pct  # noqa: E402
+from bench_digest import NOW, pct  # noqa: E402
 from bench_notes import WORDS, make_note  # noqa: E402
 
 from bot.store import NewNote, Store, Viewer, open_store  # noqa: E402
@@ -191,6 +191,34 @@ async def measure_searches(
                 if len(set(row)) > 1
             }
         )
+
+
+async def compose_all(store, channels, concurrency: int) -> tuple[list[float], dict]:
+    """Each channel's digest the per-channel way (compose: one store read, the Reply, its Slack
+    messages), `concurrency` at a time; each one's latency in ms, and what they showed."""
+    from bot.digest.compose import Window, compose
+    from bot.digest.slots import week_before
+    from bot.slack.blocks import render_blocks
+    from bot.slack.digest_post import split
+
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    totals = {"notes": 0, "messages": 0}
+    window = Window(week_before(NOW, "Europe/Berlin"), NOW, "Europe/Berlin")
+
+    async def one(team: str, channel: str) -> None:
+        async with gate:
+            started = time.perf_counter()
+            reply = await compose(store, team=team, channel=channel, window=window, week="W")
+            parts = split(reply)
+            for part in parts:
+                render_blocks(part)
+            latencies.append((time.perf_counter() - started) * 1000)
+        totals["notes"] += reply.data["digest"]["notes"]
+        totals["messages"] += len(parts)
+
+    await asyncio.gather(*(one(t, c) for t, c in channels))
+    return latencies, totals
 
 
 async def measure_digests(stores: dict[str, Store], teams: list[str], res: Results) -> None:
