@@ -1,5 +1,6 @@
 # Two entry points: `make run` and `make test`. Each builds its own virtual environment.
-# `make bench` runs every benchmark in bench/ with modest sizes (by hand, never in CI).
+# `make bench` runs every benchmark in bench/ at the issue's sizes, about 10 minutes (by hand, never
+# in CI); docs/BENCHMARKS.md says what each prints.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -36,14 +37,15 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check bot knowledge tests bench
 	$(BIN)/ruff format --check bot knowledge tests bench
 
-bench: $(STAMP_TEST)
-	$(BIN)/python bench/bench_cli.py 3
+bench: $(STAMP_BENCH)
+	$(BIN)/python bench/bench_cli.py 7 --imports
 	$(BIN)/python bench/bench_ack.py closed --mix read
 	$(BIN)/python bench/bench_ack.py closed --mix note --backend both
 	$(BIN)/python bench/bench_ack.py open --rate 300 --count 2400
-	$(BIN)/python bench/bench_ack.py sweep
-	$(BIN)/python bench/bench_notes.py --notes 20000 --queries 300
-	$(BIN)/python bench/bench_digest.py --notes 100000 --channels 1000 --teams 100
+	$(BIN)/python bench/bench_ack.py sweep --csv docs/bench-sweep.csv
+	$(BIN)/python bench/plot_sweep.py docs/bench-sweep.csv docs/bench-ack-latency.png "smx and the anchors, read mix, open loop ($(shell nproc) CPUs, make bench, $(shell date +%F))"
+	$(BIN)/python bench/bench_notes.py search
+	$(BIN)/python bench/bench_digest.py
 	$(BIN)/python bench/bench_store.py
 
 clean:

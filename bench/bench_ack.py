@@ -376,12 +376,18 @@ def sweep_report(fleet: list[Server], args: argparse.Namespace) -> None:
                 f"{r['send_lag_p99_ms']:.1f} ms, generator CPU {r['loadgen_cpu_frac'] * 100:.0f}%."
             )
     if args.csv:
-        with open(args.csv, "w") as out:
-            out.write("offered_per_s,server,role,answered_per_s,p50_ms,p99_ms,max_ms,errors\n")
+        import csv
+
+        with open(args.csv, "w", newline="") as out:
+            table = csv.writer(out)  # quoted where a server's name holds a comma
+            table.writerow(
+                ["offered_per_s", "server", "role", "answered_per_s", "p50_ms", "p99_ms"]
+                + ["max_ms", "errors"]
+            )
             for rate, role, name, r in rows:
-                out.write(
-                    f"{rate:g},{name},{role},{r['rps']:.1f},{r['p50_ms']:.3f},{r['p99_ms']:.3f},"
-                    f"{r['max_ms']:.3f},{r['errors']}\n"
+                table.writerow(
+                    [f"{rate:g}", name, role, f"{r['rps']:.1f}", f"{r['p50_ms']:.3f}"]
+                    + [f"{r['p99_ms']:.3f}", f"{r['max_ms']:.3f}", r["errors"]]
                 )
         print(f"- Written to {args.csv} (one row per rate and server).")
 
