@@ -109,6 +109,12 @@ def message(reply: Reply) -> dict[str, Any]:
     return {"text": fallback_text(reply), "blocks": render_blocks(reply)}
 
 
+def _prepared(reply: Reply) -> tuple[list[Reply], list[dict[str, Any]]]:
+    """The messages a digest is posted as, and each one's text and blocks (pure CPU work)."""
+    parts = split(reply)
+    return parts, [message(p) for p in parts]
+
+
 # -- posting --------------------------------------------------------------------------------------
 
 
@@ -196,7 +202,10 @@ class DigestPoster:
                 return Delivery("refused", error=SHARED_EXTERNALLY)
             if cleared(reply, reader, path="digest") is not reply:
                 return Delivery("refused", error=PRIVACY_CHECK)
-        parts = split(reply)
+        # Splitting and rendering a digest costs milliseconds of CPU (several renders to find
+        # where to split): done in a worker thread, so a pass of thousands of digests does not
+        # hold the event loop that answers slash commands.
+        parts, messages = await asyncio.to_thread(_prepared, reply)
         head: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
         if info.get("week"):
             # Names the week on the message itself, so an operator (or a later check of the
@@ -205,22 +214,24 @@ class DigestPoster:
                 "event_type": "smx_digest",
                 "event_payload": {"channel": channel, "week": info["week"]},
             }
-        first = await self._send(client, deadline, channel=channel, **head, **message(parts[0]))
+        first = await self._send(client, deadline, channel=channel, **head, **messages[0])
         if first.outcome != "posted":
             return first
         await head_posted(first.ts)  # recorded before the thread: see bot/digest/delivery.py
         sent, problem = 1, None
-        waiting = list(parts[1:])
+        waiting: list[tuple[Reply, dict[str, Any] | None]] = list(
+            zip(parts[1:], messages[1:], strict=True)
+        )
         while waiting:
-            part = waiting.pop(0)
+            part, ready = waiting.pop(0)
             reply_to = await self._send(
-                client, deadline, channel=channel, thread_ts=first.ts, **message(part)
+                client, deadline, channel=channel, thread_ts=first.ts, **(ready or message(part))
             )
             if reply_to.error == "msg_blocks_too_long" and len(part.sections) > 1:
                 half = len(part.sections) // 2  # refused as a whole, so nothing of it was posted
                 waiting[:0] = [
-                    Reply(sections=part.sections[:half]),
-                    Reply(sections=part.sections[half:]),
+                    (Reply(sections=part.sections[:half]), None),
+                    (Reply(sections=part.sections[half:]), None),
                 ]
                 continue
             if reply_to.outcome != "posted":
