@@ -74,22 +74,11 @@ _ESCAPED = re.compile(r'["\\]|[^ -~]')
 
 
 def _json_len(value: object) -> int:
-    """len(json.dumps(value)), without writing the JSON for the shapes blocks are made of
-    (strings, dicts, lists of them): measured about ten times per block, this was the most
-    expensive part of rendering an answer."""
-    if isinstance(value, str):
-        return len(value) + 2 if _ESCAPED.search(value) is None else len(json.dumps(value))
-    if isinstance(value, dict):
-        if not value:
-            return 2
-        size = 2 + 4 * len(value) - 2  # braces, ": " after each key, ", " between the pairs
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return len(json.dumps(value))
-            size += _json_len(key) + _json_len(item)
-        return size
-    if isinstance(value, list):
-        return 2 + 2 * max(len(value) - 1, 0) + sum(_json_len(item) for item in value)
+    """len(json.dumps(value)). A block's texts are measured one by one, several times each while
+    they are fitted: a string without anything to escape is its length plus the quotes, with no
+    JSON written; anything else goes to json.dumps in one call (its encoder is in C)."""
+    if isinstance(value, str) and _ESCAPED.search(value) is None:
+        return len(value) + 2
     return len(json.dumps(value))
 
 
