@@ -4,6 +4,7 @@ goes in the next one, results go back to their callers, a failed write fails its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -98,3 +99,26 @@ def test_each_event_loop_has_its_own_queue():
     assert asyncio.run(batcher.submit(1)) == 1
     assert asyncio.run(batcher.submit(2)) == 2  # a new loop: no queue of the old one is reused
     assert writes_seen == [[1], [2]]
+
+
+async def test_a_cancelled_writer_leaves_nobody_waiting_for_the_next_batch():
+    first_started = asyncio.Event()
+
+    async def write_many(items):
+        first_started.set()
+        await asyncio.Event().wait()  # never ends by itself
+
+    batcher = batching.Batcher(write_many)
+    first = asyncio.ensure_future(batcher.submit(1))
+    await first_started.wait()
+    queued = asyncio.ensure_future(batcher.submit(2))  # waits for the next batch
+    await asyncio.sleep(0)
+    writer = next(iter(batcher._queues.values())).writer
+    writer.cancel()  # a shutdown
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+    await asyncio.sleep(0)  # the waiters' turn (they were woken as the writer ended)
+    assert first.done() and queued.done()  # not left waiting for a writer that is gone
+    for task in (first, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await task

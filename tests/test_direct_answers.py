@@ -208,3 +208,58 @@ async def test_two_apps_in_one_process_keep_their_own(slack, tmp_path, renders):
     finally:
         await one.stop()
         await two.stop()
+
+
+async def test_a_static_answer_that_failed_is_not_kept_for_the_next_person(bot, monkeypatch):
+    import bot.guide as guide
+
+    real = guide.explain
+    calls = []
+
+    def once_broken(ctx, args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real(ctx, args)
+
+    monkeypatch.setattr(guide, "explain", once_broken)
+    failed = await bot.command("explain cpm")
+    assert "error id `" in failed.body["text"]
+    again = await bot.command("explain cpm", user="U2")
+    assert "error id" not in str(again.body) and "CPM" in again.body["text"]
+    assert len(calls) == 2
+
+
+@pytest.fixture
+async def oauth_bot(slack, tmp_path):
+    from bot.config import Settings
+    from tests.support.slack_harness import SECRET
+
+    settings = Settings(
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="client-secret-xyz",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=str(tmp_path / "smx.db"),
+    )
+    running = await RunningBot(slack, settings).start()
+    yield running
+    await running.idle()
+    await running.stop()
+
+
+async def test_with_oauth_a_database_that_fails_is_a_sentence_not_a_500(oauth_bot, monkeypatch):
+    from bot.errors import database_sentence
+    from bot.slack.installations import StoreInstallationStore
+    from bot.store.base import StoreUnavailable
+
+    down = StoreUnavailable("the database is down")
+
+    async def unreachable(self, **kwargs):
+        raise down
+
+    monkeypatch.setattr(StoreInstallationStore, "async_find_installation", unreachable)
+    answer = await oauth_bot.command("explain cpm", team="T9")
+    assert_quick_ok(answer)
+    assert answer.body["text"] == database_sentence(down)
+    assert "CPM" not in str(answer.body)

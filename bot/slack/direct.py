@@ -58,10 +58,10 @@ class DirectAnswers:
         found = entry(body.get("text") or "")  # cleaned as the router cleans it
         if found is not None and found[0].slack.web_api(found[1]):
             return None  # acks first and finishes in Bolt's lazy listener
-        client = await self._client(body)
-        if client is None:
-            return None
         try:
+            client = await self._client(body)  # the store (OAuth) or Slack (auth.test) may fail
+            if client is None:
+                return None
             answer = await acked(body, client, self._services, found)
         except Exception as err:
             # What Bolt's error handler would log; but the person is told in a sentence with an

@@ -56,6 +56,12 @@ class Batcher(Generic[Item, Result]):
                     if not done.done():
                         done.set_exception(err)
                 if not isinstance(err, Exception):
+                    # This writer was cancelled (a shutdown): whoever waits for the next batch
+                    # is told too, rather than left waiting for a writer that is gone.
+                    for _, done in queue.pending:
+                        if not done.done():
+                            done.cancel()
+                    queue.pending = []
                     raise
                 continue
             for (_, done), result in zip(batch, results, strict=True):

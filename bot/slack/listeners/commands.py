@@ -354,7 +354,8 @@ async def acked(
     if not reply.share:
         reply = with_share_button(reply, text)
     result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
-    if static and not reply.sources:
+    if static and not reply.sources and not reply.is_error:
+        # Not an error: a failure's sentence (its error id) must not become everyone's answer.
         rendered.put(text, result)
     return result
 
