@@ -41,7 +41,6 @@ import math
 import os
 import random
 import resource
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -53,6 +52,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from bench_ack import free_port, stub_api  # noqa: E402  (the same Web API stub as the ack bench)
 
 NOW = datetime(2026, 11, 30, 8, 0, 30, tzinfo=UTC)  # Monday 09:00:30 in Berlin
 TZ = "Europe/Berlin"
@@ -411,27 +412,6 @@ async def phase_tick(target: str, args: argparse.Namespace) -> dict:
         "stall_ms": stall,
         "stalls_over_10ms": over,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def stub_api():
-    from aiohttp import web
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1"})
-
-    app = web.Application()
-    app.router.add_route("*", "/api/{method}", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner, port
 
 
 async def loadgen(url: str, rate: float, count: int, warmup: int) -> dict:

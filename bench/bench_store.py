@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 from bench_digest import NOW, pct  # noqa: E402
-from bench_notes import WORDS, make_note  # noqa: E402
+from bench_notes import WORDS, database_mb, make_note  # noqa: E402
 
 from bot.store import NewNote, Store, Viewer, open_store  # noqa: E402
 from tests.support.postgres import PostgresNotInstalled, PostgresServer  # noqa: E402
@@ -265,15 +265,6 @@ def durability(url: str) -> str:
     if wrong:
         raise SystemExit(f"bench_store: the PostgreSQL server runs with {', '.join(wrong)}")
     return f"PostgreSQL {version} with " + ", ".join(f"{k}={v}" for k, v in shown.items())
-
-
-def database_mb(backend: str, target: str) -> float:
-    if backend == "sqlite":
-        files = [Path(target), Path(target + "-wal")]
-        return sum(f.stat().st_size for f in files if f.exists()) / 1e6
-    with psycopg.connect(target) as conn:
-        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    return row[0] / 1e6 if row else 0.0
 
 
 async def run(args: argparse.Namespace, targets: dict[str, str]) -> Results:

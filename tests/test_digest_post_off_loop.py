@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from bot.reply import Reply, Section
 from bot.slack import digest_post
-from tests.test_digest_slack import poster
+from tests.test_digest_slack import long_digest, poster
 
 
 async def test_a_digest_is_split_and_rendered_off_the_loop(slack, tmp_path, monkeypatch):
@@ -25,13 +24,7 @@ async def test_a_digest_is_split_and_rendered_off_the_loop(slack, tmp_path, monk
 
     monkeypatch.setattr(digest_post, "split", split)
     monkeypatch.setattr(digest_post, "message", message)
-    sections = [Section(heading=f"campaign-{i}", text="• a note\n" * 3) for i in range(40)]
-    reply = Reply(
-        title="Weekly digest",
-        intro="*120 notes*",
-        sections=[Section(heading="Realised", text="…"), *sections],
-        data={"digest": {"week": "2026-W49", "summary_sections": 1}},
-    )
+    reply = long_digest()
     delivery = await poster(slack, tmp_path)("T1", "C1", reply)
     calls = slack.calls_to("chat.postMessage")
     assert delivery.outcome == "posted" and len(calls) >= 3

@@ -277,14 +277,19 @@ async def test_a_request_that_times_out_is_uncertain_and_not_repeated(slack, tmp
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-async def test_a_long_digest_continues_in_a_thread(slack, tmp_path):
+def long_digest() -> Reply:
+    """A digest of 40 campaigns: more than one message, so it continues in a thread."""
     sections = [Section(heading=f"campaign-{i}", text="• a note\n" * 3) for i in range(40)]
-    reply = Reply(
+    return Reply(
         title="Weekly digest",
         intro="*120 notes*",
         sections=[Section(heading="Realised", text="…"), *sections],
         data={"digest": {"week": "2026-W49", "summary_sections": 1}},
     )
+
+
+async def test_a_long_digest_continues_in_a_thread(slack, tmp_path):
+    reply = long_digest()
     delivery = await poster(slack, tmp_path)("T1", "C1", reply)
     calls = slack.calls_to("chat.postMessage")
     assert delivery.outcome == "posted" and delivery.messages == len(calls) >= 3

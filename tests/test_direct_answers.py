@@ -232,17 +232,9 @@ async def test_a_static_answer_that_failed_is_not_kept_for_the_next_person(bot, 
 
 @pytest.fixture
 async def oauth_bot(slack, tmp_path):
-    from bot.config import Settings
-    from tests.support.slack_harness import SECRET
+    from tests.support.slack_harness import oauth_settings
 
-    settings = Settings(
-        SLACK_CLIENT_ID="111.222",
-        SLACK_CLIENT_SECRET="client-secret-xyz",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.api_url,
-        SMX_DB=str(tmp_path / "smx.db"),
-    )
-    running = await RunningBot(slack, settings).start()
+    running = await RunningBot(slack, oauth_settings(slack, str(tmp_path / "smx.db"))).start()
     yield running
     await running.idle()
     await running.stop()

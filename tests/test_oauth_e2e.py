@@ -8,22 +8,14 @@ import re
 import aiohttp
 import pytest
 
-from bot.config import Settings
 from bot.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 from tests.support.blockkit import shown
-from tests.support.slack_harness import SECRET, RunningBot
+from tests.support.slack_harness import RunningBot, oauth_settings
 
 
 @pytest.fixture
 async def bot(slack, tmp_path):
-    settings = Settings(
-        SLACK_CLIENT_ID="111.222",
-        SLACK_CLIENT_SECRET="client-secret-xyz",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.api_url,
-        SMX_DB=str(tmp_path / "smx.db"),
-    )
-    running = await RunningBot(slack, settings).start()
+    running = await RunningBot(slack, oauth_settings(slack, str(tmp_path / "smx.db"))).start()
     yield running
     await running.idle()
     await running.stop()

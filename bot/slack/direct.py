@@ -32,7 +32,9 @@ from aiohttp import web
 from bot import telemetry
 from bot.context import Services
 from bot.reply import Reply
+from bot.router import entry
 from bot.slack.failure import log_failure
+from bot.slack.listeners.commands import Acked, acked
 
 log = logging.getLogger("smx.slack")
 COMMAND = "/smx"
@@ -50,9 +52,6 @@ class DirectAnswers:
 
     async def respond(self, body: dict[str, Any]) -> web.Response | None:
         """The HTTP answer to a signed, well-shaped command body, or None: Bolt's to answer."""
-        from bot.router import entry
-        from bot.slack.listeners.commands import Acked, acked
-
         if body.get("command") != COMMAND:
             return None
         found = entry(body.get("text") or "")  # cleaned as the router cleans it

@@ -205,3 +205,14 @@ def single_workspace_settings(slack: FakeSlack, db: str) -> Settings:
         SLACK_API_URL=slack.api_url,
         SMX_DB=db,
     )
+
+
+def oauth_settings(slack: FakeSlack, db: str) -> Settings:
+    """Many workspaces: the app's OAuth credentials, no bot token of its own."""
+    return Settings(
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="client-secret-xyz",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        SMX_DB=db,
+    )

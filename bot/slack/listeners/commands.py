@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+import knowledge
 from bot.config import Settings
 from bot.context import Context, Services
 from bot.reply import Reply
@@ -288,9 +289,7 @@ class Rendered:
         self._knowledge: object = None
 
     def _fresh(self) -> None:
-        from knowledge import load
-
-        current = load()
+        current = knowledge.load()  # looked up each time: a test may swap the knowledge
         if current is not self._knowledge:
             self._acks.clear()
             self._knowledge = current
