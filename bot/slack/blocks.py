@@ -71,14 +71,18 @@ def _mrkdwn_source(text: str) -> str:
 # What json.dumps writes as an escape (ensure_ascii, as its own ESCAPE_ASCII): a quote, a
 # backslash, or anything outside printable ASCII. A string without any is its length plus quotes.
 _ESCAPED = re.compile(r'["\\]|[^ -~]')
+# The function json.dumps itself hands a lone string to (ensure_ascii, its C version where built):
+# the same characters as json.dumps(text), without setting up an encoder for each call.
+_quoted = json.encoder.encode_basestring_ascii
 
 
 def _json_len(value: object) -> int:
     """len(json.dumps(value)). A block's texts are measured one by one, several times each while
     they are fitted: a string without anything to escape is its length plus the quotes, with no
-    JSON written; anything else goes to json.dumps in one call (its encoder is in C)."""
-    if isinstance(value, str) and _ESCAPED.search(value) is None:
-        return len(value) + 2
+    JSON written; any other string is quoted by json's own string encoder, and anything else goes
+    to json.dumps in one call (its encoder is in C)."""
+    if isinstance(value, str):
+        return len(value) + 2 if _ESCAPED.search(value) is None else len(_quoted(value))
     return len(json.dumps(value))
 
 
@@ -344,16 +348,22 @@ def render_blocks(
     SEE_MORE, or the reply's own sentence in `reply.data["see_more"]`."""
     parts = _layout(reply)
     budget = _budget(max_blocks, max_json)
-    count = size = 0
+    # Most replies fit: their blocks are built (never more than max_blocks + 1 of them) and their
+    # JSON measured in one json.dumps, which is what the blocks' costs add up to. Only a reply
+    # over the budget is measured block by block to find where it stops fitting.
+    blocks: list[dict] = []
     for part in parts:
         j = 0
         while (block := part.block(j)) is not None:
-            count, size, j = count + 1, size + _cost(block), j + 1
-            if count > max_blocks or (budget is not None and size > budget):
+            blocks.append(block)
+            j += 1
+            if len(blocks) > max_blocks:
                 return _cut(reply, parts, max_blocks, budget)
+    if budget is not None and _json_len(blocks) > budget:
+        return _cut(reply, parts, max_blocks, budget)
     if any(sum(p.clips) for p in parts) or len(reply.buttons) > MAX_ACTIONS:
         return _cut(reply, parts, max_blocks, budget)
-    return [b for p in parts for b in p.built]
+    return blocks
 
 
 def _cut(reply: Reply, parts: list[_Part], max_blocks: int, budget: int | None) -> list[dict]:
