@@ -81,6 +81,11 @@ class Command:
     # store, no person, no clock): a face may keep what it rendered for the same words. Its
     # variants are not static unless they say so.
     static: bool = False
+    # The reply is worked out in memory from the words, the surface and the loaded knowledge,
+    # awaiting no store and no network, in well under a millisecond: a face may answer it in
+    # line instead of racing it against Slack's 3 seconds. Unlike a static reply it may not be
+    # kept (it is worked out from the person's numbers). A static entry is pure too.
+    pure: bool = False
     words: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +100,10 @@ class Command:
     def is_static(self, args: list[str]) -> bool:
         """Whether the reply to these arguments is static (see `static`)."""
         return self.static and self.handler_for(args) == self.handler
+
+    def is_pure(self, args: list[str]) -> bool:
+        """Whether the reply to these arguments is pure (see `pure`)."""
+        return (self.static or self.pure) and self.handler_for(args) == self.handler
 
     def resolve(self, args: list[str] | None = None) -> Handler:
         return _load(self.handler_for(args or []))
@@ -212,6 +221,7 @@ COMMANDS: tuple[Command, ...] = (
         examples=("estimate budget=$2k cpm=8 ctr=1.2%",),
         shareable=True,
         slack=SlackNeeds(modal="estimate"),
+        pure=True,
     ),
     Command(
         "note",

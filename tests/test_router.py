@@ -154,3 +154,54 @@ def test_entry_gives_each_caller_its_own_arguments_and_reads_long_lines_too():
     long = "note spring " + "x" * 5000
     command, args = entry(long)
     assert command.name == "note" and args == ["spring", "x" * 5000]
+
+
+class _NoStore:
+    """A store that fails on any use: a pure entry must never touch one."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"a pure entry used the store ({name})")
+
+
+PURE_LINES = (
+    "help",
+    "compare",
+    "compare timeline",
+    "explain roas",
+    "explain no-such-term",
+    "estimate budget=500 cpm=8",
+    "estimate budget=$2k platform=instagram",
+    "estimate budget=$2k cpm=8 ctr=1.2% cvr=3%",
+    "estimate budget=abc",
+)
+
+
+@pytest.mark.parametrize("line", PURE_LINES)
+def test_a_pure_entry_is_answered_without_awaiting_anything(line, tmp_path):
+    """The Slack face answers a pure entry in line, not raced against Slack's 3 s
+    (bot/slack/listeners/commands.acked): so its answer must complete on the first step of the
+    coroutine, with no store and no network behind it."""
+    from bot.config import Settings
+    from bot.context import Services
+    from bot.router import entry
+
+    found = entry(line)
+    assert found is not None and found[0].is_pure(found[1])
+    services = Services(Settings(_env_file=None, db=str(tmp_path / "x.db")), store=_NoStore())
+    work = dispatch(Context(surface="command", services=services), line)
+    try:
+        work.send(None)
+    except StopIteration as done:
+        reply = done.value
+    else:
+        work.close()
+        pytest.fail(f"{line!r} awaited something")
+    assert reply.title or reply.intro or reply.sections  # an answer, worked out in that step
+
+
+def test_entries_that_read_or_write_are_not_pure():
+    from bot.router import entry
+
+    for line in ("note spring x", "notes", "notes search x", "digest status", "compare budget=1"):
+        found = entry(line)
+        assert found is not None and not found[0].is_pure(found[1]), line

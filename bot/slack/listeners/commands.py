@@ -342,14 +342,17 @@ async def acked(
     # Who may read a note is decided when it is logged, and what a listing may show depends
     # on who is in the channel: ask Slack, not the payload's hint.
     await place(client, ctx, bool(found and found[0].slack.reads_notes))
-    work = asyncio.ensure_future(answer(ctx, text))
-    done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
-    if not done:
-        # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
-        # now and deliver the answer through response_url when it is ready.
-        work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
-        return Acked({"response_type": "ephemeral", "text": WORKING})
-    reply = work.result()
+    if found and found[0].is_pure(found[1]):
+        reply = await answer(ctx, text)  # awaits no store and no network: nothing to race
+    else:
+        work = asyncio.ensure_future(answer(ctx, text))
+        done, _ = await asyncio.wait({work}, timeout=ACK_BUDGET)
+        if not done:
+            # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
+            # now and deliver the answer through response_url when it is ready.
+            work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
+            return Acked({"response_type": "ephemeral", "text": WORKING})
+        reply = work.result()
     if not reply.share:
         reply = with_share_button(reply, text)
     result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
