@@ -163,7 +163,9 @@ class Run:
     def __init__(self, args: argparse.Namespace) -> None:
         url = urlsplit(args.url)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
-        self.signer = Signer(args.secret, f"{self.host}:{self.port}", texts_for(args.mix))
+        self.signer = Signer(
+            args.secret, f"{self.host}:{self.port}", args.text or texts_for(args.mix)
+        )
         self.timeout = args.timeout
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
@@ -302,6 +304,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--url", required=True)
     parser.add_argument("--secret", default=os.environ.get("SLACK_SIGNING_SECRET", ""))
     parser.add_argument("--mix", choices=("read", "note"), default="read")
+    parser.add_argument(
+        "--text", action="append", help="a command text to send instead of the mix (repeatable)"
+    )
     parser.add_argument("--closed", type=int, default=0, help="requests in flight (closed loop)")
     parser.add_argument("--rate", type=float, default=0.0, help="offered requests/s (open loop)")
     parser.add_argument("--count", type=int, default=2000)

@@ -8,6 +8,8 @@ import json
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_bolt.listener import asyncio_runner
 
 from tests.support.blockkit import shown
@@ -169,3 +171,18 @@ async def test_sharing_a_static_answer_does_not_share_the_next_one(monkeypatch):
     for text in ("compare", "compare cost", "explain cpm"):
         assert (await dispatch(Context(surface="command"), text + " share")).share
         assert not (await dispatch(Context(surface="command"), text)).share
+
+
+_FORM_PIECES = [*"ab=&+%2F0 é;\x00", "%20", "%C3%A9", "%ZZ", "%", "%E2%82", "%2B", "%26", "%3D"]
+
+
+@given(st.lists(st.sampled_from(_FORM_PIECES), max_size=30).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_the_gate_reads_a_form_exactly_as_parse_qsl_does(text):
+    """The gate's own form reader decodes only the fields that need it; what it reads must be
+    what urllib's parse_qsl (Bolt's parser) reads, repeated names, bad escapes and all."""
+    from urllib.parse import parse_qsl
+
+    from bot.slack.guard import parse_form
+
+    assert parse_form(text) == dict(parse_qsl(text, keep_blank_values=True))

@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
@@ -135,7 +135,7 @@ def read_body(raw: bytes, content_type: str) -> SlackBody:
     # the content type says), and a form otherwise: the same choice is made here.
     if media == JSON_TYPE or text.startswith("{"):
         return SlackBody("event", _json_object(text, "the JSON body"), text, JSON_TYPE)
-    fields = dict(parse_qsl(text, keep_blank_values=True))
+    fields = parse_form(text)
     if "payload" in text:
         if "payload" in fields:
             data = _json_object(fields["payload"], "the payload field")
@@ -146,6 +146,23 @@ def read_body(raw: bytes, content_type: str) -> SlackBody:
         # was (a p is never part of a %xx escape) and keeps Bolt on the plain-form path.
         return SlackBody("command", fields, text.replace("payload", "%70ayload"), FORM_TYPE)
     return SlackBody("command", fields, text, FORM_TYPE)
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """`dict(parse_qsl(text, keep_blank_values=True))`, as Bolt's parser reads a form, with the
+    fields that need no decoding (most of Slack's: ids, names, the command) taken as they are:
+    only a part with a `+` or a `%` is decoded. The last of a repeated name wins, as in a dict."""
+    fields: dict[str, str] = {}
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "+" in name or "%" in name:
+            name = unquote(name.replace("+", " "))
+        if "+" in value or "%" in value:
+            value = unquote(value.replace("+", " "))
+        fields[name] = value
+    return fields
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
