@@ -505,12 +505,16 @@ FRESH, READING, HANDLING, IDLE = "fresh", "reading", "handling", "idle"
 
 
 class _Conn:
-    __slots__ = ("transport", "phase", "since", "timer")
+    __slots__ = ("transport", "phase", "since", "deadline", "timer")
 
     def __init__(self, transport: asyncio.Transport, now: float) -> None:
         self.transport = transport
         self.phase = FRESH
         self.since = now  # when the current phase began
+        self.deadline: float | None = None  # when the current phase has lasted too long
+        # Due at or before the deadline. A keep-alive connection changes phase three times a
+        # request; its timer is moved only when the deadline comes earlier than the timer, and
+        # a timer that finds the deadline later sets itself again for it (see Connections._move).
         self.timer: asyncio.TimerHandle | None = None
 
 
@@ -614,15 +618,25 @@ class Connections:
         self._phases[conn.phase].pop(conn.transport, None)
         conn.phase, conn.since = phase, loop.time()
         self._phases[phase][conn.transport] = conn
-        if conn.timer is not None:
-            conn.timer.cancel()
-            conn.timer = None
         if phase == HANDLING:
-            return  # the handler bounds its own reading (SlackGate) and answering
+            conn.deadline = None  # the handler bounds its own reading (SlackGate) and answering
+            return
         wait = self.limits.keepalive_timeout if phase == IDLE else self.limits.request_timeout
-        conn.timer = loop.call_at(conn.since + wait, self._expire, conn)
+        conn.deadline = conn.since + wait
+        if conn.timer is not None:
+            if conn.timer.when() <= conn.deadline:
+                return  # it will find the later deadline and set itself again
+            conn.timer.cancel()
+        conn.timer = loop.call_at(conn.deadline, self._expire, conn)
 
     def _expire(self, conn: _Conn) -> None:
+        conn.timer = None
+        if conn.deadline is None:
+            return  # being handled: the next phase sets a timer of its own
+        loop = asyncio.get_running_loop()
+        if conn.deadline > loop.time():
+            conn.timer = loop.call_at(conn.deadline, self._expire, conn)
+            return
         self._close(conn, "idle" if conn.phase == IDLE else "slow")
 
     def _close(self, conn: _Conn, reason: str) -> None:
