@@ -42,6 +42,12 @@ _SHAPING = re.compile("(?<![^\x00-\x7f])[\u200c-\u200f\u061c\U000e0001\U000e0020
 
 def clean(text: str) -> str:
     """`text` with the rules above applied; clean(clean(t)) == clean(t)."""
+    if text.isascii():
+        # No surrogate, Unicode break, invisible or shaping character can be in it, and NFC
+        # leaves ASCII as it is: only carriage returns and control characters are left to do.
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return _CONTROL.sub("", text)
     if _SURROGATE.search(text):
         # UTF-16 pairs the halves that belong together; what is left alone becomes U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

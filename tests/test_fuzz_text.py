@@ -177,3 +177,29 @@ def test_cleaned_text_is_storable_and_stable(text: str) -> None:
     assert clean(cleaned) == cleaned
     assert not any(c in cleaned for c in CONTROLS if c not in "\t\n")
     assert "\u200b" not in cleaned and "\ufeff" not in cleaned and "\u202e" not in cleaned
+
+
+def _clean_every_rule(text: str) -> str:
+    """bot.text.clean without its ASCII shortcut: every rule, in order, as for any text."""
+    import re
+    import unicodedata
+
+    from bot import text as t
+
+    text = re.sub("\r\n?|[\u2028\u2029]", "\n", text)
+    text = t._CONTROL.sub("", text)
+    text = t._INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return t._SHAPING.sub("", text)
+
+
+@fuzz_settings(ci_examples=500)
+@given(
+    text=st.lists(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=3)
+        | st.sampled_from(["\r\n", "\r", "\n", "\r\r\n", "\x00", "\x7f", "\t"]),
+        max_size=20,
+    ).map("".join)
+)
+def test_the_ascii_shortcut_of_clean_applies_every_rule(text: str) -> None:
+    assert clean(text) == _clean_every_rule(text)
