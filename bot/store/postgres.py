@@ -362,6 +362,13 @@ class PostgresStore:
         failed transaction was committed). A savepoint each would cost two more round trips."""
         try:
             async with self._transaction() as conn:
+                if len(items) > 1 and all(event_id is None for _, event_id in items):
+                    # Nothing to claim first: every insert is sent before any answer is read
+                    # (psycopg's pipeline mode), one round trip to the server for all of them.
+                    async with conn.pipeline():
+                        cursors = [await conn.execute(*_note_insert(note)) for note, _ in items]
+                        rows = [await cursor.fetchone() for cursor in cursors]
+                    return [row["id"] for row in rows]  # type: ignore[index]
                 return [await _add_note(conn, note, event_id) for note, event_id in items]
         except StoreUnavailable:
             raise  # the connection is gone; a commit's outcome unknown: every note is told
@@ -765,14 +772,20 @@ class PostgresStore:
         )
 
 
-async def _add_note(conn: AsyncConnection, note: NewNote, event_id: str | None) -> int | None:
+def _note_insert(note: NewNote) -> tuple[Any, list[object]]:
+    """The statement that inserts `note` and returns its id, and its parameters."""
     values = dict(note.__dict__)
     values["created_at"] = utc(note.created_at or datetime.now(UTC))
     values["metrics"] = Jsonb(note.metrics)
     searched = notes.search_text(f"{note.campaign} {note.text}")
+    return _INSERT_NOTE, [*(values[c] for c in COLUMNS), searched]
+
+
+async def _add_note(conn: AsyncConnection, note: NewNote, event_id: str | None) -> int | None:
+    insert = _note_insert(note)
     if event_id is not None and not await _claim_event(conn, event_id, note.team):
         return None
-    cursor = await conn.execute(_INSERT_NOTE, [*(values[c] for c in COLUMNS), searched])
+    cursor = await conn.execute(*insert)
     row = await cursor.fetchone()
     assert row is not None
     return row["id"]  # type: ignore[call-overload]

@@ -56,14 +56,14 @@ async def test_a_note_that_fails_fails_alone(store, batches, monkeypatch):
 
         return run
 
-    async def poisoned_pg(conn, item, event_id):
+    def poisoned_pg(item):
         if item.text == "poison":
             raise RuntimeError("this note cannot be written")
-        return await real_pg(conn, item, event_id)
+        return real_pg(item)
 
-    real_pg = pg._add_note
+    real_pg = pg._note_insert
     monkeypatch.setattr(shared, "insert", poisoned(shared.insert))  # SQLite's per-note insert
-    monkeypatch.setattr(pg, "_add_note", poisoned_pg)
+    monkeypatch.setattr(pg, "_note_insert", poisoned_pg)  # PostgreSQL's, batched or not
     texts = ["fine 1", "poison", "fine 2", "fine 3"]
     results = await asyncio.gather(
         *(store.add_note(note(t)) for t in texts), return_exceptions=True
@@ -86,3 +86,18 @@ async def test_an_event_handled_twice_in_one_batch_is_logged_once(store, batches
     assert isinstance(results[0], int) and results[1] is None and isinstance(results[2], int)
     listed = await store.list_notes(Viewer("T1", "C1"), limit=10)
     assert sorted(n.text for n in listed.notes) == ["another", "from the event"]
+
+
+async def test_a_note_the_database_refuses_fails_alone_in_its_batch(store, batches):
+    """A refusal from the database itself (the channel kind's CHECK), in the middle of a batch
+    whose statements were all sent before any answer was read (PostgreSQL's pipeline)."""
+    fields = [{}, {"channel_kind": "bogus"}, {}, {}]
+    results = await asyncio.gather(
+        *(store.add_note(note(f"batch {i}", **f)) for i, f in enumerate(fields)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], Exception), results
+    assert all(isinstance(results[i], int) for i in (0, 2, 3)), results
+    assert batches[0] == len(fields)
+    listed = await store.list_notes(Viewer("T1", "C1"), limit=10)
+    assert sorted(n.text for n in listed.notes) == ["batch 0", "batch 2", "batch 3"]
