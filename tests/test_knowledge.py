@@ -72,6 +72,19 @@ REQUIRED_TERMS = [
     "landing_page",
     "ad_spend",
     "bid",
+    # the planner's business inputs and budgets over time (issue 14)
+    "aov",
+    "cac",
+    "clv",
+    "gross_margin",
+    "break_even_roas",
+    "break_even_cpa",
+    "pacing",
+    "flight",
+    "attribution_window",
+    "incrementality",
+    "cpl",
+    "cpi",
 ]
 
 ASPECTS = {
@@ -115,7 +128,7 @@ def _all_text() -> str:
 def test_every_file_loads_and_validates():
     kb = load()
     assert set(kb.concepts) == {"smo", "smm"}
-    assert len(kb.terms) >= 45
+    assert len(kb.terms) >= 80
     assert len(kb.aspects) >= 7
     assert len(kb.benchmarks) >= 20
 
