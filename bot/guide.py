@@ -183,10 +183,40 @@ def explain(ctx: Context, args: list[str]) -> Reply:
         raise UserError(
             f"Type {_cmd(ctx, 'explain TERM')}, for example {_cmd(ctx, 'explain roas')}."
         )
+    if _names_both_sides(phrase):
+        return _points_to_compare(ctx)
     term, exact = find_term(ctx, phrase)
     if exact:  # the words typed do not show in the answer
         return _once(("term", term.key, prefix(ctx)), lambda: _term_reply(ctx, term, phrase, True))
     return _term_reply(ctx, term, phrase, exact)
+
+
+_SIDE_WORDS = {
+    "SMO": ("smo", "social media optimization", "social media optimisation"),
+    "SMM": ("smm", "social media marketing"),
+}
+
+
+def _names_both_sides(phrase: str) -> bool:
+    """Whether a phrase asks about SMO and SMM together ("smo vs smm", "SMM or SMO")."""
+    words = f" {' '.join(re.sub(r'[^a-z]+', ' ', phrase.lower()).split())} "
+    return all(any(f" {w} " in words for w in side) for side in _SIDE_WORDS.values())
+
+
+def _points_to_compare(ctx: Context) -> Reply:
+    kb = load()
+    smo, smm = (next(t for t in kb.terms if t.key == key) for key in ("smo", "smm"))
+    return Reply(
+        title="SMO and SMM",
+        intro=(
+            f"That is a comparison rather than one term: {_cmd(ctx, 'compare')} puts them side "
+            f"by side, and {_cmd(ctx, 'compare cost')} (or timeline, targeting, goals, when) "
+            "takes one aspect in depth."
+        ),
+        facts=[Fact(label="SMO", value=smo.definition), Fact(label="SMM", value=smm.definition)],
+        footnotes=[f"Type {_cmd(ctx, 'explain smo')} or {_cmd(ctx, 'explain smm')} for either."],
+        data={"points_to": "compare", "terms": ["smo", "smm"]},
+    )
 
 
 def find_term(ctx: Context, phrase: str) -> tuple[Term, bool]:

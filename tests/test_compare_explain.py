@@ -277,3 +277,22 @@ async def test_router_shares_a_compare_answer_when_asked():
     assert not reply.is_error and reply.share
     assert reply.data == {"aspects": ["cost"]}
     assert "Cost structure" in _all_text(reply)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["explain smo vs smm", "explain SMM or SMO?", "explain social media marketing vs smo"],
+)
+async def test_explaining_both_sides_points_to_compare(line):
+    reply = await dispatch(Context(surface="command"), line)
+    assert not reply.is_error
+    assert reply.data["points_to"] == "compare"
+    assert "`/smx compare`" in reply.intro and "`/smx compare cost`" in reply.intro
+    assert [f.label for f in reply.facts] == ["SMO", "SMM"]
+    _within_slack_limits(reply)
+
+
+async def test_one_side_is_still_its_glossary_term():
+    for line, key in (("explain smo", "smo"), ("explain social media marketing", "smm")):
+        reply = await dispatch(Context(surface="command"), line)
+        assert reply.data["term"] == key
