@@ -60,6 +60,13 @@ _NUMBER = re.compile(
     r"(?:e(?P<exp>[+-]?\d{1,3}))?(?P<suffix>k|mm|mn|m|bn|b)?$",
     re.IGNORECASE | re.ASCII,
 )
+_DECIMAL_COMMA = re.compile(
+    r"^(?P<whole>[+-]?\d+),(?P<fraction>\d{1,2})(?P<rest>(?:e[+-]?\d{1,3})?[a-z]{0,2})$",
+    re.IGNORECASE | re.ASCII,
+)
+# "1.200" is $1,200 where a point groups thousands and $1.20 where it is the decimal point: for an
+# amount or a count, one point before exactly three digits is a question, not a reading.
+_THOUSANDS_POINT = re.compile(r"^[+-]?(?P<whole>[1-9]\d{0,2})\.(?P<three>\d{3})$", re.ASCII)
 _DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[a-z]+)$", re.ASCII)
 _DURATION_UNITS = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), timedelta(hours=1)),
@@ -127,6 +134,11 @@ def _number(text: str, key: str | None, what: str, example: str, typed: str | No
     every message echoes; `text` is what is left to read once those were taken off.
     """
     typed = text if typed is None else typed
+    decimal_comma = _DECIMAL_COMMA.match(text)
+    if decimal_comma:
+        # Thousands come in groups of three digits, so a comma before one or two is a decimal
+        # comma ("2,5k" is 2.5k, "€1,50" is €1.50), as much of Europe writes it.
+        text = f"{decimal_comma['whole']}.{decimal_comma['fraction']}{decimal_comma['rest']}"
     if len(text) > MAX_NUMBER_TEXT:
         raise UserError(
             f"{_shown(key, typed)} is too long to be a number (at most {MAX_NUMBER_TEXT} "
@@ -201,6 +213,7 @@ def parse_money(text: str, key: str | None = None) -> Money:
         )
     if sign and s[:1] in ("+", "-"):
         raise UserError(f"{_shown(key, text)} is not an amount of money: write it like {example}.")
+    _not_ambiguous(s, key, text, currency or "$")
     amount = _number(sign + s, key, "an amount of money", example, text.strip())
     if key is not None:
         amount = _non_negative(amount, key, text, example)
@@ -215,8 +228,29 @@ def parse_count(text: str, key: str | None = None) -> float:
         raise UserError(f"{_shown(key, text)} is a count, not a rate: write it like {example}.")
     if any(c in s for c in "$€£¥₹"):
         raise UserError(f"{_shown(key, text)} is a count, not money: write it like {example}.")
+    _not_ambiguous(s, key, text, "")
     value = _number(s, key, "a number", example, text.strip())
     return _non_negative(value, key, text, example)
+
+
+def _not_ambiguous(s: str, key: str | None, text: str, sign: str) -> None:
+    """A UserError asking which was meant, for an amount or count like "1.200" (see above)."""
+    found = _THOUSANDS_POINT.match(s)
+    if found is None:
+        return
+    whole, three = found["whole"], found["three"]
+    small = float(f"{whole}.{three}")
+    if sign:  # money: cents, as an amount is written
+        cents = three[2] == "0"
+        shown = format_money(small, sign) if cents else f"{sign}{whole}.{three}"
+        typed = f"{whole}.{three[:2]}" if cents else f"{whole}.{three}"
+    else:
+        shown = typed = f"{whole}.{three.rstrip('0') or '0'}"
+    name = f"{key}=" if key else ""
+    raise UserError(
+        f"{_shown(key, text.strip())} could be {sign}{int(whole + three):,} (a point between "
+        f"thousands) or {shown} (a decimal point): write {name}{whole}{three} or {name}{typed}."
+    )
 
 
 def _percent_or_bare(

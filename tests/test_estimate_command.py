@@ -322,9 +322,9 @@ BAD = [
     ("estimate followers=1k posts=0 reach_rate=10%", "`posts=0` can't be zero"),
     ("estimate followers=1k posts=2.5 reach_rate=10%", "`posts=2.5` is not a whole number"),
     ("estimate followers=1.5 posts=2 reach_rate=10%", "`followers=1.5` is not a whole number"),
-    ("estimate budget=$1,2k cpm=8", "`budget=$1,2k` is not an amount of money"),
-    ("estimate ctr=1,2% cpm=8", "`ctr=1,2%` is not a number"),
-    ("estimate roas=1,2x budget=8", "`roas=1,2x` is not a number"),
+    ("estimate budget=$1,2,3k cpm=8", "`budget=$1,2,3k` is not an amount of money"),
+    ("estimate ctr=1,2,3% cpm=8", "`ctr=1,2,3%` is not a number"),
+    ("estimate roas=1,2,3x budget=8", "`roas=1,2,3x` is not a number"),
     (
         "estimate budget=1000 platform=pinterst",
         "`platform=pinterst` is not a platform I know. Did you mean `platform=pinterest`? Use one "

@@ -216,11 +216,11 @@ def test_sufficient_sets_use_the_audience_when_given():
 @pytest.mark.parametrize(
     ("key", "raw", "echo"),
     [
-        ("budget", "$1,2k", "`budget=$1,2k`"),
-        ("budget", "€1,2", "`budget=€1,2`"),
-        ("ctr", "1,2%", "`ctr=1,2%`"),
-        ("roi", "1,2x", "`roi=1,2x`"),
-        ("frequency", "2,5x", "`frequency=2,5x`"),
+        ("budget", "$1,2,3k", "`budget=$1,2,3k`"),
+        ("budget", "€1,234,5", "`budget=€1,234,5`"),
+        ("ctr", "1,234%", "`ctr=1,234%`"),
+        ("roi", "1,2,3x", "`roi=1,2,3x`"),
+        ("frequency", "2,5,0x", "`frequency=2,5,0x`"),
         ("budget", "$9e99", "`budget=$9e99`"),
     ],
 )
@@ -246,3 +246,51 @@ def test_engagement_rate_wording_matches_the_shipped_figures():
     assert "smx uses people reached" not in term.definition
     assert "Buffer" in term.definition and "impressions" in term.definition
     assert "published figures smx ships" in (term.formula or "")
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "value"),
+    [
+        ("budget", "2,5k", 2500),
+        ("budget", "€1,50", 1.5),
+        ("budget", "$1,2k", 1200),
+        ("ctr", "1,2%", 0.012),
+        ("roas", "2,5x", 2.5),
+        ("impressions", "2,5m", 2_500_000),
+        ("budget", "1,200", 1200),  # three digits after the comma: thousands, as before
+        ("budget", "0.001", 0.001),  # a leading zero groups no thousands
+        ("budget", "1.2k", 1200),
+        ("budget", "12.50", 12.5),
+    ],
+)
+def test_a_comma_before_one_or_two_digits_is_a_decimal_comma(key, raw, value):
+    assert units.parse_metric(key, raw).value == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "message"),
+    [
+        (
+            "budget",
+            "1.200",
+            "`budget=1.200` could be $1,200 (a point between thousands) or $1.20 (a decimal "
+            "point): write budget=1200 or budget=1.20.",
+        ),
+        (
+            "budget",
+            "€2.345",
+            "`budget=€2.345` could be €2,345 (a point between thousands) or €2.345 (a decimal "
+            "point): write budget=2345 or budget=2.345.",
+        ),
+        (
+            "clicks",
+            "1.500",
+            "`clicks=1.500` could be 1,500 (a point between thousands) or 1.5 (a decimal point): "
+            "write clicks=1500 or clicks=1.5.",
+        ),
+    ],
+)
+def test_one_point_before_three_digits_is_asked_about(key, raw, message):
+    with pytest.raises(UserError) as err:
+        units.parse_metric(key, raw)
+    assert err.value.message == message

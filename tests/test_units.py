@@ -41,7 +41,8 @@ def test_parse_money(text, amount, currency, typed):
     ("text", "message"),
     [
         ("abc", "`budget=abc` is not an amount of money: write it like budget=$2,000."),
-        ("1,2", "`budget=1,2` is not an amount of money"),
+        ("1,2,3", "`budget=1,2,3` is not an amount of money"),
+        ("1.200", "`budget=1.200` could be $1,200"),
         ("-500", "`budget=-500` is negative: write a positive value, like budget=$2,000."),
         ("5%", "`budget=5%` is an amount of money, not a rate"),
         ("2e13", "`budget=2e13` is beyond 1e12"),
