@@ -320,6 +320,9 @@ BAD = [
     ),
     # whole counts, echoes exactly as typed
     ("estimate followers=1k posts=0 reach_rate=10%", "`posts=0` can't be zero"),
+    # a zero budget is said as what it means, not as a division in some formula
+    ("estimate budget=0 cpm=10", "`budget=0` is no budget at all: with nothing to spend"),
+    ("estimate spend=$0 cpm=10", "`spend=$0` is no budget at all"),
     ("estimate followers=1k posts=2.5 reach_rate=10%", "`posts=2.5` is not a whole number"),
     ("estimate followers=1.5 posts=2 reach_rate=10%", "`followers=1.5` is not a whole number"),
     ("estimate budget=$1,2,3k cpm=8", "`budget=$1,2,3k` is not an amount of money"),

@@ -119,6 +119,14 @@ def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Req
             )
         seen[canonical] = key
         metric = units.parse_metric(canonical, value)
+        if metric.value == 0 and canonical == "budget":
+            raise UserError(
+                f"`{key}={shown(value)}` is no budget at all: with nothing to spend a campaign "
+                "buys no impressions, clicks or conversions, so there is nothing to estimate. "
+                f"Give the budget you plan, like budget={units.EXAMPLE['budget']}, or leave it "
+                "out and give what you want to reach to see what it costs, like clicks=1000 "
+                "cpc=$0.80."
+            )
         if metric.value == 0 and canonical in ZERO_DIVIDES:
             raise UserError(
                 f"`{canonical}={shown(value)}` can't be zero: {canonical} divides in "
