@@ -172,7 +172,30 @@ async def test_listing_is_newest_first_and_paged(ask, store) -> None:
     assert [n["id"] for n in last.data["notes"]] == ids[2::-1]
     beyond = await ask("notes page=4")
     assert beyond.is_error
-    assert beyond.intro == "There are only 3 pages of notes; try `page=3`."
+    assert beyond.intro == (
+        "There is no page 4: the 23 notes are on 3 pages; try `page=1` to `page=3`."
+    )
+    campaign = await ask("notes spring page=9")
+    assert campaign.intro == (
+        "There is no page 9: the 23 notes for `spring` are on 3 pages; try `page=1` to `page=3`."
+    )
+
+
+@pytest.mark.parametrize("typed", ["0", "²", "9" * 30, "-1", "two"])
+async def test_a_page_that_is_no_page_number_says_which_pages_there_are(ask, store, typed):
+    await _seed(store, 12)
+    reply = await ask(f"notes page={typed}")
+    assert reply.is_error
+    assert reply.intro == (
+        f"`page={typed}` is not a page number: pages count from 1, and the 12 notes are on 2 "
+        "pages; try `page=1` to `page=2`."
+    )
+
+
+async def test_one_page_is_named_alone(ask, store):
+    await _seed(store, 1)
+    reply = await ask("notes page=3")
+    assert reply.intro == "There is no page 3: the 1 note is on 1 page; try `page=1`."
 
 
 async def test_listing_shows_times_in_the_users_zone(store, ask) -> None:
@@ -184,9 +207,11 @@ async def test_listing_shows_times_in_the_users_zone(store, ask) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("notes page=0", "`page=0` is not a page number; try `page=2`."),
-        ("notes page=²", "`page=²` is not a page number; try `page=2`."),
-        ("notes page=" + "9" * 30, f"`page={'9' * 30}` is not a page number; try `page=2`."),
+        (
+            "notes page=0",
+            "`page=0` is not a page number, and there are no notes yet: log one with "
+            "`note CAMPAIGN TEXT`.",
+        ),
         (
             "note delete " + "9" * 30,
             f"Give the number of one note, not `{'9' * 30}`, e.g. `note delete 12`. "

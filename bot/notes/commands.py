@@ -153,6 +153,22 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         f" since {_when(ctx, since)}" if since else ""
     )
     pages = max(1, -(-page.total // PAGE_SIZE))
+    there = (
+        f"the {page.total:,} note{'s' * (page.total != 1)}{scope} "
+        f"{'is' if page.total == 1 else 'are'} on {pages} page{'s' * (pages > 1)}"
+    )
+    pick = "`page=1`" if pages == 1 else f"`page=1` to `page={pages}`"
+    if options.bad_page is not None:
+        shown_page = parse.shown(options.bad_page, 40)
+        if page.total == 0:
+            raise UserError(
+                f"`page={shown_page}` is not a page number, and there are no notes{scope} yet: "
+                f"log one with {cmd(ctx, 'note CAMPAIGN TEXT')}."
+            )
+        raise UserError(
+            f"`page={shown_page}` is not a page number: pages count from 1, and {there}; "
+            f"try {pick}."
+        )
     if page.total == 0:
         return Reply(
             intro=f"No notes{scope} yet. Log one with {cmd(ctx, 'note CAMPAIGN TEXT')}.",
@@ -160,10 +176,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
             data={"notes": [], "total": 0, "page": 1, "pages": 1, "campaigns": []},
         )
     if options.page > pages:
-        raise UserError(
-            f"There {'is' if pages == 1 else 'are'} only {pages} page{'s' * (pages > 1)} of "
-            f"notes{scope}; try `page={pages}`."
-        )
+        raise UserError(f"There is no page {options.page}: {there}; try {pick}.")
     sections = [_totals_section(totals)] if any(_has_figures(t) for t in totals) else []
     sections += [_note_section(ctx, n) for n in page.notes]
     footnotes = []

@@ -176,6 +176,8 @@ class ListOptions:
     campaign: str | None = None
     since: timedelta | None = None
     page: int = 1
+    # A `page=` that is no page number, as typed: the listing says so with the pages there are.
+    bad_page: str | None = None
 
 
 def list_options(args: list[str]) -> ListOptions:
@@ -183,6 +185,7 @@ def list_options(args: list[str]) -> ListOptions:
     name: str | None = None
     since: timedelta | None = None
     page = 1
+    bad_page: str | None = None
     for arg in args:
         key, eq, raw = arg.partition("=")
         key = key.lower()
@@ -191,7 +194,7 @@ def list_options(args: list[str]) -> ListOptions:
         elif eq and key == "page":
             page = _whole(raw, MAX_PAGE) or 0
             if page < 1:
-                raise UserError(f"`page={shown(raw)}` is not a page number; try `page=2`.")
+                page, bad_page = 1, raw
         elif eq:
             raise UserError(
                 f"`{shown(arg)}` is not an option of `notes`. Use `notes [CAMPAIGN] [since=7d] "
@@ -204,7 +207,7 @@ def list_options(args: list[str]) -> ListOptions:
             )
         else:
             name = campaign(arg)
-    return ListOptions(name, since, page)
+    return ListOptions(name, since, page, bad_page)
 
 
 def _digits(raw: str) -> str | None:
