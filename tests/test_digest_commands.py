@@ -113,6 +113,19 @@ async def test_on_again_updates_the_schedule_and_keeps_one_subscription(ctx):
     assert again.data["created"] is False
 
 
+async def test_a_new_day_and_time_keep_the_zone_the_digest_was_set_in(ctx):
+    ctx.user_tz = "America/New_York"  # the person's own zone is not the digest's
+    await ask(ctx, "digest on fri 16:30 Europe/Berlin")
+    again = await ask(ctx, "digest on friday 4:30pm")
+    assert again.intro.startswith(
+        "Weekly digest updated for this channel: every Friday at 16:30 Europe/Berlin."
+    )
+    sub = await ctx.services.store.get_subscription("T1", "C1")
+    assert sub.tz == "Europe/Berlin"
+    named = await ask(ctx, "digest on mon 09:00 UTC")
+    assert "every Monday at 09:00 UTC" in named.intro
+
+
 BAD_INPUT = [
     (
         "digest on funday",
@@ -139,6 +152,15 @@ BAD_INPUT = [
     ("digest on UTC Europe/Berlin", "Give one time zone, not `UTC` and `Europe/Berlin`."),
     ("digest on empty=maybe", "say `empty=yes` to post weeks without notes too, or `empty=no`."),
     ("digest on xyzzy", "I don't understand `xyzzy` in `digest on`."),
+    (
+        "digest on fri 16:30 Berlin",
+        "`Berlin` is a city, not a time zone name. Did you mean `Europe/Berlin`? Type "
+        "`/smx digest on fri 16:30 Europe/Berlin`.",
+    ),
+    (
+        "digest on mon 9 am tokyo",
+        "Did you mean `Asia/Tokyo`? Type `/smx digest on mon 9am Asia/Tokyo`.",
+    ),
     (
         "digest off",
         "This channel has no weekly digest to turn off. Start one with `/smx digest on` "

@@ -133,6 +133,10 @@ async def on(ctx: Context, args: list[str]) -> Reply:
     day, hour, minute, zone_name = asked.day, asked.hour, asked.minute, asked.zone
     include_empty = asked.include_empty
     notices: list[Notice] = []
+    store = _store(ctx)
+    existing = await store.get_subscription(ctx.owner, channel)
+    if zone_name is None and existing is not None:
+        zone_name = existing.tz  # a new day or time keeps the zone it was set in
     if zone_name is None:
         zone_name = _default_zone(ctx)
         if zone_name is None:
@@ -150,8 +154,6 @@ async def on(ctx: Context, args: list[str]) -> Reply:
         DEFAULT_MINUTE if minute is None else minute,
         zone_name,
     )
-    store = _store(ctx)
-    existing = await store.get_subscription(ctx.owner, channel)
     if existing is not None:
         _check_may_change(ctx, channel, existing, "on", "change")
     next_run = await _next_free(store, ctx.owner, channel, slot, clock())

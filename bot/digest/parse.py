@@ -186,5 +186,48 @@ def parse_on(words: list[str], ctx: Context) -> OnWords:
                 )
             day = found
         else:
+            city = zone_of_city(word)
+            if city is not None:
+                typed = " ".join(city if w is word else w for w in joined)
+                raise UserError(
+                    f"`{word}` is a city, not a time zone name. Did you mean `{city}`? Type "
+                    f"{cmd(ctx, 'digest on ' + typed)}.",
+                    suggestions=[city],
+                )
             raise bad_word(word, ctx)
     return OnWords(day, hour, minute, zone, include_empty)
+
+
+@cache
+def _cities() -> dict[str, list[str]]:
+    """Each IANA zone's city part (`berlin`, `new_york`), lower case, with the zones it ends."""
+    found: dict[str, list[str]] = {}
+    for name in sorted(zones().values()):
+        area, slash, city = name.rpartition("/")
+        if slash and not area.startswith("Etc"):
+            found.setdefault(city.lower(), []).append(name)
+    return found
+
+
+def zone_of_city(word: str) -> str | None:
+    """The one zone whose city is `word` ("Berlin" -> Europe/Berlin), or None: none or several
+    (a city such as "Ojinaga" has one; a name two areas share is not guessed)."""
+    names = _cities().get(word.lower().replace(" ", "_"), [])
+    # Old aliases (US/..., Asia/Calcutta) share a city with the canonical name; prefer one area.
+    canonical = [n for n in names if n.split("/", 1)[0] in _AREAS] or names
+    return canonical[0] if len(canonical) == 1 else None
+
+
+_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
