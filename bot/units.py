@@ -459,9 +459,12 @@ def format_money(amount: float, currency: str = "$") -> str:
 
 
 def format_count(n: float) -> str:
-    """62,500 · 41.7 · 2.4 (whole from 100 up, three significant digits below)."""
-    if abs(n) >= 100:
-        return f"{n:,.0f}"
+    """62,500 · 42 · 2 · 0.4: people, clicks and conversions are whole, so a count of one or
+    more is shown to the nearest whole one (halves up); below one, where an answer says it is
+    fewer than one, three significant digits."""
+    if abs(n) >= 1:
+        whole = math.floor(abs(n) + 0.5)
+        return f"{'-' if n < 0 else ''}{whole:,}"
     return _significant(n, 3)
 
 

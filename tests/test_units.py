@@ -104,7 +104,16 @@ def test_parse_count_errors(text, message):
 
 @pytest.mark.parametrize(
     ("n", "shown"),
-    [(62500, "62,500"), (41.666, "41.7"), (2.4, "2.4"), (0, "0"), (1e9, "1,000,000,000")],
+    [
+        (62500, "62,500"),
+        (41.666, "42"),
+        (2.4, "2"),
+        (2.5, "3"),  # halves up, not to the even one
+        (1.67, "2"),
+        (0.4, "0.4"),  # below one, where an answer says "fewer than one"
+        (0, "0"),
+        (1e9, "1,000,000,000"),
+    ],
 )
 def test_format_count(n, shown):
     assert units.format_count(n) == shown

@@ -24,8 +24,18 @@ def figure(est: Estimate, key: str, value: float | None = None) -> str:
     if value is None and key in est.solution.ranges:
         low, high = est.solution.ranges[key]
         lo, hi = (units.format_metric(key, v, currency) for v in (low, high))
-        return f"{lo} – *{shown}* – {hi}"
+        return spread(lo, shown, hi)
     return shown
+
+
+def spread(lo: str, typical: str, hi: str, unit: str = "") -> str:
+    """A range as read: `lo – *typical* – hi`; where the typical value is one end as shown,
+    `lo – hi (typical lo)` rather than a figure said twice; one figure where both ends meet."""
+    if lo == hi:
+        return f"{typical}{unit}"
+    if typical in (lo, hi):
+        return f"{lo} – {hi}{unit} (typical {typical})"
+    return f"{lo} – *{typical}* – {hi}{unit}"
 
 
 def derived_line(est: Estimate, key: str) -> str:
@@ -206,7 +216,7 @@ def published(key: str, b: Benchmark) -> str:
     if b.low == b.high:
         return units.format_metric(key, b.typical) + usd
     lo, typ, hi = (units.format_metric(key, v) for v in (b.low, b.typical, b.high))
-    return f"{lo} – *{typ}* – {hi}{usd}"
+    return spread(lo, typ, hi, usd)
 
 
 def assumption_lines(est: Estimate) -> list[str]:
@@ -305,6 +315,9 @@ def headline(est: Estimate) -> str | None:
     ]
     if "revenue" in est.solution.derived:
         parts.append(f"{figure(est, 'revenue')} revenue")
+    if "budget" in est.solution.derived:
+        # Outcomes were given and the budget follows: what they cost is the answer asked for.
+        parts.insert(0, f"{figure(est, 'budget')} budget")
     return " · ".join(parts[:5]) or None
 
 
