@@ -58,3 +58,49 @@ async def test_outcomes_given_lead_with_the_budget_they_cost():
 async def test_a_budget_given_is_not_repeated_in_the_headline():
     reply = await ask("estimate budget=500 cpm=8")
     assert reply.intro == "62,500 impressions"
+
+
+def _warnings(reply, kind):
+    return [w for w in reply.data["warnings"] if w["kind"] == kind]
+
+
+async def test_a_figure_far_outside_the_platforms_published_range_is_said():
+    from knowledge import benchmarks_for
+
+    ctr = benchmarks_for("facebook")["ctr"]
+    reply = await ask("estimate budget=1000 ctr=12% cpm=8 platform=facebook")
+    texts = [n.text for n in reply.notices]
+    assert any(
+        t.startswith("Your CTR of 12% is far above the published Facebook CTR of") for t in texts
+    )
+    (warning,) = _warnings(reply, "given_off_published")
+    assert warning["key"] == "ctr" and warning["published"] == [ctr.low, ctr.typical, ctr.high]
+    below = await ask(f"estimate budget=1000 ctr={ctr.low * 100 / 3:.3f}% cpm=8 platform=facebook")
+    assert any("is far below the published Facebook CTR" in n.text for n in below.notices)
+
+
+async def test_a_figure_far_outside_every_platforms_range_is_said_without_a_platform():
+    from knowledge import load
+
+    highest = max((b for b in load().benchmarks if b.metric == "ctr"), key=lambda b: b.high)
+    reply = await ask("estimate budget=1000 ctr=40% cpm=8")
+    (notice,) = [n for n in reply.notices if "what any platform publishes" in n.text]
+    assert notice.level == "warning"
+    from bot import units
+
+    assert f"the highest is {units.format_rate(highest.high)}" in notice.text
+    assert _warnings(reply, "given_off_every_platform")[0]["published"][1] == highest.high
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "estimate budget=1000 ctr=1.2% cpm=8",
+        "estimate budget=1000 ctr=1.5% cpm=8 platform=facebook",
+        "estimate budget=€1000 cpm=300",  # euros are not compared with published dollars
+    ],
+)
+async def test_a_plausible_figure_or_another_currency_gets_no_such_notice(line):
+    reply = await ask(line)
+    assert not _warnings(reply, "given_off_published")
+    assert not _warnings(reply, "given_off_every_platform")

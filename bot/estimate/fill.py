@@ -34,6 +34,11 @@ class Estimate:
     other_objective: dict[str, Benchmark] = field(default_factory=dict)
     # derived values far outside the platform's published range: (key, published figure)
     off_published: list[tuple[str, Benchmark]] = field(default_factory=list)
+    # figures given far outside the platform's published range: (key, published figure)
+    given_off: list[tuple[str, Benchmark]] = field(default_factory=list)
+    # figures given far outside every platform's published range, with no platform named or
+    # none published for it: (key, the lowest low, the highest high of any platform)
+    given_off_any: list[tuple[str, Benchmark, Benchmark]] = field(default_factory=list)
 
     @property
     def values(self) -> dict[str, float]:
@@ -92,8 +97,31 @@ def run(request: Request) -> Estimate:
             adds = [k for k in OUTCOMES if k in determined({*typical, metric}) - have]
             if adds:
                 est.missing[metric] = adds
+    _check_given(est, published)
     check_sound(est)
     return est
+
+
+def _check_given(est: Estimate, published: dict[str, Benchmark]) -> None:
+    """A figure typed far from what is published for it (less than half the low end or more
+    than twice the high end) is said, with the range: the platform's when it publishes one, else
+    every platform's together. Money figures are in US dollars, compared only with dollars."""
+    request = est.request
+    for key, value in request.inputs.items():
+        if key not in PUBLISHED:
+            continue
+        figure = published.get(key)
+        if figure is not None:
+            if (not figure.currency or request.currency == "$") and _far_from(value, figure):
+                est.given_off.append((key, figure))
+            continue
+        everywhere = [b for b in load().benchmarks if b.metric == key]
+        if not everywhere or (any(b.currency for b in everywhere) and request.currency != "$"):
+            continue
+        lowest = min(everywhere, key=lambda b: b.low)
+        highest = max(everywhere, key=lambda b: b.high)
+        if value < lowest.low / PUBLISHED_FACTOR or value > highest.high * PUBLISHED_FACTOR:
+            est.given_off_any.append((key, lowest, highest))
 
 
 def _far_from(value: float, b: Benchmark) -> bool:

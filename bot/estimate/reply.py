@@ -101,6 +101,32 @@ def notices(ctx, est: Estimate) -> list[Notice]:
                 f"person: check {rests}.",
             )
         )
+    for key, b in est.given_off:
+        name = PLATFORM_NAME[request.platform or ""]
+        side = "above" if values[key] > b.high else "below"
+        out.append(
+            Notice(
+                level="warning",
+                text=f"Your {LABEL[key]} of {figure(est, key)} is far {side} the published "
+                f"{name} {LABEL[key]} of {published(key, b)} ({_sources(b)}"
+                f"{', ' + b.objective if b.objective else ''}). Check it: every figure worked out "
+                "from it moves with it.",
+            )
+        )
+    for key, lowest, highest in est.given_off_any:
+        over = values[key] > highest.high
+        edge, b = (highest.high, highest) if over else (lowest.low, lowest)
+        usd = " USD" if b.currency else ""
+        out.append(
+            Notice(
+                level="warning",
+                text=f"Your {LABEL[key]} of {figure(est, key)} is far "
+                f"{'above' if over else 'below'} what any platform publishes: the "
+                f"{'highest' if over else 'lowest'} is {units.format_metric(key, edge)}{usd} "
+                f"on {PLATFORM_NAME[b.platform]} ({_sources(b)}). Check it: every figure worked "
+                "out from it moves with it.",
+            )
+        )
     for key, b in est.off_published:
         name = PLATFORM_NAME[request.platform or ""]
         basis = sol.basis.get(key, ())
@@ -291,6 +317,27 @@ def data_for(est: Estimate) -> dict:
             "value": value,
         }
         for key, value in sol.under_one
+    ]
+    data["warnings"] += [
+        {
+            "kind": "given_off_published",
+            "inputs": [key],
+            "key": key,
+            "value": sol.values[key],
+            "platform": b.platform,
+            "published": [b.low, b.typical, b.high],
+        }
+        for key, b in est.given_off
+    ]
+    data["warnings"] += [
+        {
+            "kind": "given_off_every_platform",
+            "inputs": [key],
+            "key": key,
+            "value": sol.values[key],
+            "published": [lowest.low, highest.high],
+        }
+        for key, lowest, highest in est.given_off_any
     ]
     data["warnings"] += [
         {
