@@ -246,6 +246,20 @@ def truths(draw) -> dict[str, float]:
     t["roi"] = t["roas"] - 1
     t["organic_reach"] = t["followers"] * t["reach_rate"] * t["posts"]
     t["organic_engagements"] = t["organic_reach"] * t["engagement_rate"]
+    t["days"] = float(draw(st.integers(1, 120)))
+    t["daily"] = t["budget"] / t["days"]
+    t["aov"] = t["revenue"] / t["conversions"]  # the same revenue by either relation
+    # A break-even CPA well apart from the CPA (a clear profit or a clear loss per conversion),
+    # so profit_per_conversion = break_even_cpa − cpa is no difference of near-equal numbers.
+    ratio = draw(st.one_of(st.floats(2, 4), st.floats(0.1, 0.4)))
+    t["margin"] = t["cpa"] * ratio / t["aov"]
+    assume(t["margin"] <= 0.95)
+    t["break_even_roas"] = 1 / t["margin"]
+    t["break_even_cpa"] = t["aov"] * t["margin"]
+    t["profit_per_conversion"] = t["break_even_cpa"] - t["cpa"]
+    t["profit"] = t["conversions"] * t["profit_per_conversion"]
+    t["ltv"] = t["cpa"] * f(0.5, 10)
+    t["ltv_cac"] = t["ltv"] / t["cpa"]
     return t
 
 

@@ -108,8 +108,8 @@ def _check_given(est: Estimate, published: dict[str, Benchmark]) -> None:
     every platform's together. Money figures are in US dollars, compared only with dollars."""
     request = est.request
     for key, value in request.inputs.items():
-        if key not in PUBLISHED:
-            continue
+        if key not in PUBLISHED or request.raw.get(key, "").lower().startswith("cac"):
+            continue  # a CAC counts more than ad spend: no platform's CPA compares with it
         figure = published.get(key)
         if figure is not None:
             if (not figure.currency or request.currency == "$") and _far_from(value, figure):

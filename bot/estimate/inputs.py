@@ -7,6 +7,7 @@ silently. Readings that needed a rule (a bare rate) come back as notes for the r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from bot import metric_table, units
 from bot.errors import UserError
@@ -79,7 +80,13 @@ def platform_name(raw: str) -> str:
 def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:
     query = key.lower()
     names = [*units.KEYS, *units.ALIASES, "platform", *options]
-    plausible = [n for n in names if len(n) > 3 or len(query) <= len(n) + 1]
+    # A typo is about as long as the name it misspells: `cpx` is not `break_even_cpa`.
+    plausible = [
+        n
+        for n in names
+        if (len(n) > 3 or len(query) <= len(n) + 1)
+        and abs(len(n) - len(query)) <= max(2, len(query) // 2)
+    ]
     found = closest(query, plausible, limit=6)
     guesses = list(dict.fromkeys(units.canonical_key(n) or n for n in found))[:3]
     hint = f"Did you mean {' or '.join(f'`{g}=`' for g in guesses)}? " if guesses else ""
@@ -90,13 +97,58 @@ def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:
     )
 
 
+def _date(key: str, raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise UserError(
+            f"`{key}={shown(raw)}` is not a date: write it as YEAR-MONTH-DAY, like "
+            f"{key}=2026-03-01."
+        ) from None
+
+
+def _flight_days(request: Request, dates: dict[str, date]) -> None:
+    """days= from a flight's start= and end= (both days run), checked against a days= given."""
+    if len(dates) == 1:
+        (given,) = dates
+        other = "end" if given == "start" else "start"
+        raise UserError(
+            f"`{given}=` needs `{other}=` too, to count the flight's days (or give days=14)."
+        )
+    start, end = dates["start"], dates["end"]
+    if end < start:
+        raise UserError(
+            f"`end={end.isoformat()}` is before `start={start.isoformat()}`: a flight ends after "
+            "it starts."
+        )
+    days = (end - start).days + 1
+    if days > 3650:
+        raise UserError(f"A flight of {days:,} days is more than 10 years: check start= and end=.")
+    if "days" in request.inputs and request.inputs["days"] != days:
+        raise UserError(
+            f"`days={units.format_count(request.inputs['days'])}` and start= to end= "
+            f"({days} days, both included) disagree: give one or the other."
+        )
+    request.inputs["days"] = float(days)
+    request.raw["days"] = f"start={start.isoformat()} end={end.isoformat()}"
+    request.notes.append(
+        f"days {days}: {start.isoformat()} to {end.isoformat()}, both days included"
+    )
+
+
 def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Request:
     """The figures in `args`, validated; raises UserError for anything it cannot use."""
     request = Request()
     seen: dict[str, str] = {}  # canonical key -> the key as typed
     typed_currency: dict[str, str] = {}  # currency -> first key typed in it
+    dates: dict[str, date] = {}  # a flight's start= and end=, both days included
     for key, value, token in pairs(args):
         lowered = key.lower()
+        if lowered in ("start", "end"):
+            if lowered in dates:
+                raise UserError(f"`{lowered}` appears twice; give it once.")
+            dates[lowered] = _date(lowered, value)
+            continue
         if lowered == "platform" or lowered in options:
             if lowered in seen:
                 raise UserError(f"`{lowered}` appears twice; give it once.")
@@ -137,8 +189,16 @@ def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Req
             typed_currency.setdefault(metric.currency, token)
         if metric.note:
             request.notes.append(metric.note)
+        if lowered == "cac":
+            request.notes.append(
+                "cac read as CPA, the ad spend per conversion. That is your CAC only when ads are "
+                "the whole cost of winning a customer and every conversion is a new customer; "
+                "counting agency fees, tools and returning buyers, CAC is higher than CPA"
+            )
         request.inputs[canonical] = metric.value
         request.raw[canonical] = token
+    if dates:
+        _flight_days(request, dates)
     if len(typed_currency) > 1:
         tokens = list(typed_currency.values())
         raise UserError(

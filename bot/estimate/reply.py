@@ -72,6 +72,9 @@ def _percent(x: float) -> str:
 def notices(ctx, est: Estimate) -> list[Notice]:
     sol, values, request = est.solution, est.values, est.request
     out: list[Notice] = []
+    worth = verdict(est)
+    if worth is not None:
+        out.append(worth)
     for c in sol.conflicts:
         fig = units.format_metric(c.key, c.value, request.currency)
         implied = units.format_metric(c.key, c.implied, request.currency)
@@ -285,6 +288,8 @@ def data_for(est: Estimate) -> dict:
     data["inputs"] = list(request.inputs)
     data["derived"] = list(sol.derived)
     data["currency"] = request.currency
+    if per_day(est):
+        data["per_day"] = per_day(est)
     data["platform"] = request.platform
     if est.assumed:
         data["assumed"] = {
@@ -354,6 +359,72 @@ def data_for(est: Estimate) -> dict:
     return data
 
 
+PER_DAY = ("budget", *OUTCOMES)  # what a flight's day spends and brings
+
+
+def per_day(est: Estimate) -> dict[str, float]:
+    """Each figure a flight spends or brings, per day of it (when its days are known)."""
+    values = est.values
+    days = values.get("days")
+    if not days or days <= 0:
+        return {}
+    return {k: values[k] / days for k in PER_DAY if k in values and k != "daily"}
+
+
+def per_day_lines(est: Estimate) -> list[str]:
+    currency = est.request.currency
+    shown = est.values.keys() - {"budget"} if "daily" in est.values else est.values.keys()
+    return [
+        f"• *{LABEL[k]}*: {units.format_metric(k, v, currency)} a day"
+        for k, v in per_day(est).items()
+        if k in shown  # the daily budget is already a figure of its own
+    ]
+
+
+def verdict(est: Estimate) -> Notice | None:
+    """Whether the plan makes or loses money on each conversion, once its worth is known."""
+    values = est.values
+    currency = est.request.currency
+    money = lambda k: units.format_metric(k, values[k], currency)  # noqa: E731
+    roas = ""
+    if "roas" in values and "break_even_roas" in values:
+        side = "below" if values["roas"] < values["break_even_roas"] else "at or above"
+        roas = (
+            f" ROAS {units.format_metric('roas', values['roas'])} is {side} the "
+            f"{units.format_metric('break_even_roas', values['break_even_roas'])} break-even."
+        )
+    if "profit_per_conversion" not in values or "cpa" not in values:
+        if not {"profit", "revenue", "margin", "budget"} <= values.keys():
+            return None
+        gross = units.format_metric("profit", values["revenue"] * values["margin"], currency)
+        result = values["profit"]
+        amount = units.format_metric("profit", abs(result), currency)
+        return Notice(
+            level="warning" if result < 0 else "info",
+            text=f"This plan {'loses' if result < 0 else 'makes'} money: {money('revenue')} of "
+            f"revenue at a {units.format_metric('margin', values['margin'])} margin is {gross} "
+            f"of gross profit against {money('budget')} of ads, "
+            f"{'a loss' if result < 0 else 'a profit'} of {amount}.{roas}",
+        )
+    each = values["profit_per_conversion"]
+    total = ""
+    if "profit" in values:
+        total = f", {units.format_metric('profit', abs(values['profit']), currency)} in all"
+    if each < 0:
+        return Notice(
+            level="warning",
+            text=f"This plan loses money: each conversion brings {money('break_even_cpa')} of "
+            f"gross profit and costs {money('cpa')}, so it loses "
+            f"{units.format_metric('cpa', -each, currency)} a conversion{total}.{roas} It pays "
+            f"if the CPA falls below {money('break_even_cpa')}, or if customers come back "
+            "(give ltv= to weigh their later orders).",
+        )
+    return Notice(
+        text=f"This plan makes money: each conversion leaves {money('profit_per_conversion')} of "
+        f"gross profit after its ad{total}.{roas}",
+    )
+
+
 def headline(est: Estimate) -> str | None:
     parts = [
         f"{figure(est, k)} {LABEL[k].lower()}"
@@ -365,6 +436,8 @@ def headline(est: Estimate) -> str | None:
     if "budget" in est.solution.derived:
         # Outcomes were given and the budget follows: what they cost is the answer asked for.
         parts.insert(0, f"{figure(est, 'budget')} budget")
+    if "daily" in est.solution.derived:
+        parts.insert(0, f"{figure(est, 'daily')} a day")
     return " · ".join(parts[:5]) or None
 
 
@@ -381,6 +454,10 @@ def build_reply(ctx, est: Estimate) -> Reply:
     paid = [derived_line(est, k) for k in derived if k in PAID]
     organic = [derived_line(est, k) for k in derived if k in ORGANIC]
     sections += sections_for("Paid (SMM)", paid) + sections_for("Organic (SMO)", organic)
+    per_day = per_day_lines(est)
+    if per_day:
+        days = units.format_count(est.values["days"])
+        sections += sections_for(f"Per day, over {days} days", per_day)
     intro_parts = []
     if sol.ranges:
         intro_parts.append("Ranges read low – *typical* – high, from the published figures.")

@@ -121,6 +121,40 @@ ROI_FROM_ROAS = Relation(
     check="roas",
 )
 REACH = monomial("reach", ["impressions"], ["frequency"])
+PROFIT_FROM_REVENUE = Relation(
+    "profit = revenue × margin − budget",
+    {
+        "profit": ("revenue × margin − budget", lambda v: v["revenue"] * v["margin"] - v["budget"]),
+        "budget": ("revenue × margin − profit", lambda v: v["revenue"] * v["margin"] - v["profit"]),
+        "revenue": (
+            "(profit + budget) / margin",
+            _safe(lambda v: (v["profit"] + v["budget"]) / v["margin"]),
+        ),
+        "margin": (
+            "(profit + budget) / revenue",
+            _safe(lambda v: (v["profit"] + v["budget"]) / v["revenue"]),
+        ),
+    },
+    check="budget",
+)
+PROFIT_PER_CONVERSION = Relation(
+    "profit_per_conversion = break_even_cpa − cpa",
+    {
+        "profit_per_conversion": (
+            "break_even_cpa − cpa",
+            lambda v: v["break_even_cpa"] - v["cpa"],
+        ),
+        "break_even_cpa": (
+            "profit_per_conversion + cpa",
+            lambda v: v["profit_per_conversion"] + v["cpa"],
+        ),
+        "cpa": (
+            "break_even_cpa − profit_per_conversion",
+            lambda v: v["break_even_cpa"] - v["profit_per_conversion"],
+        ),
+    },
+    check="break_even_cpa",
+)
 
 # Order matters only for which of two equivalent routes derives a value first; the most direct
 # route (from the budget) comes first.
@@ -140,6 +174,16 @@ RELATIONS: tuple[Relation, ...] = (
     ROI_FROM_ROAS,
     monomial("organic_reach", ["followers", "reach_rate", "posts"]),
     monomial("organic_engagements", ["organic_reach", "engagement_rate"]),
+    # A flight: the budget is what it spends a day for its days.
+    monomial("budget", ["daily", "days"]),
+    # What a conversion is worth (issue 14's business inputs).
+    monomial("revenue", ["conversions", "aov"]),
+    monomial("break_even_roas", [1], ["margin"]),
+    monomial("break_even_cpa", ["aov", "margin"]),
+    PROFIT_PER_CONVERSION,
+    monomial("profit", ["conversions", "profit_per_conversion"]),
+    PROFIT_FROM_REVENUE,
+    monomial("ltv_cac", ["ltv"], ["cpa"]),
 )
 VARIABLES: tuple[str, ...] = tuple(dict.fromkeys(v for r in RELATIONS for v in r.variables)) + (
     "audience",
