@@ -136,3 +136,83 @@ async def test_bad_plans_get_a_sentence(line, message):
     reply = await ask(line)
     assert reply.is_error
     assert message in reply.intro
+
+
+# -- goal-seeking with a platform -------------------------------------------------------------------
+
+
+async def test_a_goal_on_a_platform_gets_its_budget_by_every_published_path():
+    from knowledge import benchmarks_for
+
+    fb = benchmarks_for("facebook")
+    reply = await ask("estimate conversions=50 platform=facebook")
+    assert not reply.is_error
+    paths = {tuple(p["figures"]): p for p in reply.data["paths"]}
+    # by hand: 50 × CPA; 50 / CVR × CPC; 50 / CVR / CTR × CPM / 1000 (CTR a range)
+    assert paths[("cpa",)]["budget"][1] == pytest.approx(50 * fb["cpa"].typical, rel=1e-12)
+    assert paths[("cpc", "cvr")]["budget"][1] == pytest.approx(
+        50 / fb["cvr"].typical * fb["cpc"].typical, rel=1e-12
+    )
+    low, typical, high = paths[("cpm", "ctr", "cvr")]["budget"]
+    clicks = 50 / fb["cvr"].typical
+    assert typical == pytest.approx(clicks / fb["ctr"].typical * fb["cpm"].typical / 1000)
+    assert low == pytest.approx(clicks / fb["ctr"].high * fb["cpm"].typical / 1000)
+    assert high == pytest.approx(clicks / fb["ctr"].low * fb["cpm"].typical / 1000)
+    # the budget used is the path of one campaign type; the mixed ones are said to be mixed
+    assert reply.data["budget"] == pytest.approx(50 * fb["cpa"].typical)
+    assert paths[("cpa",)]["used"] and not paths[("cpc", "cvr")]["used"]
+    (section,) = [s for s in reply.sections if s.heading == "The budget by each published path"]
+    assert section.text.count("mixes lead-ad and traffic campaigns") == 2
+    assert reply.intro.startswith("$1,099 budget")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["estimate clicks=1000 platform=linkedin", "estimate impressions=100k platform=linkedin"],
+)
+async def test_a_goal_one_campaign_type_reaches_needs_no_list_of_paths(line):
+    reply = await ask(line)
+    assert "paths" not in reply.data
+    assert reply.intro.split(" · ")[0].endswith("budget")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from bot.platforms import NO_FIGURES, PLATFORM_NAME  # noqa: E402
+
+WITH_FIGURES = [p for p in PLATFORM_NAME if p not in NO_FIGURES]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    platform=st.sampled_from(WITH_FIGURES),
+    goal=st.sampled_from(["impressions", "clicks", "conversions"]),
+    amount=st.integers(10, 5_000_000),
+)
+def test_a_budget_sought_for_a_goal_brings_the_goal_back(platform, goal, amount):
+    """Goal-seeking a budget and then estimating from that budget gives back the goal (1e-9),
+    wherever the estimate from a budget reaches that goal on the same figures."""
+    import asyncio
+
+    back = asyncio.run(ask(f"estimate {goal}={amount} platform={platform}"))
+    if back.is_error or "budget" not in back.data:
+        return  # the platform publishes nothing that reaches this goal
+    forward = asyncio.run(ask(f"estimate budget={back.data['budget']!r} platform={platform}"))
+    if goal in forward.data and set(forward.data.get("assumed", {})) == set(back.data["assumed"]):
+        assert forward.data[goal] == pytest.approx(amount, rel=1e-9)
+
+
+def _publishing(*keys: str) -> list[str]:
+    from knowledge import benchmarks_for
+
+    return [p for p in WITH_FIGURES if set(keys) <= benchmarks_for(p).keys()]
+
+
+@pytest.mark.parametrize("platform", _publishing("cpm", "ctr"))
+async def test_every_platform_with_a_cpm_and_ctr_makes_the_round_trip_for_clicks(platform):
+    back = await ask(f"estimate clicks=1000 platform={platform}")
+    forward = await ask(f"estimate budget={back.data['budget']!r} platform={platform}")
+    assert forward.data["clicks"] == pytest.approx(1000, rel=1e-9)

@@ -7,6 +7,7 @@ campaign types are never combined. The result is checked for soundness before an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from bot.estimate.checks import check_sound
 from bot.estimate.inputs import Request
@@ -39,6 +40,8 @@ class Estimate:
     # figures given far outside every platform's published range, with no platform named or
     # none published for it: (key, the lowest low, the highest high of any platform)
     given_off_any: list[tuple[str, Benchmark, Benchmark]] = field(default_factory=list)
+    # a goal's budget by every published path, when no one campaign type gives it (Path below)
+    paths: list[Path] = field(default_factory=list)
 
     @property
     def values(self) -> dict[str, float]:
@@ -54,21 +57,19 @@ def run(request: Request) -> Estimate:
     est = Estimate(request, Solution({}, ()))
     if platform and not published:
         est.no_figures = load().no_figures.get(platform, "No reliable published figures found.")
-    chosen: dict[str, Benchmark] = {}
-    skipped: dict[str, Benchmark] = {}
-    objective: str | None = None  # the campaign type of the figures chosen so far
-    for metric in FILL_ORDER:
-        figure = published.get(metric)
-        if figure is None or metric in determined({*inputs, *chosen}):
-            continue
-        if figure.currency and request.currency != "$":
-            est.not_converted.append(figure)
-            continue
-        if figure.objective and objective and figure.objective != objective:
-            skipped[metric] = figure  # e.g. a lead-ad CVR next to a traffic CTR: not combined
-            continue
-        chosen[metric] = figure
-        objective = objective or figure.objective
+    chosen, skipped = _greedy(est, published, {})
+    paths = (
+        budget_paths(request, published)
+        if inputs and "budget" not in determined({*inputs, *chosen})
+        else []
+    )
+    if paths:
+        # A goal and no way to its budget by figures of one campaign type: the budget comes by
+        # the first path of one type (else the first), and every path is shown beside it.
+        first = next((p for p in paths if len(p.objectives) <= 1), paths[0])
+        est.not_converted.clear()
+        chosen, skipped = _greedy(est, published, {k: published[k] for k in first.keys})
+        est.paths = paths
     if inputs and chosen:
         # Keep only the figures that help with what the person asked about.
         trial = solve({**inputs, **{k: b.typical for k, b in chosen.items()}})
@@ -100,6 +101,81 @@ def run(request: Request) -> Estimate:
     _check_given(est, published)
     check_sound(est)
     return est
+
+
+def _greedy(
+    est: Estimate, published: dict[str, Benchmark], chosen: dict[str, Benchmark]
+) -> tuple[dict[str, Benchmark], dict[str, Benchmark]]:
+    """`chosen` and the published figures that add to it, in FILL_ORDER, each only while its key
+    is undetermined and only of the campaign type of those already chosen; and those skipped
+    for their campaign type."""
+    request, inputs = est.request, est.request.inputs
+    chosen = dict(chosen)
+    skipped: dict[str, Benchmark] = {}
+    objectives = {b.objective for b in chosen.values()} - {None}
+    objective = next(iter(objectives)) if len(objectives) == 1 else None
+    for metric in FILL_ORDER:
+        figure = published.get(metric)
+        if figure is None or metric in chosen or metric in determined({*inputs, *chosen}):
+            continue
+        if figure.currency and request.currency != "$":
+            est.not_converted.append(figure)
+            continue
+        if figure.objective and (
+            (objective and figure.objective != objective) or len(objectives) > 1
+        ):
+            skipped[metric] = figure  # e.g. a lead-ad CVR next to a traffic CTR: not combined
+            continue
+        chosen[metric] = figure
+        objective = objective or figure.objective
+    return chosen, skipped
+
+
+@dataclass(frozen=True)
+class Path:
+    """Published figures that, with the figures given, fix the budget: one way to reach a goal."""
+
+    keys: tuple[str, ...]  # in FILL_ORDER
+    objectives: tuple[str, ...]  # the campaign types they were measured on (none: any)
+    budget: float  # from each figure's typical value
+    low: float
+    high: float
+
+
+MAX_PATH = 3  # figures in one path at most (a goal through CVR, CTR and CPM)
+
+
+def budget_paths(request: Request, published: dict[str, Benchmark]) -> list[Path]:
+    """Every smallest set of published figures that, with the figures given, determines the
+    budget (the figures in dollars only for an amount in dollars), fewest figures first."""
+    inputs = request.inputs
+    usable = [
+        k
+        for k in FILL_ORDER
+        if k in published
+        and k not in inputs
+        and not (published[k].currency and request.currency != "$")
+    ]
+    found: list[tuple[str, ...]] = []
+    for size in range(1, MAX_PATH + 1):
+        for keys in combinations(usable, size):
+            if any(set(p) <= set(keys) for p in found):
+                continue  # a smaller path is inside it
+            if "budget" in determined({*inputs, *keys}):
+                found.append(keys)
+    paths = []
+    for keys in found:
+        figures = {k: published[k] for k in keys}
+        sol = solve_ranges(
+            {**inputs, **{k: b.typical for k, b in figures.items()}},
+            {k: (b.low, b.high) for k, b in figures.items()},
+        )
+        if "budget" not in sol.values:
+            continue  # a zero divides on this path
+        low, high = sol.ranges.get("budget", (sol.values["budget"],) * 2)
+        objectives = tuple(sorted({b.objective for b in figures.values()} - {None}))
+        paths.append(Path(keys, objectives, sol.values["budget"], low, high))
+    return paths
 
 
 def _check_given(est: Estimate, published: dict[str, Benchmark]) -> None:

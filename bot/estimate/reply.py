@@ -288,6 +288,16 @@ def data_for(est: Estimate) -> dict:
     data["inputs"] = list(request.inputs)
     data["derived"] = list(sol.derived)
     data["currency"] = request.currency
+    if est.paths:
+        data["paths"] = [
+            {
+                "figures": list(p.keys),
+                "objectives": list(p.objectives),
+                "budget": [p.low, p.budget, p.high],
+                "used": set(p.keys) <= set(est.assumed),
+            }
+            for p in est.paths
+        ]
     if per_day(est):
         data["per_day"] = per_day(est)
     data["platform"] = request.platform
@@ -381,6 +391,31 @@ def per_day_lines(est: Estimate) -> list[str]:
     ]
 
 
+def path_lines(est: Estimate) -> list[str]:
+    """One line per way the published figures reach the goal's budget, the one used first."""
+    currency = est.request.currency
+    lines = []
+    for path in est.paths:
+        money = [
+            units.format_metric("budget", v, currency) for v in (path.low, path.budget, path.high)
+        ]
+        figures = and_list(f"{LABEL[k]} {published(k, est_published(est, k))}" for k in path.keys)
+        kind = ""
+        if len(path.objectives) > 1:
+            kind = f": mixes {_campaigns(path.objectives)} campaigns, so read it as a rough bound"
+        elif path.objectives:
+            kind = f" ({_campaigns(path.objectives)} campaigns)"
+        mark = ", the one used above" if set(path.keys) <= set(est.assumed) else ""
+        lines.append(f"• {spread(*money)} by {figures}{kind}{mark}")
+    return lines
+
+
+def est_published(est: Estimate, key: str):
+    from knowledge import benchmarks_for
+
+    return benchmarks_for(est.request.platform or "")[key]
+
+
 def verdict(est: Estimate) -> Notice | None:
     """Whether the plan makes or loses money on each conversion, once its worth is known."""
     values = est.values
@@ -454,6 +489,8 @@ def build_reply(ctx, est: Estimate) -> Reply:
     paid = [derived_line(est, k) for k in derived if k in PAID]
     organic = [derived_line(est, k) for k in derived if k in ORGANIC]
     sections += sections_for("Paid (SMM)", paid) + sections_for("Organic (SMO)", organic)
+    if len(est.paths) > 1:
+        sections += sections_for("The budget by each published path", path_lines(est))
     per_day = per_day_lines(est)
     if per_day:
         days = units.format_count(est.values["days"])
@@ -464,6 +501,14 @@ def build_reply(ctx, est: Estimate) -> Reply:
     line = headline(est)
     if line:
         intro_parts.insert(0, line)
+    if len(est.paths) > 1:
+        lows = min(p.low for p in est.paths)
+        highs = max(p.high for p in est.paths)
+        span = " – ".join(units.format_metric("budget", v, request.currency) for v in (lows, highs))
+        intro_parts.append(
+            f"Every published path to it together: {span}, from the figures of different "
+            "campaign types (below)."
+        )
     return Reply(
         title=f"Estimate for {name}" if name else "Estimate",
         intro="\n".join(intro_parts) or None,
