@@ -432,3 +432,73 @@ def test_the_answers_live_beside_the_knowledge_cache(monkeypatch, tmp_path):
     assert quick.cache_dir() == str(knowledge.cache_dir()) == str(tmp_path / ".cache" / "smx")
     monkeypatch.setenv("XDG_CACHE_HOME", "not/absolute")
     assert quick.cache_dir() == str(knowledge.cache_dir())
+
+
+def test_concurrent_keepers_leave_one_whole_file(tmp_path, monkeypatch):
+    """Eight writers at once, and a reader all along: the reader never sees half a file, and
+    what is left is whole, with no temporary file beside it."""
+    import threading
+    import time
+
+    from bot.config import Settings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    settings = Settings(_env_file=None)
+    # This test's own files were written moments ago: a start far ahead lets them be kept.
+    ahead = time.time_ns() + 10**15
+    barrier = threading.Barrier(9)
+    errors: list[BaseException] = []
+    torn: list[str] = []
+    stop = threading.Event()
+
+    def write(i: int) -> None:
+        barrier.wait()
+        try:
+            for n in range(5):
+                quick.Kept("ask", ahead).keep(f"query {i} {n}", 0, f"answer {i} {n}", settings)
+        except BaseException as err:  # pragma: no cover - the failure being tested for
+            errors.append(err)
+
+    def read() -> None:
+        barrier.wait()
+        while not stop.is_set():
+            for path in glob.glob(str(tmp_path / "xdg" / "smx" / "answers-ask-*")):
+                blob = Path(path).read_bytes()
+                checksum, _, payload = blob[len(quick.MAGIC) :].partition(b"\n")
+                if int(checksum, 16) != zlib.crc32(payload):
+                    torn.append(path)
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    reader = threading.Thread(target=read)
+    for t in [*writers, reader]:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    reader.join()
+    assert not errors and not torn
+    (name,) = os.listdir(tmp_path / "xdg" / "smx")
+    found = quick.Kept("ask", ahead)
+    assert found.load() and found.get("query 0 4") in (None, (0, "answer 0 4"))
+    assert len(found.answers) >= 1
+
+
+def test_a_write_that_fails_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    import time
+
+    from bot.config import Settings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    settings = Settings(_env_file=None)
+    ahead = time.time_ns() + 10**15  # as above: this test's own files are new
+    quick.Kept("ask", ahead).keep("help", 0, "the first answer", settings)
+    (path,) = (tmp_path / "xdg" / "smx").iterdir()
+    before = path.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    quick.Kept("ask", ahead).keep("compare", 0, "another answer", settings)  # no error
+    assert path.read_bytes() == before
+    assert os.listdir(path.parent) == [path.name]  # no temporary file left behind
