@@ -2,7 +2,9 @@
 
 The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast;
 nor the store (sqlite3, psycopg) unless the query reads or writes notes: `smx ask help` and
-`smx ask explain cpm` open no database.
+`smx ask explain cpm` open no database. The `smx` command starts in bot/quick.py, which prints a
+static answer kept by an earlier run without importing this module, and hands everything else
+to `main` here.
 """
 
 from __future__ import annotations

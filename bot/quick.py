@@ -273,9 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     text = _ask_text(argv)
     keep = None
     if text is not None:
-        keep = Kept("ask", started_ns)
-        keep.query = text
-        hit = keep.get(text) if keep.load() else None
+        keep = _opened("ask", started_ns)
+        hit = None
+        if keep is not None:
+            keep.query = text
+            hit = keep.get(text)
         if hit is not None:
             code, answer = hit
             try:
@@ -286,14 +288,26 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return code
     elif argv in ([], ["run"], ["console"]):
-        keep = Kept("console", started_ns)
-        if keep.load() and (argv == ["console"] or not keep.has_slack):
+        keep = _opened("console", started_ns)
+        if keep is not None and keep.answers and (argv == ["console"] or not keep.has_slack):
             done = _console(keep, hint=argv != ["console"])
             if done is not None:
                 return done
     from bot.cli import main as full
 
     return full(argv, keep=keep)
+
+
+def _opened(surface: str, started_ns: int) -> Kept | None:
+    """The surface's kept answers, loaded (none when the file cannot be trusted); None only if
+    even that failed, and then nothing is kept either: the full path answers as it always did."""
+    try:
+        keep = Kept(surface, started_ns)
+        if not keep.load():
+            keep.answers = {}
+        return keep
+    except Exception:
+        return None
 
 
 def _console(keep: Kept, *, hint: bool) -> int | None:
