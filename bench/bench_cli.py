@@ -5,7 +5,9 @@
 Each case is a fresh process: `smx ask help`, `smx ask explain cpm`, `smx ask explain roas`,
 `smx ask compare`, `smx ask estimate budget=500 cpm=8`, `smx ask notes` (opens the database),
 and the console's first answer (time from start until `help`'s answer and the next prompt are
-printed). Every run of a case is paired with a run of `python -c pass` just before it,
+printed). The static ones (help, explain, compare, the console's `help`) are printed from the
+answers kept by an earlier run (bot/quick.py); `smx ask help, nothing kept` deletes them before
+each run, so it is the full path a first run after an upgrade or an edit takes (keeping included). Every run of a case is paired with a run of `python -c pass` just before it,
 alternating, so both see the same machine; the table gives the medians and their ratio (the
 goal: `help` at most 3x).
 
@@ -25,6 +27,7 @@ environment exactly as given instead (no bytecode written, knowledge cache where
 
 from __future__ import annotations
 
+import glob
 import os
 import statistics
 import subprocess
@@ -41,6 +44,7 @@ FAMILY = {m: "pydantic" for m in ("pydantic_core", "annotated_types", "typing_in
 STARTUP = ("site", "encodings", "codecs", "io", "abc", "os", "stat", "posixpath", "genericpath",
            "_collections_abc", "_sitebuiltins", "zipimport", "_distutils_hack", "time")  # fmt: skip
 CONSOLE = "console: first answer"
+UNKEPT = "smx ask help, nothing kept"
 
 
 def _ask(query: str, env: dict, cwd: str) -> float:
@@ -124,6 +128,13 @@ def _print_imports(env: dict, cwd: str) -> None:
         print(f"  smx ask {query:<28} {sum(totals.values()):5.0f} total: {parts}")
 
 
+def _unkept(env: dict, cwd: str) -> float:
+    """`smx ask help` with no kept answers: the full path (the file removed before, untimed)."""
+    for path in glob.glob(os.path.join(env["XDG_CACHE_HOME"], "smx", "answers-*")):
+        os.unlink(path)
+    return _ask("help", env, cwd)
+
+
 def _pass(env: dict, cwd: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], env=env, cwd=cwd, check=False)
@@ -143,6 +154,9 @@ def main() -> None:
             env["XDG_CACHE_HOME"] = os.path.join(tmp, "xdg")
         cases = {f"smx ask {q}": (lambda q=q: _ask(q, env, tmp)) for q in ASKS}
         cases[CONSOLE] = lambda: _console(env, tmp)
+        if not as_is:  # a cache directory of its own: the other cases keep theirs
+            unkept = {**env, "XDG_CACHE_HOME": os.path.join(tmp, "xdg-unkept")}
+            cases[UNKEPT] = lambda: _unkept(unkept, tmp)
         for run in cases.values():  # warm: bytecode, knowledge cache, database file, page cache
             run()
         times: dict[str, list[float]] = {name: [] for name in cases}

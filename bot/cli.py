@@ -2,7 +2,9 @@
 
 The terminal faces (ask, console) never import Bolt or aiohttp, so a one-shot query stays fast;
 nor the store (sqlite3, psycopg) unless the query reads or writes notes: `smx ask help` and
-`smx ask explain cpm` open no database.
+`smx ask explain cpm` open no database. The `smx` command starts in bot/quick.py, which prints a
+static answer kept by an earlier run without importing this module, and hands everything else
+to `main` here.
 """
 
 from __future__ import annotations
@@ -14,17 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import ConfigError
+from bot.quick import CONNECT_HINT, Kept
 
 T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USER_ERROR = 0, 1, 2
-
-CONNECT_HINT = (
-    "No Slack credentials found, so this is the local console.\n"
-    "To connect to Slack, create the app from manifest.yml, then set SLACK_BOT_TOKEN and "
-    "SLACK_SIGNING_SECRET (HTTP), add SLACK_APP_TOKEN for Socket Mode, or set SLACK_CLIENT_ID, "
-    "SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for OAuth installs (see README.md)."
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +73,9 @@ def _trailing_options(args: argparse.Namespace) -> None:
     args.text = text
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, keep: Kept | None = None) -> int:
+    """`smx ARGV`. `keep` (from bot/quick.py, the `smx` entry point) keeps a static answer
+    printed in the terminal for next time; without it nothing is kept."""
     for stream in (sys.stdout, sys.stderr):
         # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii) gets `?` for
         # it rather than a traceback instead of the answer.
@@ -97,20 +95,22 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         if command == "ask":
-            return ask(args, settings)
+            return ask(args, settings, keep=keep if _kept_for(keep, "ask") else None)
         if command == "digest":
             return digest(args, settings)
         if command == "db":
             return database(args, settings)
+        console = keep if _kept_for(keep, "console") else None
         if command == "console":
             from bot.console import run_console
 
-            return run_console(settings)
+            return run_console(settings, keep=console)
         if command == "run" and not settings.has_slack:
             from bot.console import run_console
 
-            print(CONNECT_HINT)
-            return run_console(settings)
+            if console is None or not console.greeted:  # else the quick console said it
+                print(CONNECT_HINT)
+            return run_console(settings, keep=console)
         return run_slack(command, args, settings)
     except BrokenPipeError:
         # `smx ask notes | head`: the reader left; that is not an error worth a traceback.
@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(err, StoreError):
             raise
         return _store_failed(err, settings)
+
+
+def _kept_for(keep: Kept | None, surface: str) -> bool:
+    return keep is not None and keep.surface == surface
 
 
 def _store_failed(err: Exception, settings) -> int:
@@ -154,7 +158,7 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
         return _store_failed(err, settings)
 
 
-def ask(args: argparse.Namespace, settings) -> int:
+def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     from bot.context import Context, Services
     from bot.reply import render_text
 
@@ -166,7 +170,8 @@ def ask(args: argparse.Namespace, settings) -> int:
         surface="ask",
         services=Services(settings),
     )
-    reply = _answer(ctx, " ".join(args.text))
+    query = " ".join(args.text)
+    reply, static = _answer(ctx, query)
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
     if args.json:
         import json
@@ -197,21 +202,25 @@ def ask(args: argparse.Namespace, settings) -> int:
         args.out.write_text(f.content, encoding="utf-8")
         text += f"\nWritten to {args.out}."
     print(text)
+    if keep is not None and keep.query == query and static and not reply.files and not args.out:
+        keep.keep(query, code, text, settings)  # printed: `smx ask` prints it at once next time
     return code
 
 
 def _answer(ctx, text: str):
-    """The router's reply: without an event loop when the entry is static, else in one."""
+    """The router's reply and whether its entry is static: without an event loop when it is,
+    else in one."""
     from bot.router import entry
 
     found = entry(text)
-    if found is not None and found[0].is_static(found[1]):
+    static = found is not None and found[0].is_static(found[1])
+    if static:
         done, reply = without_loop(_answer_once(ctx, text))
         if done:
-            return reply
+            return reply, static
     import asyncio
 
-    return asyncio.run(_answer_once(ctx, text))
+    return asyncio.run(_answer_once(ctx, text)), static
 
 
 def without_loop(work: Coroutine[Any, Any, T]) -> tuple[bool, T | None]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bot.errors import ConfigError
+from bot.quick import db_file_problem
 
 Mode = Literal["console", "socket", "http", "oauth"]
 
@@ -125,15 +126,10 @@ class Settings(BaseModel):
         elif not self.db_path.strip():
             raise ConfigError("SMX_DB must name a file (or :memory:), not be empty.")
         elif self.db_path != ":memory:":
-            db = Path(self.db_path).expanduser()
-            if db.is_dir():
-                raise ConfigError(
-                    f"SMX_DB={self.db_path} is a directory: name a file in it, e.g. {db / 'smx.db'}."
-                )
-            if not db.parent.is_dir():
-                raise ConfigError(
-                    f"SMX_DB={self.db_path}: the directory {db.parent} does not exist; create it first."
-                )
+            # The same check as the quick start's before it prints a kept answer (bot/quick.py).
+            problem = db_file_problem(self.db_path)
+            if problem is not None:
+                raise ConfigError(problem)
         if bot and not bot.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
         if app and not app.startswith("xapp-"):

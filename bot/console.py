@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -11,13 +9,10 @@ from bot.cli import without_loop
 from bot.config import Settings
 from bot.context import Context, Services
 from bot.errors import database_sentence
+from bot.quick import BANNER, PROMPT, QUIT, RED, RESET, Kept, read_line
+from bot.quick import setup_readline as _setup_readline
 from bot.reply import Reply, render_text
 from bot.router import COMMANDS, dispatch, entry
-
-PROMPT = "smx> "
-QUIT = {"quit", "exit", ":q"}
-HISTORY = Path(os.environ.get("SMX_HISTORY", Path.home() / ".smx_history"))
-RED, RESET = "\033[31m", "\033[0m"
 
 
 def completions(prefix: str) -> list[str]:
@@ -26,69 +21,46 @@ def completions(prefix: str) -> list[str]:
     return [n for n in names if n.startswith(prefix.lower())]
 
 
-def _setup_readline() -> None:
-    try:
-        import readline
-    except ImportError:  # not every platform has it; the console still works without editing
-        return
-
-    matches: list[str] = []
-
-    def complete(text: str, state: int) -> str | None:
-        nonlocal matches
-        if state == 0:
-            matches = completions(readline.get_line_buffer().lstrip())
-            # readline replaces only the current word, so offer the rest from that word on.
-            typed = readline.get_line_buffer().lstrip()
-            cut = len(typed) - len(text)
-            matches = [m[cut:] for m in matches if len(m) >= cut]
-        return matches[state] if state < len(matches) else None
-
-    readline.set_completer(complete)
-    readline.parse_and_bind("tab: complete")
-    with contextlib.suppress(FileNotFoundError, PermissionError, OSError):
-        readline.read_history_file(HISTORY)
-    readline.set_history_length(1000)
-    import atexit
-
-    def save() -> None:
-        with contextlib.suppress(OSError):
-            readline.write_history_file(HISTORY)
-
-    atexit.register(save)
-
-
 def format_reply(reply: Reply, colour: bool) -> str:
     text = render_text(reply)
     return f"{RED}{text}{RESET}" if reply.is_error and colour else text
 
 
-def run_console(settings: Settings, stdin=None, stdout=None) -> int:
+def run_console(settings: Settings, stdin=None, stdout=None, *, keep: Kept | None = None) -> int:
+    """The session. With `keep` (bot/quick.py) the answers to static lines are kept for the
+    quick console of a later session; if that one began this session (`keep.greeted`), the
+    banner is printed and readline set up already, and `keep.pending` is the next line."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
-    if interactive:
+    greeted = keep is not None and keep.greeted
+    pending = keep.pending if greeted else None
+    if interactive and not greeted:
         _setup_readline()
     ctx = Context(channel_kind="console", surface="console", services=Services(settings))
-    print("smx console: type `help` for commands, `quit` to leave.", file=stdout)
+    if not greeted:
+        print(BANNER, file=stdout)
     # Made by the first line that needs one (see `_reply`): a session of static answers (help,
     # compare, explain) never imports asyncio, so the first answer comes sooner.
     loops: list = []
     try:
         while True:
-            try:
-                line = input(PROMPT) if interactive else _read(stdin, stdout)
-            except (EOFError, KeyboardInterrupt):
-                print(file=stdout)
-                return 0
-            line = line.strip()
-            if not line:
-                continue
-            if line.lower() in QUIT:
-                return 0
-            if line.lower().startswith("/smx"):
-                line = line[4:].strip()
-            reply = _reply(ctx, line, loops)
+            if pending is not None:  # the quick console's line: read, cleaned, not answered
+                line, pending = pending, None
+            else:
+                try:
+                    line = input(PROMPT) if interactive else _read(stdin, stdout)
+                except (EOFError, KeyboardInterrupt):
+                    print(file=stdout)
+                    return 0
+                line = line.strip()
+                if not line:
+                    continue
+                if line.lower() in QUIT:
+                    return 0
+                if line.lower().startswith("/smx"):
+                    line = line[4:].strip()
+            reply = _reply(ctx, line, loops, keep)
             print(format_reply(reply, colour=interactive and stdout.isatty()), file=stdout)
             for f in reply.files:
                 path = _free_name(Path(f.filename))
@@ -106,15 +78,18 @@ def run_console(settings: Settings, stdin=None, stdout=None) -> int:
             loop.close()
 
 
-def _reply(ctx: Context, line: str, loops: list) -> Reply:
+def _reply(ctx: Context, line: str, loops: list, keep: Kept | None = None) -> Reply:
     """The answer to one line: a static entry's without an event loop (bot/cli.py's
-    `without_loop`) until the session has one, anything else in the session's one loop."""
-    found = None if loops else entry(line)
-    if found is not None and found[0].is_static(found[1]):
-        done, reply = without_loop(_answer(ctx, line))
+    `without_loop`) until the session has one, anything else in the session's one loop. With
+    `keep`, a static entry's answer is kept (bot/quick.py)."""
+    found = entry(line)
+    static = found is not None and found[0].is_static(found[1])
+    kept = keep if static else None
+    if static and not loops:
+        done, reply = without_loop(_answer(ctx, line, kept))
         if done:
             return reply
-    return _loop(loops).run_until_complete(_answer(ctx, line))
+    return _loop(loops).run_until_complete(_answer(ctx, line, kept))
 
 
 def _loop(loops: list):
@@ -126,13 +101,18 @@ def _loop(loops: list):
     return loops[0]
 
 
-async def _answer(ctx: Context, line: str) -> Reply:
+async def _answer(ctx: Context, line: str, keep: Kept | None = None) -> Reply:
     """The router's reply; a database that failed is said in one sentence (and logged) and the
-    session goes on, so the next line may work once the database is back."""
+    session goes on, so the next line may work once the database is back. With `keep` (a
+    static entry's line), the router's reply is kept, never the database's sentence."""
     from bot.store.base import StoreError
 
     try:
-        return await dispatch(ctx, line)
+        reply = await dispatch(ctx, line)
+        if keep is not None and not reply.files:
+            code = 2 if reply.is_error else 0  # as `smx ask` would exit
+            keep.keep(line, code, render_text(reply), ctx.services.settings)
+        return reply
     except StoreError as err:
         import logging
 
@@ -152,9 +132,4 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
-def _read(stdin, stdout) -> str:
-    print(PROMPT, end="", file=stdout, flush=True)
-    line = stdin.readline()
-    if not line:
-        raise EOFError
-    return line
+_read = read_line
