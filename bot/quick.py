@@ -344,11 +344,14 @@ def _console(keep: Kept, *, hint: bool) -> int | None:
 
 
 def read_line(stdin, stdout) -> str:
-    """A line of a console that is not a terminal, after the prompt."""
+    """A line of a console that is not a terminal, after the prompt. Piped input is not echoed
+    by a terminal, so the line is written after the prompt here: the output reads as a session
+    (`smx> explain roas`, then its answer), not a prompt run into the answer."""
     print(PROMPT, end="", file=stdout, flush=True)
     line = stdin.readline()
     if not line:
-        raise EOFError
+        raise EOFError  # the caller ends the last prompt's line
+    print(line.rstrip("\r\n"), file=stdout, flush=True)
     return line
 
 

@@ -229,3 +229,27 @@ def test_ask_and_console_on_postgresql_exit_cleanly_having_closed_their_store(po
     )
     assert session.returncode == 0 and "story did well" in session.stdout
     assert session.stderr == ""
+
+
+def test_a_piped_console_session_reads_as_a_session(tmp_path):
+    """Piped lines are not echoed by a terminal: each is written after its prompt, so the prompt
+    never runs into the answer, and the last prompt (at the end of the input) ends its line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="explain roas\nhelp\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "smx> explain roas" in lines
+    assert lines[lines.index("smx> explain roas") + 1] == "ROAS (SMM)"
+    assert "smx> help" in lines
+    assert lines[-1] == "smx> "
+    assert done.stdout.endswith("smx> \n")
