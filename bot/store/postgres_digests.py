@@ -22,7 +22,6 @@ from bot.store.base import (
     PUBLIC_KINDS,
     DigestRun,
     Note,
-    Origin,
     RunClaim,
     RunState,
     RunUpdate,
@@ -34,6 +33,7 @@ from bot.store.base import (
 from bot.store.digests import (
     LATE_AFTER,
     SUB_COLUMNS,
+    Interned,
     Part,
     Side,
     SideKey,
@@ -420,14 +420,14 @@ _NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
 FETCH = 500  # rows converted at a time on the event loop, which gets a turn between batches
 
 
-def _part(row: tuple, at: int) -> Part:
+def _part(row: tuple, at: int, interned: Interned) -> Part:
     return Part(
         campaign=row[at],
         notes=row[at + 1],
         platforms=frozenset(row[at + 2] or ()),
         currencies=frozenset(row[at + 3] or ()),
         sums=list(row[at + 4 : at + 16]),
-        origins=tuple(Origin(*o) for o in row[at + 16] or ()),
+        origins=tuple(interned[tuple(o)] for o in row[at + 16] or ()),
         newest=row[at + 17],
         commas=False,
     )
@@ -444,11 +444,13 @@ async def _fetched(conn: AsyncConnection, sql: str, params: object, tuples: bool
     return rows
 
 
-def _sides_of(parts: list, candidates: list, sides: dict[SideKey, Side]) -> None:
+def _sides_of(
+    parts: list, candidates: list, sides: dict[SideKey, Side], interned: Interned
+) -> None:
     """Off the event loop: the rows read, as sides."""
     for public, rows in parts:
         for r in rows:
-            add_part(sides, side_key(r[0], r[1], public), _part(r, 2))
+            add_part(sides, side_key(r[0], r[1], public), _part(r, 2, interned))
     for public, rows in candidates:
         for r in rows:
             add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
@@ -469,6 +471,7 @@ async def week_activities(
     user (postgres.py reads those one by one). Rows are converted a few hundred at a time, and
     everything done with them runs in a worker thread: the event loop is never held long."""
     sides: dict[SideKey, Side] = {}
+    interned = Interned()
     for chunk in chunks(viewers):
         params: dict = {
             "since": utc(since),
@@ -496,7 +499,7 @@ async def week_activities(
                 ranked = _RANKED.format(side=side, where=where)
                 candidates.append((public, await _fetched(conn, ranked, params, tuples=True)))
         these: dict[SideKey, Side] = {}
-        await asyncio.to_thread(_sides_of, parts, candidates, these)
+        await asyncio.to_thread(_sides_of, parts, candidates, these, interned)
         if per_campaign > 0:
             teams = set(chunk.teams)
             readers = [v for v in viewers if v.team in teams and v.user is None]
