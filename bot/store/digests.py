@@ -31,7 +31,14 @@ from bot.store.base import (
 )
 from bot.store.notes import _ORIGIN as ORIGIN_SQL
 from bot.store.notes import _PUBLIC as PUBLIC_SQL
-from bot.store.notes import RATIO_PAIRS, Filter, activity, db_time, to_note
+from bot.store.notes import (
+    NOTE_FIELDS,
+    RATIO_PAIRS,
+    Filter,
+    activity,
+    db_time,
+    to_notes,
+)
 from bot.store.notes import _pair as notes_sql_pair
 from bot.store.notes import as_time as _time
 
@@ -730,6 +737,7 @@ _AGGREGATES = (
 )
 _PAIRS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:{0})"
 _TEAM_WIDE = f"n.channel_kind IN ({PUBLIC_SQL})"
+_NOTE_FIELDS = ", ".join(f"n.{c}" for c in NOTE_FIELDS)
 # The chunk's notes of both sides: its teams' team-wide notes, its channels' other notes.
 _BOTH = (
     "n.team IN (SELECT value FROM json_each(:teams))"
@@ -820,12 +828,15 @@ def week_activities(
             teams = set(chunk.teams)
             readers = [v for v in viewers if v.team in teams and v.user is None]
             wanted = wanted_notes(readers, these, per_campaign)
-            rows = conn.execute(
-                "SELECT n.* FROM notes AS n WHERE n.id IN (SELECT value FROM json_each(?))"
+            rows = conn.cursor()
+            rows.row_factory = None  # plain tuples: to_notes reads them by position
+            rows.execute(
+                f"SELECT {_NOTE_FIELDS} FROM notes AS n"
+                " WHERE n.id IN (SELECT value FROM json_each(?))"
                 " AND n.team IN (SELECT value FROM json_each(?))",
                 [json.dumps(sorted(wanted)), json.dumps(chunk.teams)],
             )
-            attach(these, {r["id"]: to_note(r) for r in rows})
+            attach(these, to_notes(rows))
         sides.update(these)
     found = assemble(viewers, sides, per_campaign)
     return [

@@ -65,6 +65,8 @@ def dataset(seed: int = 7, count: int = 300):
                 impressions=float(rng.randint(0, 90_000)) if money else None,
                 clicks=float(rng.randint(0, 900)) if rng.random() < 0.8 else None,
                 conversions=float(rng.randint(0, 30)) if rng.random() < 0.5 else None,
+                # Other metrics on some: the quoted notes carry them as week_activity reads them.
+                metrics={"revenue": i / 4, "reach": 10.0} if i % 5 == 0 else {},
             )
         )
     # The window's edges: the first instant is in, the last is out.
