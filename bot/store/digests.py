@@ -617,7 +617,12 @@ class Interned(dict):
         """notes._origins' reading of group_concat(DISTINCT ORIGIN_SQL), interned."""
         if not joined:
             return ()
-        return tuple(self[x] for r in joined.split("\x1e") if (x := r.removeprefix(",")))
+        # group_concat's commas follow each record's separator: dropped before the split, so
+        # the records are looked up by dict's own lookup (map), not one Python step each.
+        records = joined.removeprefix(",").replace("\x1e,", "\x1e").split("\x1e")
+        if not records[-1]:
+            records.pop()
+        return tuple(map(self.__getitem__, records))
 
 
 @dataclass
@@ -800,14 +805,20 @@ def _read_chunk(
     if chunk.confined:
         queries.append((_CONFINED, "n.channel", True))
     for where, side, public in queries:
-        for r in conn.execute(
+        rows = conn.cursor()
+        rows.row_factory = None  # plain tuples, read by position
+        rows.execute(
             f"SELECT n.team, {side}, n.campaign, {_AGGREGATES} FROM notes AS n WHERE {where}"
             f" GROUP BY n.team, {side}, n.campaign",
             params,
-        ):
+        )
+        for r in rows:
             add_part(sides, side_key(r[0], r[1], public), _part(r, 2, interned))
         if per_campaign > 0:
-            for r in conn.execute(_RANKED.format(side=side, where=where), params):
+            rows = conn.cursor()
+            rows.row_factory = None
+            rows.execute(_RANKED.format(side=side, where=where), params)
+            for r in rows:
                 add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
 
 
