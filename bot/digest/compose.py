@@ -19,6 +19,7 @@ from datetime import datetime
 
 from bot import units
 from bot.digest.slots import local_day_text, local_text
+from bot.notes import realised
 from bot.notes.realised import Figure, figures
 from bot.notes.render import defuse
 from bot.reply import Fact, Reply, Section, Source
@@ -136,6 +137,8 @@ class Memo:
     notes: dict[int, tuple[Note, Source]] = field(default_factory=dict)
     groups: dict[int, tuple[tuple[Origin, ...], list[Source]]] = field(default_factory=dict)
     published: dict[tuple[str, int], tuple[Benchmark, str]] = field(default_factory=dict)
+    platforms: dict[str, dict[str, Benchmark]] = field(default_factory=dict)
+    windows: dict[Window, tuple[str, str]] = field(default_factory=dict)
 
     def published_of(self, metric: str, b: Benchmark) -> str:
         """A platform's published figure as the digest names it: the same few in every digest."""
@@ -147,8 +150,25 @@ class Memo:
     def figures_of(self, t: CampaignTotals) -> list[Figure]:
         found = self.figures.get(id(t))
         if found is None:
-            found = self.figures[id(t)] = (t, figures(t))
+            found = self.figures[id(t)] = (t, figures(t, self.published_for))
         return found[1]
+
+    def published_for(self, platform: str) -> dict[str, Benchmark]:
+        found = self.platforms.get(platform)
+        if found is None:
+            found = self.platforms[platform] = realised.benchmarks_for(platform)
+        return found
+
+    def window_texts(self, window: Window) -> tuple[str, str]:
+        """The digest's title and its window as text: the same for every channel due together."""
+        found = self.windows.get(window)
+        if found is None:
+            found = self.windows[window] = (
+                f"Weekly digest · {local_day_text(window.since, window.tz)} – "
+                f"{local_day_text(window.until, window.tz)}",
+                window.text(),
+            )
+        return found
 
     def line(self, n: Note) -> str:
         found = self.lines.get(id(n))
@@ -243,10 +263,7 @@ def build(
     memo = memo or Memo()
     totals = activity.totals
     count = activity.notes
-    title = (
-        f"Weekly digest · {local_day_text(window.since, window.tz)} – "
-        f"{local_day_text(window.until, window.tz)}"
-    )
+    title, window_text = memo.window_texts(window)
     late = (
         f"\n_Posted late: it was due {local_text(late_due, window.tz)}; smx could not post it then._"
         if late_due is not None
@@ -268,7 +285,7 @@ def build(
         return Reply(
             title=title + (" (late)" if late_due else ""),
             intro=(
-                f"No notes were logged here from {window.text()}. Log one with "
+                f"No notes were logged here from {window_text}. Log one with "
                 f"`{prefix}note CAMPAIGN TEXT`.{late}"
             ),
             data={"digest": info},
@@ -307,7 +324,7 @@ def build(
         intro=(
             f"*{count:,} note{'s' * (count != 1)}* on *{len(totals)} "
             f"campaign{'s' * (len(totals) != 1)}* from *{activity.contributors} "
-            f"contributor{'s' * (activity.contributors != 1)}*, {window.text()}.{late}"
+            f"contributor{'s' * (activity.contributors != 1)}*, {window_text}.{late}"
         ),
         facts=facts,
         sections=sections,
