@@ -1,4 +1,5 @@
-"""Python's full garbage collections held off while a burst of work runs (a digest pass).
+"""Python's full garbage collections held off, and the GIL handed on sooner, while a burst of work
+runs (a digest pass).
 
 A full (generation 2) collection walks every object the process tracks and holds the GIL, so
 the event loop, for as long as that takes: during a pass over 10,000 digests, whose pages of
@@ -8,36 +9,47 @@ cycles (a request's) are still collected within milliseconds; only the full ones
 last burst ends, and the objects a burst leaves behind are freed by reference counting as
 before. Measured with a 1,000-channel pass: ack p99 77 -> 14 ms, longest stall 97 -> 16 ms,
 peak RSS unchanged (117 MB).
+
+While a burst runs, the interpreter also hands the GIL between threads every SWITCH seconds
+instead of every 5 ms: the burst's worker threads (a page's build, the store's reads) hold it
+in long CPU stretches, and the event loop, which needs it back after every wait, got it only
+when one of them had run its 5 ms. Measured with a 10,000-channel pass on a busy 2-core
+machine: ack p99 74 -> 34 ms, p50 7.7 -> 3.3 ms, the pass no slower.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Callable
 
 # Full collections are due after this many young (generation 1) ones: never within a burst.
 HELD = 1_000_000
+SWITCH = 0.001  # seconds a thread holds the GIL before it is handed on, within a burst
 
 _lock = threading.Lock()
 _holders = 0
 _saved: tuple[int, int, int] | None = None
+_saved_switch: float | None = None
 
 
 def hold_full_collections() -> Callable[[], None]:
     """Hold off full collections until the returned function is called (once; more calls do
     nothing). Bursts may overlap: the thresholds come back when the last one ends."""
-    global _holders, _saved
+    global _holders, _saved, _saved_switch
     with _lock:
         if _holders == 0:
             _saved = gc.get_threshold()
             young, middle, _full = _saved
             gc.set_threshold(young, middle, HELD)
+            _saved_switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(SWITCH, _saved_switch))
         _holders += 1
     released = False
 
     def release() -> None:
-        global _holders, _saved
+        global _holders, _saved, _saved_switch
         nonlocal released
         with _lock:
             if released:
@@ -47,6 +59,9 @@ def hold_full_collections() -> Callable[[], None]:
             if _holders == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
                 _saved = None
+            if _holders == 0 and _saved_switch is not None:
+                sys.setswitchinterval(_saved_switch)
+                _saved_switch = None
 
     return release
 

@@ -5,6 +5,7 @@ from its first page until its last digest is settled."""
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
 
@@ -17,8 +18,22 @@ from tests.test_digest_scale import due_channels
 @pytest.fixture(autouse=True)
 def thresholds():
     saved = gc.get_threshold()
+    switch = sys.getswitchinterval()
     yield saved
     gc.set_threshold(*saved)
+    sys.setswitchinterval(switch)
+
+
+def test_a_hold_hands_the_gil_on_sooner_until_the_last_release():
+    before = sys.getswitchinterval()
+    assert before > collector.SWITCH  # the interpreter's 5 ms
+    first = collector.hold_full_collections()
+    second = collector.hold_full_collections()
+    assert sys.getswitchinterval() == pytest.approx(collector.SWITCH)
+    first()
+    assert sys.getswitchinterval() == pytest.approx(collector.SWITCH)
+    second()
+    assert sys.getswitchinterval() == before
 
 
 def test_a_hold_keeps_young_collections_and_defers_full_ones(thresholds):
@@ -47,16 +62,21 @@ async def test_a_pass_holds_full_collections_until_its_digests_are_settled(tmp_p
     try:
         clock = await due_channels(store, 5)
         held_while_posting: list[bool] = []
+        switch_while_posting: list[float] = []
+        before = sys.getswitchinterval()
         post = Recorder(clock)
 
         async def posting(*args, **kwargs):
             held_while_posting.append(collector.holding())
+            switch_while_posting.append(sys.getswitchinterval())
             return await post(*args, **kwargs)
 
         assert not collector.holding()
         report = await scheduler(store, clock, posting).tick()
         assert report.outcomes == {"posted": 5}
         assert held_while_posting and all(held_while_posting)
+        assert switch_while_posting == [pytest.approx(collector.SWITCH)] * len(switch_while_posting)
         assert not collector.holding()  # given back once the pass was over
+        assert sys.getswitchinterval() == before
     finally:
         await store.close()

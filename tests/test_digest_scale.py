@@ -56,6 +56,39 @@ async def test_the_pass_builds_every_digest_off_the_event_loop(store, monkeypatc
     assert loop_thread not in built_on  # not one Reply built on the loop's thread
 
 
+async def test_the_pass_works_out_every_slot_off_the_event_loop(store, monkeypatch):
+    """The time-zone arithmetic of a page of claims (each slot owed, its week, the next one) and
+    of each digest's window is CPU work too: done in a worker thread, as the building is."""
+    from bot.digest import slots
+
+    clock = await due_channels(store, 12)
+    loop_thread = threading.get_ident()
+    done_on: list[tuple[str, int]] = []
+    for name in ("latest_at_or_before", "next_after"):
+        real = getattr(slots.Slot, name)
+
+        def recording(self, moment, _real=real, _name=name):
+            done_on.append((_name, threading.get_ident()))
+            return _real(self, moment)
+
+        monkeypatch.setattr(slots.Slot, name, recording)
+    real_week_before = week_before
+
+    def recording_week_before(*args):
+        done_on.append(("week_before", threading.get_ident()))
+        return real_week_before(*args)
+
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "week_before", recording_week_before)
+    post = Recorder(clock)
+    report = await scheduler(store, clock, post).tick()
+    assert report.outcomes == {"posted": 12}
+    for name in ("latest_at_or_before", "next_after", "week_before"):
+        assert sum(1 for n, _t in done_on if n == name) >= 12, name
+    assert loop_thread not in {t for _n, t in done_on}  # not one on the loop's thread
+
+
 async def test_a_page_of_due_channels_is_read_in_one_batch_read(store, monkeypatch):
     from bot.digest import scheduler as module
 

@@ -19,12 +19,14 @@ from datetime import datetime
 
 from bot import units
 from bot.digest.slots import local_day_text, local_text
+from bot.notes import realised
 from bot.notes.realised import Figure, figures
 from bot.notes.render import defuse
 from bot.reply import Fact, Reply, Section, Source
 from bot.slash import SLACK
 from bot.store import CampaignTotals, Note, Origin, Store, Viewer, WeekActivity
 from bot.text import clip
+from knowledge import Benchmark
 
 PER_CAMPAIGN = 3  # notes quoted per campaign
 SHOWN_TEXT = 280  # characters of each quoted note
@@ -133,12 +135,40 @@ class Memo:
     origin_ids: dict[int, tuple[Origin, Source]] = field(default_factory=dict)
     origin_lists: dict[int, tuple[CampaignTotals, list[Source]]] = field(default_factory=dict)
     notes: dict[int, tuple[Note, Source]] = field(default_factory=dict)
+    groups: dict[int, tuple[tuple[Origin, ...], list[Source]]] = field(default_factory=dict)
+    published: dict[tuple[str, int], tuple[Benchmark, str]] = field(default_factory=dict)
+    platforms: dict[str, dict[str, Benchmark]] = field(default_factory=dict)
+    windows: dict[Window, tuple[str, str]] = field(default_factory=dict)
+
+    def published_of(self, metric: str, b: Benchmark) -> str:
+        """A platform's published figure as the digest names it: the same few in every digest."""
+        found = self.published.get((metric, id(b)))
+        if found is None:
+            found = self.published[(metric, id(b))] = (b, _published(metric, b))
+        return found[1]
 
     def figures_of(self, t: CampaignTotals) -> list[Figure]:
         found = self.figures.get(id(t))
         if found is None:
-            found = self.figures[id(t)] = (t, figures(t))
+            found = self.figures[id(t)] = (t, figures(t, self.published_for))
         return found[1]
+
+    def published_for(self, platform: str) -> dict[str, Benchmark]:
+        found = self.platforms.get(platform)
+        if found is None:
+            found = self.platforms[platform] = realised.benchmarks_for(platform)
+        return found
+
+    def window_texts(self, window: Window) -> tuple[str, str]:
+        """The digest's title and its window as text: the same for every channel due together."""
+        found = self.windows.get(window)
+        if found is None:
+            found = self.windows[window] = (
+                f"Weekly digest · {local_day_text(window.since, window.tz)} – "
+                f"{local_day_text(window.until, window.tz)}",
+                window.text(),
+            )
+        return found
 
     def line(self, n: Note) -> str:
         found = self.lines.get(id(n))
@@ -148,9 +178,16 @@ class Memo:
             found = self.lines[id(n)] = (n, text)
         return found[1]
 
-    def sources(self, quoted: list[Note], totals: list[CampaignTotals]) -> list[Source]:
-        """What bot/notes/commands.py `sources` makes (the quoted notes, then each origin once,
-        in order), each Source made once: by identity, since one Origin has one Source here."""
+    def sources(
+        self,
+        quoted: list[Note],
+        totals: list[CampaignTotals],
+        groups: tuple[tuple[Origin, ...], ...] | None = None,
+    ) -> list[Source]:
+        """What bot/notes/commands.py `sources` makes (the quoted notes, then each origin once),
+        each Source made once: by identity, since one Origin has one Source here. `groups`: the
+        week's origins, each once, in groups that share none (WeekActivity.origin_groups), each
+        group's Sources made once for every digest it is part of."""
         out = []
         for n in quoted:
             found = self.notes.get(id(n))
@@ -164,6 +201,10 @@ class Memo:
                 )
                 found = self.notes[id(n)] = (n, made)
             out.append(found[1])
+        if groups is not None:
+            for group in groups:
+                out.extend(self.group(group))
+            return out
         counted: dict[int, Source] = {}
         for t in totals:
             for made in self.counted(t):
@@ -171,25 +212,41 @@ class Memo:
         out.extend(counted.values())
         return out
 
+    def group(self, origins: tuple[Origin, ...]) -> list[Source]:
+        """A group's Sources, made once: an origin is in one group only, and once only (the
+        batch read made one Origin per value), so each is made as is, not looked up first."""
+        found = self.groups.get(id(origins))
+        if found is None:
+            made = [
+                Source(team=o.team, channel=o.channel, channel_kind=o.channel_kind, author=o.author)
+                for o in origins
+            ]
+            found = self.groups[id(origins)] = (origins, made)
+        return found[1]
+
     def counted(self, t: CampaignTotals) -> list[Source]:
         found = self.origin_lists.get(id(t))
         if found is None:
-            made = []
-            for o in t.origins:
-                seen = self.origin_ids.get(id(o))  # the same Origin object: no hashing it again
-                if seen is None:
-                    source = self.origins.get(o)
-                    if source is None:
-                        source = self.origins[o] = Source(
-                            team=o.team,
-                            channel=o.channel,
-                            channel_kind=o.channel_kind,
-                            author=o.author,
-                        )
-                    seen = self.origin_ids[id(o)] = (o, source)
-                made.append(seen[1])
-            found = self.origin_lists[id(t)] = (t, made)
+            found = self.origin_lists[id(t)] = (t, self.of_origins(t.origins))
         return found[1]
+
+    def of_origins(self, origins: tuple[Origin, ...]) -> list[Source]:
+        """One Source per origin, in order (one Source per Origin value)."""
+        made = []
+        for o in origins:
+            seen = self.origin_ids.get(id(o))  # the same Origin object: no hashing it again
+            if seen is None:
+                source = self.origins.get(o)
+                if source is None:
+                    source = self.origins[o] = Source(
+                        team=o.team,
+                        channel=o.channel,
+                        channel_kind=o.channel_kind,
+                        author=o.author,
+                    )
+                seen = self.origin_ids[id(o)] = (o, source)
+            made.append(seen[1])
+        return made
 
 
 def build(
@@ -206,10 +263,7 @@ def build(
     memo = memo or Memo()
     totals = activity.totals
     count = activity.notes
-    title = (
-        f"Weekly digest · {local_day_text(window.since, window.tz)} – "
-        f"{local_day_text(window.until, window.tz)}"
-    )
+    title, window_text = memo.window_texts(window)
     late = (
         f"\n_Posted late: it was due {local_text(late_due, window.tz)}; smx could not post it then._"
         if late_due is not None
@@ -231,7 +285,7 @@ def build(
         return Reply(
             title=title + (" (late)" if late_due else ""),
             intro=(
-                f"No notes were logged here from {window.text()}. Log one with "
+                f"No notes were logged here from {window_text}. Log one with "
                 f"`{prefix}note CAMPAIGN TEXT`.{late}"
             ),
             data={"digest": info},
@@ -270,14 +324,14 @@ def build(
         intro=(
             f"*{count:,} note{'s' * (count != 1)}* on *{len(totals)} "
             f"campaign{'s' * (len(totals) != 1)}* from *{activity.contributors} "
-            f"contributor{'s' * (activity.contributors != 1)}*, {window.text()}.{late}"
+            f"contributor{'s' * (activity.contributors != 1)}*, {window_text}.{late}"
         ),
         facts=facts,
         sections=sections,
         footnotes=footnotes,
         data={"digest": info},
         # Everything it quotes and counts, checked against the channel before it is posted.
-        sources=memo.sources(quoted, totals),
+        sources=memo.sources(quoted, totals, activity.origin_groups),
     )
 
 
@@ -303,7 +357,7 @@ def _realised_line(t: CampaignTotals, memo: Memo) -> str:
     found = memo.realised.get(id(t))
     if found is None:
         where = f" ({', '.join(t.platforms)})" if t.platforms else ""
-        parts = [_figure_text(f, _currency(t)) for f in memo.figures_of(t)]
+        parts = [_figure_text(f, _currency(t), memo) for f in memo.figures_of(t)]
         found = memo.realised[id(t)] = (t, f"• *{t.campaign}*{where}: " + "; ".join(parts))
     return found[1]
 
@@ -312,16 +366,19 @@ def _value(metric: str, value: float, currency: str) -> str:
     return units.format_rate(value) if metric == "ctr" else units.format_money(value, currency)
 
 
-def _figure_text(f: Figure, currency: str) -> str:
+def _figure_text(f: Figure, currency: str, memo: Memo) -> str:
     text = f"{f.metric.upper()} {_value(f.metric, f.value, currency)}"
     b = f.benchmark
     if b is None:  # no published figure to hold it against (`notes` says why)
         return text
+    return f"{text}, {f.verdict} the {memo.published_of(f.metric, b)}"
+
+
+def _published(metric: str, b: Benchmark) -> str:
     usd = " USD" if b.currency else ""
     if b.low == b.high:
-        return f"{text}, {f.verdict} the published {_value(f.metric, b.typical, '$')}{usd}"
-    band = f"{_value(f.metric, b.low, '$')}–{_value(f.metric, b.high, '$')}{usd}"
-    return f"{text}, {f.verdict} the typical {band}"
+        return f"published {_value(metric, b.typical, '$')}{usd}"
+    return f"typical {_value(metric, b.low, '$')}–{_value(metric, b.high, '$')}{usd}"
 
 
 def _highlights(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> Section:

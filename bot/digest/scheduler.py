@@ -269,19 +269,9 @@ class Scheduler:
     async def _claim(
         self, subs: list[Subscription], now: datetime
     ) -> list[tuple[DigestRun, Subscription]]:
-        claims = []
-        for sub in subs:
-            slot = slot_of(sub)
-            due = slot.latest_at_or_before(now)
-            claims.append(
-                RunClaim(
-                    sub,
-                    week=slot.week(due),
-                    due=due,
-                    late=now - due > LATE_AFTER,
-                    next_run=slot.next_after(now),
-                )
-            )
+        # The slots' time-zone arithmetic for a page (tens of ms) in a worker thread, as the
+        # building is: the event loop serving Slack beside the pass is not held by it.
+        claims = await asyncio.to_thread(_claims_of, subs, now)
         runs = await self.store.claim_runs(claims, owner=self.owner, now=now)
         claimed = []
         for run, sub in zip(runs, subs, strict=True):
@@ -298,18 +288,8 @@ class Scheduler:
         for its Reply inside its own slot and timeout as before."""
         if not claimed:
             return []
-        digests = [
-            Digest(
-                team=sub.team,
-                channel=sub.channel,
-                window=Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz),
-                week=run.week,
-                late_due=run.due if run.late else None,
-            )
-            for run, sub in claimed
-        ]
         page = _Page(len(claimed), collections=hold_full_collections())
-        composing = asyncio.create_task(self._compose(claimed, digests, page))
+        composing = asyncio.create_task(self._compose(claimed, page))
         self._adopt(composing)  # stop() waits for it, then cancels it, as for any task of ours
         composing.add_done_callback(_consumed)
         tasks = [self._start(run, sub, composing) for run, sub in claimed]
@@ -318,7 +298,7 @@ class Scheduler:
         return tasks
 
     async def _compose(
-        self, claimed: list[tuple[DigestRun, Subscription]], digests: list[Digest], page: _Page
+        self, claimed: list[tuple[DigestRun, Subscription]], page: _Page
     ) -> dict[Key, Reply]:
         # One page read and one built at a time, in the order claimed: page k+1 is read while
         # page k is built, and at most PAGES_AHEAD pages are composed before their digests are
@@ -328,6 +308,9 @@ class Scheduler:
         if page.left == 0:  # its deliveries are over already (stopped): nothing holds the slot
             self._ahead.release()
         async with self._reading:
+            digests = await asyncio.to_thread(
+                _digests_of, claimed
+            )  # time zones again: off the loop
             activities = await read_weeks(self.store, digests)
             await self._building.acquire()
         try:
@@ -572,6 +555,38 @@ class Scheduler:
                 await self.store.mark_told(run, owner=self.owner, now=self.clock())
         finally:
             self._telling.discard(key_of(run))
+
+
+def _claims_of(subs: list[Subscription], now: datetime) -> list[RunClaim]:
+    """Each subscription's claim at `now`: the slot owed, its week, and the next slot."""
+    claims = []
+    for sub in subs:
+        slot = slot_of(sub)
+        due = slot.latest_at_or_before(now)
+        claims.append(
+            RunClaim(
+                sub,
+                week=slot.week(due),
+                due=due,
+                late=now - due > LATE_AFTER,
+                next_run=slot.next_after(now),
+            )
+        )
+    return claims
+
+
+def _digests_of(claimed: list[tuple[DigestRun, Subscription]]) -> list[Digest]:
+    """What each claimed run's digest covers: the week before its slot, in its channel's zone."""
+    return [
+        Digest(
+            team=sub.team,
+            channel=sub.channel,
+            window=Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz),
+            week=run.week,
+            late_due=run.due if run.late else None,
+        )
+        for run, sub in claimed
+    ]
 
 
 def _consumed(task: asyncio.Task) -> None:

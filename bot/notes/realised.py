@@ -6,6 +6,7 @@ dollars too, never converted. A campaign that ran on several platforms has no si
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.metric_table import MONEY_KEYS
@@ -26,10 +27,14 @@ class Figure:
     why_not: str | None = None  # why there is no comparison, when there is none
 
 
-def figures(totals: CampaignTotals) -> list[Figure]:
+def figures(
+    totals: CampaignTotals, published_for: Callable[[str], dict[str, Benchmark]] | None = None
+) -> list[Figure]:
+    """`published_for`: a platform's published figures (benchmarks_for, or what a batch of
+    digests kept of it: it asks once per platform)."""
     values = _values(totals)
     platform = totals.platforms[0] if len(totals.platforms) == 1 else None
-    published = benchmarks_for(platform) if platform else {}
+    published = (published_for or benchmarks_for)(platform) if platform else {}
     out = []
     for metric in ORDER:
         if metric not in values:

@@ -280,6 +280,13 @@ class WeekActivity:
     contributors: int
     # The newest few notes of each campaign, newest first.
     highlights: dict[str, list[Note]] = field(default_factory=dict)
+    # Every origin of the totals once, in groups no two of which share one, when the reader
+    # knows them so (the batch read: a channel's two sides, the first shared by its team's
+    # channels): what a digest's sources count, without going through every campaign's origins.
+    # None: go through them. Not part of what the week is (equality, repr).
+    origin_groups: tuple[tuple[Origin, ...], ...] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def notes(self) -> int:

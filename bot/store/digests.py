@@ -31,8 +31,14 @@ from bot.store.base import (
 )
 from bot.store.notes import _ORIGIN as ORIGIN_SQL
 from bot.store.notes import _PUBLIC as PUBLIC_SQL
-from bot.store.notes import RATIO_PAIRS, Filter, activity, db_time, to_note
-from bot.store.notes import _origins as origins_of
+from bot.store.notes import (
+    NOTE_FIELDS,
+    RATIO_PAIRS,
+    Filter,
+    activity,
+    db_time,
+    to_notes,
+)
 from bot.store.notes import _pair as notes_sql_pair
 from bot.store.notes import as_time as _time
 
@@ -498,7 +504,11 @@ def _merged(a: Part, b: Part) -> Part:
         notes=a.notes + b.notes,
         platforms=a.platforms | b.platforms,
         currencies=a.currencies | b.currencies,
-        sums=[_add(x, y) for x, y in zip(a.sums, b.sums, strict=True)],
+        # _add, inlined: this runs for every campaign a channel adds notes to.
+        sums=[
+            y if x is None else x if y is None else x + y
+            for x, y in zip(a.sums, b.sums, strict=True)
+        ],
         origins=a.origins + b.origins,
         newest=max(a.newest, b.newest),
         commas=a.commas,
@@ -529,28 +539,50 @@ class Side:
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # newest first
     highlights: dict[str, list[Note]] = field(default_factory=dict)  # newest first
     _activity: WeekActivity | None = None  # this side alone, built once (shared by its team)
+    _origins: tuple[Origin, ...] | None = None
+    _authors: frozenset[str] | None = None
+
+    def origins(self) -> tuple[Origin, ...]:
+        """Every origin of its campaigns once. One Origin object per value within a read
+        (interned as the rows are read: Interned), so the objects' ids tell them apart."""
+        if self._origins is None:
+            every = [o for p in self.parts.values() for o in p.origins]
+            self._origins = tuple(dict(zip(map(id, every), every, strict=True)).values())
+        return self._origins
+
+    def authors(self) -> frozenset[str]:
+        if self._authors is None:
+            self._authors = frozenset(o.author for o in self.origins())
+        return self._authors
 
     def alone(self) -> WeekActivity:
         if self._activity is None:
             ordered = _ordered(list(self.parts.values()))
             totals = [_totals_of(p) for p in ordered]
-            authors = {o.author for p in ordered for o in p.origins}
-            self._activity = WeekActivity(totals, len(authors), dict(self.highlights))
+            self._activity = WeekActivity(
+                totals, len(self.authors()), dict(self.highlights), (self.origins(),)
+            )
         return self._activity
 
 
 EMPTY = Side()
 
 
+def _copy(week: WeekActivity) -> WeekActivity:
+    return WeekActivity(
+        list(week.totals), week.contributors, dict(week.highlights), week.origin_groups
+    )
+
+
 def combine(first: Side, second: Side, per_campaign: int) -> WeekActivity:
     """One channel's week from its two sides (either may be EMPTY). The first (the team's, shared
-    by its channels) lends its objects wherever the second adds nothing."""
+    by its channels) lends its objects wherever the second adds nothing. The two never share an
+    origin (one holds team-wide kinds only, the other the rest): the week's origins are theirs
+    side by side, and its contributors the authors of both."""
     if not second.parts:
-        shared = first.alone()
-        return WeekActivity(list(shared.totals), shared.contributors, dict(shared.highlights))
+        return _copy(first.alone())
     if not first.parts:
-        alone = second.alone()
-        return WeekActivity(list(alone.totals), alone.contributors, dict(alone.highlights))
+        return _copy(second.alone())
     first_totals = {t.campaign: t for t in first.alone().totals}
     parts = dict(first.parts)
     for campaign, part in second.parts.items():
@@ -560,11 +592,37 @@ def combine(first: Side, second: Side, per_campaign: int) -> WeekActivity:
     for p in _ordered(list(parts.values())):
         shared = first_totals.get(p.campaign)
         totals.append(shared if p.campaign not in second.parts and shared else _totals_of(p))
-    authors = {o.author for t in totals for o in t.origins}
     highlights = dict(first.highlights)
     for campaign, notes_ in second.highlights.items():
         highlights[campaign] = _newest(highlights.get(campaign, []), notes_, per_campaign)
-    return WeekActivity(totals, len(authors), highlights)
+    return WeekActivity(
+        totals,
+        len(first.authors() | second.authors()),
+        highlights,
+        (first.origins(), second.origins()),
+    )
+
+
+class Interned(dict):
+    """One Origin object per value within a batch read, made from the text of a row's origins
+    (SQLite's records, PostgreSQL's arrays as tuples): campaigns and channels of a team share
+    them, and what is built from an origin (compose.py's Sources) is made once per object."""
+
+    def __missing__(self, key: str | tuple) -> Origin:
+        fields = key.split("\x1f") if isinstance(key, str) else key
+        made = self[key] = Origin(*fields)
+        return made
+
+    def of_records(self, joined: str | None) -> tuple[Origin, ...]:
+        """notes._origins' reading of group_concat(DISTINCT ORIGIN_SQL), interned."""
+        if not joined:
+            return ()
+        # group_concat's commas follow each record's separator: dropped before the split, so
+        # the records are looked up by dict's own lookup (map), not one Python step each.
+        records = joined.removeprefix(",").replace("\x1e,", "\x1e").split("\x1e")
+        if not records[-1]:
+            records.pop()
+        return tuple(map(self.__getitem__, records))
 
 
 @dataclass
@@ -684,6 +742,7 @@ _AGGREGATES = (
 )
 _PAIRS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:{0})"
 _TEAM_WIDE = f"n.channel_kind IN ({PUBLIC_SQL})"
+_NOTE_FIELDS = ", ".join(f"n.{c}" for c in NOTE_FIELDS)
 # The chunk's notes of both sides: its teams' team-wide notes, its channels' other notes.
 _BOTH = (
     "n.team IN (SELECT value FROM json_each(:teams))"
@@ -712,14 +771,14 @@ def _values(joined: str | None) -> frozenset[str]:
     return frozenset(v.removeprefix(",") for v in joined.split("\x1e") if v)
 
 
-def _part(row: sqlite3.Row | tuple, at: int) -> Part:
+def _part(row: sqlite3.Row | tuple, at: int, interned: Interned) -> Part:
     return Part(
         campaign=row[at],
         notes=row[at + 1],
         platforms=_values(row[at + 2]),
         currencies=_values(row[at + 3]),
         sums=list(row[at + 4 : at + 16]),
-        origins=origins_of(row[at + 16]),
+        origins=interned.of_records(row[at + 16]),
         newest=row[at + 17],
     )
 
@@ -731,6 +790,7 @@ def _read_chunk(
     until: str,
     per_campaign: int,
     sides: dict[SideKey, Side],
+    interned: Interned,
 ) -> None:
     params = {
         "teams": json.dumps(chunk.teams),
@@ -745,14 +805,20 @@ def _read_chunk(
     if chunk.confined:
         queries.append((_CONFINED, "n.channel", True))
     for where, side, public in queries:
-        for r in conn.execute(
+        rows = conn.cursor()
+        rows.row_factory = None  # plain tuples, read by position
+        rows.execute(
             f"SELECT n.team, {side}, n.campaign, {_AGGREGATES} FROM notes AS n WHERE {where}"
             f" GROUP BY n.team, {side}, n.campaign",
             params,
-        ):
-            add_part(sides, side_key(r[0], r[1], public), _part(r, 2))
+        )
+        for r in rows:
+            add_part(sides, side_key(r[0], r[1], public), _part(r, 2, interned))
         if per_campaign > 0:
-            for r in conn.execute(_RANKED.format(side=side, where=where), params):
+            rows = conn.cursor()
+            rows.row_factory = None
+            rows.execute(_RANKED.format(side=side, where=where), params)
+            for r in rows:
                 add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
 
 
@@ -765,19 +831,23 @@ def week_activities(
 ) -> list[WeekActivity]:
     """Inside one read transaction (sqlite.py): every viewer's week, in the order given."""
     sides: dict[SideKey, Side] = {}
+    interned = Interned()
     for chunk in chunks(viewers):
         these: dict[SideKey, Side] = {}
-        _read_chunk(conn, chunk, db_time(since), db_time(until), per_campaign, these)
+        _read_chunk(conn, chunk, db_time(since), db_time(until), per_campaign, these, interned)
         if per_campaign > 0:
             teams = set(chunk.teams)
             readers = [v for v in viewers if v.team in teams and v.user is None]
             wanted = wanted_notes(readers, these, per_campaign)
-            rows = conn.execute(
-                "SELECT n.* FROM notes AS n WHERE n.id IN (SELECT value FROM json_each(?))"
+            rows = conn.cursor()
+            rows.row_factory = None  # plain tuples: to_notes reads them by position
+            rows.execute(
+                f"SELECT {_NOTE_FIELDS} FROM notes AS n"
+                " WHERE n.id IN (SELECT value FROM json_each(?))"
                 " AND n.team IN (SELECT value FROM json_each(?))",
                 [json.dumps(sorted(wanted)), json.dumps(chunk.teams)],
             )
-            attach(these, {r["id"]: to_note(r) for r in rows})
+            attach(these, to_notes(rows))
         sides.update(these)
     found = assemble(viewers, sides, per_campaign)
     return [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -116,6 +116,27 @@ def to_note(row: Mapping[str, Any] | sqlite3.Row) -> Note:
     metrics = row["metrics"]
     values["metrics"] = json.loads(metrics) if isinstance(metrics, str) else dict(metrics)
     return Note(id=row["id"], **values)
+
+
+# A note's columns in the order of Note's fields, for reading many as plain tuples (to_notes).
+NOTE_FIELDS = (
+    "team", "workspace", "channel", "channel_kind", "author", "campaign", "text", "platform",
+    "spend", "currency", "impressions", "clicks", "conversions", "metrics", "created_at", "id",
+)  # fmt: skip
+
+
+def to_notes(rows: Iterable[Sequence[Any]]) -> dict[int, Note]:
+    """Rows of NOTE_FIELDS (from either backend) as Notes by id: what to_note makes of each, for
+    the many a batch of digests quotes, without a mapping per row."""
+    out = {}
+    for r in rows:
+        *head, metrics, created_at, note_id = r
+        if isinstance(metrics, str):
+            metrics = {} if metrics == "{}" else json.loads(metrics)
+        else:
+            metrics = dict(metrics)
+        out[note_id] = Note(*head, metrics, as_time(created_at), note_id)
+    return out
 
 
 def get(conn: sqlite3.Connection, viewer: Viewer, note_id: int) -> Note | None:

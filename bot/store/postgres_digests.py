@@ -19,10 +19,9 @@ from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 
 from bot.store.base import (
+    FINAL_RUN_STATES,
     PUBLIC_KINDS,
     DigestRun,
-    Note,
-    Origin,
     RunClaim,
     RunState,
     RunUpdate,
@@ -34,6 +33,7 @@ from bot.store.base import (
 from bot.store.digests import (
     LATE_AFTER,
     SUB_COLUMNS,
+    Interned,
     Part,
     Side,
     SideKey,
@@ -49,7 +49,7 @@ from bot.store.digests import (
     to_subscription,
     wanted_notes,
 )
-from bot.store.notes import COLUMNS, RATIO_PAIRS, to_note, utc
+from bot.store.notes import NOTE_FIELDS, RATIO_PAIRS, to_notes, utc
 
 _KEY = "team = %s AND channel = %s AND week = %s"
 
@@ -284,14 +284,62 @@ async def update(
     return changed == 1
 
 
+# Many runs' moves in one statement: each row its own compare-and-set (holder and expected
+# states), the same SET clauses as run_changes() makes one move's, chosen per row.
+_UPDATE_MANY = (
+    "UPDATE digest_runs AS r SET state = u.state, error = u.error, retry_at = u.retry_at,"
+    " ts = coalesce(u.ts, r.ts), notes = coalesce(u.notes, r.notes),"
+    " claimed_at = CASE WHEN u.state = 'sending' THEN u.now ELSE r.claimed_at END,"
+    " finished_at = CASE WHEN u.final THEN u.now ELSE r.finished_at END"
+    " FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::text[], %s::timestamptz[], %s::text[], %s::integer[], %s::text[], %s::timestamptz[],"
+    " %s::boolean[]) AS u(i, team, channel, week, owner, expect, state, now, ts, notes, error,"
+    " retry_at, final)"
+    " WHERE r.team = u.team AND r.channel = u.channel AND r.week = u.week"
+    " AND r.claimed_by = u.owner AND r.state = ANY(string_to_array(u.expect, ','))"
+    " RETURNING u.i"
+)
+
+
 async def update_many(conn: AsyncConnection, updates: Sequence[RunUpdate]) -> list[bool]:
-    """update() for each, in order, inside the caller's one transaction."""
-    return [
-        await update(
-            conn, u.run, u.owner, u.expect, u.state, u.now, u.ts, u.notes, u.error, u.retry_at
+    """update() for each, in order, inside the caller's one transaction: one statement for a
+    whole batch of the scheduler's moves (RunWriter), not one round trip per move. A run moved
+    twice in one batch is moved in that order: each statement holds one move per run (the
+    first of each run's, then the second, ...), so a move sees those before it."""
+    waves: list[list[int]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, u in enumerate(updates):
+        key = (u.run.team, u.run.channel, u.run.week)
+        wave = seen.get(key, 0)
+        seen[key] = wave + 1
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(i)
+    done = [False] * len(updates)
+    for wave in waves:
+        these = [updates[i] for i in wave]
+        cursor = conn.cursor(row_factory=tuple_row)
+        await cursor.execute(
+            _UPDATE_MANY,
+            [
+                wave,
+                [u.run.team for u in these],
+                [u.run.channel for u in these],
+                [u.run.week for u in these],
+                [u.owner for u in these],
+                [",".join(u.expect) for u in these],
+                [u.state for u in these],
+                [utc(u.now) for u in these],
+                [u.ts for u in these],
+                [u.notes for u in these],
+                [u.error for u in these],
+                [utc(u.retry_at) if u.retry_at else None for u in these],
+                [u.state in FINAL_RUN_STATES for u in these],
+            ],
         )
-        for u in updates
-    ]
+        for (i,) in await cursor.fetchall():
+            done[i] = True
+    return done
 
 
 async def reap(
@@ -416,18 +464,18 @@ _RANKED = (
     " ORDER BY n.created_at DESC, n.id DESC) AS place FROM notes AS n WHERE {where}) AS ranked"
     " WHERE place <= %(keep)s ORDER BY team, side, campaign, place"
 )
-_NOTE = "n.id, " + ", ".join(f"n.{c}" for c in COLUMNS)
+_NOTE = ", ".join(f"n.{c}" for c in NOTE_FIELDS)
 FETCH = 500  # rows converted at a time on the event loop, which gets a turn between batches
 
 
-def _part(row: tuple, at: int) -> Part:
+def _part(row: tuple, at: int, interned: Interned) -> Part:
     return Part(
         campaign=row[at],
         notes=row[at + 1],
         platforms=frozenset(row[at + 2] or ()),
         currencies=frozenset(row[at + 3] or ()),
         sums=list(row[at + 4 : at + 16]),
-        origins=tuple(Origin(*o) for o in row[at + 16] or ()),
+        origins=tuple(interned[tuple(o)] for o in row[at + 16] or ()),
         newest=row[at + 17],
         commas=False,
     )
@@ -444,18 +492,16 @@ async def _fetched(conn: AsyncConnection, sql: str, params: object, tuples: bool
     return rows
 
 
-def _sides_of(parts: list, candidates: list, sides: dict[SideKey, Side]) -> None:
+def _sides_of(
+    parts: list, candidates: list, sides: dict[SideKey, Side], interned: Interned
+) -> None:
     """Off the event loop: the rows read, as sides."""
     for public, rows in parts:
         for r in rows:
-            add_part(sides, side_key(r[0], r[1], public), _part(r, 2))
+            add_part(sides, side_key(r[0], r[1], public), _part(r, 2, interned))
     for public, rows in candidates:
         for r in rows:
             add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
-
-
-def _notes_of(rows: list) -> dict[int, Note]:
-    return {r["id"]: to_note(r) for r in rows}
 
 
 async def week_activities(
@@ -469,6 +515,7 @@ async def week_activities(
     user (postgres.py reads those one by one). Rows are converted a few hundred at a time, and
     everything done with them runs in a worker thread: the event loop is never held long."""
     sides: dict[SideKey, Side] = {}
+    interned = Interned()
     for chunk in chunks(viewers):
         params: dict = {
             "since": utc(since),
@@ -496,7 +543,7 @@ async def week_activities(
                 ranked = _RANKED.format(side=side, where=where)
                 candidates.append((public, await _fetched(conn, ranked, params, tuples=True)))
         these: dict[SideKey, Side] = {}
-        await asyncio.to_thread(_sides_of, parts, candidates, these)
+        await asyncio.to_thread(_sides_of, parts, candidates, these, interned)
         if per_campaign > 0:
             teams = set(chunk.teams)
             readers = [v for v in viewers if v.team in teams and v.user is None]
@@ -505,8 +552,8 @@ async def week_activities(
                 conn,
                 f"SELECT {_NOTE} FROM notes AS n WHERE n.id = ANY(%s) AND n.team = ANY(%s)",
                 [sorted(wanted), chunk.teams],
-                tuples=False,
+                tuples=True,
             )
-            attach(these, await asyncio.to_thread(_notes_of, rows))
+            attach(these, await asyncio.to_thread(to_notes, rows))
         sides.update(these)
     return await asyncio.to_thread(assemble, viewers, sides, per_campaign)

@@ -65,6 +65,8 @@ def dataset(seed: int = 7, count: int = 300):
                 impressions=float(rng.randint(0, 90_000)) if money else None,
                 clicks=float(rng.randint(0, 900)) if rng.random() < 0.8 else None,
                 conversions=float(rng.randint(0, 30)) if rng.random() < 0.5 else None,
+                # Other metrics on some: the quoted notes carry them as week_activity reads them.
+                metrics={"revenue": i / 4, "reach": 10.0} if i % 5 == 0 else {},
             )
         )
     # The window's edges: the first instant is in, the last is out.
@@ -164,6 +166,26 @@ async def _ids(store, viewer, visible):
     page = await store.list_notes(viewer, since=SINCE, until=UNTIL, limit=10_000)
     assert len(page.notes) == len(visible)
     return page.notes
+
+
+async def test_the_batch_read_names_every_origin_of_a_week_once(store) -> None:
+    """origin_groups, what a digest's sources count (bot/digest/compose.py): every origin of
+    its totals once, in groups that share none; a team's channels share its group's object."""
+    await filled(store)
+    viewers = readers()
+    batch = await store.week_activities(viewers, since=SINCE, until=UNTIL, per_campaign=3)
+    for viewer, week in zip(viewers, batch, strict=True):
+        if viewer.user is not None:
+            continue  # read one by one (week_activity's SQL): no groups, its totals are gone through
+        assert week.origin_groups is not None, viewer
+        listed = [o for group in week.origin_groups for o in group]
+        assert len(listed) == len(set(listed)), viewer
+        assert set(listed) == {o for t in week.totals for o in t.origins}, viewer
+        assert week.contributors == len({o.author for o in listed}), viewer
+    by = dict(zip(viewers, batch, strict=True))
+    first, second = by[Viewer("T1", "C1")], by[Viewer("T1", "G1")]
+    assert first.origin_groups[0] is second.origin_groups[0]  # the team's team-wide notes
+    assert len(second.origin_groups) == 2 and second.origin_groups[1]  # and G1's own
 
 
 async def test_the_batch_read_of_nobody_and_of_repeated_channels(store) -> None:
