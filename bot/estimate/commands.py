@@ -18,6 +18,10 @@ def estimate(ctx, args: list[str]) -> Reply:
     if not args:
         raise UserError(usage(ctx))
     request = parse_request(ctx, args)
+    if request.platforms:
+        from bot.estimate.side_by_side import compare_platforms
+
+        return compare_platforms(ctx, request)
     est = run(request)
     check_enough(ctx, est)
     return build_reply(ctx, est)

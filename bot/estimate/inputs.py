@@ -30,6 +30,8 @@ class Request:
     currency: str = "$"
     currency_typed: bool = False
     platform: str | None = None
+    # platform=A,B,...: the platforms to set side by side (bot/estimate/side_by_side.py)
+    platforms: list[str] = field(default_factory=list)
     options: dict[str, str] = field(default_factory=dict)  # extra KEY=VALUE a command accepts
 
 
@@ -75,6 +77,30 @@ def pairs(args: list[str]) -> list[tuple[str, str, str]]:
 def platform_name(raw: str) -> str:
     """A platform key (`facebook`, ..., or `pinterest`, which has no figures)."""
     return parse_platform(raw)
+
+
+MAX_PLATFORMS = 6  # side by side at most (every platform with figures)
+
+
+def _platform_list(raw: str) -> list[str]:
+    """`instagram,tiktok,linkedin` (any case, aliases, spaces after commas) as platform keys."""
+    names = [n for n in (part.strip() for part in raw.split(",")) if n]
+    found = [platform_name(n) for n in names[: MAX_PLATFORMS + 1]]
+    if len(found) > MAX_PLATFORMS:
+        raise UserError(
+            f"Name at most {MAX_PLATFORMS} platforms to compare, e.g. "
+            "`platform=instagram,tiktok,linkedin`."
+        )
+    unique = list(dict.fromkeys(found))
+    if len(unique) < len(found):
+        twice = next(p for p in found if found.count(p) > 1)
+        raise UserError(f"`{twice}` is named twice in `platform={shown(raw)}`; name each once.")
+    if len(unique) < 2:
+        raise UserError(
+            f"`platform={shown(raw)}` names one platform: write platform={unique[0]}, or "
+            "name two or more to compare, like platform=instagram,tiktok."
+        )
+    return unique
 
 
 def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:
@@ -153,7 +179,9 @@ def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Req
             if lowered in seen:
                 raise UserError(f"`{lowered}` appears twice; give it once.")
             seen[lowered] = key
-            if lowered == "platform":
+            if lowered == "platform" and "," in value:
+                request.platforms = _platform_list(value)
+            elif lowered == "platform":
                 request.platform = platform_name(value)
             else:
                 request.options[lowered] = value
