@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.context import Context
+from bot.platforms import PLATFORM_NAME
 from bot.router import dispatch
 
 
@@ -22,9 +23,9 @@ def _triple(reply, key):
 async def test_each_platform_reads_as_it_does_alone():
     both = await ask("estimate budget=2k platform=instagram,tiktok,linkedin")
     assert not both.is_error
-    assert list(both.data["platforms"]) == ["Instagram", "TikTok", "LinkedIn"]
-    for key, name in (("instagram", "Instagram"), ("tiktok", "TikTok"), ("linkedin", "LinkedIn")):
-        alone = await ask(f"estimate budget=2k platform={key}")
+    assert list(both.data["platforms"]) == ["instagram", "tiktok", "linkedin"]
+    for name in ("instagram", "tiktok", "linkedin"):
+        alone = await ask(f"estimate budget=2k platform={name}")
         for figure, triple in both.data["platforms"][name].items():
             assert triple == pytest.approx(_triple(alone, figure), rel=1e-12), (name, figure)
     assert [s.heading for s in both.sections] == ["Instagram", "TikTok", "LinkedIn"]
@@ -38,7 +39,7 @@ async def test_it_names_the_platform_with_the_most_of_the_deepest_figure_all_rea
     typical = {name: figures[asked][1] for name, figures in reply.data["platforms"].items()}
     best = max(typical, key=typical.get)
     assert reply.data["best"] == best
-    assert reply.intro.startswith(f"Most clicks: *{best}*")
+    assert reply.intro.startswith(f"Most clicks: *{PLATFORM_NAME[best]}*")
 
 
 async def test_a_goal_names_the_platform_that_reaches_it_for_the_least():
@@ -46,13 +47,13 @@ async def test_a_goal_names_the_platform_that_reaches_it_for_the_least():
     budgets = {name: figures["budget"][1] for name, figures in reply.data["platforms"].items()}
     best = min(budgets, key=budgets.get)
     assert reply.data["asked"] == "budget" and reply.data["best"] == best
-    assert reply.intro.startswith(f"*{best}* reaches it for the least")
+    assert reply.intro.startswith(f"*{PLATFORM_NAME[best]}* reaches it for the least")
 
 
 async def test_a_platform_without_figures_is_left_out_with_its_reason():
     reply = await ask("estimate clicks=1000 platform=instagram,pinterest")
-    assert list(reply.data["platforms"]) == ["Instagram"]
-    assert "Pinterest" in reply.data["left_out"]
+    assert list(reply.data["platforms"]) == ["instagram"]
+    assert "pinterest" in reply.data["left_out"]
     assert any(n.text.startswith("Pinterest is left out: No reliable") for n in reply.notices)
 
 
@@ -75,7 +76,7 @@ async def test_bad_platform_lists_get_a_sentence(line, message):
 
 async def test_aliases_and_spaces_in_the_list_are_read():
     reply = await ask("estimate budget=2k platform=IG,TikTok")
-    assert list(reply.data["platforms"]) == ["Instagram", "TikTok"]
+    assert list(reply.data["platforms"]) == ["instagram", "tiktok"]
 
 
 async def test_the_comparison_fits_a_slack_message():

@@ -72,9 +72,8 @@ def compare_platforms(ctx, request: Request) -> Reply:
         None,
     )
     intro = []
-    data_platforms = {
-        PLATFORM_NAME[p]: {k: list(_range(e, k)) for k in keys if k in e.values}
-        for p, e in estimates.items()
+    data_platforms = {  # by the NAME of platform=NAME, as typed in the grammar
+        p: {k: list(_range(e, k)) for k in keys if k in e.values} for p, e in estimates.items()
     }
     winner = None
     if goal_seeking and len(estimates) > 1:
@@ -123,9 +122,9 @@ def compare_platforms(ctx, request: Request) -> Reply:
         data={
             "platforms": data_platforms,
             "asked": "budget" if goal_seeking else asked,
-            "best": PLATFORM_NAME[winner] if winner else None,
+            "best": winner,
             "inputs": list(request.inputs),
             "currency": request.currency,
-            "left_out": {PLATFORM_NAME[p]: why for p, why in left_out.items()},
+            "left_out": dict(left_out),
         },
     )
