@@ -233,6 +233,9 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         (5, _V5_NOTICES),
         (6, _V6_INSTALLATIONS),
         (7, (_search_by_team,)),
+        # SQLite's full-text index keyed by team; PostgreSQL's has been since v7 (GIN over
+        # (team, search)), so nothing to do but record the version.
+        (8, ()),
     )
 )
 check_versions("PostgreSQL", [m.version for m in MIGRATIONS])
