@@ -114,8 +114,13 @@ def load_sqlite(path: str, args: argparse.Namespace) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")  # set-up only: the phases open it as smx does
     # The full-text index is not what a digest reads: the bulk-loaded notes are not indexed
-    # (nothing here searches); notes added later are, by the trigger put back.
-    conn.execute("DROP TRIGGER notes_fts_insert")
+    # (nothing here searches, nor deletes a note, which would need its terms in the index);
+    # notes added later are, by the triggers put back (whatever the schema version names them).
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'notes'"
+    ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute("BEGIN")
     sql = f"INSERT INTO notes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
     rows = []
@@ -126,11 +131,8 @@ def load_sqlite(path: str, args: argparse.Namespace) -> None:
             rows.clear()
     conn.executemany(sql, rows)
     conn.execute("COMMIT")
-    conn.execute(
-        "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN"
-        " INSERT INTO notes_fts (rowid, campaign, text) VALUES (new.id, new.campaign, new.text);"
-        " END"
-    )
+    for _, sql in triggers:
+        conn.execute(sql)
     conn.execute("ANALYZE")
     conn.close()
 

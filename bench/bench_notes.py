@@ -212,6 +212,15 @@ def load_sqlite(path: str, rows: list[tuple]) -> None:
         conn.execute("COMMIT")
         for name in fts:
             conn.execute(f'INSERT INTO "{name}" ("{name}") VALUES (\'rebuild\')')
+        # Schema v8's index keyed by team has no content table to rebuild from: the store's own
+        # rebuild makes it, as the v8 migration does (an older smx has no such function).
+        from bot.store import schema
+
+        rebuild = getattr(schema, "rebuild_search", None)
+        if rebuild is not None:
+            conn.execute("BEGIN")
+            rebuild(conn)
+            conn.execute("COMMIT")
         for _, sql in triggers:
             conn.execute(sql)
         conn.execute("ANALYZE")

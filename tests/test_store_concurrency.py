@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.store import NewNote, Viewer, is_postgres, open_store
 from tests.support.contract import database_fixture
+from tests.support.search_index import assert_index_matches_notes
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
@@ -104,7 +105,7 @@ def assert_healthy(db: str) -> None:
         return
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    conn.execute("INSERT INTO notes_fts (notes_fts) VALUES ('integrity-check')")
+    assert_index_matches_notes(conn)  # and FTS5's own integrity-check
     conn.close()
 
 

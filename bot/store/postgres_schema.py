@@ -242,7 +242,9 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         (5, _V5_NOTICES),
         (6, _V6_INSTALLATIONS),
         (7, (_search_by_team,)),
-        (8, ()),  # placeholder: SQLite search by team, merged separately (nothing here)
+        # SQLite's full-text index keyed by team; PostgreSQL's has been since v7 (GIN over
+        # (team, search)), so nothing to do but record the version.
+        (8, ()),
         (9, _V9_DIGEST_INDEX),
     )
 )

@@ -222,10 +222,131 @@ def _v7_search_by_team(db: Database) -> None:
     )
 
 
-def _v8_placeholder(db: Database) -> None:
-    # Version 8 is SQLite search by team, written on another branch and merged separately; this
-    # empty stand-in keeps the numbering so that the digest index below is version 9 everywhere.
-    del db
+# v8: full-text search keyed by team. Every word of a note is indexed as `<key>_<word>`, the key
+# being the team's id in hex (search_terms.search_key), so a search walks its own team's postings
+# only, and bm25 counts the notes that hold a word among the team's notes, not every team's: how
+# often other teams use a word no longer shows in a team's order (a side channel before, besides
+# the cost: tens of ms for a word nearly every note holds). The words are still SQLite's: each
+# note is tokenised by the same tokenizer as before, in a scratch table (search_words), and its
+# terms, in order, put after the key and handed to notes_search, whose `ascii` tokenizer reads
+# each back as it is. The triggers do it in SQL, so every writer keeps the index in step (the
+# sqlite3 shell, a tool, retention and purge deletes), with no function to register on each
+# connection; smx's own inserts make the same terms in Python instead (search_terms.py, cached:
+# a third of the triggers' cost), say so with a row in notes_search_writer that lives for the
+# one statement, and the insert trigger stands aside.
+_V8_SCRATCH = """
+    CREATE VIRTUAL TABLE search_words USING fts5(
+        campaign, text, content='', columnsize=0,
+        tokenize='porter unicode61 remove_diacritics 2'
+    )
+"""
+# The note's terms as notes_search reads them: the key before each, in the note's order (a phrase
+# such as "v2.1" is two terms side by side), or NULL for a column with no word.
+_V8_TERMS = (
+    "(SELECT group_concat({key} || term, ' ') FROM"
+    " (SELECT term FROM search_words_terms WHERE col = '{col}' ORDER BY offset))"
+)
+
+
+def _v8_row(note: str) -> str:
+    """The keyed campaign and text of `note` (new or old), after search_words was given it."""
+    key = f"lower(hex({note}.team)) || '_'"
+    return ", ".join(_V8_TERMS.format(key=key, col=col) for col in ("campaign", "text"))
+
+
+def _v8_index(note: str) -> str:
+    return f"""
+        INSERT INTO search_words (rowid, campaign, text)
+            VALUES ({note}.id, {note}.campaign, {note}.text);
+        INSERT INTO notes_search (rowid, campaign, text) SELECT {note}.id, {_v8_row(note)};
+        INSERT INTO search_words (search_words) VALUES ('delete-all');
+    """
+
+
+def _v8_unindex(note: str) -> str:
+    # notes_search keeps no copy of what it indexed (contentless), so a delete hands it the
+    # same terms again, made the same way from the same row, as an external-content index does.
+    return f"""
+        INSERT INTO search_words (rowid, campaign, text)
+            VALUES ({note}.id, {note}.campaign, {note}.text);
+        INSERT INTO notes_search (notes_search, rowid, campaign, text)
+            SELECT 'delete', {note}.id, {_v8_row(note)};
+        INSERT INTO search_words (search_words) VALUES ('delete-all');
+    """
+
+
+def _v8_search_keyed_by_team(db: Database) -> None:
+    _run(
+        db,
+        _V8_SCRATCH,
+        "CREATE VIRTUAL TABLE search_words_terms USING fts5vocab(search_words, instance)",
+        # Terms are letters and digits (unicode61's) with a key of hex digits and `_` before
+        # them: `ascii` with `_` a token character reads each back as one term, unchanged.
+        """
+        CREATE VIRTUAL TABLE notes_search USING fts5(
+            campaign, text, content='', tokenize="ascii tokenchars '_'"
+        )
+        """,
+        # Never holds a row once a statement is done: notes.insert adds one around its own.
+        "CREATE TABLE notes_search_writer (writing INTEGER)",
+        "CREATE TRIGGER notes_search_insert AFTER INSERT ON notes"
+        f" WHEN NOT EXISTS (SELECT 1 FROM notes_search_writer) BEGIN {_v8_index('new')} END",
+        f"CREATE TRIGGER notes_search_delete AFTER DELETE ON notes BEGIN {_v8_unindex('old')} END",
+        "CREATE TRIGGER notes_search_update AFTER UPDATE OF team, campaign, text ON notes BEGIN"
+        f" {_v8_unindex('old')} {_v8_index('new')} END",
+        "DROP TRIGGER notes_fts_insert",
+        "DROP TRIGGER notes_fts_delete",
+        "DROP TRIGGER notes_fts_update",
+        "DROP TABLE notes_fts",
+    )
+    rebuild_search(db.conn)
+
+
+INDEX_BATCH = 5_000
+
+
+def rebuild_search(conn: sqlite3.Connection, batch: int = INDEX_BATCH) -> int:
+    """Index every note afresh, a batch at a time, with the terms the triggers make one note at a
+    time (the same strings, byte for byte: tests/test_search_index.py compares them): v8 over
+    the notes already there, and a bulk load that inserted with the triggers off (bench/).
+    Inside the caller's transaction; returns how many notes it indexed."""
+    conn.execute("INSERT INTO notes_search (notes_search) VALUES ('delete-all')")
+    done, last = 0, 0
+    while True:
+        row = conn.execute(
+            "SELECT max(id), count(*) FROM (SELECT id FROM notes WHERE id > ? ORDER BY id LIMIT ?)",
+            (last, batch),
+        ).fetchone()
+        if not row[1]:
+            return done
+        span = (last + 1, row[0])
+        conn.execute(
+            "INSERT INTO search_words (rowid, campaign, text)"
+            " SELECT id, campaign, text FROM notes WHERE id BETWEEN ? AND ?",
+            span,
+        )
+        # Each note's terms in order, joined, then the note's key put before each (terms hold no
+        # space): what the insert trigger makes with the key inside group_concat. The batch's ids
+        # join in with no term, so a note of no word is a row too (NULL, NULL), as the trigger
+        # makes it.
+        conn.execute(
+            "INSERT INTO notes_search (rowid, campaign, text)"
+            " SELECT w.doc, k || replace(w.campaign, ' ', ' ' || k),"
+            " k || replace(w.text, ' ', ' ' || k)"
+            " FROM (SELECT doc,"
+            "  group_concat(CASE col WHEN 'campaign' THEN term END, ' ') AS campaign,"
+            "  group_concat(CASE col WHEN 'text' THEN term END, ' ') AS text"
+            "  FROM (SELECT doc, col, offset, term FROM search_words_terms"
+            "   UNION ALL SELECT id, NULL, NULL, NULL FROM notes WHERE id BETWEEN ? AND ?"
+            "   ORDER BY 1, 2, 3)"
+            "  GROUP BY doc) AS w"
+            " JOIN (SELECT id, lower(hex(team)) || '_' AS k FROM notes) AS n ON n.id = w.doc"
+            " ORDER BY w.doc",
+            span,
+        )
+        conn.execute("INSERT INTO search_words (search_words) VALUES ('delete-all')")
+        done += row[1]
+        last = row[0]
 
 
 # What a digest reads of each note in its window (bot/store/digests.py: the batch read's sums
@@ -255,7 +376,7 @@ VERSIONS: tuple[tuple[int, str], ...] = (
     (5, "digest notices to subscribers"),
     (6, "Slack installations and OAuth state"),
     (7, "full-text search keyed by team"),
-    (8, "placeholder: search by team, merged separately"),
+    (8, "full-text index keyed by team"),
     (9, "the notes a digest reads, in one covering index"),
 )
 
@@ -293,7 +414,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "digest notices to subscribers", _v5_digest_notices),
     Migration(6, "Slack installations and OAuth state", _v6_installations),
     Migration(7, "full-text search keyed by team", _v7_search_by_team),
-    Migration(8, "placeholder: search by team, merged separately", _v8_placeholder),
+    Migration(8, "full-text index keyed by team", _v8_search_keyed_by_team),
     Migration(9, "the notes a digest reads, in one covering index", _v9_digest_index),
 )
 check_versions("SQLite", [m.version for m in MIGRATIONS])

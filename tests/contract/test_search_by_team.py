@@ -1,7 +1,8 @@
-"""Search keyed by team (schema v7) on every backend: a database at v6 full of notes upgrades and
-finds them; among many teams whose notes all hold the same words, a search answers with the
-viewer's readable notes only, the best first (ties: newest id first), whichever way the
-backend reads them (an exact word, a prefix, a word nearly every note holds)."""
+"""Search keyed by team (schema v7, and v8 for SQLite's index) on every backend: a database at v6
+or v7 full of notes upgrades and finds them; among many teams whose notes all hold the same words,
+a search answers with the viewer's readable notes only, the best first (ties: newest id first),
+whichever way the backend reads them (an exact word, a prefix, a word nearly every note holds);
+and how often other teams use a word does not move a team's order."""
 
 from __future__ import annotations
 
@@ -117,18 +118,40 @@ async def test_other_teams_notes_do_not_change_a_teams_answer(store) -> None:
         assert await store.search_notes(viewer, typed) == found, typed
 
 
+async def test_how_often_other_teams_use_a_word_does_not_move_a_teams_order(store) -> None:
+    """A team's order is ranked by its own notes: "story" is rarer than "reel" in T1's notes, so
+    the note with "story" twice comes first, whether T2's notes are full of "story" or of "reel"
+    (the same number of notes, of the same length, either way). Ranked over every team's notes,
+    as SQLite did before v8, T2's words decided T1's order: a side channel."""
+    viewer = Viewer("T1", "C1", "U1")
+    reel_first = await store.add_note(note("reel reel story"))
+    story_first = await store.add_note(note("reel story story"))
+    await store.add_note(note("reel alone"))
+    orders = []
+    for word in ("story", "reel"):
+        for i in range(40):
+            await store.add_note(note(f"{word} filler {i}", team="T2", workspace="T2"))
+        found = [n.id for n in await store.search_notes(viewer, "reel story")]
+        orders.append(found)
+        await store.purge_team("T2")
+    assert orders[0] == orders[1] == [story_first, reel_first]
+
+
 @pytest.mark.empty_database
-async def test_a_v6_database_full_of_notes_upgrades_and_its_notes_are_found(backend) -> None:
-    """Schema v7 is built over the notes already there (an index made from the table, not
-    filled by new writes only): each team finds its own, old and new alike."""
-    seeder = backend.older(6)
+@pytest.mark.parametrize("version", [6, 7], ids=["from-v6", "from-v7"])
+async def test_an_older_database_full_of_notes_upgrades_and_its_notes_are_found(
+    backend, version: int
+) -> None:
+    """Schema v7 (and SQLite's v8) are built over the notes already there (an index made from
+    the table, not filled by new writes only): each team finds its own, old and new alike."""
+    seeder = backend.older(version)
     rows = [row for team in TEAMS for row in spread(team)]
     try:
         for i, row in enumerate(rows):
             seeder.insert("notes", **row, created_at=OLD + timedelta(minutes=i), metrics={})
     finally:
         seeder.close()
-    assert backend.applied_versions() == [1, 2, 3, 4, 5, 6]
+    assert backend.applied_versions() == list(range(1, version + 1))
 
     store = await backend.open()
     assert await store.schema_version() == LATEST
