@@ -232,8 +232,8 @@ def _v7_search_by_team(db: Database) -> None:
 # each back as it is. The triggers do it in SQL, so every writer keeps the index in step (the
 # sqlite3 shell, a tool, retention and purge deletes), with no function to register on each
 # connection; smx's own inserts make the same terms in Python instead (search_terms.py, cached:
-# a third of the triggers' cost), say so with a row in notes_search_writer that lives for the
-# one statement, and the insert trigger stands aside.
+# the whole insert takes about half the time), say so with a row in notes_search_writer that
+# lives for the one statement, and the insert trigger stands aside.
 _V8_SCRATCH = """
     CREATE VIRTUAL TABLE search_words USING fts5(
         campaign, text, content='', columnsize=0,
@@ -307,7 +307,7 @@ INDEX_BATCH = 5_000
 
 def rebuild_search(conn: sqlite3.Connection, batch: int = INDEX_BATCH) -> int:
     """Index every note afresh, a batch at a time, with the terms the triggers make one note at a
-    time (the same strings, byte for byte: tests/test_search_index.py compares them): v8 over
+    time (the same strings, byte for byte: tests/support/search_index.py compares them): v8 over
     the notes already there, and a bulk load that inserted with the triggers off (bench/).
     Inside the caller's transaction; returns how many notes it indexed."""
     conn.execute("INSERT INTO notes_search (notes_search) VALUES ('delete-all')")

@@ -3,7 +3,7 @@ own writes and searches: the same terms, byte for byte, as the schema's triggers
 
 A note's words are read by SQLite's own tokenizer, never an imitation of it: SEARCH_TOKENIZER
 (stemming, case and accents folded, every character that is not a letter or digit a separator),
-run on a small in-memory table of this thread's. What is cached is what it said for each piece of
+run on a small in-memory table. What is cached is what it said for each piece of
 text, a piece being what lies between characters that are separators whatever comes around them
 (ASCII punctuation and spaces, Unicode whitespace): the tokenizer never makes a term across one,
 and stems each term alone, so a note's terms are its pieces' terms in order. Most notes are made
@@ -26,32 +26,30 @@ SEARCH_TOKENIZER = "porter unicode61 remove_diacritics 2"
 # Runs of anything but ASCII punctuation, ASCII control characters and whitespace: unicode61 (its
 # default categories: letters, numbers, private use) reads none of those as part of a term.
 _PIECE = re.compile(r"[^\s\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
-_local = threading.local()
-
-
-def _reader() -> sqlite3.Connection:
-    conn = getattr(_local, "conn", None)
-    if conn is None:
-        conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.execute(
-            "CREATE VIRTUAL TABLE words USING fts5(word, content='', columnsize=0,"
-            f" tokenize='{SEARCH_TOKENIZER}')"
-        )
-        conn.execute("CREATE VIRTUAL TABLE words_terms USING fts5vocab(words, instance)")
-        _local.conn = conn
-    return conn
+_lock = threading.Lock()
+_conn: sqlite3.Connection | None = None
 
 
 def tokenize(text: str) -> tuple[str, ...]:
     """The terms SQLite's tokenizer makes of `text`, in order, asked of SQLite itself: `Reels`
-    is ("reel",), `v2.1` ("v2", "1"), `!!` none."""
-    conn = _reader()
-    conn.execute("BEGIN")  # rolled back: the table is empty again after
-    try:
-        conn.execute("INSERT INTO words (rowid, word) VALUES (1, ?)", [text])
-        return tuple(r[0] for r in conn.execute("SELECT term FROM words_terms ORDER BY offset"))
-    finally:
-        conn.execute("ROLLBACK")
+    is ("reel",), `v2.1` ("v2", "1"), `!!` none. One in-memory table for the process, under a
+    lock (tens of microseconds a call; terms() calls it once per new piece of text)."""
+    global _conn
+    with _lock:
+        if _conn is None:
+            _conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            _conn.execute(
+                "CREATE VIRTUAL TABLE words USING fts5(word, content='', columnsize=0,"
+                f" tokenize='{SEARCH_TOKENIZER}')"
+            )
+            _conn.execute("CREATE VIRTUAL TABLE words_terms USING fts5vocab(words, instance)")
+        _conn.execute("BEGIN")  # rolled back: the table is empty again after
+        try:
+            _conn.execute("INSERT INTO words (rowid, word) VALUES (1, ?)", [text])
+            rows = _conn.execute("SELECT term FROM words_terms ORDER BY offset").fetchall()
+        finally:
+            _conn.execute("ROLLBACK")
+    return tuple(r[0] for r in rows)
 
 
 @lru_cache(maxsize=32_768)
