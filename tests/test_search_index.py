@@ -234,3 +234,37 @@ async def test_a_v7_file_upgrades_and_finds_what_it_found(tmp_path: Path) -> Non
                 conn, viewer, typed
             ), typed
     conn.close()
+
+
+async def test_a_file_that_took_version_8_as_an_empty_placeholder_gets_the_index(tmp_path: Path):
+    """For a few commits of main, version 8 was an empty placeholder and version 9 the digest
+    index: a file opened then is at 9 without v8's index, and version 10 builds it."""
+    from sqlite_utils import Database
+
+    from bot.store import schema
+
+    path = str(tmp_path / "smx.db")
+    conn = connect(path)
+    assert migrate(conn, target=7) == 7
+    conn.execute(
+        "INSERT INTO notes (team, workspace, channel, channel_kind, author, campaign, text,"
+        " created_at) VALUES ('T1', 'T1', 'C1', 'public', 'U1', 'spring', 'reel saves',"
+        " '2026-01-01T00:00:00.000000Z')"
+    )
+    with conn:  # what those commits applied: nothing for 8, the digest index for 9
+        schema._v9_digest_index(Database(conn))
+        for version in (8, 9):
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, 'then', '2026-12-01T00:00:00+00:00')",
+                [version],
+            )
+    assert migrate(conn) == LATEST == 10
+    assert_index_matches_notes(conn)
+    conn.close()
+    store = open_store(path)
+    try:
+        note_id = await store.add_note(note("reel saves again"))
+        found = await store.search_notes(Viewer("T1", "C1"), "reel")
+        assert {n.text for n in found} == {"reel saves", "reel saves again"} and note_id
+    finally:
+        await store.close()

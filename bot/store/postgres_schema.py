@@ -246,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         # (team, search)), so nothing to do but record the version.
         (8, ()),
         (9, _V9_DIGEST_INDEX),
+        (10, ()),  # SQLite only: its v8 index where v8 was once an empty placeholder
     )
 )
 check_versions("PostgreSQL", [m.version for m in MIGRATIONS])

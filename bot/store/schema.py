@@ -226,7 +226,8 @@ def _v7_search_by_team(db: Database) -> None:
 # being the team's id in hex (search_terms.search_key), so a search walks its own team's postings
 # only, and bm25 counts the notes that hold a word among the team's notes, not every team's: how
 # often other teams use a word no longer shows in a team's order (a side channel before, besides
-# the cost: tens of ms for a word nearly every note holds). The words are still SQLite's: each
+# the cost: tens of ms for a word nearly every note holds). bm25's other two figures, the table's
+# note count and average length, are still the whole table's (README, "search"). The words are still SQLite's: each
 # note is tokenised by the same tokenizer as before, in a scratch table (search_words), and its
 # terms, in order, put after the key and handed to notes_search, whose `ascii` tokenizer reads
 # each back as it is. The triggers do it in SQL, so every writer keeps the index in step (the
@@ -367,6 +368,14 @@ def _v9_digest_index(db: Database) -> None:
     )
 
 
+def _v10_search_where_v8_was_empty(db: Database) -> None:
+    # For a while main's version 8 was an empty placeholder (held for the search change, merged
+    # a few commits later): a file opened then is at version 9 without v8's index. It gets it now;
+    # a file that had the real version 8 has it already and is left as it is.
+    if "notes_search" not in db.table_names():
+        _v8_search_keyed_by_team(db)
+
+
 # (version, what it adds): append-only, in order, shared by every backend.
 VERSIONS: tuple[tuple[int, str], ...] = (
     (1, "notes"),
@@ -378,6 +387,7 @@ VERSIONS: tuple[tuple[int, str], ...] = (
     (7, "full-text search keyed by team"),
     (8, "full-text index keyed by team"),
     (9, "the notes a digest reads, in one covering index"),
+    (10, "full-text index keyed by team, where version 8 was once empty"),
 )
 
 
@@ -416,6 +426,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "full-text search keyed by team", _v7_search_by_team),
     Migration(8, "full-text index keyed by team", _v8_search_keyed_by_team),
     Migration(9, "the notes a digest reads, in one covering index", _v9_digest_index),
+    Migration(
+        10,
+        "full-text index keyed by team, where version 8 was once empty",
+        _v10_search_where_v8_was_empty,
+    ),
 )
 check_versions("SQLite", [m.version for m in MIGRATIONS])
 LATEST = VERSIONS[-1][0]
