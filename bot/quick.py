@@ -69,8 +69,18 @@ def is_setting(name: str) -> bool:
     return upper.startswith(("SLACK_", "SMX_")) or upper == "PORT"
 
 
-def settings_inputs() -> tuple | None:
-    """Everything the settings are read from, or None when that cannot be said cheaply."""
+def settings_inputs() -> bytes | None:
+    """A digest of everything the settings are read from, or None when that cannot be said
+    cheaply. Only the digest is kept: the values are tokens, secrets and database passwords."""
+    found = _settings_inputs()
+    if found is None:
+        return None
+    from _blake2 import blake2b  # hashlib's own, without OpenSSL's start-up
+
+    return blake2b(marshal.dumps(found), digest_size=32, person=b"smx-settings").digest()
+
+
+def _settings_inputs() -> tuple | None:
     env = tuple((k, v) for k, v in os.environ.items() if is_setting(k))
     try:
         mode = os.stat(ENV_FILE).st_mode
@@ -149,6 +159,10 @@ class Kept:
             return None
         try:
             with open(self.path, "rb") as fh:
+                if not _ours(os.fstat(fh.fileno())) or not _ours(
+                    os.stat(os.path.dirname(self.path))
+                ):
+                    return None  # another user could have written it: not to be printed
                 blob = fh.read()
             if not blob.startswith(MAGIC):
                 return None
@@ -210,6 +224,11 @@ class Kept:
         self.answers = answers
 
 
+def _ours(st: os.stat_result) -> bool:
+    """Owned by this user and writable by nobody else (a kept answer is printed as it is)."""
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def _loaded_files() -> tuple[tuple[str, int, int], ...]:
     """(path, size, mtime_ns) of every loaded module's file and of the knowledge files."""
     paths = {
@@ -240,7 +259,7 @@ def _write(path: str, record: dict) -> None:
         payload = marshal.dumps(record)
         blob = MAGIC + f"{zlib.crc32(payload):08x}\n".encode() + payload
         directory, name = os.path.split(path)
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         tmp = os.path.join(directory, f".{name}.{os.getpid()}.{time.time_ns()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:

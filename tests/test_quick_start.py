@@ -507,3 +507,40 @@ def test_a_write_that_fails_leaves_the_previous_file_whole(tmp_path, monkeypatch
     quick.Kept("ask", ahead).keep("compare", 0, "another answer", settings)  # no error
     assert path.read_bytes() == before
     assert os.listdir(path.parent) == [path.name]  # no temporary file left behind
+
+
+def test_the_kept_file_holds_no_setting_value_only_a_digest_of_them(run, tmp_path):
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-kept-secret-123",
+        "SMX_DATABASE_URL": "postgresql://smx:db-password-000@127.0.0.1:9/smx",  # never opened
+        "SLACK_SIGNING_SECRET": "signing-secret-456",
+        "SMX_DB": None,  # the run fixture's SQLite file: one store or the other
+    }
+    (run.work / ".env").write_text("SLACK_APP_TOKEN=xapp-dotenv-secret-789\n")
+    first = run(ASK_ALL.format(queries=["help"]), **secrets)
+    assert first.returncode == 0, (first.stdout[-300:], first.stderr)
+    files = glob.glob(str(tmp_path / "xdg" / "smx" / "answers-*.marshal"))
+    assert files
+    for path in files:
+        blob = Path(path).read_bytes()
+        for secret in ("xoxb-kept", "signing-secret", "xapp-dotenv", "db-password-000"):
+            assert secret.encode() not in blob
+    # and the digest still tells the settings apart: another token, another run of the full path
+    warm = run(ASK_ALL.format(queries=["help"]), **secrets)
+    assert eval(warm.stdout.splitlines()[-1]) == []  # noqa: S307 - kept: nothing heavy imported
+    other = run(ASK_ALL.format(queries=["help"]), **{**secrets, "SLACK_BOT_TOKEN": "xoxb-other"})
+    assert "pydantic" in eval(other.stdout.splitlines()[-1])  # noqa: S307
+
+
+@pytest.mark.parametrize("target", ["file", "directory"])
+def test_a_kept_file_another_user_could_write_is_not_printed(run, tmp_path, target):
+    run(ASK_ALL.format(queries=["help"]))
+    warm = run(ASK_ALL.format(queries=["help"]))
+    assert eval(warm.stdout.splitlines()[-1]) == []  # noqa: S307 - kept, as it is
+    (path,) = glob.glob(str(tmp_path / "xdg" / "smx" / "answers-ask-*.marshal"))
+    os.chmod(
+        path if target == "file" else os.path.dirname(path),
+        0o777 if target == "directory" else 0o666,
+    )
+    warm = run(ASK_ALL.format(queries=["help"]))
+    assert "pydantic" in eval(warm.stdout.splitlines()[-1])  # noqa: S307 - the full path answered
