@@ -216,3 +216,45 @@ async def test_every_platform_with_a_cpm_and_ctr_makes_the_round_trip_for_clicks
     back = await ask(f"estimate clicks=1000 platform={platform}")
     forward = await ask(f"estimate budget={back.data['budget']!r} platform={platform}")
     assert forward.data["clicks"] == pytest.approx(1000, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (  # $5 lost on every conversion
+            "estimate profit=5000 aov=50 margin=30% cpa=20",
+            "No budget reaches a profit of $5,000 here: at a CPA of $20 each conversion loses $5 "
+            "(the break-even CPA is $15)",
+        ),
+        (  # at break-even: nothing to gain
+            "estimate profit=5000 aov=50 margin=30% cpa=15",
+            "No budget reaches a profit of $5,000 here: the CPA is the break-even one ($15)",
+        ),
+    ],
+)
+async def test_a_profit_no_budget_can_reach_is_said_not_answered_with_a_negative_budget(line, said):
+    reply = await ask(line)
+    assert reply.is_error
+    assert reply.intro.startswith(said)
+
+
+async def test_no_published_path_that_loses_on_every_sale_or_crosses_break_even_is_offered():
+    from knowledge import benchmarks_for
+
+    fb = benchmarks_for("facebook")
+    # break-even CPA $15: the lead-ad CPA ($21.98) loses on every sale; the CPM, CTR and CVR
+    # path's CPA range takes in $15, so its budget has no range at all
+    reply = await ask("estimate profit=5000 aov=50 margin=30% platform=facebook")
+    assert not reply.is_error
+    assert fb["cpa"].typical > 15
+    for path in reply.data.get("paths", []):
+        assert min(path["budget"]) > 0, path
+        assert path["figures"] != ["cpa"]
+    assert reply.data["budget"] > 0
+
+
+async def test_one_day_is_one_day():
+    reply = await ask("estimate daily=100 days=1 cpm=8")
+    assert [s.heading for s in reply.sections if s.heading.startswith("Per day")] == [
+        "Per day, over 1 day"
+    ]

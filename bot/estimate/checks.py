@@ -78,6 +78,34 @@ def check_sound(est: Estimate) -> None:
                 f"{units.RATE_MEANING[key]}, at most 100%"
             )
         raise UserError(f"{what}{extra}. Check {check_list(given)}.")
+    at_a_loss = "profit_per_conversion" in values and values["profit_per_conversion"] <= 0
+    no_budget = "profit" in request.inputs and "budget" not in values and at_a_loss
+    for key, value in [*sol.negative, *([("budget", 0.0)] if no_budget else [])]:
+        if at_a_loss and values["profit_per_conversion"] == 0 and "profit" in request.inputs:
+            even = units.format_metric("cpa", values.get("break_even_cpa", 0), currency)
+            raise UserError(
+                f"No budget reaches a profit of "
+                f"{units.format_metric('profit', values['profit'], currency)} here: the CPA is "
+                f"the break-even one ({even}), so each conversion only pays for its ad. Lower "
+                "the CPA below it, or raise aov= or margin=."
+            )
+        if at_a_loss:
+            loss = units.format_metric("cpa", -values["profit_per_conversion"], currency)
+            even = units.format_metric("cpa", values.get("break_even_cpa", 0), currency)
+            cpa = units.format_metric("cpa", values["cpa"], currency) if "cpa" in values else "it"
+            goal = ""
+            if "profit" in request.inputs:
+                goal = f" a profit of {units.format_metric('profit', values['profit'], currency)}"
+            raise UserError(
+                f"No budget reaches{goal or ' that'} here: at a CPA of {cpa} each conversion "
+                f"loses {loss} (the break-even CPA is {even}), so spending more only loses more. "
+                "Lower the CPA below the break-even one, or raise aov= or margin=."
+            )
+        given, extra = rests(key)
+        raise UserError(
+            f"{key} comes out below zero ({_big(key, value, currency)}) from {and_list(given)}"
+            f"{extra}, which no campaign has. Check {check_list(given)}."
+        )
     for key, value in sol.too_large:
         given, extra = rests(key)
         if key == "frequency":

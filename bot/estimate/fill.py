@@ -170,8 +170,8 @@ def budget_paths(request: Request, published: dict[str, Benchmark]) -> list[Path
             {**inputs, **{k: b.typical for k, b in figures.items()}},
             {k: (b.low, b.high) for k, b in figures.items()},
         )
-        if "budget" not in sol.values:
-            continue  # a zero divides on this path
+        if "budget" not in sol.values or sol.negative:
+            continue  # a zero divides on this path, or it reaches no budget (a loss per sale)
         low, high = sol.ranges.get("budget", (sol.values["budget"],) * 2)
         objectives = tuple(sorted({b.objective for b in figures.values()} - {None}))
         paths.append(Path(keys, objectives, sol.values["budget"], low, high))
@@ -192,7 +192,9 @@ def _check_given(est: Estimate, published: dict[str, Benchmark]) -> None:
                 est.given_off.append((key, figure))
             continue
         everywhere = [b for b in load().benchmarks if b.metric == key]
-        if not everywhere or (any(b.currency for b in everywhere) and request.currency != "$"):
+        if len({b.platform for b in everywhere}) < 2:
+            continue  # one platform's figure (a lead-ad CVR, say) is no range of all platforms
+        if any(b.currency for b in everywhere) and request.currency != "$":
             continue
         lowest = min(everywhere, key=lambda b: b.low)
         highest = max(everywhere, key=lambda b: b.high)

@@ -23,6 +23,7 @@ from itertools import combinations, product
 from bot.metric_table import PEOPLE_KEYS, RATE_KEYS
 from bot.units import MAX_FREQUENCY, MAX_MAGNITUDE
 
+MAY_BE_NEGATIVE = frozenset({"profit", "profit_per_conversion", "roi"})  # a loss is an outcome
 TOLERANCE = 0.01  # over-determined inputs further apart than this give a Conflict
 MAX_RANGED = 10  # 2**10 corner solves at most
 RATES = RATE_KEYS  # fractions of at most 1
@@ -223,6 +224,9 @@ class Solution:
     too_large: list[tuple[str, float]] = field(default_factory=list)
     # derived counts of people above zero but below one: (key, value)
     under_one: list[tuple[str, float]] = field(default_factory=list)
+    # derived values below zero (at some corner of the ranges) that no campaign has: a budget,
+    # a count, a cost or a revenue; profit and ROI may be negative: (key, lowest value)
+    negative: list[tuple[str, float]] = field(default_factory=list)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
@@ -314,6 +318,8 @@ def _check(sol: Solution) -> None:
             sol.too_large.append((key, value))
         if key in PEOPLE and 0 < value < 1 - 1e-9:
             sol.under_one.append((key, value))
+        if value < 0 and key not in MAY_BE_NEGATIVE:
+            sol.negative.append((key, value))
     _check_revenue(sol)
 
 
@@ -359,6 +365,10 @@ def solve_ranges(typical: dict[str, float], bounds: dict[str, tuple[float, float
     for key in sol.values:
         if disagreement(low[key], high[key]) > 1e-9:
             sol.ranges[key] = (low[key], high[key])
+        if low[key] < 0 and key not in MAY_BE_NEGATIVE and key not in dict(sol.negative):
+            # Below zero at some corner: the range crosses a pole (a CPA range that takes in
+            # the break-even one, say), so no range of it can be given.
+            sol.negative.append((key, low[key]))
     return sol
 
 
