@@ -240,12 +240,12 @@ def _not_ambiguous(s: str, key: str | None, text: str, sign: str) -> None:
         return
     whole, three = found["whole"], found["three"]
     small = float(f"{whole}.{three}")
-    if sign:  # money: cents, as an amount is written
-        cents = three[2] == "0"
-        shown = format_money(small, sign) if cents else f"{sign}{whole}.{three}"
-        typed = f"{whole}.{three[:2]}" if cents else f"{whole}.{three}"
+    if sign:  # money: to the cent, as an amount is written (and as it is read again)
+        shown, typed = format_money(small, sign), f"{small:.2f}"
     else:
         shown = typed = f"{whole}.{three.rstrip('0') or '0'}"
+        if len(three.rstrip("0")) == 3:
+            typed += "0"  # "1.234" would be asked about again; "1.2340" is read as a decimal
     name = f"{key}=" if key else ""
     raise UserError(
         f"{_shown(key, text.strip())} could be {sign}{int(whole + three):,} (a point between "

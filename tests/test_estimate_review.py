@@ -5,6 +5,8 @@ people; 3 the reach cap at any end of a range; 4 figures from different campaign
 combined; 5 compare asks only for what is missing; 6 the smaller inconsistencies.
 """
 
+import re
+
 import pytest
 
 from bot import units
@@ -279,8 +281,8 @@ def test_a_comma_before_one_or_two_digits_is_a_decimal_comma(key, raw, value):
         (
             "budget",
             "€2.345",
-            "`budget=€2.345` could be €2,345 (a point between thousands) or €2.345 (a decimal "
-            "point): write budget=2345 or budget=2.345.",
+            "`budget=€2.345` could be €2,345 (a point between thousands) or €2.35 (a decimal "
+            "point): write budget=2345 or budget=2.35.",
         ),
         (
             "clicks",
@@ -294,3 +296,17 @@ def test_one_point_before_three_digits_is_asked_about(key, raw, message):
     with pytest.raises(UserError) as err:
         units.parse_metric(key, raw)
     assert err.value.message == message
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["budget=1.200", "budget=€2.345", "clicks=1.500", "clicks=1.234", "impressions=9.999"],
+)
+def test_what_the_question_suggests_is_read_without_asking_again(typed):
+    key, _, raw = typed.partition("=")
+    with pytest.raises(UserError) as err:
+        units.parse_metric(key, raw)
+    suggested = re.findall(rf"write {key}=(\S+?) or {key}=(\S+?)\.$", err.value.message)
+    assert suggested, err.value.message
+    for value in suggested[0]:
+        units.parse_metric(key, value)  # neither is a question again
