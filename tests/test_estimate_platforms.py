@@ -89,3 +89,15 @@ async def test_the_comparison_fits_a_slack_message():
     )
     assert len(reply.data["platforms"]) == 6
     assert_message_ok(render_blocks(reply))
+
+
+async def test_each_platforms_warnings_come_along_and_a_tie_is_no_win():
+    reply = await ask("estimate budget=1000 ctr=12% platform=facebook,instagram")
+    texts = [n.text for n in reply.notices]
+    assert any(t.startswith("Facebook: Your CTR of 12% is far above") for t in texts)
+    assert any(t.startswith("Instagram: Your CTR of 12% is far above") for t in texts)
+    # both use the same Meta-wide CPM and the CTR given: the same clicks, said as a tie
+    clicks = {p: f["clicks"][1] for p, f in reply.data["platforms"].items()}
+    assert clicks["facebook"] == pytest.approx(clicks["instagram"])
+    assert reply.data["best"] is None
+    assert reply.intro.startswith("*Facebook* and *Instagram* give the same typical clicks")

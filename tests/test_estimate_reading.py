@@ -104,3 +104,12 @@ async def test_a_plausible_figure_or_another_currency_gets_no_such_notice(line):
     reply = await ask(line)
     assert not _warnings(reply, "given_off_published")
     assert not _warnings(reply, "given_off_every_platform")
+
+
+async def test_one_platforms_figure_is_no_range_of_every_platform():
+    from knowledge import load
+
+    publishing = {b.platform for b in load().benchmarks if b.metric == "cvr"}
+    assert len(publishing) == 1  # today only one platform publishes a conversion rate
+    reply = await ask("estimate budget=1000 cpc=1 cvr=2%")
+    assert not _warnings(reply, "given_off_every_platform")

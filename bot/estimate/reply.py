@@ -494,7 +494,8 @@ def build_reply(ctx, est: Estimate) -> Reply:
     per_day = per_day_lines(est)
     if per_day:
         days = units.format_count(est.values["days"])
-        sections += sections_for(f"Per day, over {days} days", per_day)
+        plural = "" if days == "1" else "s"
+        sections += sections_for(f"Per day, over {days} day{plural}", per_day)
     intro_parts = []
     if sol.ranges:
         intro_parts.append("Ranges read low – *typical* – high, from the published figures.")
@@ -505,10 +506,9 @@ def build_reply(ctx, est: Estimate) -> Reply:
         lows = min(p.low for p in est.paths)
         highs = max(p.high for p in est.paths)
         span = " – ".join(units.format_metric("budget", v, request.currency) for v in (lows, highs))
-        intro_parts.append(
-            f"Every published path to it together: {span}, from the figures of different "
-            "campaign types (below)."
-        )
+        kinds = {o for p in est.paths for o in p.objectives}
+        mixed = ", from the figures of different campaign types" if len(kinds) > 1 else ""
+        intro_parts.append(f"Every published path to it together: {span}{mixed} (below).")
     return Reply(
         title=f"Estimate for {name}" if name else "Estimate",
         intro="\n".join(intro_parts) or None,

@@ -15,6 +15,7 @@ from bot.errors import UserError
 from bot.estimate.checks import check_enough
 from bot.estimate.fill import Estimate, run
 from bot.estimate.inputs import Request
+from bot.estimate.reply import notices as estimate_notices
 from bot.estimate.reply import spread
 from bot.metric_table import LABEL
 from bot.platforms import PLATFORM_NAME
@@ -76,18 +77,25 @@ def compare_platforms(ctx, request: Request) -> Reply:
         p: {k: list(_range(e, k)) for k in keys if k in e.values} for p, e in estimates.items()
     }
     winner = None
-    if goal_seeking and len(estimates) > 1:
-        winner = min(estimates, key=lambda p: estimates[p].values["budget"])
-        intro.append(
-            f"*{PLATFORM_NAME[winner]}* reaches it for the least: a typical budget of "
-            f"{units.format_metric('budget', estimates[winner].values['budget'], request.currency)}."
-        )
-    elif asked is not None and len(estimates) > 1:
-        winner = max(estimates, key=lambda p: estimates[p].values[asked])
-        intro.append(
-            f"Most {LABEL[asked].lower()}: *{PLATFORM_NAME[winner]}*, "
-            f"{_shown(estimates[winner], asked)} (typical figures compared)."
-        )
+    if len(estimates) > 1 and (goal_seeking or asked is not None):
+        key = "budget" if goal_seeking else asked
+        typical = {p: e.values[key] for p, e in estimates.items()}
+        best = (min if goal_seeking else max)(typical.values())
+        tied = [p for p, v in typical.items() if abs(v - best) <= 1e-9 * max(1.0, abs(best))]
+        names_tied = " and ".join(f"*{PLATFORM_NAME[p]}*" for p in tied)
+        winner = tied[0] if len(tied) == 1 else None
+        figure = units.format_metric(key, best, request.currency)
+        if goal_seeking and winner:
+            intro.append(f"{names_tied} reaches it for the least: a typical budget of {figure}.")
+        elif goal_seeking:
+            intro.append(f"{names_tied} reach it for the same typical budget, {figure}.")
+        elif winner:
+            intro.append(
+                f"Most {LABEL[key].lower()}: {names_tied}, {_shown(estimates[winner], key)} "
+                "(typical figures compared)."
+            )
+        else:
+            intro.append(f"{names_tied} give the same typical {LABEL[key].lower()}, {figure}.")
     intro.append("Ranges read low – *typical* – high, from each platform's published figures.")
     sections = []
     for platform, est in estimates.items():
@@ -101,6 +109,12 @@ def compare_platforms(ctx, request: Request) -> Reply:
             )
         sections.append(Section(heading=PLATFORM_NAME[platform], text="\n".join(lines)))
     notices = [
+        Notice(level="warning", text=f"{PLATFORM_NAME[platform]}: {n.text}")
+        for platform, est in estimates.items()
+        for n in estimate_notices(ctx, est)
+        if n.level == "warning"  # what each says alone about the figures (see its own answer)
+    ]
+    notices += [
         Notice(level="warning", text=f"{PLATFORM_NAME[p]} is left out: {why}")
         for p, why in left_out.items()
     ]
@@ -122,7 +136,7 @@ def compare_platforms(ctx, request: Request) -> Reply:
         data={
             "platforms": data_platforms,
             "asked": "budget" if goal_seeking else asked,
-            "best": winner,
+            "best": winner,  # None for a tie
             "inputs": list(request.inputs),
             "currency": request.currency,
             "left_out": dict(left_out),
