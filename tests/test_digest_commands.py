@@ -126,6 +126,14 @@ async def test_a_new_day_and_time_keep_the_zone_the_digest_was_set_in(ctx):
     assert "every Monday at 09:00 UTC" in named.intro
 
 
+async def test_a_new_day_keeps_empty_weeks_as_they_were_set_unless_said_again(ctx):
+    await ask(ctx, "digest on fri 16:30 empty=yes")
+    await ask(ctx, "digest on mon")
+    assert (await ctx.services.store.get_subscription("T1", "C1")).include_empty
+    await ask(ctx, "digest on tue empty=no")
+    assert not (await ctx.services.store.get_subscription("T1", "C1")).include_empty
+
+
 BAD_INPUT = [
     (
         "digest on funday",

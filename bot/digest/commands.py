@@ -137,6 +137,8 @@ async def on(ctx: Context, args: list[str]) -> Reply:
     existing = await store.get_subscription(ctx.owner, channel)
     if zone_name is None and existing is not None:
         zone_name = existing.tz  # a new day or time keeps the zone it was set in
+    if include_empty is None:
+        include_empty = existing.include_empty if existing is not None else False
     if zone_name is None:
         zone_name = _default_zone(ctx)
         if zone_name is None:

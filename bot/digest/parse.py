@@ -30,7 +30,7 @@ class OnWords:
     hour: int | None
     minute: int | None
     zone: str | None
-    include_empty: bool
+    include_empty: bool | None  # None: `empty=` not typed
 
 
 @cache
@@ -147,7 +147,7 @@ def split_target(ctx: Context, args: list[str]) -> tuple[str, list[str]]:
 def parse_on(words: list[str], ctx: Context) -> OnWords:
     """The schedule words of `digest on` (its channel already taken out), in any order."""
     day = hour = minute = zone = None
-    include_empty = False
+    include_empty: bool | None = None
     # "9 am": one time, typed as two words.
     joined: list[str] = []
     for word in words:
