@@ -58,11 +58,8 @@ def run(request: Request) -> Estimate:
     if platform and not published:
         est.no_figures = load().no_figures.get(platform, "No reliable published figures found.")
     chosen, skipped = _greedy(est, published, {})
-    paths = (
-        budget_paths(request, published)
-        if inputs and "budget" not in determined({*inputs, *chosen})
-        else []
-    )
+    goal = published and inputs and "budget" not in determined({*inputs, *chosen})
+    paths = budget_paths(request, published) if goal else []
     if paths:
         # A goal and no way to its budget by figures of one campaign type: the budget comes by
         # the first path of one type (else the first), and every path is shown beside it.

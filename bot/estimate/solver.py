@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations, product
 
 from bot.metric_table import PEOPLE_KEYS, RATE_KEYS
@@ -239,8 +239,55 @@ def disagreement(a: float, b: float) -> float:
     return max(a / b, b / a) - 1
 
 
+@lru_cache(maxsize=512)
+def _plan(keys: frozenset[str]) -> tuple[tuple[Relation, str], ...]:
+    """The (relation, the value it gives) steps that `solve` takes from known values of `keys`
+    when no step meets a zero divisor: the passes below, on the keys alone. Which values follow
+    depends on which keys are known, not on their values, so estimates with the same keys (the
+    same form, other numbers) share one plan."""
+    known = set(keys)
+    steps: list[tuple[Relation, str]] = []
+    progress = True
+    while progress:
+        progress = False
+        for rel in RELATIONS:
+            unknown = [v for v in rel.variables if v not in known]
+            if len(unknown) == 1:
+                steps.append((rel, unknown[0]))
+                known.add(unknown[0])
+                progress = True
+    return tuple(steps)
+
+
 def solve(inputs: dict[str, float]) -> Solution:
     """Every value the inputs determine, each with its formula and the inputs it rests on."""
+    sol = _solve_by_plan(inputs)
+    return sol if sol is not None else _solve_by_passes(inputs)
+
+
+def _solve_by_plan(inputs: dict[str, float]) -> Solution | None:
+    """`solve` by the steps of its plan; None when a step meets a zero divisor, since another
+    relation may then give that value, which the passes find."""
+    values = dict(inputs)
+    sol = Solution(values, tuple(inputs), basis={k: frozenset({k}) for k in inputs})
+    for rel, var in _plan(frozenset(inputs)):
+        text, fn = rel.forms[var]
+        result = fn(values)
+        if result is None or not math.isfinite(result):
+            return None
+        basis = frozenset().union(*(sol.basis[v] for v in rel.variables if v != var))
+        if var == "reach" and "audience" in values and result > values["audience"]:
+            sol.uncapped_reach, result = result, values["audience"]
+            basis |= sol.basis["audience"]
+        values[var] = result
+        sol.derived.append(var)
+        sol.formulas[var] = f"{var} = {text}"
+        sol.basis[var] = basis
+    _check(sol)
+    return sol
+
+
+def _solve_by_passes(inputs: dict[str, float]) -> Solution:
     values = dict(inputs)
     sol = Solution(values, tuple(inputs), basis={k: frozenset({k}) for k in inputs})
     progress = True
@@ -374,16 +421,8 @@ def solve_ranges(typical: dict[str, float], bounds: dict[str, tuple[float, float
 
 def determined(keys: Iterable[str]) -> set[str]:
     """The keys that known values of `keys` determine (structure only, whatever the values)."""
-    known = set(keys)
-    progress = True
-    while progress:
-        progress = False
-        for rel in RELATIONS:
-            unknown = [v for v in rel.variables if v not in known]
-            if len(unknown) == 1:
-                known.add(unknown[0])
-                progress = True
-    return known
+    known = frozenset(keys)
+    return set(known).union(var for _, var in _plan(known))
 
 
 def sufficient_sets(known: Iterable[str], limit: int = 6) -> list[tuple[str, ...]]:
