@@ -181,6 +181,21 @@ def _non_negative(value: float, key: str | None, text: str, example: str) -> flo
     return value
 
 
+def _currency_of(s: str, lowered: str) -> tuple[str | None, str]:
+    """The currency a sign or code before or after an amount names, and the amount without it."""
+    for symbol in CURRENCY_SYMBOLS:
+        if s.startswith(symbol):
+            return symbol, s[len(symbol) :]
+        if s.endswith(symbol):
+            return symbol, s[: -len(symbol)]
+    for code, symbol in CURRENCY_CODES.items():
+        if lowered.startswith(code):
+            return symbol, s[len(code) :]
+        if lowered.endswith(code):
+            return symbol, s[: -len(code)]
+    return None, s
+
+
 def parse_money(text: str, key: str | None = None) -> Money:
     """`$1,200`, `€500`, `£3k`, `1.2k`, `3m`, `2.5b`, `1200`, `500usd` -> Money."""
     example = _example(key, "$1,200, €500 or 1.2k")
@@ -190,21 +205,10 @@ def parse_money(text: str, key: str | None = None) -> Money:
         sign, s = s[0], s[1:]
     currency = None
     lowered = s.lower()
-    for symbol in CURRENCY_SYMBOLS:
-        if s.startswith(symbol):
-            currency, s = symbol, s[len(symbol) :]
-            break
-        if s.endswith(symbol):
-            currency, s = symbol, s[: -len(symbol)]
-            break
-    else:
-        for code, symbol in CURRENCY_CODES.items():
-            if lowered.startswith(code):
-                currency, s = symbol, s[len(code) :]
-                break
-            if lowered.endswith(code):
-                currency, s = symbol, s[: -len(code)]
-                break
+    # Most amounts are digits alone ("500", "1,200.50"): no sign or code can start or end them.
+    plain = s[:1].isdigit() and s[-1:].isdigit()
+    if not plain:
+        currency, s = _currency_of(s, lowered)
     if currency == "US$":
         currency = "$"
     if "%" in s:

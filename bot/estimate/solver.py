@@ -315,12 +315,16 @@ def _solve_by_passes(inputs: dict[str, float]) -> Solution:
     return sol
 
 
+@lru_cache(maxsize=512)
+def _known_relations(keys: frozenset[str]) -> tuple[Relation, ...]:
+    """The relations whose values are all among `keys`: the ones a solution checks."""
+    return tuple(rel for rel in RELATIONS if keys.issuperset(rel.variables))
+
+
 def _check(sol: Solution) -> None:
     values = sol.values
     seen: set[tuple[str, ...]] = set()
-    for rel in RELATIONS:
-        if any(v not in values for v in rel.variables):
-            continue
+    for rel in _known_relations(frozenset(values)):
         if rel is REACH and sol.uncapped_reach is not None:
             continue
         text, fn = rel.forms[rel.check]
