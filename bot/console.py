@@ -9,7 +9,7 @@ from bot.cli import without_loop
 from bot.config import Settings
 from bot.context import Context, Services
 from bot.errors import database_sentence
-from bot.quick import BANNER, PROMPT, QUIT, RED, RESET, Kept, read_line
+from bot.quick import BANNER, QUIT, RED, RESET, Kept, next_line
 from bot.quick import setup_readline as _setup_readline
 from bot.reply import Reply, render_text
 from bot.router import COMMANDS, dispatch, entry
@@ -48,18 +48,9 @@ def run_console(settings: Settings, stdin=None, stdout=None, *, keep: Kept | Non
             if pending is not None:  # the quick console's line: read, cleaned, not answered
                 line, pending = pending, None
             else:
-                try:
-                    line = input(PROMPT) if interactive else _read(stdin, stdout)
-                except (EOFError, KeyboardInterrupt):
-                    print(file=stdout)
+                line = next_line(interactive, stdin, stdout)
+                if line is None:
                     return 0
-                line = line.strip()
-                if not line:
-                    continue
-                if line.lower() in QUIT:
-                    return 0
-                if line.lower().startswith("/smx"):
-                    line = line[4:].strip()
             reply = _reply(ctx, line, loops, keep)
             print(format_reply(reply, colour=interactive and stdout.isatty()), file=stdout)
             for f in reply.files:
@@ -130,6 +121,3 @@ def _free_name(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
         n += 1
     return candidate
-
-
-_read = read_line

@@ -341,18 +341,9 @@ def _console(keep: Kept, *, hint: bool) -> int | None:
     print(BANNER, file=stdout)
     keep.greeted = True
     while True:
-        try:
-            line = input(PROMPT) if interactive else read_line(stdin, stdout)
-        except (EOFError, KeyboardInterrupt):
-            print(file=stdout)
+        line = next_line(interactive, stdin, stdout)
+        if line is None:
             return 0
-        line = line.strip()
-        if not line:
-            continue
-        if line.lower() in QUIT:
-            return 0
-        if line.lower().startswith("/smx"):
-            line = line[4:].strip()
         hit = keep.get(line)
         if hit is None:
             keep.pending = line
@@ -360,6 +351,23 @@ def _console(keep: Kept, *, hint: bool) -> int | None:
         code, text = hit
         colour = code != 0 and interactive and stdout.isatty()
         print(f"{RED}{text}{RESET}" if colour else text, file=stdout)
+
+
+def next_line(interactive: bool, stdin, stdout) -> str | None:
+    """The console's next line to answer, stripped and without a leading `/smx`; None when the
+    session ends (end of input, Ctrl-C or a quit word). Blank lines are skipped."""
+    while True:
+        try:
+            line = input(PROMPT) if interactive else read_line(stdin, stdout)
+        except (EOFError, KeyboardInterrupt):
+            print(file=stdout)
+            return None
+        line = line.strip()
+        if not line:
+            continue
+        if line.lower() in QUIT:
+            return None
+        return line[4:].strip() if line.lower().startswith("/smx") else line
 
 
 def read_line(stdin, stdout) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.store import batching
 from bot.store.base import StoreUnavailable
+from tests.support.waits import WAIT
 
 
 class Writes:
@@ -117,8 +118,9 @@ async def test_a_cancelled_writer_leaves_nobody_waiting_for_the_next_batch():
     writer.cancel()  # a shutdown
     with contextlib.suppress(asyncio.CancelledError):
         await writer
-    await asyncio.sleep(0)  # the waiters' turn (they were woken as the writer ended)
-    assert first.done() and queued.done()  # not left waiting for a writer that is gone
+    # Not left waiting for a writer that is gone: both end (the bound only fails the bug).
+    await asyncio.wait({first, queued}, timeout=WAIT)
+    assert first.done() and queued.done()
     for task in (first, queued):
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -268,51 +268,49 @@ def solve(inputs: dict[str, float]) -> Solution:
 def _solve_by_plan(inputs: dict[str, float]) -> Solution | None:
     """`solve` by the steps of its plan; None when a step meets a zero divisor, since another
     relation may then give that value, which the passes find."""
-    values = dict(inputs)
-    sol = Solution(values, tuple(inputs), basis={k: frozenset({k}) for k in inputs})
+    sol = _start(inputs)
     for rel, var in _plan(frozenset(inputs)):
-        text, fn = rel.forms[var]
-        result = fn(values)
-        if result is None or not math.isfinite(result):
+        if not _give(sol, rel, var):
             return None
-        basis = frozenset().union(*(sol.basis[v] for v in rel.variables if v != var))
-        if var == "reach" and "audience" in values and result > values["audience"]:
-            sol.uncapped_reach, result = result, values["audience"]
-            basis |= sol.basis["audience"]
-        values[var] = result
-        sol.derived.append(var)
-        sol.formulas[var] = f"{var} = {text}"
-        sol.basis[var] = basis
     _check(sol)
     return sol
 
 
 def _solve_by_passes(inputs: dict[str, float]) -> Solution:
-    values = dict(inputs)
-    sol = Solution(values, tuple(inputs), basis={k: frozenset({k}) for k in inputs})
+    sol = _start(inputs)
     progress = True
     while progress:
         progress = False
         for rel in RELATIONS:
-            unknown = [v for v in rel.variables if v not in values]
-            if len(unknown) != 1:
-                continue
-            var = unknown[0]
-            text, fn = rel.forms[var]
-            result = fn(values)
-            if result is None or not math.isfinite(result):
-                continue  # a zero divides here; another relation may still give it
-            basis = frozenset().union(*(sol.basis[v] for v in rel.variables if v != var))
-            if var == "reach" and "audience" in values and result > values["audience"]:
-                sol.uncapped_reach, result = result, values["audience"]
-                basis |= sol.basis["audience"]
-            values[var] = result
-            sol.derived.append(var)
-            sol.formulas[var] = f"{var} = {text}"
-            sol.basis[var] = basis
-            progress = True
+            unknown = [v for v in rel.variables if v not in sol.values]
+            # a zero may divide here (nothing given); another relation may still give it
+            if len(unknown) == 1 and _give(sol, rel, unknown[0]):
+                progress = True
     _check(sol)
     return sol
+
+
+def _start(inputs: dict[str, float]) -> Solution:
+    return Solution(dict(inputs), tuple(inputs), basis={k: frozenset({k}) for k in inputs})
+
+
+def _give(sol: Solution, rel: Relation, var: str) -> bool:
+    """Derive `var` by `rel` into `sol`, with its formula and basis; False (nothing given) when
+    a zero divides or the result is not finite."""
+    values = sol.values
+    text, fn = rel.forms[var]
+    result = fn(values)
+    if result is None or not math.isfinite(result):
+        return False
+    basis = frozenset().union(*(sol.basis[v] for v in rel.variables if v != var))
+    if var == "reach" and "audience" in values and result > values["audience"]:
+        sol.uncapped_reach, result = result, values["audience"]
+        basis |= sol.basis["audience"]
+    values[var] = result
+    sol.derived.append(var)
+    sol.formulas[var] = f"{var} = {text}"
+    sol.basis[var] = basis
+    return True
 
 
 @lru_cache(maxsize=512)
