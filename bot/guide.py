@@ -163,13 +163,21 @@ def _in_depth(ctx: Context, aspect: Aspect, phrase: str, exact: bool) -> Reply:
         title=f"SMO vs SMM: {aspect.title}",
         intro=intro,
         sections=[
+            *(
+                [Section(heading="Quick decision", text="\n".join(f"• {d}" for d in aspect.decide))]
+                if aspect.decide
+                else []
+            ),
             Section(
                 facts=[Fact(label="SMO", value=aspect.smo), Fact(label="SMM", value=aspect.smm)]
             ),
             Section(heading="In depth", text=aspect.in_depth),
         ],
         footnotes=footnotes,
-        data={"aspects": [aspect.key]},
+        data={
+            "aspects": [aspect.key],
+            **({"decide": list(aspect.decide)} if aspect.decide else {}),
+        },
     )
 
 

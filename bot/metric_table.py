@@ -68,51 +68,64 @@ class MetricSpec:
 TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("budget", "money", "Budget", "SMM", "$2,000", ("spend", "cost", "ad_spend"),
                zero_divides="roi = (revenue − budget) / budget", route=1, note_column="spend",
-               words=("budget", "spend"), form=1),
+               words=("budget", "spend", "ad spend", "ad budget", "total budget"), form=1),
     MetricSpec("impressions", "count", "Impressions", "SMM", "60k",
                ("impr", "imps", "impression"), route=3, outcome=1, note_column="impressions",
-               words=("impressions",)),
+               words=("impressions", "ad impressions")),
     MetricSpec("cpm", "money", "CPM", "SMM", "$8", ("cost_per_mille",),
                zero_divides="impressions = budget × 1000 / cpm", unit_cost=True, route=2, fill=1,
-               words=("cpm",),
+               words=("cpm", "cost per thousand", "cost per thousand impressions",
+                      "cost per 1000 impressions", "cost per 1,000 impressions"),
                form=2, form_label="CPM (cost per 1,000 impressions)"),
     MetricSpec("clicks", "count", "Clicks", "SMM", "1.2k", ("click",), route=9, outcome=3,
-               note_column="clicks", words=("clicks",)),
+               note_column="clicks",
+               words=("clicks", "link clicks", "visits", "site visits", "website visits")),
     MetricSpec("cpc", "money", "CPC", "SMM", "$1.20", ("cost_per_click",),
                zero_divides="clicks = budget / cpc", unit_cost=True, route=7, fill=3,
-               words=("cpc",),
+               words=("cpc", "cost per click", "cost per link click"),
                form=3, form_label="CPC (cost per click)"),
     MetricSpec("ctr", "rate", "CTR", "SMM", "1.2%", ("click_through_rate", "clickthrough_rate"),
                meaning="clicks ÷ impressions", ratio=("clicks", "impressions"),
-               zero_divides="cpc = cpm / (1000 × ctr)", route=8, fill=2, words=("ctr",),
+               zero_divides="cpc = cpm / (1000 × ctr)", route=8, fill=2,
+               words=("ctr", "click-through rate", "click through rate", "clickthrough rate"),
                form=4, form_label="CTR (click-through rate)"),
     MetricSpec("conversions", "count", "Conversions", "SMM", "35", ("conversion", "conv", "leads"),
-               route=12, outcome=4, note_column="conversions", words=("conversions",)),
+               route=12, outcome=4, note_column="conversions",
+               words=("conversions", "sign-ups", "signups", "sign ups", "leads", "purchases",
+                      "sales", "orders", "customers", "registrations", "installs",
+                      "acquisitions", "results")),
     MetricSpec("cvr", "rate", "CVR", "SMM", "4%", ("cr", "conversion_rate"),
                meaning="conversions ÷ clicks", ratio=("conversions", "clicks"),
-               zero_divides="cpa = cpc / cvr", route=10, fill=4, words=("cvr",),
+               zero_divides="cpa = cpc / cvr", route=10, fill=4,
+               words=("cvr", "conversion rate"),
                form=5, form_label="CVR (conversion rate)"),
     MetricSpec("cpa", "money", "CPA", "SMM", "$25", ("cost_per_acquisition", "cpl", "cac"),
                zero_divides="conversions = budget / cpa", unit_cost=True, route=11, fill=5,
-               words=("cpa",)),
-    MetricSpec("reach", "count", "Reach", "SMM", "40k", people=True, route=5, outcome=2),
+               words=("cpa", "cost per conversion", "cost per lead", "cost per sign-up",
+                      "cost per signup", "cost per sale", "cost per purchase", "cost per result",
+                      "cost per order", "cost per customer")),
+    MetricSpec("reach", "count", "Reach", "SMM", "40k", people=True, route=5, outcome=2,
+               words=("reach", "people reached", "people", "unique reach")),
     MetricSpec("frequency", "frequency", "Frequency", "SMM", "2.5", ("freq",),
                ratio=("reach", "impressions"), route=4, words=("frequency",)),
     MetricSpec("audience", "count", "Audience", "SMM", "250k", ("audience_size",), route=6,
                words=("audience",)),
     MetricSpec("views", "count", "Views", "SMM", "10k", ("video_views",), route=14, outcome=5,
-               words=("views",)),
+               words=("views", "video views")),
     MetricSpec("cpv", "money", "CPV", "SMM", "$0.03", ("cost_per_view",),
                zero_divides="views = budget / cpv", unit_cost=True, route=13, fill=6,
-               words=("cpv",)),
-    MetricSpec("engagements", "count", "Paid engagements", "SMM", "900", route=16, outcome=6),
+               words=("cpv", "cost per view")),
+    MetricSpec("engagements", "count", "Paid engagements", "SMM", "900", route=16, outcome=6,
+               words=("engagements", "paid engagements")),
     MetricSpec("cpe", "money", "CPE", "SMM", "$0.10", ("cost_per_engagement",),
                zero_divides="engagements = budget / cpe", unit_cost=True, route=15,
-               words=("cpe",)),
+               words=("cpe", "cost per engagement")),
     # Revenue is what the budget returns, not what it buys: the headline names it last.
-    MetricSpec("revenue", "money", "Revenue", "SMM", "$6,000", ("sales",), route=18, outcome=9),
-    MetricSpec("roas", "multiple", "ROAS", "SMM", "3x", route=17, words=("roas",)),
-    MetricSpec("roi", "roi", "ROI", "SMM", "150%", route=19),
+    MetricSpec("revenue", "money", "Revenue", "SMM", "$6,000", ("sales",), route=18, outcome=9,
+               words=("revenue", "income", "turnover")),
+    MetricSpec("roas", "multiple", "ROAS", "SMM", "3x", route=17,
+               words=("roas", "return on ad spend")),
+    MetricSpec("roi", "roi", "ROI", "SMM", "150%", route=19, words=("roi", "return on investment")),
     # A flight: its days and what it spends a day (budget = daily × days).
     MetricSpec("daily", "money", "Daily budget", "SMM", "$100",
                ("daily_budget", "per_day", "budget_per_day", "daily_spend", "spend_per_day"),
@@ -124,9 +137,10 @@ TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("margin", "rate", "Gross margin", "SMM", "35%", ("gross_margin",),
                meaning="gross profit ÷ revenue", zero_divides="break_even_roas = 1 / margin", route=23),
     MetricSpec("break_even_roas", "multiple", "Break-even ROAS", "SMM", "2.9x",
-               ("breakeven_roas",), route=24),
+               ("breakeven_roas",), route=24, words=("break-even roas",)),
     MetricSpec("break_even_cpa", "money", "Break-even CPA", "SMM", "$21",
-               ("breakeven_cpa", "max_cpa"), route=25),
+               ("breakeven_cpa", "max_cpa"), route=25,
+               words=("break-even cpa", "maximum cpa")),
     MetricSpec("profit_per_conversion", "money", "Profit per conversion", "SMM", "$6",
                ("profit_per_sale", "profit_per_order"), route=26),
     MetricSpec("profit", "money", "Profit", "SMM", "$1,200", ("gross_profit",), outcome=10, route=27),
@@ -201,3 +215,21 @@ FORM_FIELDS: tuple[tuple[str, str, str], ...] = tuple(
 WORDS: dict[str, str] = dict(
     sorted(((w, m.key) for m in TABLE for w in m.words), key=lambda pair: -len(pair[0]))
 )
+
+
+def _phrase_words() -> dict[str, str]:
+    """Every way a plain question names a metric: its key, its aliases and its `words`, with `_`
+    read as a space, each also in the plural (its last word with an s) -> the key. A phrase two
+    keys share goes to the first row."""
+    out: dict[str, str] = {}
+    for m in TABLE:
+        for phrase in (m.key, *m.aliases, *m.words):
+            text = phrase.replace("_", " ")
+            out.setdefault(text, m.key)
+            if not text.endswith("s") and not text.endswith(("rate", "roas")):
+                out.setdefault(text + "s", m.key)
+    return out
+
+
+# Plain-question phrases -> key (bot/phrasing.py looks each up by its words).
+PHRASE_WORDS: dict[str, str] = _phrase_words()

@@ -301,8 +301,35 @@ _REMEMBERED = 300
 
 
 def _find(text: str) -> tuple[Command, tuple[str, ...]] | None:
-    found = find(clean(text).split())
+    found = find(as_command(text).split())
     return None if found is None else (found[0], tuple(found[1]))
+
+
+def as_command(text: str) -> str:
+    """The command line `text` is, cleaned: the grammar as typed, or what a plain question
+    comes to (bot/phrasing.py). Every face routes and decides what to do around a command from
+    this same line, so the checks made for a command (who may read notes, what the Web API must
+    be asked) are made for the question that becomes it."""
+    text = clean(text)
+    tokens = text.split()
+    found = find(tokens)
+    if found is not None and not _needs_reading(found[0], found[1]):
+        return text
+    from bot.phrasing import to_command
+
+    return to_command(text)
+
+
+def _needs_reading(command: Command, args: list[str]) -> bool:
+    """`estimate $500 on instagram`: a line that starts with a command word but has plain words
+    among figures the command reads as KEY=VALUE."""
+    if command.name == "estimate":
+        return any("=" not in a and a.lower() != "share" for a in args)
+    if command.name == "compare":
+        return any(a[:1].isdigit() or a[:1] in "$€£" for a in args)
+    if command.name == "help":
+        return bool(args)  # "help me decide between organic and paid"
+    return False
 
 
 _entry = lru_cache(maxsize=1024)(_find)
@@ -327,8 +354,12 @@ async def dispatch(ctx: Context, text: str, *, post: Post | None = None) -> Repl
     if not tokens:
         return help_handler(ctx, [])
     found = find(tokens)
-    if found is None:
-        return _unknown(tokens[0])
+    if found is None or _needs_reading(*found):
+        text = as_command(text)
+        tokens = text.split()
+        found = find(tokens) if tokens else None
+        if found is None:
+            return unread(ctx, text)
     command, args = found
     share = False
     rest = _after_words(text, len(command.words))
@@ -357,17 +388,44 @@ def _after_words(text: str, count: int) -> str:
     return text[match.end() :] if match else ""
 
 
-def _unknown(word: str) -> Reply:
-    from bot.fuzzy import closest
+def unread(ctx: Context, text: str) -> Reply:
+    """A line that is neither a command nor a question smx can read: what it did understand,
+    and the closest command to type."""
+    from bot.phrasing import read
 
-    names = sorted({c.words[0] for c in COMMANDS})
-    guesses = closest(word.lower(), names, limit=1)
-    hint = f"Did you mean `{guesses[0]}`? " if guesses else ""
-    shown = clip(word, 40)
-    return Reply.error(
-        f"I don't know the command `{shown}`. {hint}Type `help` to see every command.",
-        suggestions=guesses,
+    reading = read(text)
+    shown = clip(" ".join(text.split()), 60)
+    understood = (
+        f" I understood {_and(reading.understood)}, but not what to do with it."
+        if reading.understood
+        else ""
     )
+    if reading.closest:
+        closest = reading.closest
+        offer = f" Did you mean {cmd(ctx, closest)}?"
+    else:
+        closest = _suggested(reading.understood)
+        offer = f" The closest I can answer: {cmd(ctx, closest)}."
+    return Reply.error(
+        f"I couldn't read “{shown}” as a question or a command.{understood}{offer} "
+        f"Ask in plain words, like {cmd(ctx, 'how many clicks does $500 get on instagram?')}, "
+        f"or type {cmd(ctx, 'help')} for every command.",
+        suggestions=[closest],
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _suggested(understood: list[str]) -> str:
+    """A command close to what was understood: an estimate for figures, else help."""
+    if any(u.startswith(("the amount", "the number")) for u in understood):
+        return "estimate budget=$2k platform=instagram"
+    from bot.metric_table import LABEL
+
+    named = next((k for k, label in LABEL.items() if label in understood), None)
+    return f"explain {named}" if named else "help"
 
 
 def _not_in_family(ctx: Context, head: Command, word: str) -> UserError:

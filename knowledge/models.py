@@ -40,6 +40,8 @@ class Aspect(Strict):
     smm: str
     in_depth: str  # a few paragraphs for `compare ASPECT`
     takeaway: str  # one line
+    # A short decision list ("If ..., lead with SMM."), shown first where an aspect has one
+    decide: list[str] = Field(default_factory=list)
 
 
 class Term(Strict):

@@ -85,7 +85,7 @@ def test_console_session_answers_each_line_and_strips_slash_smx(tmp_path):
     text = out.getvalue()
     assert code == 0
     assert "compare [ASPECT]" in text
-    assert "I don't know the command `nope`" in text
+    assert "I couldn't read “nope” as a question or a command" in text
 
 
 def test_console_ends_cleanly_at_end_of_input(tmp_path):

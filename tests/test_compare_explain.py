@@ -105,8 +105,9 @@ def test_compare_timeline_says_smm_is_immediate_and_smo_lasts():
 )
 def test_compare_finds_an_aspect_by_fuzzy_name(words, key, exact):
     reply = compare(CTX, words.split())
-    assert reply.data == {"aspects": [key]}
     aspect = next(a for a in load().aspects if a.key == key)
+    assert reply.data["aspects"] == [key]
+    assert reply.data.get("decide", []) == aspect.decide  # the short decision list, where one is
     assert aspect.in_depth in [s.text for s in reply.sections]
     assert ("Showing" in reply.intro) is (not exact)
 
@@ -296,3 +297,13 @@ async def test_one_side_is_still_its_glossary_term():
     for line, key in (("explain smo", "smo"), ("explain social media marketing", "smm")):
         reply = await dispatch(Context(surface="command"), line)
         assert reply.data["term"] == key
+
+
+def test_when_to_choose_which_leads_with_a_short_decision_list():
+    reply = compare(CTX, ["when"])
+    first = reply.sections[0]
+    assert first.heading == "Quick decision"
+    lines = first.text.splitlines()
+    assert 3 <= len(lines) <= 8 and all(line.startswith("• ") for line in lines)
+    assert any("SMO" in line for line in lines) and any("SMM" in line for line in lines)
+    assert reply.data["decide"] == [line[2:] for line in lines]

@@ -258,7 +258,7 @@ async def test_the_slowest_questions_measured_get_a_sensible_answer(ask) -> None
     digits = await ask(to_command(repeat_to("how many impressions ", "1")), "dm")
     assert "`impressions=111" in digits.intro and "too long to be a number" in digits.intro
     smo = await ask(to_command(repeat_to("", "smo ")), "dm")
-    assert "I don't know the command `smo`" in smo.intro
+    assert "I couldn't read “smo smo smo" in smo.intro and len(smo.intro) < 400
     both = await ask(to_command(repeat_to("", "smo smm ")), "dm")
     assert not both.is_error and "SMO vs SMM" in (both.title or "")
 

@@ -29,6 +29,7 @@ METHOD_SCOPES = {
     "files_upload_v2": {"files:write"},
     "conversations_list": {"channels:read", "groups:read"},
     "conversations_members": {"channels:read", "groups:read", "im:read", "mpim:read"},
+    "conversations_history": {"im:history"},  # only ever of a DM (bot/slack/welcome.py)
 }
 # Which scope each subscribed event needs.
 EVENT_SCOPES = {
@@ -125,3 +126,12 @@ def test_interactivity_is_on_because_the_app_has_buttons_and_a_modal():
         MANIFEST["features"]["slash_commands"][0]["url"],
     }
     assert {u.rsplit("/", 2)[-2] + "/" + u.rsplit("/", 1)[-1] for u in urls} == {"slack/events"}
+
+
+def test_the_agent_surfaces_suggested_prompts_are_the_welcomes_four_questions():
+    from bot.slack.welcome import SUGGESTED
+
+    agent = MANIFEST["features"]["agent_view"]
+    prompts = agent["suggested_prompts"]
+    assert [(p["title"], p["message"]) for p in prompts] == list(SUGGESTED)
+    assert len(prompts) <= 4 and len(agent["agent_description"]) <= 300

@@ -65,7 +65,7 @@ async def test_unknown_term_gets_suggestions_not_a_result(bot):
 async def test_unknown_subcommand_says_what_to_type(bot):
     answer = await bot.command("comapre")
     assert_quick_ok(answer)
-    assert "Did you mean `compare`?" in shown(answer.body)
+    assert "Did you mean `/smx compare`?" in shown(answer.body)
 
 
 async def test_estimate_with_numbers(bot):

@@ -33,6 +33,9 @@ class Request:
     # platform=A,B,...: the platforms to set side by side (bot/estimate/side_by_side.py)
     platforms: list[str] = field(default_factory=list)
     options: dict[str, str] = field(default_factory=dict)  # extra KEY=VALUE a command accepts
+    # want=KEY: the figure the person asked about ("how many clicks ..."), which the answer
+    # leads with where the inputs determine it
+    want: str | None = None
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -123,6 +126,19 @@ def _unknown_key(key: str, options: tuple[str, ...]) -> UserError:
     )
 
 
+def _wanted(raw: str) -> str:
+    """The key of want=KEY (a metric smx can work out)."""
+    key = units.canonical_key(raw.strip())
+    if key is None:
+        guesses = closest(raw.lower(), list(units.KEYS), limit=1)
+        hint = f"Did you mean want={guesses[0]}? " if guesses else ""
+        raise UserError(
+            f"`want={shown(raw)}` names no figure I know. {hint}want= takes the figure to lead "
+            "the answer with, like want=clicks or want=conversions."
+        )
+    return key
+
+
 def _date(key: str, raw: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
@@ -174,6 +190,11 @@ def parse_request(ctx, args: list[str], *, options: tuple[str, ...] = ()) -> Req
             if lowered in dates:
                 raise UserError(f"`{lowered}` appears twice; give it once.")
             dates[lowered] = _date(lowered, value)
+            continue
+        if lowered == "want":
+            if request.want is not None:
+                raise UserError("`want` appears twice; give it once.")
+            request.want = _wanted(value)
             continue
         if lowered == "platform" or lowered in options:
             if lowered in seen:

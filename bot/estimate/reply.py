@@ -283,6 +283,8 @@ def data_for(est: Estimate) -> dict:
     sol, request = est.solution, est.request
     data: dict = {k: float(v) for k, v in sol.values.items()}
     data["formulas"] = dict(sol.formulas)
+    if request.want is not None:
+        data["asked"] = request.want
     if sol.ranges:
         data["ranges"] = {k: [lo, hi] for k, (lo, hi) in sol.ranges.items()}
     data["inputs"] = list(request.inputs)
@@ -473,6 +475,12 @@ def headline(est: Estimate) -> str | None:
         parts.insert(0, f"{figure(est, 'budget')} budget")
     if "daily" in est.solution.derived:
         parts.insert(0, f"{figure(est, 'daily')} a day")
+    want = est.request.want
+    if want in est.solution.derived and want not in ("budget", "daily"):
+        # The figure asked about ("how many clicks ...") comes first.
+        label = LABEL[want].lower() if want in OUTCOMES else LABEL[want]
+        asked = f"{figure(est, want)} {label}"
+        parts = [asked, *(p for p in parts if p != asked)]
     return " · ".join(parts[:5]) or None
 
 

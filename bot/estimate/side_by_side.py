@@ -64,7 +64,16 @@ def compare_platforms(ctx, request: Request) -> Reply:
         if k not in request.inputs and any(k in e.values for e in estimates.values())
     ]
     goal_seeking = all("budget" in e.solution.derived for e in estimates.values())
-    asked = next(
+    wanted = request.want
+    if (
+        wanted is not None
+        and wanted not in request.inputs
+        and all(wanted in e.values for e in estimates.values())
+    ):
+        asked = wanted
+    else:
+        asked = None
+    asked = asked or next(
         (
             k
             for k in FUNNEL

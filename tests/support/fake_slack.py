@@ -43,6 +43,8 @@ class FakeSlack:
         # conversations.members by channel id (nobody, for a channel not listed), answered in
         # pages of `limit` with a cursor, as Slack pages it.
         self.members: dict[str, list[str]] = {}
+        # conversations.history by channel id: the messages already there (none, unless listed)
+        self.history: dict[str, list[dict[str, Any]]] = {}
         self.team_id = "T1"
         self.bot_user_id = "UBOT"
         self._ts = itertools.count(1)
@@ -215,6 +217,9 @@ class FakeSlack:
                 "members": everyone[start : start + size],
                 "response_metadata": {"next_cursor": str(following) if following else ""},
             }
+        if method == "conversations.history":
+            limit = int(args.get("limit") or 100)
+            return {"ok": True, "messages": self.history.get(args.get("channel", ""), [])[:limit]}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -9,12 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Context, Services
 from bot.reply import Reply
-from bot.router import find
+from bot.router import entry
 from bot.slack.answer import SHARE_ACTION, answer, audience, cleared, message_args
 from bot.slack.channels import Facts, conversation, settle
 from bot.slack.inflight import tracked
 from bot.slack.payloads import action_context, event_kind, team_of
 from bot.slack.views import OPEN_COMPARE_ACTION, OPEN_ESTIMATE_ACTION, estimate_modal, reply_modal
+from bot.slack.welcome import ASK_ACTION
 
 # What the share button may run: commands that only read. Its value comes back from Slack as the
 # person's client sent it, so it is treated as typed by them, never as smx's own.
@@ -30,7 +32,8 @@ async def _ack(ack) -> None:
 
 
 def _reads_only(text: str) -> bool:
-    found = find(text.split())
+    """Whether `text` (typed or in plain words, read as the router reads it) only reads."""
+    found = entry(text)
     return bool(found and found[0].name in SHAREABLE_READS)
 
 
@@ -86,6 +89,28 @@ def register(app: AsyncApp, services: Services) -> None:
             trigger_id=body["trigger_id"], view=reply_modal("SMO vs SMM", reply)
         )
 
+    async def ask_suggested(body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A welcome's suggested question: answered in the conversation the button is in, read
+        as Slack says that conversation is (the person's DM: by them alone)."""
+        text = (body.get("actions") or [{}])[0].get("value") or ""
+        channel = (body.get("channel") or {}).get("id") or ""
+        if not channel:
+            return
+        team, _ = team_of(body)
+        facts = await conversation(client, team, channel, event_kind(None, channel) or "private")
+        ctx = action_context(body, services, channel=channel, surface="dm")
+        settle(ctx, facts)
+        private = ctx.channel_kind == "im"
+        reader = audience(ctx, private=private)
+        if not _reads_only(text):
+            reply = Reply.error(NOT_SHAREABLE.format(text=" ".join(text.split())[:80]))
+        else:
+            reply = cleared(await answer(ctx, text), reader, path="chat.postMessage")
+        await client.chat_postMessage(
+            channel=channel, **message_args(reply, reader, path="chat.postMessage")
+        )
+
     app.action(SHARE_ACTION)(ack=_ack, lazy=[tracked(share)])
+    app.action(re.compile(rf"^{ASK_ACTION}_\d$"))(ack=_ack, lazy=[tracked(ask_suggested)])
     app.action(OPEN_ESTIMATE_ACTION)(ack=_ack, lazy=[tracked(open_estimate)])
     app.action(OPEN_COMPARE_ACTION)(ack=_ack, lazy=[tracked(open_compare)])

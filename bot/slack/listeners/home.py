@@ -44,9 +44,14 @@ def register(app: AsyncApp, services: Services) -> None:
     async def publish_home(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        team, enterprise = team_of(body)
+        if event.get("tab", "home") == "messages":
+            from bot.slack.welcome import welcome_if_new
+
+            await welcome_if_new(client, team, event["user"], event.get("channel", ""))
+            return
         if event.get("tab", "home") != "home":
             return
-        team, enterprise = team_of(body)
         # The Home tab is the person's own view: their private notes may show there, to them only.
         ctx = Context(
             team=team,
