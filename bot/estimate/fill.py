@@ -12,7 +12,7 @@ from itertools import combinations
 from bot.estimate.checks import check_sound
 from bot.estimate.inputs import Request
 from bot.estimate.solver import Solution, determined, solve, solve_ranges
-from bot.metric_table import OUTCOMES, PUBLISHED
+from bot.metric_table import OUTCOMES, PAID_OUTCOMES, PUBLISHED
 from knowledge import Benchmark, benchmarks_for, load
 
 # Published figures are tried in this order, each only while its key is still undetermined.
@@ -42,6 +42,9 @@ class Estimate:
     given_off_any: list[tuple[str, Benchmark, Benchmark]] = field(default_factory=list)
     # a goal's budget by every published path, when no one campaign type gives it (Path below)
     paths: list[Path] = field(default_factory=list)
+    # outcomes the figures above leave open that a published figure of one campaign type reaches
+    # from the figures given (a budget's conversions by a lead-ad CPA): key -> its paths
+    outcome_paths: dict[str, list[Path]] = field(default_factory=dict)
 
     @property
     def values(self) -> dict[str, float]:
@@ -95,6 +98,12 @@ def run(request: Request) -> Estimate:
             adds = [k for k in OUTCOMES if k in determined({*typical, metric}) - have]
             if adds:
                 est.missing[metric] = adds
+    if published and inputs and not goal:
+        for key in PAID_OUTCOMES:
+            if key not in est.values and key not in inputs:
+                found = [p for p in paths_to(key, request, published) if len(p.objectives) <= 1]
+                if found:
+                    est.outcome_paths[key] = found
     _check_given(est, published)
     check_sound(est)
     return est
@@ -145,6 +154,13 @@ MAX_PATH = 3  # figures in one path at most (a goal through CVR, CTR and CPM)
 def budget_paths(request: Request, published: dict[str, Benchmark]) -> list[Path]:
     """Every smallest set of published figures that, with the figures given, determines the
     budget (the figures in dollars only for an amount in dollars), fewest figures first."""
+    return paths_to("budget", request, published)
+
+
+def paths_to(target: str, request: Request, published: dict[str, Benchmark]) -> list[Path]:
+    """Every smallest set of published figures that, with the figures given, determines
+    `target` (a goal's budget, a budget's conversions), fewest figures first; each Path's
+    `budget` and range are then `target`'s value."""
     inputs = request.inputs
     usable = [
         k
@@ -158,7 +174,7 @@ def budget_paths(request: Request, published: dict[str, Benchmark]) -> list[Path
         for keys in combinations(usable, size):
             if any(set(p) <= set(keys) for p in found):
                 continue  # a smaller path is inside it
-            if "budget" in determined({*inputs, *keys}):
+            if target in determined({*inputs, *keys}):
                 found.append(keys)
     paths = []
     for keys in found:
@@ -167,11 +183,11 @@ def budget_paths(request: Request, published: dict[str, Benchmark]) -> list[Path
             {**inputs, **{k: b.typical for k, b in figures.items()}},
             {k: (b.low, b.high) for k, b in figures.items()},
         )
-        if "budget" not in sol.values or sol.negative:
+        if target not in sol.values or sol.negative:
             continue  # a zero divides on this path, or it reaches no budget (a loss per sale)
-        low, high = sol.ranges.get("budget", (sol.values["budget"],) * 2)
+        low, high = sol.ranges.get(target, (sol.values[target],) * 2)
         objectives = tuple(sorted({b.objective for b in figures.values()} - {None}))
-        paths.append(Path(keys, objectives, sol.values["budget"], low, high))
+        paths.append(Path(keys, objectives, sol.values[target], low, high))
     return paths
 
 

@@ -199,7 +199,14 @@ def notices(ctx, est: Estimate) -> list[Notice]:
         listed = and_list(f"{LABEL[k]} ({published(k, b)})" for k, b in est.other_objective.items())
         used = and_list(LABEL[k] for k, b in est.assumed.items() if b.objective in ours)
         adds = list(dict.fromkeys(k for m in est.other_objective for k in est.missing.get(m, [])))
-        consequence = f", so {and_list(adds)} are not estimated" if adds else ""
+        apart = [k for k in adds if k in est.outcome_paths]
+        rest = [k for k in adds if k not in est.outcome_paths]
+        consequence = f", so {and_list(rest)} are not estimated" if rest else ""
+        if apart:
+            consequence += (
+                f", so {and_list(apart)} are not worked out from these figures; {name}'s "
+                f"{_campaigns(theirs)} figures alone give them (below)"
+            )
         first = next(iter(est.other_objective))
         out.append(
             Notice(
@@ -266,10 +273,14 @@ def footnotes(est: Estimate) -> list[str]:
         for key, b in est.assumed.items():
             method = clip(b.method, 400)
             out.append(f"{LABEL[key]}: {_sources(b)}. {method}")
+    apart = {k for paths in est.outcome_paths.values() for p in paths for k in p.keys}
     for key, b in est.other_objective.items():
+        where = (
+            f"used only for the {_campaigns({b.objective})} section" if key in apart else "not used"
+        )
         out.append(
-            f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}, {b.objective}) not "
-            f"used: measured on {_campaigns({b.objective})} campaigns, unlike the figures used here."
+            f"Published {LABEL[key]} ({published(key, b)}, {_sources(b)}, {b.objective}) {where}: "
+            f"measured on {_campaigns({b.objective})} campaigns, unlike the figures used here."
         )
     for key, b in est.unused.items():
         out.append(
@@ -300,6 +311,18 @@ def data_for(est: Estimate) -> dict:
             }
             for p in est.paths
         ]
+    if est.outcome_paths:
+        data["outcome_paths"] = {
+            key: [
+                {
+                    "figures": list(p.keys),
+                    "objectives": list(p.objectives),
+                    key: [p.low, p.budget, p.high],
+                }
+                for p in paths
+            ]
+            for key, paths in est.outcome_paths.items()
+        }
     if per_day(est):
         data["per_day"] = per_day(est)
     data["platform"] = request.platform
@@ -412,6 +435,21 @@ def path_lines(est: Estimate) -> list[str]:
     return lines
 
 
+def outcome_path_lines(est: Estimate, key: str) -> list[str]:
+    """One line per published figure of one campaign type that reaches `key` from the figures
+    given, when the estimate above does not."""
+    lines = []
+    for path in est.outcome_paths[key]:
+        values = [
+            units.format_metric(key, v, est.request.currency)
+            for v in (path.low, path.budget, path.high)
+        ]
+        figures = and_list(f"{LABEL[k]} {published(k, est_published(est, k))}" for k in path.keys)
+        kind = f" ({_campaigns(path.objectives)} campaigns)" if path.objectives else ""
+        lines.append(f"• {spread(*values)} {LABEL[key].lower()} by {figures}{kind}")
+    return lines
+
+
 def est_published(est: Estimate, key: str):
     from knowledge import benchmarks_for
 
@@ -499,6 +537,11 @@ def build_reply(ctx, est: Estimate) -> Reply:
     sections += sections_for("Paid (SMM)", paid) + sections_for("Organic (SMO)", organic)
     if len(est.paths) > 1:
         sections += sections_for("The budget by each published path", path_lines(est))
+    for key in est.outcome_paths:
+        sections += sections_for(
+            f"{LABEL[key]} by another campaign type's figures (not combined with those above)",
+            outcome_path_lines(est, key),
+        )
     per_day = per_day_lines(est)
     if per_day:
         days = units.format_count(est.values["days"])
