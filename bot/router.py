@@ -391,10 +391,18 @@ def _after_words(text: str, count: int) -> str:
 def unread(ctx: Context, text: str) -> Reply:
     """A line that is neither a command nor a question smx can read: what it did understand,
     and the closest command to type."""
-    from bot.phrasing import read
+    from bot.phrasing import MAX_QUESTION, read
 
     reading = read(text)
     shown = clip(" ".join(text.split()), 60)
+    if reading.too_long:
+        return Reply.error(
+            f"“{shown}” is {len(text):,} characters, too long for me to read as a question (at "
+            f"most {MAX_QUESTION:,}). Ask it in a sentence, like "
+            f"{cmd(ctx, 'how many clicks does $500 get on instagram?')}, or type the command: "
+            f"{cmd(ctx, 'help')} lists them. A note can be longer: {cmd(ctx, 'note CAMPAIGN TEXT')}.",
+            suggestions=["help"],
+        )
     understood = (
         f" I understood {_and(reading.understood)}, but not what to do with it."
         if reading.understood

@@ -256,11 +256,14 @@ def test_plain_questions_of_40000_characters_become_a_command(prefix: str, unit:
 
 async def test_the_slowest_questions_measured_get_a_sensible_answer(ask) -> None:
     digits = await ask(to_command(repeat_to("how many impressions ", "1")), "dm")
-    assert "`impressions=111" in digits.intro and "too long to be a number" in digits.intro
+    assert "too long for me to read as a question (at most 600)" in digits.intro
+    assert "how many impressions 111" in digits.intro and len(digits.intro) < 500
     smo = await ask(to_command(repeat_to("", "smo ")), "dm")
-    assert "I couldn't read “smo smo smo" in smo.intro and len(smo.intro) < 400
+    assert "too long for me to read as a question" in smo.intro and len(smo.intro) < 500
     both = await ask(to_command(repeat_to("", "smo smm ")), "dm")
-    assert not both.is_error and "SMO vs SMM" in (both.title or "")
+    assert both.is_error and "too long for me to read as a question" in both.intro
+    short = await ask(to_command("smo smm " * 70), "dm")  # 560 characters: still a question
+    assert not short.is_error and "SMO vs SMM" in (short.title or "")
 
 
 @pytest.mark.parametrize(("prefix", "unit"), SHAPES[::7])
@@ -296,4 +299,4 @@ async def test_a_40000_character_dm_does_not_hold_up_a_slash_command(bot, slack)
     command = await bot.command("help")
     assert command.status == 200 and command.seconds < 3.0  # Slack's ack rule
     posted = await slack.wait_for("chat.postMessage", within=30.0)
-    assert "too long to be a number" in shown_in_slack(posted[0].args)
+    assert "too long for me to read as a question" in shown_in_slack(posted[0].args)

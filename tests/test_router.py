@@ -134,7 +134,7 @@ async def test_a_line_longer_than_a_slack_message_is_refused_before_any_handler(
 async def test_an_unknown_40000_character_word_is_quoted_short_and_not_fuzzy_matched():
     reply = await dispatch(Context(), "x" * 40_000)
     assert reply.is_error
-    assert reply.intro.startswith(f"I couldn't read “{'x' * 59}…” as a question or a command.")
+    assert reply.intro.startswith(f"“{'x' * 59}…” is 40,000 characters, too long for me to read")
     assert "Did you mean" not in reply.intro and len(reply.intro) < 400
 
 
