@@ -47,6 +47,7 @@ bench: $(STAMP_BENCH)
 	$(BIN)/python bench/bench_notes.py search
 	$(BIN)/python bench/bench_digest.py
 	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/bench_phrasing.py
 
 clean:
 	rm -rf $(VENV)
