@@ -1,0 +1,1 @@
+"""Ad-platform exports (CSV, XLSX) read into rows smx logs as notes."""
