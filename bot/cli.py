@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     ask.add_argument("--out", type=Path, help="write a file answer (e.g. a CSV export) here")
     ask.add_argument("text", nargs=argparse.REMAINDER)
+    imp = sub.add_parser("import", help="preview an ad platform's export (CSV or XLSX)")
+    imp.add_argument(
+        "file", type=Path, help="a Meta, LinkedIn or Google Ads export, or smx's own CSV"
+    )
+    imp.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     digest = sub.add_parser("digest", help="print a digest, or run one scheduler pass")
     digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
     preview = digest_sub.add_parser("preview", help="print a channel's digest of the last 7 days")
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None, *, keep: Kept | None = None) -> int:
             return ask(args, settings, keep=keep if _kept_for(keep, "ask") else None)
         if command == "digest":
             return digest(args, settings)
+        if command == "import":
+            return import_file(args)
         if command == "db":
             return database(args, settings)
         console = keep if _kept_for(keep, "console") else None
@@ -205,6 +212,47 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     if keep is not None and keep.query == query and static and not reply.files and not args.out:
         keep.keep(query, code, text, settings)  # printed: `smx ask` prints it at once next time
     return code
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """`smx import FILE`: what the export holds, read and checked, before anything is logged."""
+    from bot.errors import UserError
+    from bot.imports.preview import preview
+    from bot.imports.read import MAX_BYTES, read_export
+    from bot.reply import Reply
+
+    name = args.file.name
+    try:
+        with args.file.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        reply = preview(read_export(data, name), name)
+    except OSError as err:
+        reply = Reply.error(
+            f"I can't open {name}: {err.strerror or err}. Check the path and send it again."
+        )
+    except UserError as err:
+        reply = Reply.error(err.message)
+    _print_reply(reply, as_json=args.json)
+    return EXIT_USER_ERROR if reply.is_error else EXIT_OK
+
+
+def _print_reply(reply, *, as_json: bool) -> None:
+    from bot.reply import render_text
+
+    if not as_json:
+        print(render_text(reply))
+        return
+    import json
+
+    from bot.slack.blocks import render_blocks
+
+    print(
+        json.dumps(
+            {"text": render_text(reply), "blocks": render_blocks(reply), "data": reply.data},
+            ensure_ascii=False,
+            default=str,
+        )
+    )
 
 
 def _answer(ctx, text: str):
