@@ -124,7 +124,7 @@ TABLE: tuple[MetricSpec, ...] = (
     MetricSpec("revenue", "money", "Revenue", "SMM", "$6,000", ("sales",), route=18, outcome=9,
                words=("revenue", "income", "turnover")),
     MetricSpec("roas", "multiple", "ROAS", "SMM", "3x", route=17,
-               words=("roas", "return on ad spend")),
+               words=("roas", "return on ad spend", "return", "returns")),
     MetricSpec("roi", "roi", "ROI", "SMM", "150%", route=19, words=("roi", "return on investment")),
     # A flight: its days and what it spends a day (budget = daily × days).
     MetricSpec("daily", "money", "Daily budget", "SMM", "$100",
@@ -228,6 +228,8 @@ def _phrase_words() -> dict[str, str]:
             out.setdefault(text, m.key)
             if not text.endswith("s") and not text.endswith(("rate", "roas")):
                 out.setdefault(text + "s", m.key)
+            elif text.endswith("s") and not text.endswith(("ss", "roas")) and len(text) > 4:
+                out.setdefault(text[:-1], m.key)  # "an engagement", "one sign-up"
     return out
 
 

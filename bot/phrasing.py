@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.metric_table import LABEL, METRICS, PHRASE_WORDS
 from bot.platforms import PLATFORM_NAME
@@ -57,7 +58,6 @@ PLATFORM_WORDS: dict[str, str] = {
     "tik-tok": "tiktok",
     "twitter": "x",
     "yt": "youtube",
-    "pin": "pinterest",
 }
 # Two-word platform names.
 PLATFORM_PHRASES: dict[tuple[str, ...], str] = {
@@ -157,6 +157,8 @@ CURRENCY_WORDS = {
     "quid": "£",
 }
 SIGNS = {"$": "$", "€": "€", "£": "£"}
+CODES = {"usd": "$", "eur": "€", "gbp": "£"}  # written before an amount: "EUR 500"
+CENTS = {"cents", "cent", "ct"}
 PERCENT_WORDS = {"percent", "per-cent", "pct"}
 # Words between a metric and its number: "a ctr *of* 1.2%", "cpm *at* $8".
 LINKS = {
@@ -187,14 +189,23 @@ BRIDGES = {
     "extra",
     "total",
     "worth",
-    "the",
-    "my",
-    "our",
     "paid",
     "daily",
 }
 # Words saying the figure is a day's: "$100 *a day*", "$100 *daily*".
-DAILY = {("a", "day"), ("per", "day"), ("each", "day"), ("every", "day"), ("daily",), ("/day",)}
+DAILY = {("a", "day"), ("per", "day"), ("each", "day"), ("every", "day"), ("daily",), ("/", "day")}
+# What an amount is per, when it is not per day: "$500 a week" is a budget of a week.
+PERIODS = {("a", "week"): 7, ("per", "week"): 7, ("each", "week"): 7, ("every", "week"): 7,
+           ("/", "week"): 7, ("weekly",): 7, ("a", "month"): 30, ("per", "month"): 30,
+           ("each", "month"): 30, ("every", "month"): 30, ("/", "month"): 30, ("monthly",): 30,
+           ("/", "mo"): 30, ("/", "wk"): 7}  # fmt: skip
+# A unit cost said after the amount, of the count named before it: "50 sign-ups at $20 each".
+EACH = {"each", "apiece", "a piece", "a pop"}
+UNIT_COST_OF = {"conversions": "cpa", "clicks": "cpc", "views": "cpv", "engagements": "cpe"}
+# Words that name platforms smx has no figures or name for: passed on as platform=NAME, so that
+# the answer says so instead of dropping the platform without a word.
+OTHER_PLATFORMS = {"snapchat", "snap", "reddit", "google", "bing", "threads", "twitch",
+                   "whatsapp", "telegram", "quora", "tumblr", "spotify", "amazon"}  # fmt: skip
 # Cues.
 SMO_PHRASES = {
     ("smo",),
@@ -325,9 +336,11 @@ _TOKEN = re.compile(
     r"|(?P<date>\d{4}-\d{2}-\d{2})(?![\d-])"
     r"|(?P<channel><#[A-Z0-9]{1,20}+(?:\|[^>\s]{0,80}+)?+>|#[\w\-]{1,80}+)"
     r"|(?P<time>\d{1,2}(?::\d{2})?+\s?(?:[ap]\.?m\.?)(?![a-z])|\d{1,2}:\d{2})(?![\d:])"
-    r"|(?P<num>[$€£]?+(?:\d[\d,.]*+|\.\d++)(?:[kKmMbB](?![a-zA-Z])|%|[xX](?![a-zA-Z]))?+)"
-    r"|(?P<word>[^\W\d_][\w'’\-/]*+)"
-    r"|(?P<sign>[$€£%=:])"
+    r"|(?P<num>[$€£]?+(?:\d[\d,.]*+|\.\d++)(?:[kKmMbB](?![a-zA-Z])|%|[xX](?![a-zA-Z]))?+"
+    r"[$€£]?+)"
+    r"|(?P<zone>[A-Za-z]{2,20}+(?:/[A-Za-z_\-]{2,30}+){1,2}+)(?![\w/])"
+    r"|(?P<word>[^\W\d_][\w'’\-]*+)"
+    r"|(?P<sign>[$€£%=:/])"
 )
 
 
@@ -341,7 +354,7 @@ class Token:
     bound: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reading:
     """What a line was read as: the command (None when none could be made), what was
     understood, and the closest command to suggest when there is no command."""
@@ -350,6 +363,9 @@ class Reading:
     understood: list[str] = field(default_factory=list)
     closest: str | None = None
     too_long: bool = False  # longer than MAX_QUESTION: not read word by word
+    # The command a question asks for changes something (deletes a note, turns a digest on or
+    # off, posts one): it is offered as `closest`, never run from plain words.
+    writes: bool = False
 
 
 # --- phrases ------------------------------------------------------------------------------------
@@ -403,12 +419,19 @@ def tokenize(line: str) -> list[Token]:
     i = 0
     while i < len(raw):
         t = raw[i]
-        if t.kind == "sign" and t.text in SIGNS and i + 1 < len(raw) and raw[i + 1].kind == "num":
-            nxt = raw[i + 1]
-            if not nxt.text.startswith(tuple(SIGNS)) and nxt.start - t.end <= 1:  # "$ 500"
-                nxt.text, nxt.start = t.text + nxt.text, t.start
-                i += 1
-                t = nxt
+        ahead = raw[i + 1] if i + 1 < len(raw) else None
+        sign = {"sign": SIGNS, "word": CODES}.get(t.kind, {}).get(t.text)
+        if (
+            sign
+            and ahead is not None
+            and ahead.kind == "num"
+            and ahead.start - t.end <= 1
+            and not ahead.text.startswith(tuple(SIGNS))
+            and ahead.text[-1:] not in SIGNS
+        ):
+            ahead.text, ahead.start = sign + ahead.text, t.start  # "$ 500", "EUR 500"
+            i += 1
+            t = ahead
         if t.kind != "num":
             out.append(t)
             i += 1
@@ -426,6 +449,8 @@ def _finish_number(t: Token, raw: list[Token], i: int) -> tuple[Token, int]:
     body = t.text
     sign = body[0] if body[:1] in SIGNS else ""
     body = body[len(sign) :]
+    if body[-1:] in SIGNS and len(body) > 1:  # "500€", "1.5k€"
+        sign, body = sign or body[-1], body[:-1]
     suffix = ""
     if body[-1:] in "kKmMbB%xX" and len(body) > 1:
         suffix, body = body[-1].lower(), body[:-1]
@@ -441,6 +466,11 @@ def _finish_number(t: Token, raw: list[Token], i: int) -> tuple[Token, int]:
                 sign = "$"
         elif nxt.kind == "word" and word in CURRENCY_WORDS and not sign and suffix != "%":
             sign = CURRENCY_WORDS[word]
+        elif nxt.kind == "word" and word in CENTS and not sign and not suffix:
+            try:  # "50 cents" is $0.50
+                body, sign = f"{float(body.replace(',', '')) / 100:.6g}", "$"
+            except ValueError:
+                break
         elif not suffix and (
             (nxt.kind == "word" and word in PERCENT_WORDS) or (nxt.kind == "sign" and word == "%")
         ):
@@ -476,7 +506,15 @@ def to_command(text: str) -> str:
 
 
 def read(text: str) -> Reading:
-    """What `text` asks, as a command line (see the module's notes)."""
+    """What `text` asks, as a command line (see the module's notes). A face asks this of the
+    same line more than once on its way (which entry, then the answer): a line up to
+    MAX_QUESTION characters is read once, and its Reading kept (1,024 at most)."""
+    if len(text) <= MAX_QUESTION:
+        return _read_kept(text)
+    return _read(text)
+
+
+def _read(text: str) -> Reading:
     text = clean(text)
     if len(text) > MAX_MESSAGE:
         return Reading(" ".join(text.split()))  # the router refuses it with a sentence
@@ -486,17 +524,47 @@ def read(text: str) -> Reading:
     note = _note(line)
     if note is not None:
         return Reading(note)
+    offer = _note_offer(line)
+    if offer is not None:
+        return Reading(None, closest=offer, writes=True)
     first = line.split(maxsplit=1)[0].lower()
     if len(line) > MAX_QUESTION:
         # No question is this long; reading it word by word would hold the event loop for a
         # tenth of a second at Slack's 40,000 characters. The grammar is left as typed (the
         # command then says what is wrong), anything else is answered as too long.
         return Reading(line if first in _command_words() else None, too_long=True)
+    share = ""
+    if line.lower().endswith(" share") and (first in _SHAREABLE or first not in _command_words()):
+        line, share = line[: -len(" share")].rstrip(), " share"  # kept past the reading
     tokens = tokenize(line)
     words = [t.text for t in tokens if t.kind == "word"]
     if first in _command_words():
-        return Reading(_within_command(first, line, tokens))
-    return _plain(line, tokens, words)
+        reading = Reading(_within_command(first, line, tokens))  # the grammar, as typed
+    else:
+        reading = _read_only(_plain(line, tokens, words))
+    if share and reading.command and _shareable(reading.command):
+        reading = Reading(reading.command + share, reading.understood, reading.closest)
+    return reading
+
+
+_read_kept = lru_cache(maxsize=1024)(_read)
+
+
+# What a plain question may become: commands that only read. A question that asks for one that
+# changes something (`how do I delete note 1?`, `is the digest on?`) gets it offered instead.
+READ_ONLY = ("compare", "explain", "estimate", "help", "notes", "digest status", "digest preview")
+_SHAREABLE = ("compare", "explain", "estimate")
+
+
+def _read_only(reading: Reading) -> Reading:
+    command = reading.command
+    if not command or command.startswith(READ_ONLY):
+        return reading  # `notes export` reads too: the CSV of what the person may see
+    return Reading(None, reading.understood, closest=command, writes=True)
+
+
+def _shareable(command: str) -> bool:
+    return command.split()[0] in _SHAREABLE
 
 
 def _within_command(first: str, line: str, tokens: list[Token]) -> str:
@@ -505,12 +573,15 @@ def _within_command(first: str, line: str, tokens: list[Token]) -> str:
     rest = tokens[1:]
     loose = [t for t in rest if t.kind != "assign" and t.text != "share"]
     if first == "help" and rest:  # "help me decide between organic and paid"
-        plain = _plain(line, tokens[1:], [t.text for t in tokens[1:] if t.kind == "word"])
+        if rest[0].text in _command_words():
+            return "help"  # `help digest off` asks about `digest off`; it never runs it
+        plain = _read_only(_plain(line, rest, [t.text for t in rest if t.kind == "word"]))
         return plain.command if plain.command and plain.command != "help" else "help"
     if first == "notes" and rest and rest[0].text in _CAMPAIGN_LEADS:
         words = [t.text for t in rest if t.kind == "word"]
         campaign = _campaign_after(["notes", *words])
-        return "notes" + (f" {campaign}" if campaign else "")
+        since = _since(words)
+        return "notes" + (f" {campaign}" if campaign else "") + (f" since={since}" if since else "")
     if first == "estimate" and loose:
         return _estimate_line("estimate", rest, require=False) or line
     if first == "compare" and any(t.kind == "num" for t in loose):
@@ -519,22 +590,50 @@ def _within_command(first: str, line: str, tokens: list[Token]) -> str:
 
 
 _NOTE_LEAD = re.compile(
-    r"^(?:(?:please\s+)?(?:log|add|save|write|make|record|take)\s+(?:a\s+|this\s+)?)?note"
+    r"^(?:(?:please\s+)?(?:log|add|save|write|record)\s+(?:a\s+|this\s+)?)?note"
     r"\s+(?:for|on|about|to|under|in)\s+(?:the\s+)?(?:campaign\s+)?",
     re.I,
 )
-_CAMPAIGN = re.compile(r"(\"[^\"\n]{1,80}+\"|[\w\-]{1,80}+)(?:\s*+[:\-–—]\s*+|\s++)", re.I)
+_CAMPAIGN = re.compile(r"(\"[^\"\n]{1,80}+\"|[\w\-]{1,80}+)(?P<sep>\s*+[:\-–—]\s*+|\s++)", re.I)
 
 
 def _note(line: str) -> str | None:
-    """`note for spring-launch: TEXT`, `log a note on summer-sale - TEXT`: the note, verbatim."""
+    """`note for spring-launch: TEXT`, `log a note on summer-sale - TEXT`: the note, verbatim.
+    The campaign is followed by `:` or a dash, or is a name no sentence has (a hyphen, an
+    underscore or a digit in it: `q4-push`), so "note to self: ..." or "log a note on friday
+    about ..." is not filed under a campaign called "self" or "friday"."""
     lead = _NOTE_LEAD.match(line)
     if lead is None:
         return None
     camp = _CAMPAIGN.match(line, lead.end())
     if camp is None or camp.end() >= len(line):
         return None
-    return f"note {camp.group(1)} {line[camp.end() :].strip()}"
+    name = camp.group(1)
+    separated = bool(camp["sep"].strip())
+    if not separated and not re.search(r"[-_\d]", name) and not name.startswith('"'):
+        return None
+    if name.lower() in ("self", "me", "myself", "us", "everyone", "the", "this", "that"):
+        return None
+    return f"note {name} {line[camp.end() :].strip()}"
+
+
+_NOTE_ASKED = re.compile(
+    r"^(?:please\s+)?(?:(?:make|take|add|log|write|save|record|jot)\s+(?:down\s+)?(?:a\s+)?)?"
+    r"note\s+(?:(?:to|for|on|about)\s+(?:self|me|myself|us)\s*[:\-–—]?\s*|to\s+|that\s+|:\s*)"
+    r"(?P<text>.+)$",
+    re.I | re.S,
+)
+
+
+def _note_offer(line: str) -> str | None:
+    """ "make a note to check the budget", "note to self: ...": a note with no campaign, offered
+    with CAMPAIGN to fill in (a plain sentence never picks a campaign out of "to self")."""
+    match = _NOTE_ASKED.match(line)
+    if match is None or not match.group(0).lower().startswith(
+        ("note", "please", "make", "take", "add", "log", "write", "save", "record", "jot")
+    ):
+        return None
+    return f"note CAMPAIGN {match['text'].strip()}"
 
 
 def _has(words: list[str], phrases: set[tuple[str, ...]]) -> bool:
@@ -563,6 +662,9 @@ def _plain(line: str, tokens: list[Token], words: list[str]) -> Reading:
     found = _notes_or_digest(line, tokens, lowered)
     if found is not None:
         return Reading(found)
+    typical = _typical_figure(tokens, lowered)
+    if typical is not None:
+        return Reading(typical)
     estimate = _estimate_line("estimate", tokens, require=True)
     if estimate is not None:
         return Reading(estimate)
@@ -575,6 +677,52 @@ def _plain(line: str, tokens: list[Token], words: list[str]) -> Reading:
         if term:
             return Reading(f"explain {term}")
     return _unread(line, tokens)
+
+
+# "how much is a click", "what does an engagement cost": the unit cost of that thing.
+_UNIT_COSTS = {"clicks": "cpc", "conversions": "cpa", "views": "cpv", "engagements": "cpe",
+               "impressions": "cpm"}  # fmt: skip
+_JUDGING = {"good", "ok", "okay", "bad", "normal", "decent", "high", "low", "average",
+            "typical", "benchmark", "benchmarks", "realistic", "healthy"}  # fmt: skip
+
+
+def _typical_figure(tokens: list[Token], words: list[str]) -> str | None:
+    """Questions about what a figure usually is, answered by its glossary entry (which lists
+    every platform's published range): "average cpm on tiktok", "tiktok cpm", "is 2% ctr good on
+    facebook?", "how much is a click on linkedin?"."""
+    numbers = [t for t in tokens if t.kind == "num"]
+    named = [(i, _metric_at(words, i)) for i in range(len(words))]
+    named = [(i, m) for i, m in named if m is not None]
+    if len(named) > 1:  # "an engagement cost": the cost of an engagement, not a budget
+        named = [(i, m) for i, m in named if words[i] not in ("cost", "costs")]
+    if not named:
+        return None
+    keys = list(dict.fromkeys(m[0] for _, m in named))
+    if len(keys) != 1 or any(t.money for t in numbers) or len(numbers) > 1:
+        return None
+    key = keys[0]
+    spans = {j for i, (_, size) in named for j in range(i, i + size)}
+    others = [w for j, w in enumerate(words) if j not in spans and w]
+    platform_words = {w for w in others if w in PLATFORM_WORDS}
+    judging = bool(_JUDGING & set(others))
+    if numbers and not (judging and METRICS[key].kind == "rate"):
+        return None  # a figure with a number is an estimate ("2% ctr and 1000 clicks")
+    if (
+        key in _UNIT_COSTS
+        and {"how", "much"} <= set(others)
+        or "cost" in others
+        and key in _UNIT_COSTS
+    ):
+        return f"explain {_UNIT_COSTS[key]}"
+    filler = (
+        _JUDGING
+        | platform_words
+        | ARTICLES
+        | {"on", "for", "in", "of", "is", "a", "what", "what's", "whats", "s", "the", "are", "at"}
+    )
+    if (judging or platform_words) and all(w in filler for w in others):
+        return f"explain {key}"
+    return None
 
 
 def _names_smo_smm(words: list[str]) -> bool:
@@ -727,6 +875,9 @@ def _notes_or_digest(line: str, tokens: list[Token], words: list[str]) -> str | 
         terms = [t.strip("?!.,") for t in terms if t not in ARTICLES]
         return "notes search " + " ".join(terms) if terms else "notes search"
     campaign = _campaign_after(after)
+    since = _since(words)
+    if since and not _EXPORT & word_set:
+        return "notes" + (f" {campaign}" if campaign else "") + f" since={since}"
     if _EXPORT & word_set:
         return "notes export" + (f" {campaign}" if campaign else "")
     if _SHOW & word_set or words[0] in ("notes",) or words[-1] in ("notes", "notes?"):
@@ -735,6 +886,25 @@ def _notes_or_digest(line: str, tokens: list[Token], words: list[str]) -> str | 
 
 
 _CAMPAIGN_LEADS = {"for", "on", "about", "from", "of", "in"}
+
+
+_SINCE = {("last", "week"): "7d", ("past", "week"): "7d", ("this", "week"): "7d",
+          ("last", "month"): "30d", ("past", "month"): "30d", ("this", "month"): "30d",
+          ("today",): "1d", ("yesterday",): "2d"}  # fmt: skip
+
+
+def _since(words: list[str]) -> str | None:
+    """ "notes from last week" -> 7d, "in the last 14 days" -> 14d."""
+    for i in range(len(words)):
+        for size in (2, 1):
+            hit = _SINCE.get(tuple(words[i : i + size]))
+            if hit:
+                return hit
+        if words[i] in ("last", "past") and i + 2 < len(words) and words[i + 1].isdigit():
+            unit = DURATIONS.get(words[i + 2])
+            if unit:
+                return f"{int(words[i + 1]) * unit}d"
+    return None
 
 
 _NOT_CAMPAIGNS = {
@@ -751,6 +921,19 @@ _NOT_CAMPAIGNS = {
     "slack",
     "us",
     "me",
+    "last",
+    "past",
+    "previous",
+    "next",
+    "all",
+    "yesterday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 }
 
 
@@ -767,7 +950,14 @@ def _campaign_after(after: list[str]) -> str | None:
     return None
 
 
+_ASKING = {"is", "are", "was", "when", "what", "what's", "whats", "does", "did", "has", "will",
+           "which", "where", "who"}  # fmt: skip
+
+
 def _digest(tokens: list[Token], word_set: set[str]) -> str:
+    first = next((t.text for t in tokens if t.kind == "word"), "")
+    if first in _ASKING and not (word_set & {"preview", "draft"}):
+        return "digest status"  # "is the digest on?", "when does the digest go out?"
     action = next((name for cues, name in _DIGEST_ACTIONS if cues & word_set), "digest status")
     if action != "digest on":
         channel = next((t.text for t in tokens if t.kind == "channel"), None)
@@ -780,7 +970,7 @@ def _digest(tokens: list[Token], word_set: set[str]) -> str:
             parts.append(t.text[:3])
         elif t.kind == "time" or (t.kind == "num" and t.text.isdigit() and _after_at(tokens, i)):
             parts.append(t.text)
-        elif t.kind == "word" and "/" in t.text and t.text[:1].isalpha():
+        elif t.kind == "zone":
             parts.append(_zone_case(t.text))
     return " ".join(parts)
 
@@ -801,13 +991,10 @@ def _platform_context(tokens: list[Token], i: int) -> bool:
     vs/ads/and/or."""
     before = tokens[i - 1].text if i > 0 else ""
     after = tokens[i + 1].text if i + 1 < len(tokens) else ""
-    return before in {"on", "vs", "versus", "and", "or", "for", "via", "with", "in"} or after in {
+    return before in {"on", "vs", "versus", "and", "or", "via"} or after in {
         "vs",
         "versus",
         "ads",
-        "and",
-        "or",
-        "?",
     }
 
 
@@ -820,6 +1007,7 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
     loose: list[str] = []  # tokens nobody could read, kept so that the command names them
     wanted: list[str] = []
     dates: list[tuple[str, str]] = []
+    periods: list[tuple[int, str]] = []  # ("$500 a week"): days in the period, the amount
     words = [t.text if t.kind == "word" else "" for t in tokens]
     n = len(tokens)
     used = bytearray(n)
@@ -839,6 +1027,8 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
                 if hit is not None and hit[0] == "platform":
                     platform = (hit[1], size)
                     break
+            if platform is None and words[i] in OTHER_PLATFORMS and _platform_context(tokens, i):
+                platform = (words[i], 1)  # named as typed: the estimate says it has no figures
             if platform is not None and (platform[0] != "x" or _platform_context(tokens, i)):
                 if platform[0] not in platforms:
                     platforms.append(platform[0])
@@ -888,6 +1078,10 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
             loose.append(t.text)
             continue
         value = t.text
+        if key.startswith("per:"):
+            periods.append((int(key[4:]), value))  # settled once the flight is known
+            used[i] = 1
+            continue
         if key == "days":
             unit = tokens[i + 1].text if i + 1 < n else "days"
             if value.isdigit():
@@ -895,6 +1089,16 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
         if key not in slots:
             slots[key] = value
         used[i] = 1
+    if periods:
+        # "$500 a week for 4 weeks" is $2,000 over 28 days; "$500 a week" alone, one week.
+        length, amount = periods[0]
+        if "days" in slots and slots["days"].isdigit() and "budget" not in slots:
+            total = _times(amount, int(slots["days"]) / length)
+            if total is not None:
+                slots["budget"] = total
+        else:
+            slots.setdefault("days", str(length))
+            slots.setdefault("budget", amount)
     for pos, (key, _size) in metric_at.items():
         if pos not in claimed and key not in slots and not used[pos]:
             wanted.append(key)
@@ -908,7 +1112,7 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
         plain = [v for v in loose if v[-1:] not in ("%", "x")]
         if (
             money is None
-            and cues
+            and (cues or platforms)
             and len(plain) == 1
             and not any(t.money for t in tokens if t.kind == "num")
         ):
@@ -938,6 +1142,19 @@ def _estimate_line(head: str, tokens: list[Token], *, require: bool) -> str | No
     return " ".join(parts) if len(parts) > 1 else None
 
 
+def _times(amount: str, factor: float) -> str | None:
+    """`$500` times 4 as an amount typed the same way (`$2000`)."""
+    from bot.units import parse_money
+
+    try:
+        money = parse_money(amount)
+    except Exception:  # a figure the estimate will name as it stands
+        return None
+    value = money.amount * factor
+    shown = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{money.currency if money.typed else ''}{shown}"
+
+
 def _counts_as_duration(tokens: list[Token], i: int) -> bool:
     """Whether "two weeks" / "a month" at tokens[i] is the flight's length: a number word
     other than "a" always is; "a"/"an" after for/over/in ("for a month"), or after an amount
@@ -948,9 +1165,8 @@ def _counts_as_duration(tokens: list[Token], i: int) -> bool:
     before = tokens[i - 1] if i else None
     if before is None:
         return False
-    if before.text in {"for", "over", "in", "within", "during", "lasting", "across"}:
-        return True
-    return before.money and DURATIONS[tokens[i + 1].text] > 1
+    # "$2k a month" is an amount per month (PERIODS), read with the amount.
+    return before.text in {"for", "over", "in", "within", "during", "lasting", "across"}
 
 
 _ORDER = (*METRICS, "cac")  # slots are written in the metric table's order
@@ -963,10 +1179,38 @@ def _key_for(tokens, words, i, metric_at, claimed) -> str | None:
     """The key the number at tokens[i] is a value of, or None."""
     n = len(tokens)
     t = tokens[i]
-    # "$100 a day", "$100 per day", "$100 daily"
+    texts = [tok.text for tok in tokens[i + 1 : i + 4]]
+    # "$100 a day", "$100 per day", "$100 daily", "$50/day"
     for size in (2, 1):
-        if i + size < n and tuple(words[i + 1 : i + 1 + size]) in DAILY and t.money:
+        if tuple(texts[:size]) in DAILY and t.money:
             return "daily"
+    # "$500 a week", "$2k per month", "$500 weekly": a budget of that many days
+    for size in (2, 1):
+        if tuple(texts[:size]) in PERIODS and t.money:
+            return f"per:{PERIODS[tuple(texts[:size])]}"
+    # "3% of clicks become leads": the rate whose ratio it is (conversions per click: CVR)
+    if t.text.endswith("%") and texts[:1] == ["of"]:
+        key = _ratio_named(words, i + 2, metric_at)
+        if key:
+            return key
+    # "50 sign-ups at $20 each": the unit cost of the count named before it
+    if t.money and (texts[:1] and texts[0] in EACH or tuple(texts[:2]) in {("a", "piece")}):
+        before = [metric_at[p][0] for p in sorted(metric_at) if p < i]
+        counted = next((k for k in reversed(before) if k in UNIT_COST_OF), None)
+        if counted:
+            return UNIT_COST_OF[counted]
+    # "cpm 8 budget 2000": a metric right before the number takes it first
+    if i and (i - 1) in metric_at and (i - 1) not in claimed:
+        key = _by_kind(metric_at[i - 1][0], t)
+        if key:
+            claimed.add(i - 1)
+            return key
+    for pos in range(i - 2, max(-1, i - 1 - _LONGEST), -1):  # a metric of several words
+        if pos in metric_at and pos + metric_at[pos][1] == i and pos not in claimed:
+            key = _by_kind(metric_at[pos][0], t)
+            if key:
+                claimed.add(pos)
+                return key
     # "$1.50 per click", "$20 per sign-up", "$8 per 1,000 impressions"
     if i + 2 < n and tokens[i + 1].text in ("per", "a", "each", "/") and t.money:
         rest = [tokens[j].text for j in range(i + 2, min(n, i + 4))]
@@ -1002,6 +1246,19 @@ def _key_for(tokens, words, i, metric_at, claimed) -> str | None:
             key = _by_kind(metric_at[pos][0], t)
             if key:
                 claimed.add(pos)
+                return key
+    return None
+
+
+def _ratio_named(words: list[str], at: int, metric_at: dict[int, tuple[str, int]]) -> str | None:
+    """The rate key of "% of A become B" (A and B metrics within a few words of `at`)."""
+    from bot.metric_table import RATIO
+
+    named = [metric_at[p][0] for p in sorted(metric_at) if at <= p <= at + 5]
+    if len(named) >= 2:
+        below, above = named[0], named[1]
+        for key, (top, bottom) in RATIO.items():
+            if (top, bottom) == (above, below):
                 return key
     return None
 
@@ -1095,10 +1352,12 @@ def _unread(line: str, tokens: list[Token]) -> Reading:
 def _closest_command(tokens: list[Token]) -> str | None:
     from bot.fuzzy import closest
 
-    first = next((t.text for t in tokens if t.kind == "word"), "")
+    if not tokens or tokens[0].kind != "word":
+        return None  # only a misspelt first word is a misspelt command ("explian roas")
+    first = tokens[0].text
     names = sorted(_command_words())
     # A word much longer than any command's is no misspelling of one (and is not compared).
-    guesses = closest(first, names, limit=1) if 0 < len(first) <= 12 else []
+    guesses = closest(first, names, limit=1, cutoff=75) if 3 <= len(first) <= 12 else []
     if guesses:
         rest = " ".join(t.text for t in tokens[1:] if t.kind != "sign")
         return f"{guesses[0]} {rest}".strip() if rest and len(rest) <= 60 else guesses[0]

@@ -297,27 +297,29 @@ def entry(text: str) -> tuple[Command, list[str]] | None:
 
 # A face asks this of the same line several times on its way: the answers for lines up to this
 # many characters (most of them) are kept, 1,024 at most (a few hundred KB at worst).
-_REMEMBERED = 300
+_REMEMBERED = 600  # bot/phrasing.py's MAX_QUESTION: a question read once, not on every look
 
 
 def _find(text: str) -> tuple[Command, tuple[str, ...]] | None:
-    found = find(as_command(text).split())
+    line = as_command(text)
+    found = find(line.split()) if line is not None else None
     return None if found is None else (found[0], tuple(found[1]))
 
 
-def as_command(text: str) -> str:
+def as_command(text: str) -> str | None:
     """The command line `text` is, cleaned: the grammar as typed, or what a plain question
-    comes to (bot/phrasing.py). Every face routes and decides what to do around a command from
-    this same line, so the checks made for a command (who may read notes, what the Web API must
-    be asked) are made for the question that becomes it."""
+    comes to (bot/phrasing.py); None when it is neither (dispatch then says what it understood).
+    Every face routes and decides what to do around a command from this same line, so the
+    checks made for a command (who may read notes, what the Web API must be asked) are made for
+    the question that becomes it."""
     text = clean(text)
     tokens = text.split()
     found = find(tokens)
     if found is not None and not _needs_reading(found[0], found[1]):
         return text
-    from bot.phrasing import to_command
+    from bot.phrasing import read
 
-    return to_command(text)
+    return read(text).command
 
 
 def _needs_reading(command: Command, args: list[str]) -> bool:
@@ -329,6 +331,9 @@ def _needs_reading(command: Command, args: list[str]) -> bool:
         return any(a[:1].isdigit() or a[:1] in "$€£" for a in args)
     if command.name == "help":
         return bool(args)  # "help me decide between organic and paid"
+    if command.name in ("note", "notes") and args:
+        # "note for spring-launch: ...", "notes for the campaign black-friday"
+        return args[0].lower() in ("for", "on", "about", "to", "under", "in", "from", "of")
     return False
 
 
@@ -355,11 +360,11 @@ async def dispatch(ctx: Context, text: str, *, post: Post | None = None) -> Repl
         return help_handler(ctx, [])
     found = find(tokens)
     if found is None or _needs_reading(*found):
-        text = as_command(text)
-        tokens = text.split()
-        found = find(tokens) if tokens else None
-        if found is None:
+        line = as_command(text)
+        found = find(line.split()) if line else None
+        if found is None or line is None:
             return unread(ctx, text)
+        text, tokens = line, line.split()
     command, args = found
     share = False
     rest = _after_words(text, len(command.words))
@@ -395,6 +400,13 @@ def unread(ctx: Context, text: str) -> Reply:
 
     reading = read(text)
     shown = clip(" ".join(text.split()), 60)
+    if reading.writes and reading.closest:
+        return Reply.error(
+            f"That would change something ({cmd(ctx, reading.closest)}), and I only do that "
+            "when it is typed as a command, never from a question. Type it to do it, or "
+            f"{cmd(ctx, 'help')} to see every command.",
+            suggestions=[reading.closest],
+        )
     if reading.too_long:
         return Reply.error(
             f"“{shown}” is {len(text):,} characters, too long for me to read as a question (at "

@@ -87,7 +87,7 @@ async def test_a_forged_button_value_cannot_run_a_command_that_writes(bot, slack
     )
     assert answer.status == 200
     posted = (await slack.wait_for("chat.postMessage"))[0].args
-    assert "only shares an answer" in shown(posted["blocks"]) + posted["text"]
+    assert "only asks a question" in shown(posted["blocks"]) + posted["text"]
     listed = await bot.command("notes launch")
     assert "forged button" not in shown(listed.body)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot import units
 from bot.estimate.checks import check_list, typed_or_example
 from bot.estimate.fill import Estimate
-from bot.metric_table import LABEL, ORGANIC, OUTCOMES, PAID
+from bot.metric_table import LABEL, METRICS, ORGANIC, OUTCOMES, PAID
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 from bot.slash import cmd
@@ -69,9 +69,34 @@ def _percent(x: float) -> str:
     return "far" if x == float("inf") else units.format_rate(x)
 
 
+def _unreached_want(est: Estimate) -> Notice | None:
+    """want=KEY that these figures do not give at all: said, not dropped."""
+    want, request = est.request.want, est.request
+    if (
+        want is None
+        or want in est.solution.values
+        or want in est.outcome_paths
+        or want in request.inputs
+    ):
+        return None
+    hint = (
+        " A budget buys no followers directly: they come from an organic plan (followers=, "
+        "posts=, reach_rate=)."
+        if METRICS[want].side == "SMO"
+        else ""
+    )
+    return Notice(
+        text=f"{LABEL[want]}: not something these figures give, so the answer leads with what "
+        f"they do.{hint}"
+    )
+
+
 def notices(ctx, est: Estimate) -> list[Notice]:
     sol, values, request = est.solution, est.values, est.request
     out: list[Notice] = []
+    unreached = _unreached_want(est)
+    if unreached is not None:
+        out.append(unreached)
     worth = verdict(est)
     if worth is not None:
         out.append(worth)
@@ -519,6 +544,15 @@ def headline(est: Estimate) -> str | None:
         label = LABEL[want].lower() if want in OUTCOMES else LABEL[want]
         asked = f"{figure(est, want)} {label}"
         parts = [asked, *(p for p in parts if p != asked)]
+    elif want in est.outcome_paths:
+        # Reached only by another campaign type's figures: that, first, saying so.
+        path = est.outcome_paths[want][0]
+        values = [
+            units.format_metric(want, v, est.request.currency)
+            for v in (path.low, path.budget, path.high)
+        ]
+        kind = f" by {_campaigns(path.objectives)} figures" if path.objectives else ""
+        parts.insert(0, f"{spread(*values)} {LABEL[want].lower()}{kind}")
     return " · ".join(parts[:5]) or None
 
 

@@ -17,7 +17,7 @@ from bot.estimate.fill import Estimate, run
 from bot.estimate.inputs import Request
 from bot.estimate.reply import notices as estimate_notices
 from bot.estimate.reply import spread
-from bot.metric_table import LABEL
+from bot.metric_table import LABEL, METRICS
 from bot.platforms import PLATFORM_NAME
 from bot.reply import Fact, Notice, Reply, Section
 
@@ -73,6 +73,7 @@ def compare_platforms(ctx, request: Request) -> Reply:
         asked = wanted
     else:
         asked = None
+    not_compared = wanted if wanted is not None and asked is None else None
     asked = asked or next(
         (
             k
@@ -89,7 +90,9 @@ def compare_platforms(ctx, request: Request) -> Reply:
     if len(estimates) > 1 and (goal_seeking or asked is not None):
         key = "budget" if goal_seeking else asked
         typical = {p: e.values[key] for p, e in estimates.items()}
-        best = (min if goal_seeking else max)(typical.values())
+        # A cost is best where it is least: the cheapest CPC, not the dearest.
+        cheapest = goal_seeking or METRICS[key].kind == "money"
+        best = (min if cheapest else max)(typical.values())
         tied = [p for p, v in typical.items() if abs(v - best) <= 1e-9 * max(1.0, abs(best))]
         names_tied = " and ".join(f"*{PLATFORM_NAME[p]}*" for p in tied)
         winner = tied[0] if len(tied) == 1 else None
@@ -98,6 +101,11 @@ def compare_platforms(ctx, request: Request) -> Reply:
             intro.append(f"{names_tied} reaches it for the least: a typical budget of {figure}.")
         elif goal_seeking:
             intro.append(f"{names_tied} reach it for the same typical budget, {figure}.")
+        elif winner and cheapest:
+            intro.append(
+                f"Lowest {LABEL[key]}: {names_tied}, {_shown(estimates[winner], key)} "
+                "(typical figures compared)."
+            )
         elif winner:
             intro.append(
                 f"Most {LABEL[key].lower()}: {names_tied}, {_shown(estimates[winner], key)} "
@@ -128,6 +136,17 @@ def compare_platforms(ctx, request: Request) -> Reply:
         for p, why in left_out.items()
     ]
     notices += [Notice(text=f"{note}.") for note in request.notes]
+    if not_compared is not None:
+        missing = [PLATFORM_NAME[p] for p, e in estimates.items() if not_compared in e.values]
+        reach = f" (only {' and '.join(missing)} give them)" if missing else ""
+        notices.append(
+            Notice(
+                text=f"{LABEL[not_compared]} could not be compared: not every platform's published "
+                f"figures reach them from these{reach}. Compared instead: {LABEL[asked].lower()}."
+                if asked
+                else f"{LABEL[not_compared]} could not be compared from these figures{reach}."
+            )
+        )
     facts = [
         Fact(label=LABEL[k], value=units.format_metric(k, v, request.currency))
         for k, v in request.inputs.items()

@@ -27,6 +27,12 @@ NOT_SHAREABLE = (
 )
 
 
+NOT_ASKABLE = (
+    "That button only asks a question (a comparison, an explanation, an estimate); it can't "
+    "run `{text}`. Type it yourself if that is what you mean."
+)
+
+
 async def _ack(ack) -> None:
     await ack()
 
@@ -103,7 +109,7 @@ def register(app: AsyncApp, services: Services) -> None:
         private = ctx.channel_kind == "im"
         reader = audience(ctx, private=private)
         if not _reads_only(text):
-            reply = Reply.error(NOT_SHAREABLE.format(text=" ".join(text.split())[:80]))
+            reply = Reply.error(NOT_ASKABLE.format(text=" ".join(text.split())[:80]))
         else:
             reply = cleared(await answer(ctx, text), reader, path="chat.postMessage")
         await client.chat_postMessage(

@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import Services
-from bot.phrasing import to_command
 from bot.slack.answer import audience, message_args, slack_error
 from bot.slack.channels import conversation, settle
 from bot.slack.failure import log_failure
@@ -76,7 +75,7 @@ def register(app: AsyncApp, services: Services) -> None:
         ctx = event_context(body, event, facts.kind, services)
         settle(ctx, facts)
         ctx.event_id = body.get("event_id")
-        query = to_command(text)
+        query = text  # plain words are read by the router, as on every face
         # No form from a message: `estimate` alone explains its usage.
         reply = await with_web_api(ctx, query, client, services.settings)
         if reply is None:  # the answer was a file, already in the conversation
