@@ -153,3 +153,31 @@ def test_every_example_in_the_readme_console_block_answers(ask_json):
     for line in lines:
         answer = ask_json(line)
         assert "I couldn't read" not in answer["text"], line
+
+
+def test_a_cost_compared_across_platforms_names_the_cheapest(ask_json):
+    answer = ask_json("what's the cpc on facebook vs linkedin for $1000?")
+    platforms = answer["data"]["platforms"]
+    from bot.platforms import PLATFORM_NAME
+
+    cheapest = min(platforms, key=lambda p: platforms[p]["cpc"][1])
+    assert f"Lowest CPC: {PLATFORM_NAME[cheapest]}" in answer["text"]
+    assert "Most cpc" not in answer["text"]
+
+
+def test_a_wanted_figure_only_another_campaign_type_reaches_leads_the_answer(ask_json):
+    answer = ask_json("how many sign-ups will $1000 get me on facebook?")
+    headline = answer["text"].splitlines()[2]
+    path = answer["data"]["outcome_paths"]["conversions"][0]
+    assert headline.startswith(f"{round(path['conversions'][1])} conversions by lead-ad figures")
+    from knowledge import benchmarks_for
+
+    assert path["figures"] == ["cpa"]
+    cpa = benchmarks_for("facebook")["cpa"]
+    assert path["conversions"][1] == pytest.approx(1000 / cpa.typical, rel=1e-12)
+
+
+def test_a_wanted_figure_nothing_gives_is_said(ask_json):
+    answer = ask_json("how many followers will $1000 get me on insta?")
+    assert "Followers: not something these figures give" in answer["text"]
+    assert "followers" not in answer["data"]

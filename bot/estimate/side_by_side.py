@@ -82,6 +82,8 @@ def compare_platforms(ctx, request: Request) -> Reply:
         ),
         None,
     )
+    if asked is not None and asked not in keys:
+        keys.append(asked)  # the figure asked about is shown and compared, whatever it is
     intro = []
     data_platforms = {  # by the NAME of platform=NAME, as typed in the grammar
         p: {k: list(_range(e, k)) for k in keys if k in e.values} for p, e in estimates.items()
