@@ -155,9 +155,7 @@ def test_any_text_reads_as_a_routable_command_or_as_nothing(parts):
     text = " ".join(parts)
     reading = read(text)
     if reading.command:
-        assert find(reading.command.split()) is not None or reading.command == " ".join(
-            text.split()
-        )
+        assert find(reading.command.split()) is not None
     else:
         assert reading.command in (None, "")
         assert all(isinstance(u, str) for u in reading.understood)
