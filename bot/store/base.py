@@ -522,4 +522,20 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
+    # Imported rows and campaign targets (bot/store/imports.py: Imported, TargetRecord).
+    async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> Any:
+        """Log every (note, import key) in one transaction, skipping keys logged before:
+        Imported(ids of the notes logged, how many were skipped)."""
+
+    async def set_targets(self, records: Sequence[Any]) -> None:
+        """Set (or replace) each TargetRecord: one per team, campaign and figure."""
+
+    async def list_targets(self, team: str, campaign: str | None = None) -> list[Any]: ...
+
+    async def drop_targets(self, team: str, campaign: str) -> int: ...
+
+    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
+        """Set each figure's status; the figures this call moved to off track, each once
+        across every process (a compare-and-set)."""
+
     async def close(self) -> None: ...

@@ -35,7 +35,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from bot.store import maintenance, notes
+from bot.store import imports, maintenance, notes
 from bot.store import postgres_digests as digests
 from bot.store import postgres_schema as schema
 from bot.store.base import (
@@ -350,6 +350,26 @@ class PostgresStore:
     async def schema_version(self) -> int:
         rows = await self._rows("SELECT max(version) AS version FROM schema_version")
         return rows[0]["version"] or 0
+
+    # -- imports and targets (bot/store/imports.py) --------------------------------------------
+
+    async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> imports.Imported:
+        return await self._in_transaction(imports.postgres_import, rows)
+
+    async def set_targets(self, records: Sequence[imports.TargetRecord]) -> None:
+        await self._in_transaction(imports.postgres_set_targets, records)
+
+    async def list_targets(
+        self, team: str, campaign: str | None = None
+    ) -> list[imports.TargetRecord]:
+        async with self._connection() as conn:
+            return await imports.postgres_targets(conn, team, campaign)
+
+    async def drop_targets(self, team: str, campaign: str) -> int:
+        return await self._in_transaction(imports.postgres_drop_targets, team, campaign)
+
+    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
+        return await self._in_transaction(imports.postgres_move_targets, team, campaign, statuses)
 
     # -- notes ------------------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ import psycopg
 
 from bot.store.base import SchemaTooNew
 from bot.store.notes import search_text
-from bot.store.schema import DIGEST_INDEX, VERSIONS, check_versions
+from bot.store.schema import (
+    DIGEST_INDEX,
+    IMPORT_KEY_INDEX,
+    TARGETS_TABLE,
+    VERSIONS,
+    check_versions,
+)
 
 # pg_advisory_xact_lock's key for migrations: any fixed 64-bit number ("smx" in ASCII, then 1).
 MIGRATION_LOCK = 0x736D78_0001
@@ -231,6 +237,12 @@ _V9_DIGEST_INDEX = (
     " impressions, clicks, conversions)",
 )
 
+_V11_IMPORTS_AND_TARGETS = (
+    "ALTER TABLE notes ADD COLUMN import_key TEXT",
+    IMPORT_KEY_INDEX,
+    TARGETS_TABLE.format(real="DOUBLE PRECISION", time="TIMESTAMPTZ"),
+)
+
 _DESCRIPTIONS = dict(VERSIONS)
 MIGRATIONS: tuple[Migration, ...] = tuple(
     Migration(version, _DESCRIPTIONS.get(version, "?"), statements)
@@ -247,6 +259,7 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         (8, ()),
         (9, _V9_DIGEST_INDEX),
         (10, ()),  # SQLite only: its v8 index where v8 was once an empty placeholder
+        (11, _V11_IMPORTS_AND_TARGETS),
     )
 )
 check_versions("PostgreSQL", [m.version for m in MIGRATIONS])

@@ -376,6 +376,41 @@ def _v10_search_where_v8_was_empty(db: Database) -> None:
         _v8_search_keyed_by_team(db)
 
 
+# v11: an imported row's identity (platform, campaign, ad set or ad, reporting dates: see
+# bot/imports/read.py), unique per team, so that the same row imported twice is logged once; and
+# campaign targets, one per campaign and figure, with the status a note last left them in.
+IMPORT_KEY_INDEX = (
+    "CREATE UNIQUE INDEX notes_import_key ON notes (team, import_key) WHERE import_key IS NOT NULL"
+)
+TARGETS_TABLE = """
+    CREATE TABLE targets (
+        team TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        key TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('<=', '>=', '<', '>')),
+        value {real} NOT NULL,
+        currency TEXT,
+        channel TEXT NOT NULL,
+        channel_kind TEXT NOT NULL,
+        author TEXT NOT NULL,
+        set_at {time} NOT NULL,
+        status TEXT NOT NULL DEFAULT 'no figures'
+            CHECK (status IN ('on track', 'off track', 'no figures')),
+        PRIMARY KEY (team, campaign, key)
+    )
+"""
+
+
+def _v11_imports_and_targets(db: Database) -> None:
+    _run(
+        db,
+        "ALTER TABLE notes ADD COLUMN import_key TEXT",
+        IMPORT_KEY_INDEX,
+        TARGETS_TABLE.format(real="REAL", time="TEXT"),
+    )
+
+
 # (version, what it adds): append-only, in order, shared by every backend.
 VERSIONS: tuple[tuple[int, str], ...] = (
     (1, "notes"),
@@ -388,6 +423,7 @@ VERSIONS: tuple[tuple[int, str], ...] = (
     (8, "full-text index keyed by team"),
     (9, "the notes a digest reads, in one covering index"),
     (10, "full-text index keyed by team, where version 8 was once empty"),
+    (11, "imported rows logged once, and campaign targets"),
 )
 
 
@@ -406,6 +442,7 @@ TEAM_TABLES: dict[str, tuple[str, ...]] = {
     "digest_runs": ("team",),
     "slack_installations": ("enterprise_id", "team_id"),
     "slack_bots": ("enterprise_id", "team_id"),
+    "targets": ("team", "workspace"),
 }
 
 
@@ -431,6 +468,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "full-text index keyed by team, where version 8 was once empty",
         _v10_search_where_v8_was_empty,
     ),
+    Migration(11, "imported rows logged once, and campaign targets", _v11_imports_and_targets),
 )
 check_versions("SQLite", [m.version for m in MIGRATIONS])
 LATEST = VERSIONS[-1][0]

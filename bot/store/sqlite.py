@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from bot.store import digests, events, maintenance, notes
+from bot.store import digests, events, imports, maintenance, notes
 from bot.store import sqlite_installations as installs
 from bot.store.base import (
     CampaignTotals,
@@ -473,6 +473,25 @@ class SqliteStore:
 
     async def schema_version(self) -> int:
         return await self._read(current_version)
+
+    # -- imports and targets (bot/store/imports.py) --------------------------------------------
+
+    async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> imports.Imported:
+        return await self._write(_in_write, imports.sqlite_import, rows)
+
+    async def set_targets(self, records: Sequence[imports.TargetRecord]) -> None:
+        await self._write(_in_write, imports.sqlite_set_targets, records)
+
+    async def list_targets(
+        self, team: str, campaign: str | None = None
+    ) -> list[imports.TargetRecord]:
+        return await self._read(imports.sqlite_targets, team, campaign)
+
+    async def drop_targets(self, team: str, campaign: str) -> int:
+        return await self._write(_in_write, imports.sqlite_drop_targets, team, campaign)
+
+    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
+        return await self._write(_in_write, imports.sqlite_move_targets, team, campaign, statuses)
 
 
 def _add_notes(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import BackupUnsupported, InstallationRecord, StoreError, Viewer
+from bot.store.imports import TargetRecord
 from tests.support.contract import claim_slot, note
 from tests.support.digest_support import subscription
 
@@ -52,6 +53,11 @@ async def _fill(store, team: str, *, enterprise: str) -> None:
     await store.save_installation(InstallationRecord("", team, "U1", False, 1.0, data))
     await store.save_bot(InstallationRecord("", team, "", False, 1.0, data))
     await store.save_bot(InstallationRecord(enterprise, "", "", True, 1.0, data))
+    imported = note(f"imported {team}", team=team, workspace=team, created_at=at)
+    await store.import_notes([(imported, f"key-{team}")])
+    await store.set_targets([
+        TargetRecord(team, team, "spring", "cpa", "<=", 20.0, "$", "C1", "public", "U1", NOW)
+    ])  # fmt: skip
 
 
 async def test_a_purge_removes_one_team_from_every_table_and_nothing_of_another(

@@ -1,0 +1,208 @@
+"""Imported rows and campaign targets, on both backends (schema v11).
+
+An import is one transaction: every row is logged, or none is. A row carries its `import_key`
+(bot/imports/read.py's Row.key, as text), unique per team: a row already logged, by this file
+or an overlapping one, is skipped and counted, never logged twice.
+
+A target is one row per (team, campaign, figure). Its `status` is the verdict the notes last
+gave it. Moving it is a compare-and-set (`WHERE status <> new`), so when two replicas or two
+notes at once move the same target off track, exactly one of them sees the move and posts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.base import NewNote
+from bot.store.notes import COLUMNS, as_time, db_time
+
+_IMPORT_COLUMNS = (*COLUMNS, "import_key")
+TARGET_COLUMNS = (
+    "team", "workspace", "campaign", "key", "op", "value", "currency", "channel",
+    "channel_kind", "author", "set_at", "status",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Imported:
+    ids: list[int]  # the notes logged, in the rows' order
+    skipped: int  # rows already logged before (the same key), not logged again
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    team: str
+    workspace: str
+    campaign: str
+    key: str
+    op: str
+    value: float
+    currency: str | None
+    channel: str  # where it was set: where a move off track is posted
+    channel_kind: str
+    author: str
+    set_at: datetime
+    status: str = "no figures"
+
+
+# --- SQLite (run in the store's writer or reader thread, inside its transaction) ----------------
+
+_SQLITE_IMPORT = (
+    f"INSERT INTO notes ({', '.join(_IMPORT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _IMPORT_COLUMNS)}) "
+    "ON CONFLICT (team, import_key) WHERE import_key IS NOT NULL DO NOTHING"
+)
+
+
+def _values(note: NewNote, key: str, time: Any) -> list[object]:
+    values = dict(note.__dict__)
+    values["created_at"] = time(note.created_at or datetime.now(UTC))
+    values["import_key"] = key
+    return [values[c] for c in _IMPORT_COLUMNS]
+
+
+def sqlite_import(conn: sqlite3.Connection, rows: Sequence[tuple[NewNote, str]]) -> Imported:
+    """Inside the caller's write transaction. The insert triggers index each note for search."""
+    ids: list[int] = []
+    skipped = 0
+    for note, key in rows:
+        values = _values(note, key, db_time)
+        values[_IMPORT_COLUMNS.index("metrics")] = json.dumps(note.metrics, sort_keys=True)
+        cursor = conn.execute(_SQLITE_IMPORT, values)
+        if cursor.rowcount == 1 and cursor.lastrowid is not None:
+            ids.append(cursor.lastrowid)
+        else:
+            skipped += 1
+    return Imported(ids, skipped)
+
+
+def sqlite_set_targets(conn: sqlite3.Connection, records: Sequence[TargetRecord]) -> None:
+    for r in records:
+        values = [getattr(r, c) for c in TARGET_COLUMNS]
+        values[TARGET_COLUMNS.index("set_at")] = db_time(r.set_at)
+        conn.execute(
+            f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in TARGET_COLUMNS)}) "
+            "ON CONFLICT (team, campaign, key) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:]),
+            values,
+        )
+
+
+def sqlite_targets(conn: sqlite3.Connection, team: str, campaign: str | None) -> list[TargetRecord]:
+    sql = f"SELECT {', '.join(TARGET_COLUMNS)} FROM targets WHERE team = ?"
+    params: list[object] = [team]
+    if campaign is not None:
+        sql += " AND campaign = ?"
+        params.append(campaign)
+    rows = conn.execute(sql + " ORDER BY campaign, key", params).fetchall()
+    return [_target(dict(zip(TARGET_COLUMNS, row, strict=True))) for row in rows]
+
+
+def sqlite_drop_targets(conn: sqlite3.Connection, team: str, campaign: str) -> int:
+    return conn.execute(
+        "DELETE FROM targets WHERE team = ? AND campaign = ?", (team, campaign)
+    ).rowcount
+
+
+def sqlite_move_targets(
+    conn: sqlite3.Connection, team: str, campaign: str, statuses: dict[str, str]
+) -> list[str]:
+    """Set each target's status; the keys this call moved to off track (each move once)."""
+    moved = []
+    for key, status in statuses.items():
+        cursor = conn.execute(
+            "UPDATE targets SET status = ? WHERE team = ? AND campaign = ? AND key = ?"
+            " AND status <> ?",
+            (status, team, campaign, key, status),
+        )
+        if cursor.rowcount and status == "off track":
+            moved.append(key)
+    return moved
+
+
+def _target(row: dict[str, Any]) -> TargetRecord:
+    row["set_at"] = as_time(row["set_at"])
+    return TargetRecord(**row)
+
+
+# --- PostgreSQL (awaited on one connection, inside the caller's transaction) --------------------
+
+
+async def postgres_import(conn: Any, rows: Sequence[tuple[NewNote, str]]) -> Imported:
+    from psycopg.types.json import Jsonb
+
+    from bot.store import postgres_schema as schema
+    from bot.store.notes import search_text
+
+    sql = (
+        f"INSERT INTO notes ({', '.join(_IMPORT_COLUMNS)}, search) "
+        f"VALUES ({', '.join('%s' for _ in _IMPORT_COLUMNS)}, {schema.note_search_vector()}) "
+        "ON CONFLICT (team, import_key) WHERE import_key IS NOT NULL DO NOTHING RETURNING id"
+    )
+    ids: list[int] = []
+    skipped = 0
+    for note, key in rows:
+        values = _values(note, key, _utc)
+        values[_IMPORT_COLUMNS.index("metrics")] = Jsonb(note.metrics)
+        cursor = await conn.execute(sql, [*values, search_text(f"{note.campaign} {note.text}")])
+        row = await cursor.fetchone()
+        if row is None:
+            skipped += 1
+        else:
+            ids.append(row["id"])
+    return Imported(ids, skipped)
+
+
+async def postgres_set_targets(conn: Any, records: Sequence[TargetRecord]) -> None:
+    for r in records:
+        values = [getattr(r, c) for c in TARGET_COLUMNS]
+        values[TARGET_COLUMNS.index("set_at")] = _utc(r.set_at)
+        await conn.execute(
+            f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) "
+            f"VALUES ({', '.join('%s' for _ in TARGET_COLUMNS)}) "
+            "ON CONFLICT (team, campaign, key) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:]),
+            values,
+        )
+
+
+async def postgres_targets(conn: Any, team: str, campaign: str | None) -> list[TargetRecord]:
+    sql = f"SELECT {', '.join(TARGET_COLUMNS)} FROM targets WHERE team = %s"
+    params: list[object] = [team]
+    if campaign is not None:
+        sql += " AND campaign = %s"
+        params.append(campaign)
+    cursor = await conn.execute(sql + " ORDER BY campaign, key", params)
+    return [_target(dict(row)) for row in await cursor.fetchall()]
+
+
+async def postgres_drop_targets(conn: Any, team: str, campaign: str) -> int:
+    cursor = await conn.execute(
+        "DELETE FROM targets WHERE team = %s AND campaign = %s", (team, campaign)
+    )
+    return cursor.rowcount
+
+
+async def postgres_move_targets(
+    conn: Any, team: str, campaign: str, statuses: dict[str, str]
+) -> list[str]:
+    moved = []
+    for key, status in statuses.items():
+        cursor = await conn.execute(
+            "UPDATE targets SET status = %s WHERE team = %s AND campaign = %s AND key = %s"
+            " AND status <> %s",
+            (status, team, campaign, key, status),
+        )
+        if cursor.rowcount and status == "off track":
+            moved.append(key)
+    return moved
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
