@@ -41,10 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     ask.add_argument("--out", type=Path, help="write a file answer (e.g. a CSV export) here")
     ask.add_argument("text", nargs=argparse.REMAINDER)
-    imp = sub.add_parser("import", help="preview an ad platform's export (CSV or XLSX)")
+    imp = sub.add_parser(
+        "import", help="preview an ad platform's export (CSV or XLSX); --yes logs it"
+    )
     imp.add_argument(
         "file", type=Path, help="a Meta, LinkedIn or Google Ads export, or smx's own CSV"
     )
+    imp.add_argument("--team", default="T-LOCAL")
+    imp.add_argument("--user", default="U-LOCAL")
+    imp.add_argument("--channel", default="C-LOCAL")
+    imp.add_argument("--yes", action="store_true", help="log every row as a note (else a preview)")
     imp.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     digest = sub.add_parser("digest", help="print a digest, or run one scheduler pass")
     digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None, *, keep: Kept | None = None) -> int:
         if command == "digest":
             return digest(args, settings)
         if command == "import":
-            return import_file(args)
+            return import_file(args, settings)
         if command == "db":
             return database(args, settings)
         console = keep if _kept_for(keep, "console") else None
@@ -214,8 +220,9 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     return code
 
 
-def import_file(args: argparse.Namespace) -> int:
-    """`smx import FILE`: what the export holds, read and checked, before anything is logged."""
+def import_file(args: argparse.Namespace, settings) -> int:
+    """`smx import FILE`: what the export holds, read and checked; with --yes, logged as notes
+    of the team, channel and person given (one transaction: every row or none)."""
     from bot.errors import UserError
     from bot.imports.preview import preview
     from bot.imports.read import MAX_BYTES, read_export
@@ -225,7 +232,16 @@ def import_file(args: argparse.Namespace) -> int:
     try:
         with args.file.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
-        reply = preview(read_export(data, name), name)
+        export = read_export(data, name)
+        if args.yes:
+            reply = _log_export(args, settings, export, name)
+        else:
+            reply = preview(
+                export,
+                name,
+                then="Nothing is logged until you run it again with --yes: "
+                f"`smx import {args.file} --yes`.",
+            )
     except OSError as err:
         reply = Reply.error(
             f"I can't open {name}: {err.strerror or err}. Check the path and send it again."
@@ -234,6 +250,30 @@ def import_file(args: argparse.Namespace) -> int:
         reply = Reply.error(err.message)
     _print_reply(reply, as_json=args.json)
     return EXIT_USER_ERROR if reply.is_error else EXIT_OK
+
+
+def _log_export(args: argparse.Namespace, settings, export, name: str):
+    import asyncio
+
+    from bot.context import Context, Services
+    from bot.imports.log import log_export
+
+    ctx = Context(
+        team=args.team,
+        user=args.user,
+        channel=args.channel,
+        channel_kind="console",
+        surface="ask",
+        services=Services(settings),
+    )
+
+    async def run():
+        try:
+            return await log_export(ctx, export, name)
+        finally:
+            await ctx.services.close()
+
+    return asyncio.run(run())
 
 
 def _print_reply(reply, *, as_json: bool) -> None:

@@ -40,7 +40,8 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 TITLE_ROWS = 20  # rows above the header that may be titles
 ROUNDING = 0.02  # a derived column may differ from its base figures by 2% (the export rounds)
-MAX_CAMPAIGN = 64
+from bot.notes.parse import MAX_CAMPAIGN  # noqa: E402 (a slug as long as a typed campaign)
+
 MONEY_FIELDS = ("spend", "revenue", "cpm", "cpc", "cost_per_result")
 COUNT_FIELDS = ("impressions", "reach", "clicks", "clicks_all", "conversions")
 RATE_FIELDS = ("ctr", "frequency")

@@ -1,0 +1,52 @@
+"""Logging exports (bot/imports/log.py): every figure of every row lands on its note, a second
+import of the same or an overlapping file logs nothing twice; on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.context import Context
+from bot.imports.log import log_export
+from bot.imports.read import read_export
+from tests.support.asking import services_over
+from tests.test_cli import smx
+
+DATA = Path(__file__).parent / "data" / "imports"
+
+
+def ctx_over(store) -> Context:
+    return Context(
+        team="T1", user="U1", channel="C1", channel_kind="public", surface="command",
+        services=services_over(store),
+    )  # fmt: skip
+
+
+async def test_an_overlapping_export_logs_only_its_new_rows(store):
+    text = (DATA / "meta_ads_manager.csv").read_text()
+    header, first, second, third = text.strip().splitlines()
+    ctx = ctx_over(store)
+    one = read_export(f"{header}\n{first}\n{second}\n".encode(), "week1.csv")
+    two = read_export(f"{header}\n{second}\n{third}\n".encode(), "week2.csv")
+    assert (await log_export(ctx, one, "week1.csv")).data["imported"] == 2
+    done = await log_export(ctx, two, "week2.csv")
+    assert (done.data["imported"], done.data["skipped_duplicates"]) == (1, 1)
+
+
+def test_smx_import_yes_logs_and_a_second_run_skips(tmp_path):
+    env = {"SMX_DB": str(tmp_path / "i.db")}
+    path = str(DATA / "google_ads_utf16.csv")
+    first = json.loads(smx("import", path, "--yes", "--json", env=env, cwd=tmp_path).stdout)
+    assert first["data"]["imported"] == 3 and first["data"]["skipped_duplicates"] == 0
+    second = json.loads(smx("import", path, "--yes", "--json", env=env, cwd=tmp_path).stdout)
+    assert second["data"]["imported"] == 0 and second["data"]["skipped_duplicates"] == 3
+    listed = smx("ask", "--json", "notes", "spring-launch-search", env=env, cwd=tmp_path)
+    assert json.loads(listed.stdout)["data"]["total"] == 3
+
+
+def test_a_preview_logs_nothing(tmp_path):
+    env = {"SMX_DB": str(tmp_path / "p.db")}
+    done = smx("import", str(DATA / "smx_plain.csv"), env=env, cwd=tmp_path)
+    assert done.returncode == 0 and "--yes" in done.stdout
+    listed = smx("ask", "--json", "notes", env=env, cwd=tmp_path)
+    assert json.loads(listed.stdout)["data"]["total"] == 0
