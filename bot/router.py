@@ -263,6 +263,22 @@ COMMANDS: tuple[Command, ...] = (
         examples=("note delete 12",),
         slack=SlackNeeds(reads_notes=True, admin=True),
     ),
+    Command(
+        "target",
+        "target CAMPAIGN KEY<=VALUE ... | target CAMPAIGN off",
+        "Targets for a campaign (cpa<=20 ctr>=1% spend<=$5k): on or off track as notes come in.",
+        "bot.target_commands:set_targets",
+        examples=("target spring-launch cpa<=20 ctr>=1% spend<=$5k",),
+        slack=NOTES,
+    ),
+    Command(
+        "targets",
+        "targets [CAMPAIGN]",
+        "Each campaign's targets with the realised figure and whether it is on track.",
+        "bot.target_commands:list_targets",
+        examples=("targets spring-launch",),
+        slack=NOTES,
+    ),
     *DIGEST_COMMANDS[:1],
     _family(
         "digest",

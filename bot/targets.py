@@ -59,6 +59,14 @@ class Check:
     why: str | None = None  # why there is no verdict
 
     @property
+    def realised_text(self) -> str | None:
+        """The realised figure as an answer shows it (`$18.40`), None without one."""
+        if self.realised is None:
+            return None
+        key = _metric_key(self.target.key)
+        return units.format_metric(key, self.realised, self.target.currency or "$")
+
+    @property
     def line(self) -> str:
         """`CPA ≤ $20: $18.40 realised, on track`."""
         if self.realised is None:

@@ -100,7 +100,9 @@ def test_the_slack_face_reads_what_an_entry_needs_from_the_table(text):
 
 def test_entries_that_read_or_write_notes_say_so():
     reads = {c.name for c in COMMANDS if c.slack.reads_notes}
-    assert reads == {c.name for c in COMMANDS if c.words[0] in ("note", "notes", "digest")}
+    assert reads == {
+        c.name for c in COMMANDS if c.words[0] in ("note", "notes", "digest", "target", "targets")
+    }
     found = entry("  no\u200bte x")  # cleaned as the router cleans it
     assert found is not None and found[0].name == "note"
 

@@ -67,6 +67,12 @@ async def log_export(ctx: Context, export: Export, name: str) -> Reply:
         else ""
     )
     campaigns = export.campaigns
+    from bot.target_commands import crossing_notices, crossings
+
+    crossed = await crossings(ctx, campaigns) if done.ids else []
+    told, counted = crossing_notices(ctx, crossed)
+    if crossed:
+        data["crossed"] = crossed
     shown = ", ".join(f"`{c}`" for c in campaigns[:12]) + (
         f" and {len(campaigns) - 12} more" if len(campaigns) > 12 else ""
     )
@@ -83,6 +89,7 @@ async def log_export(ctx: Context, export: Export, name: str) -> Reply:
             Fact(label="Campaigns", value=shown),
             Fact(label="Spend in the file", value=spend),
         ],
-        notices=[Notice(level="warning", text=w) for w in export.warnings],
+        notices=[*(Notice(level="warning", text=w) for w in export.warnings), *told],
+        sources=counted,
         data=data,
     )

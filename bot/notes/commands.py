@@ -116,13 +116,28 @@ async def add(ctx: Context, args: list[str]) -> Reply:
     )
     stored = found.shown()
     logged = Origin(ctx.owner, ctx.channel, ctx.channel_kind, ctx.user)
+    crossed: list[dict] = []
+    crossing_notices: list[Notice] = []
+    counted: list[Source] = []
+    if stored:  # a note with figures may move a target
+        from bot.target_commands import crossing_notices as told
+        from bot.target_commands import crossings
+
+        crossed = await crossings(ctx, [campaign])
+        crossing_notices, counted = told(ctx, crossed)
     return Reply(
         intro=f"Logged note *#{note_id}* for `{campaign}`. {visibility}",
-        sources=sources(origins=[logged]),
+        sources=[*sources(origins=[logged]), *counted],
         facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
-        notices=[Notice(text=f"{reading}.") for reading in found.readings],
+        notices=[*(Notice(text=f"{reading}.") for reading in found.readings), *crossing_notices],
         footnotes=[f"List them with {cmd(ctx, 'notes ' + campaign)}."],
-        data={"id": note_id, "campaign": campaign, "metrics": stored, "currency": found.currency},
+        data={
+            "id": note_id,
+            "campaign": campaign,
+            "metrics": stored,
+            "currency": found.currency,
+            **({"crossed": crossed} if crossed else {}),
+        },
     )
 
 

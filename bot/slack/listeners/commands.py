@@ -37,6 +37,7 @@ from bot.slack.answer import (
 )
 from bot.slack.blocks import inline_text
 from bot.slack.channels import CALL_FAILED, CHANNEL_ID, describe_named, place
+from bot.slack.crossings import announce_later
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
 from bot.slack.views import estimate_modal
@@ -196,6 +197,7 @@ async def with_web_api(
     text = await before(client, ctx, command, text)
     post = poster(ctx, client, settings) if command.slack.post else None
     reply = await answer(ctx, text, post=post)
+    announce_later(client, ctx, reply)  # a target this moved off track, said where it was set
     if command.slack.upload and reply.files and not reply.is_error:
         reply = cleared(reply, audience(ctx, private=False), path="files_upload")
         if reply.is_error:
@@ -228,11 +230,14 @@ ACK_BUDGET = 2.0  # seconds an inline answer may take before it is acknowledged 
 _late: set[asyncio.Task] = set()
 
 
-def _later(work: asyncio.Task, ctx: Context, text: str, response_url: str | None) -> None:
+def _later(
+    work: asyncio.Task, ctx: Context, text: str, response_url: str | None, client: Any
+) -> None:
     async def deliver() -> None:
         from slack_sdk.webhook.async_client import AsyncWebhookClient
 
         reply = work.result()
+        announce_later(client, ctx, reply)
         if not reply.share:
             reply = with_share_button(reply, text)
         if response_url:
@@ -350,9 +355,12 @@ async def acked(
         if not done:
             # Slack gives up at 3 s (a note would then look lost and be sent again): acknowledge
             # now and deliver the answer through response_url when it is ready.
-            work.add_done_callback(lambda task: _later(task, ctx, text, body.get("response_url")))
+            work.add_done_callback(
+                lambda task: _later(task, ctx, text, body.get("response_url"), client)
+            )
             return Acked({"response_type": "ephemeral", "text": WORKING})
         reply = work.result()
+    announce_later(client, ctx, reply)
     if not reply.share:
         reply = with_share_button(reply, text)
     result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
