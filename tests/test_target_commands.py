@@ -74,3 +74,16 @@ async def test_a_crossing_elsewhere_in_private_is_told_without_its_figure(ask):
     assert told == [
         "A target of *spring* set in another conversation is now off track; it was said there."
     ]
+
+
+async def test_notes_of_a_campaign_show_its_targets(ask):
+    await ask("note spring spend=$300 conversions=10", "command")
+    await ask("target spring cpa<=20 spend<=$5k", "command")
+    listed = await ask("notes spring", "command")
+    headings = [s.heading for s in listed.sections]
+    assert "Targets: 1 off track" in headings
+    section = listed.sections[headings.index("Targets: 1 off track")]
+    assert "CPA ≤ $20: $30 realised, off track" in section.text
+    assert [t["status"] for t in listed.data["targets"]] == ["off track", "on track"]
+    # Another campaign's listing, and the listing of every campaign, show none.
+    assert "targets" not in (await ask("notes", "command")).data

@@ -141,6 +141,21 @@ async def add(ctx: Context, args: list[str]) -> Reply:
     )
 
 
+async def _targets_of(ctx: Context, campaign: str | None):
+    """`notes CAMPAIGN`'s targets, each against the realised figure (bot/target_commands.py)."""
+    if campaign is None:
+        return [], {}, []
+    from bot.target_commands import checked_sections, visible
+
+    records = [r for r in await _store(ctx).list_targets(ctx.owner, campaign) if visible(ctx, r)]
+    if not records:
+        return [], {}, []
+    found, data, origins = await checked_sections(ctx, records)
+    for section in found:
+        section.heading = "Targets: " + (section.heading or "").split(": ", 1)[-1]
+    return found, data.get(campaign, []), origins
+
+
 def _metric_text(key: str, value: float | str, currency: str | None) -> str:
     if isinstance(value, str):
         return value
@@ -193,6 +208,8 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
     if options.page > pages:
         raise UserError(f"There is no page {options.page}: {there}; try {pick}.")
     sections = [_totals_section(totals)] if any(_has_figures(t) for t in totals) else []
+    target_sections, target_data, target_sources = await _targets_of(ctx, options.campaign)
+    sections += target_sections
     sections += [_note_section(ctx, n) for n in page.notes]
     footnotes = []
     if options.page < pages:
@@ -205,9 +222,10 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         footnotes=footnotes,
         # The page's notes, and where all the notes it counts and sums come from (the totals are
         # read with the same filter as the page's total, so their origins cover it).
-        sources=sources(page.notes, (o for t in totals for o in t.origins)),
+        sources=[*sources(page.notes, (o for t in totals for o in t.origins)), *target_sources],
         data={
             "notes": [_note_data(n) for n in page.notes],
+            **({"targets": target_data} if target_data else {}),
             "total": page.total,
             "page": options.page,
             "pages": pages,
