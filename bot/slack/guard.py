@@ -246,7 +246,9 @@ def shape_problem(body: dict[str, Any]) -> str | None:
 
 
 def _any_share(actions: list[dict[str, Any]]) -> bool:
-    return any(a.get("action_id") == SHARE_ACTION for a in actions)
+    """Buttons whose answer goes back through response_url (share, and an import's buttons)."""
+    answered = (SHARE_ACTION, "smx_import_yes", "smx_import_no")
+    return any(a.get("action_id") in answered for a in actions)
 
 
 def _required(body: dict[str, Any], names: tuple[str, ...], where: str = "") -> str | None:
@@ -343,8 +345,12 @@ def _event(body: dict[str, Any]) -> str | None:
     event = body["event"]
     if not isinstance(event, dict):
         return "event must be an object"
-    problem = _texts(event, _EVENT_TEXT, "event.") or _objects(
-        event, ("message", "previous_message", "item", "assistant_thread", "inputs"), "event."
+    problem = (
+        _texts(event, _EVENT_TEXT, "event.")
+        or _objects(
+            event, ("message", "previous_message", "item", "assistant_thread", "inputs"), "event."
+        )
+        or _list_of_objects(event, "files", ("id", "name"))  # a shared export (file_import)
     )
     if problem:
         return problem

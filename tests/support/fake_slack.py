@@ -45,6 +45,10 @@ class FakeSlack:
         self.members: dict[str, list[str]] = {}
         # conversations.history by channel id: the messages already there (none, unless listed)
         self.history: dict[str, list[dict[str, Any]]] = {}
+        # Files people shared, by id: (name, bytes). files.info describes one, and its
+        # url_private_download serves the bytes to a request that carries a bot token.
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.file_channels: dict[str, list[str]] = {}  # where each file was shared
         self.team_id = "T1"
         self.bot_user_id = "UBOT"
         self._ts = itertools.count(1)
@@ -96,6 +100,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_post("/upload/{file}", self._upload)
+        app.router.add_get("/download/{file}/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -166,6 +171,19 @@ class FakeSlack:
         )
         return web.Response(text="OK")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file"]
+        await self._record(Call("download", {"file": file_id}, dict(request.headers)))
+        failure = await self._failure("download", request)
+        if failure is not None and (failure.drop or failure.status != 200):
+            return web.Response(status=failure.status, text=failure.error or "failed")
+        if not request.headers.get("Authorization", "").startswith("Bearer xox"):
+            # Slack answers an unauthenticated download with its sign-in page, not the file.
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        if file_id not in self.files:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=self.files[file_id][1], content_type="application/octet-stream")
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1700000000 + next(self._ts)}.000100"
         if method == "auth.test":
@@ -220,6 +238,23 @@ class FakeSlack:
         if method == "conversations.history":
             limit = int(args.get("limit") or 100)
             return {"ok": True, "messages": self.history.get(args.get("channel", ""), [])[:limit]}
+        if method == "files.info":
+            file_id = args.get("file", "")
+            if file_id not in self.files:
+                return {"ok": False, "error": "file_not_found"}
+            name, content = self.files[file_id]
+            return {
+                "ok": True,
+                "file": {
+                    "id": file_id,
+                    "name": name,
+                    "size": len(content),
+                    "channels": [c for c in self.file_channels.get(file_id, []) if c[0] == "C"],
+                    "groups": [c for c in self.file_channels.get(file_id, []) if c[0] == "G"],
+                    "ims": [c for c in self.file_channels.get(file_id, []) if c[0] == "D"],
+                    "url_private_download": f"{self.base}/download/{file_id}/{name}",
+                },
+            }
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":

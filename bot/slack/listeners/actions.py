@@ -13,6 +13,7 @@ from bot.reply import Reply
 from bot.router import entry
 from bot.slack.answer import SHARE_ACTION, answer, audience, cleared, message_args
 from bot.slack.channels import Facts, conversation, settle
+from bot.slack.file_import import CANCEL_ACTION, IMPORT_ACTION
 from bot.slack.inflight import tracked
 from bot.slack.payloads import action_context, event_kind, team_of
 from bot.slack.views import OPEN_COMPARE_ACTION, OPEN_ESTIMATE_ACTION, estimate_modal, reply_modal
@@ -116,6 +117,35 @@ def register(app: AsyncApp, services: Services) -> None:
             channel=channel, **message_args(reply, reader, path="chat.postMessage")
         )
 
+    async def import_file(body: dict[str, Any], respond, client: AsyncWebClient) -> None:
+        """*Import* under a shared export's preview: logged, and the preview replaced by what
+        was logged (to the person alone, as the preview was)."""
+        from bot.slack.crossings import announce_later
+        from bot.slack.file_import import import_pressed
+
+        value = (body.get("actions") or [{}])[0].get("value") or ""
+        channel = (body.get("channel") or {}).get("id") or ""
+        team, _ = team_of(body)
+        facts = await conversation(client, team, channel, event_kind(None, channel) or "private")
+        ctx = action_context(body, services, channel=channel, surface="command")
+        settle(ctx, facts)
+        reply = await import_pressed(client, ctx, value)
+        announce_later(client, ctx, reply)
+        await respond(
+            response_type="ephemeral",
+            replace_original=True,
+            **message_args(reply, audience(ctx, private=True), path="import"),
+        )
+
+    async def cancel_import(respond) -> None:
+        await respond(
+            response_type="ephemeral",
+            replace_original=True,
+            text="Nothing was imported. Share the file again to import it.",
+        )
+
+    app.action(IMPORT_ACTION)(ack=_ack, lazy=[tracked(import_file)])
+    app.action(CANCEL_ACTION)(ack=_ack, lazy=[tracked(cancel_import)])
     app.action(SHARE_ACTION)(ack=_ack, lazy=[tracked(share)])
     app.action(re.compile(rf"^{ASK_ACTION}_\d$"))(ack=_ack, lazy=[tracked(ask_suggested)])
     app.action(OPEN_ESTIMATE_ACTION)(ack=_ack, lazy=[tracked(open_estimate)])

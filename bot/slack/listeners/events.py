@@ -35,9 +35,28 @@ async def _ack(ack) -> None:
 def is_from_a_bot(event: dict[str, Any], context: dict[str, Any]) -> bool:
     return bool(
         event.get("bot_id")
-        or event.get("subtype")
+        # A person's message that shares a file has the subtype file_share; any other subtype
+        # (edits, joins, bot messages) is no one asking anything.
+        or (event.get("subtype") and event.get("subtype") != "file_share")
         or (event.get("user") and event.get("user") == context.get("bot_user_id"))
     )
+
+
+async def _preview_import(client: AsyncWebClient, ctx, event: dict[str, Any]) -> None:
+    """A shared export's preview, to the person alone: a message in their DM with smx, an
+    ephemeral one in a channel."""
+    from bot.slack.file_import import preview_reply
+
+    reply = await preview_reply(client, ctx, event)
+    reader = audience(ctx, private=True)
+    args = message_args(reply, reader, path="import preview")
+    try:
+        if ctx.channel_kind == "im":
+            await client.chat_postMessage(channel=event["channel"], **args)
+        else:
+            await client.chat_postEphemeral(channel=event["channel"], user=ctx.user, **args)
+    except SlackApiError as err:
+        log.warning("could not show an import preview", extra={"error": slack_error(err)})
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -75,6 +94,11 @@ def register(app: AsyncApp, services: Services) -> None:
         ctx = event_context(body, event, facts.kind, services)
         settle(ctx, facts)
         ctx.event_id = body.get("event_id")
+        from bot.slack.file_import import wants_import
+
+        if wants_import(text, event):
+            await _preview_import(client, ctx, event)
+            return
         query = text  # plain words are read by the router, as on every face
         # No form from a message: `estimate` alone explains its usage.
         reply = await with_web_api(ctx, query, client, services.settings)
