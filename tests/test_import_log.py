@@ -50,3 +50,24 @@ def test_a_preview_logs_nothing(tmp_path):
     assert done.returncode == 0 and "--yes" in done.stdout
     listed = smx("ask", "--json", "notes", env=env, cwd=tmp_path)
     assert json.loads(listed.stdout)["data"]["total"] == 0
+
+
+async def test_a_formula_in_an_export_is_stored_as_text_and_exported_defused(store):
+    import csv
+    import io
+
+    from bot.notes.render import to_csv
+    from bot.store import Viewer
+
+    export = read_export((DATA / "bad_formula.csv").read_bytes(), "f.csv")
+    await log_export(ctx_over(store), export, "f.csv")
+    (logged,) = await store.export_notes(Viewer("T1", "C1"))
+    assert '=HYPERLINK("http://evil.example","click me")' in logged.text  # as text, whole
+    assert "@SUM(A1:A9)" in logged.text
+    # A note whose text itself starts with a formula (smx's own CSV has a text column).
+    sheet = b"campaign,date,spend,text\nx,2026-11-20,5,=cmd|' /C calc'!A0\n"
+    await log_export(ctx_over(store), read_export(sheet, "s.csv"), "s.csv")
+    notes = await store.export_notes(Viewer("T1", "C1"))
+    assert any(n.text.startswith("=cmd") for n in notes)  # kept as typed in the store
+    rows = list(csv.reader(io.StringIO(to_csv(notes))))
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
