@@ -82,12 +82,23 @@ async def add(ctx: Context, args: list[str]) -> Reply:
             f"Say which campaign and what happened, e.g. "
             f"{cmd(ctx, 'note spring-launch Reel got 3x saves spend=$400 clicks=1.2k')}."
         )
-    campaign = parse.campaign(args[0])
-    # The text as typed, line breaks kept; the words after the campaign name otherwise.
     raw = ctx.args_text.strip()
-    typed = raw[len(args[0]) :].strip() if raw.startswith(args[0]) else ""
-    text = parse.note_text(args[1:], typed or None)
-    found = parse.metrics(args[1:])
+    quoted = parse.quoted_campaign(raw)
+    if quoted is not None:
+        # `note "spring launch" ...`: the quoted name, as the slug it files under
+        campaign, typed = quoted
+        args = [campaign, *typed.split()]
+    else:
+        campaign = parse.campaign(args[0])
+        # The text as typed, line breaks kept; the words after the campaign name otherwise.
+        typed = raw[len(args[0]) :].strip() if raw.startswith(args[0]) else ""
+    dated, words = parse.note_date(args[1:])
+    if dated is not None:
+        typed = parse.without_token(typed, "date")
+    text = parse.note_text(words, typed or None)
+    found = parse.metrics(words)
+    if "_" in campaign:
+        await _same_campaign_check(ctx, campaign)
     note_id = await _store(ctx).add_note(
         NewNote(
             team=ctx.owner,
@@ -104,6 +115,7 @@ async def add(ctx: Context, args: list[str]) -> Reply:
             clicks=found.clicks,
             conversions=found.conversions,
             metrics=found.other,
+            created_at=dated,
         ),
         event_id=ctx.event_id,
     )
@@ -156,6 +168,28 @@ async def _targets_of(ctx: Context, campaign: str | None):
     return found, data.get(campaign, []), origins
 
 
+async def _closest_campaign(ctx: Context, typed: str) -> str | None:
+    """The campaign, among those the asker may see, that `typed` most looks like a misspelling of."""
+    from bot.fuzzy import closest
+
+    names = [t.campaign for t in await _store(ctx).campaign_totals(_viewer(ctx))]
+    found = closest(typed, names, limit=1, cutoff=80)
+    return found[0] if found and found[0] != typed else None
+
+
+async def _same_campaign_check(ctx: Context, campaign: str) -> None:
+    """`note spring_launch ...` beside an existing `spring-launch`: asked, not filed apart."""
+    hyphened = campaign.replace("_", "-")
+    found = await _store(ctx).campaign_totals(_viewer(ctx, personal=False), campaign=hyphened)
+    if found:
+        raise UserError(
+            f"`{campaign}` looks like `{hyphened}`, which has {found[0].notes} note"
+            f"{'s' * (found[0].notes != 1)} already. Did you mean {cmd(ctx, 'note ' + hyphened + ' ...')}? "
+            "A campaign spelt two ways would split its figures in two.",
+            suggestions=[hyphened],
+        )
+
+
 def _metric_text(key: str, value: float | str, currency: str | None) -> str:
     if isinstance(value, str):
         return value
@@ -199,6 +233,14 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
             f"`page={shown_page}` is not a page number: pages count from 1, and {there}; "
             f"try {pick}."
         )
+    if page.total == 0 and options.campaign and not since:
+        guess = await _closest_campaign(ctx, options.campaign)
+        if guess is not None:
+            return Reply.error(
+                f"No notes for `{options.campaign}`. Did you mean `{guess}`? Type "
+                f"{cmd(ctx, 'notes ' + guess)}.",
+                suggestions=[guess],
+            )
     if page.total == 0:
         return Reply(
             intro=f"No notes{scope} yet. Log one with {cmd(ctx, 'note CAMPAIGN TEXT')}.",
@@ -271,6 +313,8 @@ def _figure_text(f: Figure, currency: str) -> str:
     if b is None:
         return f"{text}, not compared: {f.why_not}" if f.why_not else text
     source = "; ".join(f"{s.name} {s.year}" for s in b.sources[:2])
+    if b.objective:  # Facebook's CPA is published for lead-ad campaigns only: said where used
+        source += f", {b.objective} campaigns only"
     usd = " USD" if b.currency else ""
     if b.low == b.high:
         published = f"published {_value(f.metric, b.typical, '$')}{usd}"
@@ -318,11 +362,44 @@ def _when(ctx: Context, moment: datetime | None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
+def note_rates(n: Note) -> dict[str, float]:
+    """The note's own realised CPM, CPC, CTR and CPA, where its figures allow."""
+    pairs = {
+        "cpm": (n.spend, n.impressions, 1000.0),
+        "cpc": (n.spend, n.clicks, 1.0),
+        "ctr": (n.clicks, n.impressions, 1.0),
+        "cpa": (n.spend, n.conversions, 1.0),
+    }
+    return {
+        k: top * scale / bottom
+        for k, (top, bottom, scale) in pairs.items()
+        if top is not None and bottom
+    }
+
+
+def _note_figures(n: Note) -> str | None:
+    """`$412.50 · 51,250 impr. · 615 clicks · 25 conv. — CPM $8.05 · CPC $0.671 · CTR 1.2% · CPA $16.50`"""
+    currency = n.currency or "$"
+    parts = []
+    if n.spend is not None:
+        parts.append(units.format_money(n.spend, currency))
+    for label, value in (("impr.", n.impressions), ("clicks", n.clicks), ("conv.", n.conversions)):
+        if value is not None:
+            parts.append(f"{units.format_count(value)} {label}")
+    rates = note_rates(n)
+    shown = [f"{k.upper()} {_value(k, v, currency)}" for k, v in rates.items()]
+    if not parts:
+        return None
+    return " · ".join(parts) + (f" — {' · '.join(shown)}" if shown else "")
+
+
 def _note_section(ctx: Context, n: Note) -> Section:
     where = "team-wide" if n.is_public else "private to its conversation and author"
+    figures_line = _note_figures(n)
+    own = f"\n{figures_line}" if figures_line else ""
     return Section(
         heading=f"#{n.id} · {n.campaign} · {_when(ctx, n.created_at)}",
-        text=f"{clip(defuse(n.text), SHOWN_TEXT)}\n_by {n.author} · {where}_",
+        text=f"{clip(defuse(n.text), SHOWN_TEXT)}{own}\n_by {n.author} · {where}_",
     )
 
 
@@ -341,6 +418,7 @@ def _note_data(n: Note) -> dict:
         "clicks": n.clicks,
         "conversions": n.conversions,
         "metrics": dict(n.metrics),
+        "realised": note_rates(n),
         "text": defuse(n.text),
     }
 

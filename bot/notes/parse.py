@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot import units
 from bot.errors import UserError
@@ -72,6 +72,62 @@ def campaign(raw: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+_QUOTED = re.compile(r'^\s*["“”](?P<name>[^"“”\n]{1,80})["“”]\s*(?P<rest>.*)$', re.S)
+
+
+def quoted_campaign(raw: str) -> tuple[str, str] | None:
+    """`"spring launch" Reel got 3x saves` -> ("spring-launch", "Reel got 3x saves"): a campaign
+    named in quotes, with spaces, is filed under its slug, never under its first word."""
+    match = _QUOTED.match(raw)
+    if match is None:
+        return None
+    from bot.imports.read import slug
+
+    name = slug(match["name"])
+    if not name:
+        raise UserError(
+            f"`{shown(match['name'])}` has no letters or digits to name a campaign with, e.g. "
+            "`spring-launch`."
+        )
+    return campaign(name), match["rest"].strip()
+
+
+_DATE_TOKEN = re.compile(r"^date=(?P<value>\S+)$", re.I)
+
+
+def note_date(words: list[str]) -> tuple[datetime | None, list[str]]:
+    """`date=2026-11-20` among a note's words: the day it is dated (noon UTC), and the other
+    words. A date in the future, or not a date, is refused with a sentence."""
+    found, rest = None, []
+    for word in words:
+        match = _DATE_TOKEN.match(word)
+        if match is None:
+            rest.append(word)
+            continue
+        if found is not None:
+            raise UserError("`date` appears twice in this note; give it once.")
+        raw = match["value"].rstrip(".,;:!?)")
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise UserError(
+                f"`date={shown(raw)}` is not a date: write it as YEAR-MONTH-DAY, like "
+                "date=2026-11-20."
+            ) from None
+        if day > datetime.now(UTC).date() + timedelta(days=1):
+            raise UserError(
+                f"`date={day.isoformat()}` is in the future; a note records what happened. "
+                "Leave the date out to date it now."
+            )
+        found = datetime.combine(day, time(12), tzinfo=UTC)
+    return found, rest
+
+
+def without_token(typed: str, key: str) -> str:
+    """The note's text as typed, less its `key=...` token."""
+    return re.sub(rf"(?<!\S){key}=\S+\s?", "", typed, count=1, flags=re.I).strip()
 
 
 def note_text(words: list[str], typed: str | None = None) -> str:

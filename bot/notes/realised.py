@@ -23,7 +23,8 @@ class Figure:
     metric: str  # cpm, cpc, ctr, cpa
     value: float  # money in the campaign's currency; rates as fractions
     benchmark: Benchmark | None
-    verdict: str | None  # "below", "within", "above" (a range) or "under", "over" (one figure)
+    # "below", "within", "above" (a range) or "under", "in line with" (within 5%), "over" (one)
+    verdict: str | None
     why_not: str | None = None  # why there is no comparison, when there is none
 
 
@@ -71,9 +72,14 @@ def _values(t: CampaignTotals) -> dict[str, float]:
     return out
 
 
+IN_LINE = 0.05  # a realised figure this close to a single published one is in line with it
+
+
 def _verdict(value: float, b: Benchmark | None) -> str | None:
     if b is None:
         return None
     if b.low == b.high:
-        return "under" if value < b.low else "over" if value > b.high else "within"
+        if abs(value - b.low) <= IN_LINE * abs(b.low):
+            return "in line with"
+        return "under" if value < b.low else "over"
     return "below" if value < b.low else "above" if value > b.high else "within"
