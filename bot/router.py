@@ -256,6 +256,14 @@ COMMANDS: tuple[Command, ...] = (
         slack=SlackNeeds(reads_notes=True, upload=True),
     ),
     Command(
+        "note edit",
+        "note edit ID TEXT",
+        "Replace a note's text and figures: its author or a workspace admin.",
+        "bot.notes.commands:edit",
+        examples=("note edit 12 Reel got 4x saves spend=$400",),
+        slack=SlackNeeds(reads_notes=True, admin=True),
+    ),
+    Command(
         "note delete",
         "note delete ID",
         "Delete a note: its author or a workspace admin.",

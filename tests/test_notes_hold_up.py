@@ -96,3 +96,16 @@ async def test_facebooks_lead_ad_cpa_carries_its_caveat_where_compared(ask):
     listed = await ask("notes fb")
     line = next(s.text for s in listed.sections if "CPA" in s.text)
     assert "lead ads campaigns only" in line
+
+
+async def test_note_edit_by_its_author_and_not_by_another(ask):
+    logged = await ask("note launch reel got 3x saves spend=$40", user="U1")
+    note_id = logged.data["id"]
+    refused = await ask(f"note edit {note_id} someone else's words", user="U2")
+    assert refused.is_error and "Only its author or a workspace admin" in refused.intro
+    done = await ask(f"note edit {note_id} carousel did better spend=$55 clicks=70", user="U1")
+    assert done.data == {"edited": note_id, "metrics": {"spend": 55.0, "clicks": 70.0}}
+    (listed,) = (await ask("notes launch")).data["notes"]
+    assert listed["text"] == "carousel did better spend=$55 clicks=70" and listed["spend"] == 55
+    missing = await ask("note edit 999 x")
+    assert missing.is_error and "There is no note #999" in missing.intro

@@ -486,6 +486,45 @@ async def export(ctx: Context, args: list[str]) -> Reply:
 # -- note delete ID -------------------------------------------------------------------------------
 
 
+async def edit(ctx: Context, args: list[str]) -> Reply:
+    """`note edit ID TEXT`: the note's text and its figures, replaced; its campaign, place and
+    date stay. Its author or a workspace admin."""
+    if len(args) < 2:
+        raise UserError(
+            f"Say which note and its new text, e.g. {cmd(ctx, 'note edit 12 Reel got 4x saves spend=$400')}."
+        )
+    note_id = parse.note_id(args[:1])
+    raw = ctx.args_text.strip()
+    typed = raw[len(args[0]) :].strip() if raw.startswith(args[0]) else None
+    text = parse.note_text(args[1:], typed)
+    found = parse.metrics(args[1:])
+    values = {
+        "text": text,
+        "platform": found.platform,
+        "spend": found.spend,
+        "currency": found.currency,
+        "impressions": found.impressions,
+        "clicks": found.clicks,
+        "conversions": found.conversions,
+        "metrics": found.other,
+    }
+    outcome = await _store(ctx).edit_note(_viewer(ctx), note_id, values, is_admin=ctx.is_admin)
+    if outcome == "forbidden":
+        raise UserError(f"Only its author or a workspace admin can edit note #{note_id}.")
+    if outcome == "missing":
+        raise UserError(
+            f"There is no note #{note_id} you can see here. {cmd(ctx, 'notes')} lists them "
+            "with their numbers."
+        )
+    stored = found.shown()
+    return Reply(
+        intro=f"Edited note *#{note_id}*.",
+        facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
+        notices=[Notice(text=f"{reading}.") for reading in found.readings],
+        data={"edited": note_id, "metrics": stored},
+    )
+
+
 async def delete(ctx: Context, args: list[str]) -> Reply:
     note_id = parse.note_id(args)
     outcome = await _store(ctx).delete_note(_viewer(ctx), note_id, is_admin=ctx.is_admin)

@@ -36,7 +36,7 @@ def shown(text: str, limit: int = 60) -> str:
 
 # Words that follow `note`/`notes` as subcommands; a campaign with such a name could be logged
 # but never listed (`notes export` exports), so they are refused up front.
-RESERVED = frozenset({"delete", "search", "export"})
+RESERVED = frozenset({"delete", "edit", "search", "export"})
 
 
 def _letter_or_digit(c: str) -> bool:

@@ -522,6 +522,10 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
+    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+        """Replace a note's text and figures (bot/store/edits.py EDITED): "edited", or
+        "forbidden" (not its author, not an admin), or "missing" (no such note to see here)."""
+
     # Imported rows and campaign targets (bot/store/imports.py: Imported, TargetRecord).
     async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> Any:
         """Log every (note, import key) in one transaction, skipping keys logged before:

@@ -351,6 +351,11 @@ class PostgresStore:
         rows = await self._rows("SELECT max(version) AS version FROM schema_version")
         return rows[0]["version"] or 0
 
+    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+        from bot.store.edits import postgres_edit
+
+        return await self._in_transaction(postgres_edit, viewer, note_id, is_admin, values)
+
     # -- imports and targets (bot/store/imports.py) --------------------------------------------
 
     async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> imports.Imported:

@@ -474,6 +474,11 @@ class SqliteStore:
     async def schema_version(self) -> int:
         return await self._read(current_version)
 
+    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+        from bot.store.edits import sqlite_edit
+
+        return await self._write(_in_write, sqlite_edit, viewer, note_id, is_admin, values)
+
     # -- imports and targets (bot/store/imports.py) --------------------------------------------
 
     async def import_notes(self, rows: Sequence[tuple[NewNote, str]]) -> imports.Imported:
