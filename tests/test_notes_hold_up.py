@@ -109,3 +109,14 @@ async def test_note_edit_by_its_author_and_not_by_another(ask):
     assert listed["text"] == "carousel did better spend=$55 clicks=70" and listed["spend"] == 55
     missing = await ask("note edit 999 x")
     assert missing.is_error and "There is no note #999" in missing.intro
+
+
+async def test_mixed_currencies_never_drop_figures(ask):
+    for _ in range(3):
+        await ask("note mix a spend=$250 impressions=30k conversions=10")
+    await ask("note mix b spend=€300 impressions=20k conversions=5")
+    listed = await ask("notes mix")
+    text = listed.sections[0].text
+    assert "spend $750 + €300" in text
+    assert "CPM $8.33 · €15, each currency on its own" in text  # $750/90k, €300/20k
+    assert "CPA $25 · €60, each currency on its own" in text

@@ -249,7 +249,12 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         )
     if options.page > pages:
         raise UserError(f"There is no page {options.page}: {there}; try {pick}.")
-    sections = [_totals_section(totals)] if any(_has_figures(t) for t in totals) else []
+    parts = (
+        await store.currency_parts(viewer, campaign=options.campaign, since=since)
+        if any(len(t.currencies) > 1 for t in totals)
+        else []
+    )
+    sections = [_totals_section(totals, parts)] if any(_has_figures(t) for t in totals) else []
     target_sections, target_data, target_sources = await _targets_of(ctx, options.campaign)
     sections += target_sections
     sections += [_note_section(ctx, n) for n in page.notes]
@@ -280,21 +285,29 @@ def _has_figures(t: CampaignTotals) -> bool:
     return any(v is not None for v in (t.spend, t.impressions, t.clicks, t.conversions))
 
 
-def _totals_section(totals: list[CampaignTotals]) -> Section:
+def _totals_section(totals: list[CampaignTotals], parts: list | None = None) -> Section:
     shown = [t for t in totals if _has_figures(t)]
-    lines = [_totals_text(t) for t in shown[:SHOWN_CAMPAIGNS]]
+    by_campaign: dict[str, list] = {}
+    for p in parts or []:
+        by_campaign.setdefault(p.campaign, []).append(p)
+    lines = [_totals_text(t, by_campaign.get(t.campaign, [])) for t in shown[:SHOWN_CAMPAIGNS]]
     if len(shown) > SHOWN_CAMPAIGNS:
         lines.append(f"…and {len(shown) - SHOWN_CAMPAIGNS} more campaigns (`notes CAMPAIGN`).")
     return Section(heading="Realised, per campaign", text="\n".join(lines))
 
 
-def _totals_text(t: CampaignTotals) -> str:
+def _totals_text(t: CampaignTotals, parts: list | None = None) -> str:
     head = [f"*{t.campaign}*"]
     if t.platforms:
         head.append(", ".join(t.platforms))
     head.append(f"{t.notes} note{'s' * (t.notes != 1)}")
     if t.spend is not None:
-        if len(t.currencies) > 1:
+        if len(t.currencies) > 1 and parts:
+            # Each currency summed on its own: `$750 + €300`, never one number of both.
+            head.append(
+                "spend " + " + ".join(units.format_money(p.spend, p.currency) for p in parts)
+            )
+        elif len(t.currencies) > 1:
             head.append(f"spend in {', '.join(t.currencies)} (not added up)")
         else:
             head.append(f"spend {units.format_money(t.spend, t.currencies[0])}")
@@ -304,7 +317,28 @@ def _totals_text(t: CampaignTotals) -> str:
     currency = t.currencies[0] if len(t.currencies) == 1 else "$"
     lines = [" · ".join(head)]
     lines += [f"   {_figure_text(f, currency)}" for f in figures(t)]
+    if len(t.currencies) > 1 and parts:
+        lines += [f"   {line}" for line in _rates_by_currency(parts)]
     return "\n".join(lines)
+
+
+def _rates_by_currency(parts: list) -> list[str]:
+    """CPM, CPC and CPA of a campaign in more than one currency, in each currency: `CPM $8.10
+    on the dollar notes · €9 on the euro notes`."""
+    lines = []
+    for metric, field_, scale in (
+        ("cpm", "spend_per_impression", 1000.0),
+        ("cpc", "spend_per_click", 1.0),
+        ("cpa", "spend_per_conversion", 1.0),
+    ):
+        shown = []
+        for p in parts:
+            pair = getattr(p, field_)
+            if pair is not None:
+                shown.append(_value(metric, pair[0] / pair[1] * scale, p.currency))
+        if shown:
+            lines.append(f"{metric.upper()} " + " · ".join(shown) + ", each currency on its own")
+    return lines
 
 
 def _figure_text(f: Figure, currency: str) -> str:

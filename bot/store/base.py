@@ -522,6 +522,11 @@ class Store(Protocol):
 
     async def schema_version(self) -> int: ...
 
+    async def currency_parts(
+        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+    ) -> list[Any]:
+        """Each campaign's spend and money ratios by currency (bot/store/splits.py)."""
+
     async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
         """Replace a note's text and figures (bot/store/edits.py EDITED): "edited", or
         "forbidden" (not its author, not an admin), or "missing" (no such note to see here)."""

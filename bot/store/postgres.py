@@ -351,6 +351,14 @@ class PostgresStore:
         rows = await self._rows("SELECT max(version) AS version FROM schema_version")
         return rows[0]["version"] or 0
 
+    async def currency_parts(
+        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+    ) -> list:
+        from bot.store.splits import postgres_parts
+
+        async with self._connection() as conn:
+            return await postgres_parts(conn, notes.Filter(viewer, campaign, since))
+
     async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
         from bot.store.edits import postgres_edit
 

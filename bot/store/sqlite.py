@@ -474,6 +474,13 @@ class SqliteStore:
     async def schema_version(self) -> int:
         return await self._read(current_version)
 
+    async def currency_parts(
+        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+    ) -> list:
+        from bot.store.splits import sqlite_parts
+
+        return await self._read(_in_snapshot, sqlite_parts, notes.Filter(viewer, campaign, since))
+
     async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
         from bot.store.edits import sqlite_edit
 

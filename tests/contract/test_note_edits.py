@@ -41,3 +41,22 @@ async def test_only_the_author_or_an_admin_and_only_a_visible_note(store) -> Non
         note("private", author="U1", campaign="spring", channel="G1", channel_kind="private")
     )
     assert await store.edit_note(Viewer("T1", "C1", "U2"), private, NEW, is_admin=True) == "missing"
+
+
+async def test_a_campaign_in_two_currencies_is_summed_in_each(store) -> None:
+    for _ in range(3):
+        await store.add_note(
+            note("usd", campaign="mix", spend=250.0, currency="$", impressions=30_000.0,
+                 conversions=10.0)
+        )  # fmt: skip
+    await store.add_note(
+        note("eur", campaign="mix", spend=300.0, currency="€", impressions=20_000.0,
+             conversions=5.0)
+    )  # fmt: skip
+    await store.add_note(note("other", campaign="solo", spend=5.0, currency="$"))
+    parts = await store.currency_parts(Viewer("T1", "C1"), campaign="mix")
+    assert [(p.currency, p.notes, p.spend) for p in parts] == [("$", 3, 750.0), ("€", 1, 300.0)]
+    assert parts[0].spend_per_impression == (750.0, 90_000.0)
+    assert parts[1].spend_per_conversion == (300.0, 5.0)
+    assert parts[0].spend_per_click is None
+    assert await store.currency_parts(Viewer("T2", "C1"), campaign="mix") == []
