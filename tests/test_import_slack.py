@@ -116,3 +116,21 @@ async def test_a_file_that_is_no_export_gets_its_sentence(bot, slack):
     await bot.event(shared(file_id="F4"), event_id="EvF4")
     (answer,) = await slack.wait_for("chat.postMessage")
     assert "is not a table I can read" in shown(answer.args)
+
+
+async def test_an_import_that_crosses_a_target_posts_exactly_one_message(bot, slack):
+    slack.files["F5"] = ("meta.csv", META)
+    slack.file_channels["F5"] = ["C1"]
+    await bot.command("target black-friday-push cpa<=15", channel="C1")  # its CPA is $20
+    await bot.event(shared("C1", "<@UBOT> import", "F5", im=False), event_id="EvF5")
+    (preview,) = await slack.wait_for("chat.postEphemeral")
+    value = button(preview.args["blocks"], "smx_import_yes")["value"]
+    await bot.interact(press("smx_import_yes", value, "C1", url=slack.response_url("x")))
+    (done,) = await slack.wait_for("response_url")
+    assert "Logged 3 notes" in shown(done.args) and "off track" in shown(done.args)
+    await bot.interact(press("smx_import_yes", value, "C1", url=slack.response_url("y")))
+    await slack.wait_for("response_url", count=2)  # the same file again: nothing new logged
+    await bot.idle()
+    posts = slack.calls_to("chat.postMessage")
+    assert [p.args["channel"] for p in posts] == ["C1"]
+    assert "*black-friday-push* is off track: CPA ≤ $15 ($20 realised)" in shown(posts[0].args)
