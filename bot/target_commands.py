@@ -72,17 +72,34 @@ async def set_targets(ctx: Context, args: list[str]) -> Reply:
     campaign = parse.campaign(args[0])
     store = _store(ctx)
     if [a.lower() for a in args[1:]] == ["off"]:
-        dropped = await store.drop_targets(ctx.owner, campaign)
+        # Only the targets this conversation may see: the team's, and its own.
+        here = [r for r in await store.list_targets(ctx.owner, campaign) if visible(ctx, r)]
+        dropped = await store.drop_targets(ctx.owner, campaign, sorted({r.channel for r in here}))
         if not dropped:
-            return Reply(intro=f"`{campaign}` has no targets, so there was nothing to remove.")
+            return Reply(intro=f"`{campaign}` has no targets here, so there was nothing to remove.")
         return Reply(
             intro=f"Removed {dropped} target{'s' if dropped != 1 else ''} of `{campaign}`.",
             data={"campaign": campaign, "removed": dropped},
         )
     wanted = logic.parse(args[1:])
     now = datetime.now(UTC)
-    totals = await _totals(store, _viewer(ctx), campaign)
+    # Judged as the conversation sees the campaign (never with the asker's private notes from
+    # elsewhere): the same view every later check of it takes, so only a note can move it.
+    totals = await _totals(
+        store, Viewer(ctx.owner, ctx.channel, None, confined=ctx.confined), campaign
+    )
     checks = [logic.check(t, totals) for t in wanted]
+    # A target of the same figure that this conversation may see is replaced: the team's (when
+    # set from a team-wide conversation) and its own. Another conversation's private one stays.
+    replaced = [
+        r
+        for r in await store.list_targets(ctx.owner, campaign)
+        if r.key in {t.key for t in wanted}
+        and (r.channel == ctx.channel or (r.channel_kind in PUBLIC and ctx.channel_kind in PUBLIC))
+    ]
+    for channel in {r.channel for r in replaced if r.channel != ctx.channel}:
+        keys = [r.key for r in replaced if r.channel == channel]
+        await store.drop_targets(ctx.owner, campaign, [channel], keys)
     records = [
         TargetRecord(
             team=ctx.owner,
@@ -204,13 +221,16 @@ async def crossings(ctx: Context, campaigns: list[str]) -> list[dict]:
             by_channel.setdefault(r.channel, []).append(r)
         for channel, mine in by_channel.items():
             # The figure as the conversation where the target was set sees it (the post there is
-            # checked again against who reads it then, shared with another organisation or not).
-            viewer = Viewer(ctx.owner, channel, None)
-            totals = await _totals(store, viewer, campaign)
-            checks = {r.key: logic.check(_target_of(r), totals) for r in mine}
-            moved = await store.move_targets(
-                ctx.owner, campaign, {k: c.status for k, c in checks.items()}
-            )
+            # checked again against who reads it then, shared with another organisation or not),
+            # read and judged in the same transaction as the status moves.
+            checks: dict[str, logic.Check] = {}
+
+            def judge(records, totals, checks=checks):
+                for r in records:
+                    checks[r.key] = logic.check(_target_of(r), totals)
+                return {k: c.status for k, c in checks.items()}
+
+            moved, totals = await store.settle_targets(ctx.owner, campaign, channel, judge)
             if not moved:
                 continue
             lines = [_crossing_line(checks[k]) for k in moved]
@@ -234,8 +254,8 @@ def _crossing_line(c: logic.Check) -> str:
 def crossing_notices(ctx: Context, crossed: list[dict]) -> tuple[list[Notice], list[Source]]:
     """What the person who logged it is told, beside the message posted where the target was
     set (in a terminal nothing is posted: this is all there is), and the notes it counts. A
-    target set in a private conversation elsewhere is only said to have moved, without its
-    figure: that figure counts notes this conversation may not read."""
+    target set in a private conversation elsewhere is not told here at all: its figure counts
+    notes this conversation may not read, and even its existence is that conversation's."""
     notices, counted = [], []
     for c in crossed:
         here = c["channel"] == ctx.channel
@@ -243,12 +263,5 @@ def crossing_notices(ctx: Context, crossed: list[dict]) -> tuple[list[Notice], l
             where = "" if here else " (said in the conversation where the target was set)"
             notices.append(Notice(level="warning", text=f"{c['text']}{where}"))
             counted += [Source(**s) for s in c["sources"]]
-        else:
-            notices.append(
-                Notice(
-                    level="warning",
-                    text=f"A target of *{c['campaign']}* set in another conversation is now off "
-                    "track; it was said there.",
-                )
-            )
+        # A target set in another, private conversation: not even that it exists is told here.
     return notices, counted

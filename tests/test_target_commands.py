@@ -63,17 +63,33 @@ async def test_an_import_that_moves_a_target_off_track_says_so_once(store, ask):
     assert "crossed" not in again.data and again.data["imported"] == 0
 
 
-async def test_a_crossing_elsewhere_in_private_is_told_without_its_figure(ask):
+async def test_a_crossing_elsewhere_in_private_is_not_told_here(ask):
     await ask("target spring cpa<=20", "command", channel="G1", channel_kind="private")
     # A team-wide note moves the private channel's target: said there, with its figure.
     public = await ask("note spring spend=$300 conversions=10", "command", channel="C1")
     (crossed,) = public.data["crossed"]
     assert crossed["channel"] == "G1" and "$30 realised" in crossed["text"]
-    # Here, in the public channel, only that it moved: the figure is the private channel's.
-    told = [n.text for n in public.notices if "off track" in n.text]
-    assert told == [
-        "A target of *spring* set in another conversation is now off track; it was said there."
-    ]
+    # Here, in the public channel, nothing: not the figure, not even that the target exists.
+    assert not [n for n in public.notices if "off track" in n.text or "target" in n.text]
+
+
+async def test_another_conversations_private_target_is_neither_removed_nor_replaced(ask):
+    await ask("target spring cpa<=20", "command", channel="G1", channel_kind="private")
+    off = await ask("target spring off", "command", channel="C1")
+    assert "no targets here" in off.intro
+    await ask("target spring cpa<=50", "command", channel="C1")
+    inside = await ask("targets spring", "command", channel="G1", channel_kind="private")
+    values = [t["value"] for t in inside.data["targets"]["spring"]]
+    assert sorted(values) == [20.0, 50.0]  # its own, and the team's
+    outside = await ask("targets spring", "command", channel="C2")
+    assert [t["value"] for t in outside.data["targets"]["spring"]] == [50.0]
+
+
+async def test_a_team_target_reset_from_another_channel_replaces_it(ask):
+    await ask("target spring cpa<=20", "command", channel="C1")
+    await ask("target spring cpa<=30", "command", channel="C2")
+    listed = await ask("targets spring", "command", channel="C3")
+    assert [t["value"] for t in listed.data["targets"]["spring"]] == [30.0]
 
 
 async def test_notes_of_a_campaign_show_its_targets(ask):

@@ -541,10 +541,16 @@ class Store(Protocol):
 
     async def list_targets(self, team: str, campaign: str | None = None) -> list[Any]: ...
 
-    async def drop_targets(self, team: str, campaign: str) -> int: ...
+    async def drop_targets(
+        self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None
+    ) -> int:
+        """Remove the campaign's targets set in `channels` (only `keys`, when given)."""
 
-    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
-        """Set each figure's status; the figures this call moved to off track, each once
-        across every process (a compare-and-set)."""
+    async def settle_targets(
+        self, team: str, campaign: str, channel: str, judge: Any
+    ) -> tuple[list[str], Any]:
+        """In one transaction that holds the targets: the campaign's totals as `channel` sees
+        them, judge(records, totals) -> {key: status}, each status moved; the keys this call
+        moved to off track (each crossing one caller's, across every process) and the totals."""
 
     async def close(self) -> None: ...

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store import notes
 from bot.store.base import NewNote
 from bot.store.notes import COLUMNS, as_time, db_time
 
@@ -55,7 +56,7 @@ class TargetRecord:
 _SQLITE_IMPORT = (
     f"INSERT INTO notes ({', '.join(_IMPORT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _IMPORT_COLUMNS)}) "
-    "ON CONFLICT (team, import_key) WHERE import_key IS NOT NULL DO NOTHING"
+    "ON CONFLICT (team, channel, import_key) WHERE import_key IS NOT NULL DO NOTHING"
 )
 
 
@@ -88,8 +89,8 @@ def sqlite_set_targets(conn: sqlite3.Connection, records: Sequence[TargetRecord]
         conn.execute(
             f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in TARGET_COLUMNS)}) "
-            "ON CONFLICT (team, campaign, key) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:]),
+            "ON CONFLICT (team, campaign, key, channel) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:] if c != "channel"),
             values,
         )
 
@@ -104,26 +105,55 @@ def sqlite_targets(conn: sqlite3.Connection, team: str, campaign: str | None) ->
     return [_target(dict(zip(TARGET_COLUMNS, row, strict=True))) for row in rows]
 
 
-def sqlite_drop_targets(conn: sqlite3.Connection, team: str, campaign: str) -> int:
-    return conn.execute(
-        "DELETE FROM targets WHERE team = ? AND campaign = ?", (team, campaign)
-    ).rowcount
+def _drop_sql(channels: Sequence[str], keys: Sequence[str] | None, mark: str) -> str:
+    sql = f"DELETE FROM targets WHERE team = {mark} AND campaign = {mark}"
+    sql += f" AND channel IN ({', '.join(mark for _ in channels)})"
+    if keys is not None:
+        sql += f" AND key IN ({', '.join(mark for _ in keys)})"
+    return sql
 
 
-def sqlite_move_targets(
-    conn: sqlite3.Connection, team: str, campaign: str, statuses: dict[str, str]
-) -> list[str]:
-    """Set each target's status; the keys this call moved to off track (each move once)."""
+def sqlite_drop_targets(
+    conn: sqlite3.Connection,
+    team: str,
+    campaign: str,
+    channels: Sequence[str],
+    keys: Sequence[str] | None,
+) -> int:
+    if not channels or keys == []:
+        return 0
+    params = [team, campaign, *channels, *(keys or [])]
+    return conn.execute(_drop_sql(channels, keys, "?"), params).rowcount
+
+
+# judge(records, totals) -> {key: status}: the verdict of each target on the campaign's totals.
+Judge = Any
+
+
+def sqlite_settle_targets(
+    conn: sqlite3.Connection, team: str, campaign: str, channel: str, judge: Judge
+) -> tuple[list[str], Any]:
+    """Inside the caller's write transaction (SQLite's write lock held from its start): the
+    campaign's totals as `channel` sees them, each target's verdict on them, and its status
+    moved; the keys this call moved to off track, and the totals. Reading the totals and moving
+    the status under one lock is what makes each crossing one call's alone."""
+    from bot.store.base import Viewer
+
+    records = [r for r in sqlite_targets(conn, team, campaign) if r.channel == channel]
+    if not records:
+        return [], None
+    found = notes.totals(conn, notes.Filter(Viewer(team, channel), campaign))
+    totals = found[0] if found else None
     moved = []
-    for key, status in statuses.items():
+    for key, status in judge(records, totals).items():
         cursor = conn.execute(
             "UPDATE targets SET status = ? WHERE team = ? AND campaign = ? AND key = ?"
-            " AND status <> ?",
-            (status, team, campaign, key, status),
+            " AND channel = ? AND status <> ?",
+            (status, team, campaign, key, channel, status),
         )
         if cursor.rowcount and status == "off track":
             moved.append(key)
-    return moved
+    return moved, totals
 
 
 def _target(row: dict[str, Any]) -> TargetRecord:
@@ -143,7 +173,8 @@ async def postgres_import(conn: Any, rows: Sequence[tuple[NewNote, str]]) -> Imp
     sql = (
         f"INSERT INTO notes ({', '.join(_IMPORT_COLUMNS)}, search) "
         f"VALUES ({', '.join('%s' for _ in _IMPORT_COLUMNS)}, {schema.note_search_vector()}) "
-        "ON CONFLICT (team, import_key) WHERE import_key IS NOT NULL DO NOTHING RETURNING id"
+        "ON CONFLICT (team, channel, import_key) WHERE import_key IS NOT NULL DO NOTHING"
+        " RETURNING id"
     )
     ids: list[int] = []
     skipped = 0
@@ -166,8 +197,8 @@ async def postgres_set_targets(conn: Any, records: Sequence[TargetRecord]) -> No
         await conn.execute(
             f"INSERT INTO targets ({', '.join(TARGET_COLUMNS)}) "
             f"VALUES ({', '.join('%s' for _ in TARGET_COLUMNS)}) "
-            "ON CONFLICT (team, campaign, key) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:]),
+            "ON CONFLICT (team, campaign, key, channel) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in TARGET_COLUMNS[4:] if c != "channel"),
             values,
         )
 
@@ -182,26 +213,43 @@ async def postgres_targets(conn: Any, team: str, campaign: str | None) -> list[T
     return [_target(dict(row)) for row in await cursor.fetchall()]
 
 
-async def postgres_drop_targets(conn: Any, team: str, campaign: str) -> int:
-    cursor = await conn.execute(
-        "DELETE FROM targets WHERE team = %s AND campaign = %s", (team, campaign)
-    )
+async def postgres_drop_targets(
+    conn: Any, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None
+) -> int:
+    if not channels or keys == []:
+        return 0
+    params = [team, campaign, *channels, *(keys or [])]
+    cursor = await conn.execute(_drop_sql(channels, keys, "%s"), params)
     return cursor.rowcount
 
 
-async def postgres_move_targets(
-    conn: Any, team: str, campaign: str, statuses: dict[str, str]
-) -> list[str]:
+async def postgres_settle_targets(
+    conn: Any, team: str, campaign: str, channel: str, judge: Judge, totals_of: Any
+) -> tuple[list[str], Any]:
+    """As sqlite_settle_targets, in the caller's transaction: the target rows are locked first
+    (FOR UPDATE), so a second note's check waits for this one and then sees its note too."""
+    from bot.store.base import Viewer
+
+    cursor = await conn.execute(
+        f"SELECT {', '.join(TARGET_COLUMNS)} FROM targets WHERE team = %s AND campaign = %s"
+        " AND channel = %s ORDER BY key FOR UPDATE",
+        (team, campaign, channel),
+    )
+    records = [_target(dict(row)) for row in await cursor.fetchall()]
+    if not records:
+        return [], None
+    found = await totals_of(conn, notes.Filter(Viewer(team, channel), campaign))
+    totals = found[0] if found else None
     moved = []
-    for key, status in statuses.items():
+    for key, status in judge(records, totals).items():
         cursor = await conn.execute(
             "UPDATE targets SET status = %s WHERE team = %s AND campaign = %s AND key = %s"
-            " AND status <> %s",
-            (status, team, campaign, key, status),
+            " AND channel = %s AND status <> %s",
+            (status, team, campaign, key, channel, status),
         )
         if cursor.rowcount and status == "off track":
             moved.append(key)
-    return moved
+    return moved, totals
 
 
 def _utc(moment: datetime) -> datetime:

@@ -378,11 +378,17 @@ class PostgresStore:
         async with self._connection() as conn:
             return await imports.postgres_targets(conn, team, campaign)
 
-    async def drop_targets(self, team: str, campaign: str) -> int:
-        return await self._in_transaction(imports.postgres_drop_targets, team, campaign)
+    async def drop_targets(
+        self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None
+    ) -> int:
+        return await self._in_transaction(
+            imports.postgres_drop_targets, team, campaign, list(channels), keys
+        )
 
-    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
-        return await self._in_transaction(imports.postgres_move_targets, team, campaign, statuses)
+    async def settle_targets(self, team: str, campaign: str, channel: str, judge) -> tuple:
+        return await self._in_transaction(
+            imports.postgres_settle_targets, team, campaign, channel, judge, _totals
+        )
 
     # -- notes ------------------------------------------------------------------------------
 

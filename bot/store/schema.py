@@ -376,11 +376,13 @@ def _v10_search_where_v8_was_empty(db: Database) -> None:
         _v8_search_keyed_by_team(db)
 
 
-# v11: an imported row's identity (platform, campaign, ad set or ad, reporting dates: see
-# bot/imports/read.py), unique per team, so that the same row imported twice is logged once; and
-# campaign targets, one per campaign and figure, with the status a note last left them in.
+# v11: an imported row's identity (bot/imports/read.py's Row.key), unique per team and
+# conversation, so that the same row imported twice in one place is logged once (and a private
+# import elsewhere neither hides it nor is revealed by it); and campaign targets, one per
+# campaign, figure and conversation, with the status the notes last left them in.
 IMPORT_KEY_INDEX = (
-    "CREATE UNIQUE INDEX notes_import_key ON notes (team, import_key) WHERE import_key IS NOT NULL"
+    "CREATE UNIQUE INDEX notes_import_key ON notes (team, channel, import_key)"
+    " WHERE import_key IS NOT NULL"
 )
 TARGETS_TABLE = """
     CREATE TABLE targets (
@@ -397,7 +399,7 @@ TARGETS_TABLE = """
         set_at {time} NOT NULL,
         status TEXT NOT NULL DEFAULT 'no figures'
             CHECK (status IN ('on track', 'off track', 'no figures')),
-        PRIMARY KEY (team, campaign, key)
+        PRIMARY KEY (team, campaign, key, channel)
     )
 """
 

@@ -499,11 +499,17 @@ class SqliteStore:
     ) -> list[imports.TargetRecord]:
         return await self._read(imports.sqlite_targets, team, campaign)
 
-    async def drop_targets(self, team: str, campaign: str) -> int:
-        return await self._write(_in_write, imports.sqlite_drop_targets, team, campaign)
+    async def drop_targets(
+        self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None
+    ) -> int:
+        return await self._write(
+            _in_write, imports.sqlite_drop_targets, team, campaign, list(channels), keys
+        )
 
-    async def move_targets(self, team: str, campaign: str, statuses: dict[str, str]) -> list[str]:
-        return await self._write(_in_write, imports.sqlite_move_targets, team, campaign, statuses)
+    async def settle_targets(self, team: str, campaign: str, channel: str, judge) -> tuple:
+        return await self._write(
+            _in_write, imports.sqlite_settle_targets, team, campaign, channel, judge
+        )
 
 
 def _add_notes(

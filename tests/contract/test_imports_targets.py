@@ -59,24 +59,42 @@ def target(key: str = "cpa", **fields) -> TargetRecord:
 
 async def test_targets_are_set_replaced_listed_and_dropped(store) -> None:
     await store.set_targets([target("cpa"), target("ctr", op=">=", value=0.01, currency=None)])
-    await store.set_targets([target("cpa", value=25.0)])  # replaces the CPA target
+    await store.set_targets([target("cpa", value=25.0)])  # replaces the CPA target of C1
+    await store.set_targets([target("cpa", value=9.0, channel="G1", channel_kind="private")])
     listed = await store.list_targets("T1", "spring")
-    assert [(t.key, t.op, t.value) for t in listed] == [("cpa", "<=", 25.0), ("ctr", ">=", 0.01)]
+    assert [(t.key, t.channel, t.value) for t in listed] == [
+        ("cpa", "C1", 25.0), ("cpa", "G1", 9.0), ("ctr", "C1", 0.01)
+    ]  # fmt: skip
     assert listed[0].set_at == AT and listed[0].status == "no figures"
     assert await store.list_targets("T2") == []
-    assert await store.drop_targets("T1", "spring") == 2
-    assert await store.list_targets("T1") == []
+    assert await store.drop_targets("T1", "spring", ["C1"], ["cpa"]) == 1
+    assert await store.drop_targets("T1", "spring", ["C1"]) == 1
+    assert [t.channel for t in await store.list_targets("T1")] == ["G1"]  # another place's
 
 
-async def test_a_move_off_track_is_seen_once(store) -> None:
-    await store.set_targets([target("cpa"), target("spend", value=500.0)])
-    assert await store.move_targets("T1", "spring", {"cpa": "on track", "spend": "on track"}) == []
-    moves = await asyncio.gather(
-        *(store.move_targets("T1", "spring", {"cpa": "off track"}) for _ in range(8))
+def _judge_cpa(limit: float):
+    def judge(records, totals):
+        if totals is None or not totals.conversions:
+            return {r.key: "no figures" for r in records}
+        cpa = totals.spend / totals.conversions
+        return {r.key: "on track" if cpa <= limit else "off track" for r in records}
+
+    return judge
+
+
+async def test_a_crossing_is_seen_by_exactly_one_of_many_notes_at_once(store) -> None:
+    await store.set_targets([target("cpa")])
+    await store.add_note(note("first", campaign="spring", spend=100.0, conversions=10.0))
+    moved, _ = await store.settle_targets("T1", "spring", "C1", _judge_cpa(20.0))
+    assert moved == []  # $10: on track
+    # Eight notes land at once, each then settles: the campaign goes off track once.
+    await asyncio.gather(
+        *(store.add_note(note("more", campaign="spring", spend=100.0)) for _ in range(8))
     )
-    assert sorted(moves) == [[]] * 7 + [["cpa"]]  # one caller saw the crossing
-    assert await store.move_targets("T1", "spring", {"cpa": "off track"}) == []
-    await store.move_targets("T1", "spring", {"cpa": "on track"})
-    assert await store.move_targets("T1", "spring", {"cpa": "off track"}) == ["cpa"]
-    statuses = {t.key: t.status for t in await store.list_targets("T1", "spring")}
-    assert statuses == {"cpa": "off track", "spend": "on track"}
+    results = await asyncio.gather(
+        *(store.settle_targets("T1", "spring", "C1", _judge_cpa(20.0)) for _ in range(8))
+    )
+    assert sorted(m for m, _ in results) == [[]] * 7 + [["cpa"]]
+    assert (await store.settle_targets("T1", "spring", "C1", _judge_cpa(20.0)))[0] == []
+    (only,) = await store.list_targets("T1", "spring")
+    assert only.status == "off track"
