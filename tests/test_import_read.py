@@ -255,3 +255,120 @@ def test_any_rows_under_a_known_header_are_read_or_refused_with_a_sentence(rows)
         assert err.message
     else:
         assert all(r.slug and r.start <= r.end for r in export.rows)
+
+
+# -- found in review ----------------------------------------------------------------------------
+
+
+def test_breakdown_rows_and_names_that_share_a_slug_are_different_rows():
+    text = (
+        "Campaign name,Age,Reporting starts,Reporting ends,Amount spent (USD),Impressions\n"
+        "Spring Launch - US,18-24,2026-11-16,2026-11-22,100,1000\n"
+        "Spring Launch - US,25-34,2026-11-16,2026-11-22,150,1500\n"
+        "Spring Launch (US),18-24,2026-11-16,2026-11-22,100,1000\n"
+    )
+    export = read_export(text.encode(), "b.csv")
+    assert len({r.key for r in export.rows}) == 3
+    assert export.totals()["spend"] == {"USD": 350}
+
+
+def test_the_same_row_twice_in_one_file_is_refused():
+    text = (
+        "Campaign name,Reporting starts,Amount spent (USD)\n"
+        "Spring,2026-11-16,100\nSpring,2026-11-16,100\n"
+    )
+    with pytest.raises(UserError) as err:
+        read_export(text.encode(), "d.csv")
+    assert "Rows 2 and 3 of d.csv are the same row" in err.value.message
+
+
+def test_derived_columns_do_not_decide_the_decimal_mark():
+    text = (
+        "Start Date,Campaign Name,Currency,Total Spent,Impressions,Clicks,Average CPM,Average CPC\n"
+        '11/01/2026,Q4,USD,500,"12,000",150,41.667,3.333\n'
+    )
+    export = read_export(text.encode(), "li.csv")
+    assert export.rows[0].figures["impressions"] == 12_000
+    assert export.warnings == []
+
+
+def test_a_fractional_count_is_refused_not_read_a_thousand_times_too_small():
+    # 5.50 says the point is the decimal mark here, so 12.345 impressions can't be whole.
+    text = "campaign,date,spend,impressions\nx,2026-11-20,5.50,12.345\n"
+    with pytest.raises(UserError) as err:
+        read_export(text.encode(), "c.csv")
+    assert "column `impressions`: `12.345` is not a whole number" in err.value.message
+
+
+def test_a_campaign_whose_name_starts_with_total_is_a_campaign():
+    text = (
+        "Campaign,Day,Cost,Impr.\nTotal Wellness Q4,2026-11-16,10,100\n"
+        "Overall Brand,2026-11-16,20,200\nTotal: Account,--,30,300\n"
+    )
+    export = read_export(text.encode(), "t.csv")
+    assert [r.campaign for r in export.rows] == ["Total Wellness Q4", "Overall Brand"]
+    assert export.totals_skipped == 1
+
+
+def test_ambiguous_slashed_dates_are_settled_by_their_periods_or_said():
+    week = "campaign,start,end,spend\nx,01/11/2026,07/11/2026,5\n"
+    (row,) = read_export(week.encode(), "w.csv").rows
+    assert (row.start, row.end) == (date(2026, 11, 1), date(2026, 11, 7))  # a week, day first
+    alone = read_export(b"campaign,date,spend\nx,03/04/2026,5\n", "a.csv")
+    assert alone.rows[0].start == date(2026, 3, 4)
+    assert any("read month first" in w for w in alone.warnings)
+
+
+def test_a_damaged_xlsx_gets_a_sentence():
+    data = bytearray(_xlsx([["Campaign name", "Reporting starts", "Amount spent (USD)"],
+                            ["Spring", "2026-11-16", 5]]))  # fmt: skip
+    import zipfile
+
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            if item.filename.endswith("sheet1.xml"):
+                content = content[: len(content) // 2]  # cut off mid-XML
+            dst.writestr(item, content)
+    with pytest.raises(UserError) as err:
+        read_export(broken.getvalue(), "broken.xlsx")
+    assert "is not a table I can read" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [
+        ("1" * 320, "a figure smx can sum"),
+        ("1e400", "an amount of money"),
+    ],
+)
+def test_figures_are_bounded(cell, said):
+    with pytest.raises(UserError) as err:
+        read_export(f"campaign,date,spend\nx,2026-11-20,{cell}\n".encode(), "n.csv")
+    assert said in err.value.message
+
+
+@pytest.mark.parametrize("day", ["2099-11-01", "1999-12-31"])
+def test_dates_are_bounded(day):
+    with pytest.raises(UserError) as err:
+        read_export(f"campaign,date,spend\nx,{day},5\n".encode(), "n.csv")
+    assert "a reporting date smx can log" in err.value.message
+
+
+def test_meta_results_that_are_no_conversions_are_not_logged_as_conversions():
+    text = (
+        "Campaign name,Reporting starts,Amount spent (USD),Results,Result indicator\n"
+        "Reach push,2026-11-16,100,50000,reach\nLeads,2026-11-16,100,20,actions:lead\n"
+    )
+    export = read_export(text.encode(), "r.csv")
+    assert "conversions" not in export.rows[0].figures
+    assert export.rows[1].figures["conversions"] == 20
+    assert "reach" in export.warnings[-1]
+
+
+def test_a_currency_column_that_contradicts_the_header_is_refused():
+    text = "Campaign name,Reporting starts,Amount spent (USD),Currency\nX,2026-11-16,5,EUR\n"
+    with pytest.raises(UserError) as err:
+        read_export(text.encode(), "c.csv")
+    assert "says its currency is EUR, but its spend column is in USD" in err.value.message

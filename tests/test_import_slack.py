@@ -134,3 +134,14 @@ async def test_an_import_that_crosses_a_target_posts_exactly_one_message(bot, sl
     posts = slack.calls_to("chat.postMessage")
     assert [p.args["channel"] for p in posts] == ["C1"]
     assert "*black-friday-push* is off track: CPA ≤ $15 ($20 realised)" in shown(posts[0].args)
+
+
+async def test_a_crafted_value_cannot_import_someone_elses_file(bot, slack):
+    slack.files["F6"] = ("meta.csv", META)
+    slack.file_channels["F6"] = ["C1"]
+    slack.file_users["F6"] = "U1"  # shared by U1; U2 names themself in the button's value
+    value = json.dumps({"file": "F6", "user": "U2", "channel": "C1"})
+    await bot.interact(press("smx_import_yes", value, "C1", user="U2", url=slack.response_url("z")))
+    (refused,) = await slack.wait_for("response_url")
+    assert "Only the person who shared meta.csv can import it" in shown(refused.args)
+    assert "No notes" in shown((await bot.command("notes")).body)

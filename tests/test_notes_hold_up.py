@@ -120,3 +120,11 @@ async def test_mixed_currencies_never_drop_figures(ask):
     assert "spend $750 + €300" in text
     assert "CPM $8.33 · €15, each currency on its own" in text  # $750/90k, €300/20k
     assert "CPA $25 · €60, each currency on its own" in text
+
+
+async def test_the_author_edits_and_deletes_through_a_mention(ask):
+    logged = await ask("note launch first words", "mention", user="U1")
+    note_id = logged.data["id"]
+    assert not (await ask(f"note edit {note_id} better words", "mention", user="U1")).is_error
+    assert (await ask(f"note delete {note_id}", "mention", user="U2")).is_error
+    assert not (await ask(f"note delete {note_id}", "mention", user="U1")).is_error

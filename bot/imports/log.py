@@ -47,8 +47,7 @@ def note_of(ctx: Context, export: Export, row: Row) -> tuple[NewNote, str]:
         # Dated by the row's last reporting day (noon UTC, the same date in every zone's week).
         created_at=datetime.combine(row.end, time(12), tzinfo=UTC),
     )
-    key = "|".join(str(part) for part in row.key)
-    return note, key
+    return note, row.key
 
 
 async def log_export(ctx: Context, export: Export, name: str) -> Reply:

@@ -70,10 +70,12 @@ def preview(export: Export, name: str, *, then: str | None = None) -> Reply:
         Fact(label="Rows", value=f"{len(export.rows):,}"),
         Fact(label="Dates", value=f"{start} to {end}" if start != end else str(start)),
         Fact(label="Spend", value=spend),
-        Fact(label="Impressions", value=units.format_count(totals["impressions"])),
-        Fact(label="Clicks", value=units.format_count(totals["clicks"])),
-        Fact(label="Conversions", value=units.format_count(totals["conversions"])),
     ]
+    for key, label in (("impressions", "Impressions"), ("clicks", "Clicks"),
+                       ("conversions", "Conversions")):  # fmt: skip
+        present = any(key in r.figures for r in export.rows)
+        value = units.format_count(totals[key]) if present else "not in the file"
+        facts.append(Fact(label=label, value=value))
     left_out = []
     if export.title_rows:
         left_out.append(f"{export.title_rows} title row{'s' if export.title_rows != 1 else ''}")
@@ -94,8 +96,8 @@ def preview(export: Export, name: str, *, then: str | None = None) -> Reply:
         footnotes.append(then)
     return Reply(
         title=f"Import preview: {clip(name, 60)}",
-        intro=f"{len(export.rows):,} rows for {len(campaigns)} campaign"
-        f"{'s' if len(campaigns) != 1 else ''}, nothing logged yet.",
+        intro=f"{len(export.rows):,} row{'s' if len(export.rows) != 1 else ''} for "
+        f"{len(campaigns)} campaign{'s' if len(campaigns) != 1 else ''}, nothing logged yet.",
         facts=facts,
         sections=[Section(heading="Campaigns", text=", ".join(shown))],
         notices=notices,

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -37,6 +38,9 @@ from bot.errors import UserError
 from bot.text import and_list, clip
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_FIGURE = 1e12  # as a typed note's (bot/units.py MAX_MAGNITUDE)
+WHOLE = ("impressions", "reach", "clicks", "clicks_all")  # conversions may be fractional (Google)
+EARLIEST = date(2000, 1, 1)
 MAX_ROWS = 100_000
 TITLE_ROWS = 20  # rows above the header that may be titles
 ROUNDING = 0.02  # a derived column may differ from its base figures by 2% (the export rounds)
@@ -61,6 +65,8 @@ class Layout:
     identify: tuple[str, ...]
     required: tuple[str, ...]
     columns: dict[str, tuple[str, ...]]
+    # How the platform writes a slashed date when the file itself does not say (None: unknown)
+    day_first: bool | None = None
 
 
 @dataclass
@@ -76,11 +82,19 @@ class Row:
     ad_set: str | None = None
     ad: str | None = None
     text: str | None = None
+    # Every cell of the row that is no figure (the campaign as written, ad set, ad, and any
+    # breakdown: age, placement, device, keyword...), by header: what tells two rows apart.
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
-    def key(self) -> tuple[Any, ...]:
-        """What makes a row the same row in another export: where it ran and what it reports on."""
-        return (self.platform, self.slug, self.ad_set or "", self.ad or "", self.start, self.end)
+    def key(self) -> str:
+        """What makes a row the same row in another export of the same report: where it ran,
+        what it reports on and every breakdown of it, hashed (any text can be in a cell)."""
+        import hashlib
+
+        parts = [self.platform or "", self.start.isoformat(), self.end.isoformat()]
+        parts += [f"{h}\x1f{v}" for h, v in self.labels]
+        return hashlib.blake2b("\x1e".join(parts).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -136,6 +150,7 @@ def layouts() -> tuple[Layout, ...]:
                 identify=tuple(item["identify"]),
                 required=tuple(item["required"]),
                 columns={k: tuple(v) for k, v in item["columns"].items()},
+                day_first=item.get("day_first"),
             )
         )
     return tuple(found)
@@ -272,6 +287,10 @@ def _xlsx_rows(data: bytes, shown: str) -> list[list[Any]]:
             if len(rows) > MAX_ROWS + TITLE_ROWS + 10:
                 raise _too_many(shown)
         return rows
+    except UserError:
+        raise
+    except Exception:  # a damaged sheet: XML, zip CRC or openpyxl's own errors
+        raise _not_a_table(shown) from None
     finally:
         book.close()
 
@@ -338,10 +357,16 @@ def _read_table(table: list[list[Any]], shown: str) -> Export:
     cols = _columns(layout, table[at])
     _check_required(layout, cols, shown)
     body = table[at + 1 :]
+    if sum(1 for cells in body if any(str(c).strip() for c in cells if c is not None)) > MAX_ROWS:
+        raise _too_many(shown)
     decimal = _decimal_mark(body, cols)
-    day_first = _day_first(body, cols)
+    day_first, settled = _day_first(body, cols)
+    if not settled and layout.day_first is not None:
+        day_first, settled = layout.day_first, True  # the platform's own way of writing them
     export = Export(layout, [], title_rows=at, decimal=decimal)
     currencies: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    not_conversions: set[str] = set()
     for offset, cells in enumerate(body):
         line = at + 2 + offset
         if not any(str(c).strip() for c in cells if c is not None):
@@ -349,7 +374,15 @@ def _read_table(table: list[list[Any]], shown: str) -> Export:
         if _is_total(cells, cols):
             export.totals_skipped += 1
             continue
-        row = _row(layout, cols, cells, line, decimal, day_first, shown)
+        row = _row(layout, cols, cells, line, decimal, day_first, shown, not_conversions)
+        row.labels = _labels(table[at], cells, cols)
+        first = seen.setdefault(row.key, line)
+        if first != line:
+            raise UserError(
+                f"Rows {first} and {line} of {shown} are the same row (the same campaign, "
+                "breakdown and dates): I would not know which to keep. Export the report "
+                "again without repeated rows and send it; nothing was logged."
+            )
         export.rows.append(row)
         if row.currency:
             currencies.setdefault(row.currency, line)
@@ -367,6 +400,18 @@ def _read_table(table: list[list[Any]], shown: str) -> Export:
             f"{shown} mixes currencies: {listed}. I log one currency per file so that no total "
             "adds one to another; export each ad account on its own and send each file."
         )
+    if not_conversions:
+        export.warnings.append(
+            f"Results counted as {and_list(sorted(not_conversions)[:4])} are no conversions, so "
+            "those rows were logged without conversions."
+        )
+    if not settled:
+        export.warnings.insert(
+            0,
+            "Its dates, such as 01/11/2026, could be day or month first; they were read month "
+            "first (January 11). If that is wrong, export the report with dates written "
+            "YEAR-MONTH-DAY.",
+        )
     if not currencies:
         export.warnings.insert(
             0, "The file names no currency, so its money is read as US dollars (USD)."
@@ -374,6 +419,20 @@ def _read_table(table: list[list[Any]], shown: str) -> Export:
         for row in export.rows:
             row.currency = "USD"
     return export
+
+
+def _labels(header: list[Any], cells: list[Any], cols: _Columns) -> tuple[tuple[str, str], ...]:
+    """Every cell that is no figure nor date, by its header (the row's identity)."""
+    figure_columns = {cols.index[f] for f in (*NUMBER_FIELDS, "day", "date", "start", "end")
+                      if f in cols.index}  # fmt: skip
+    out = []
+    for i, h in enumerate(header):
+        if i in figure_columns or i >= len(cells):
+            continue
+        value = " ".join(str(cells[i] or "").split())
+        if value:
+            out.append((_norm(h), value))
+    return tuple(out)
 
 
 def _check_required(layout: Layout, cols: _Columns, shown: str) -> None:
@@ -400,12 +459,14 @@ def _cell(cells: list[Any], cols: _Columns, fieldname: str) -> Any:
 
 
 def _is_total(cells: list[Any], cols: _Columns) -> bool:
+    """A total or summary row: its first cell is a total word alone (`Total`, `Gesamt`) or one
+    followed by `:` (`Total: Account`), or it has no campaign. "Total Wellness Q4" is a campaign."""
     first = _norm(next((c for c in cells if c is not None and str(c).strip()), ""))
     campaign = _norm(_cell(cells, cols, "campaign"))
     for text in (first, campaign):
-        if any(text == w or text.startswith((w + ":", w + " ")) for w in TOTAL_WORDS):
+        if any(text == w or text.startswith(w + ":") for w in TOTAL_WORDS):
             return True
-    return not campaign  # figures with no campaign: a summary line
+    return campaign in EMPTY  # figures with no campaign: a summary line
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -422,7 +483,9 @@ _STRIP = re.compile(r"[\s\u00a0\u202f'$€£¥₹%]|US\$|usd|eur|gbp", re.I)
 def _decimal_mark(body: list[list[Any]], cols: _Columns) -> str:
     """`,` when the file's numbers are written with a decimal comma, else `.`."""
     comma = point = 0
-    wanted = [cols.index[f] for f in NUMBER_FIELDS if f in cols.index]
+    # Only the columns that are stored: a derived one (CPM 41.667, frequency 1.105) looks like a
+    # number with thousands separators and would outvote the counts.
+    wanted = [cols.index[f] for f in (*STORED, "clicks_all") if f in cols.index]
     for cells in body[:2000]:
         for i in wanted:
             if i >= len(cells) or not isinstance(cells[i], str):
@@ -474,18 +537,38 @@ _DATE_FORMATS_DAY_FIRST = tuple("%d/%m/%Y" if f == "%m/%d/%Y" else f for f in _D
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/\d{4}$")
 
 
-def _day_first(body: list[list[Any]], cols: _Columns) -> bool:
-    """Whether the file's `01/11/2026` dates put the day first: one date whose first part is
-    past 12 says so for the whole file (else month first, as US exports write them)."""
+def _day_first(body: list[list[Any]], cols: _Columns) -> tuple[bool, bool]:
+    """Whether the file's `01/11/2026` dates put the day first, and whether the file says so.
+    One date whose first part is past 12 settles it for the whole file (or past 12 in its
+    second part, the other way). Else, with start and end columns, the reading that gives the
+    shorter reporting periods wins (01/11 to 07/11 is a week read day first, half a year month
+    first); else month first, as US exports write them, and the preview says it assumed so."""
     wanted = [cols.index[f] for f in ("day", "date", "start", "end") if f in cols.index]
+    slashed = False
     for cells in body[:5000]:
         for i in wanted:
-            match = _SLASHED.match(str(cells[i]).strip()) if i < len(cells) else None
+            match = _SLASHED.match(str(cells[i]).strip().split(" ")[0]) if i < len(cells) else None
             if match and int(match[1]) > 12:
-                return True
+                return True, True
             if match and int(match[2]) > 12:
-                return False
-    return False
+                return False, True
+            slashed = slashed or bool(match)
+    if not slashed:
+        return False, True
+    if "start" in cols.index and "end" in cols.index:
+        spans = {False: 0, True: 0}
+        for cells in body[:5000]:
+            for first in (False, True):
+                try:
+                    start = _date(_cell(cells, cols, "start"), first)
+                    end = _date(_cell(cells, cols, "end"), first)
+                except ValueError:
+                    continue
+                if start and end:
+                    spans[first] += abs((end - start).days)
+        if spans[True] != spans[False]:
+            return spans[True] < spans[False], True
+    return False, False
 
 
 def _date(raw: Any, day_first: bool = False) -> date | None:
@@ -500,7 +583,8 @@ def _date(raw: Any, day_first: bool = False) -> date | None:
     text = str(raw).strip()
     if not text or text.lower() in EMPTY:
         return None
-    text = text.split("T")[0].split(" ")[0] if re.match(r"\d{4}-\d{2}-\d{2}[T ]", text) else text
+    if re.match(r"\d{4}-\d{2}-\d{2}[T ]|\d{1,2}/\d{1,2}/\d{4} ", text):
+        text = text.split("T")[0].split(" ")[0]  # a time after the date: the day is enough
     formats = _DATE_FORMATS_DAY_FIRST if day_first else _DATE_FORMATS
     for fmt in formats:
         try:
@@ -549,6 +633,7 @@ def _row(
     decimal: str,
     day_first: bool,
     shown: str,
+    not_conversions: set[str],
 ) -> Row:
     campaign = _text(_cell(cells, cols, "campaign")) or ""
     name = slug(campaign)
@@ -568,6 +653,14 @@ def _row(
     if start is None or end is None:
         field_ = next(f for f in ("day", "date", "start") if f in cols.index)
         raise _bad(shown, line, cols.names[field_], "", "a date (write it like 2026-11-20)")
+    latest = datetime.now(UTC).date() + timedelta(days=1)
+    for day in (start, end):
+        if not EARLIEST <= day <= latest:
+            field_ = next(f for f in ("day", "date", "start", "end") if f in cols.index)
+            raise _bad(
+                shown, line, cols.names[field_], day.isoformat(),
+                "a reporting date smx can log (from 2000 up to today)",
+            )  # fmt: skip
     if end < start:
         raise UserError(
             f"Row {line} of {shown} ends ({end.isoformat()}) before it starts "
@@ -585,7 +678,22 @@ def _row(
             continue
         if value < 0:
             raise _bad(shown, line, cols.names[fieldname], raw, "a figure of zero or more")
+        if not math.isfinite(value) or value > MAX_FIGURE:
+            raise _bad(
+                shown, line, cols.names[fieldname], raw, "a figure smx can sum (at most 10^12)"
+            )
+        if fieldname in WHOLE and (value != int(value) or str(raw).strip().endswith("%")):
+            raise _bad(
+                shown, line, cols.names[fieldname], raw,
+                "a whole number (if it is one written with a decimal comma or point, the rest of "
+                "the file reads the other way: check its thousands separators)",
+            )  # fmt: skip
         figures[fieldname] = value
+    kind = _text(_cell(cells, cols, "result_type"))
+    if kind and "conversions" in figures and not _converts(kind):
+        # Meta's Results count whatever the campaign optimises for: reach, ThruPlays, clicks.
+        del figures["conversions"]
+        not_conversions.add(kind)
     if "clicks" not in figures and "clicks_all" in figures:
         figures["clicks"] = figures["clicks_all"]
     figures.pop("clicks_all", None)
@@ -606,12 +714,29 @@ def _row(
     )
 
 
+_CONVERTING = ("lead", "purchase", "conversion", "registration", "install", "subscribe",
+               "signup", "sign_up", "complete", "schedule", "submit", "contact", "checkout",
+               "add_payment", "donate", "trial", "application")  # fmt: skip
+
+
+def _converts(kind: str) -> bool:
+    """Whether a Meta result indicator counts conversions (`actions:lead`, a pixel purchase)."""
+    lowered = kind.lower()
+    return any(word in lowered for word in _CONVERTING)
+
+
 def _currency(cells: list[Any], cols: _Columns, line: int, shown: str) -> str | None:
     raw = _text(_cell(cells, cols, "currency"))
     if raw:
         code = SYMBOLS.get(raw, raw).upper()
         if not re.fullmatch(r"[A-Z]{3}", code):
             raise _bad(shown, line, cols.names["currency"], raw, "a currency code like USD or EUR")
+        if cols.header_currency and code != cols.header_currency:
+            raise UserError(
+                f"Row {line} of {shown} says its currency is {code}, but its spend column is "
+                f"in {cols.header_currency} (`{cols.names['spend']}`). Export it again with one "
+                "currency and send it; nothing was logged."
+            )
         return code
     if cols.header_currency:
         return cols.header_currency
@@ -678,5 +803,5 @@ def _cross_check(
         if all(abs(r - worked) > tolerance for r in readings) and len(warnings) < 6:
             warnings.append(
                 f"Row {row.line}: {cols.names[fieldname]} says {clip(str(raw), 20)}, but its "
-                f"own figures give {worked:.4g}; the base figures were logged."
+                f"own figures give {worked:.4g}; the base figures are what is logged."
             )

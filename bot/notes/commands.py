@@ -542,7 +542,10 @@ async def edit(ctx: Context, args: list[str]) -> Reply:
         "conversions": found.conversions,
         "metrics": found.other,
     }
-    outcome = await _store(ctx).edit_note(_viewer(ctx), note_id, values, is_admin=ctx.is_admin)
+    # The editor by id: in a mention the Viewer leaves the person out (the channel reads it).
+    outcome = await _store(ctx).edit_note(
+        _viewer(ctx), note_id, values, is_admin=ctx.is_admin, by=ctx.user
+    )
     if outcome == "forbidden":
         raise UserError(f"Only its author or a workspace admin can edit note #{note_id}.")
     if outcome == "missing":
@@ -561,7 +564,9 @@ async def edit(ctx: Context, args: list[str]) -> Reply:
 
 async def delete(ctx: Context, args: list[str]) -> Reply:
     note_id = parse.note_id(args)
-    outcome = await _store(ctx).delete_note(_viewer(ctx), note_id, is_admin=ctx.is_admin)
+    outcome = await _store(ctx).delete_note(
+        _viewer(ctx), note_id, is_admin=ctx.is_admin, by=ctx.user
+    )
     if outcome == "forbidden":
         raise UserError(f"Only its author or a workspace admin can delete note #{note_id}.")
     if outcome == "missing":

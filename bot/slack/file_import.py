@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -58,7 +59,9 @@ def _shared_in(info: dict[str, Any]) -> set[str]:
     return where
 
 
-async def fetch(client: Any, file_id: str, channel: str) -> tuple[str, bytes]:
+async def fetch(
+    client: Any, file_id: str, channel: str, sharer: str | None = None
+) -> tuple[str, bytes]:
     """The file's name and bytes, or UserError with a sentence. Only a file shared in `channel`:
     a button's value is the person's client's to shape, and a file from another conversation
     would otherwise become notes here."""
@@ -72,6 +75,10 @@ async def fetch(client: Any, file_id: str, channel: str) -> tuple[str, bytes]:
             "Share it again, or check that I am in this conversation."
         ) from None
     name = str(info.get("name") or "the file")
+    if sharer is not None and info.get("user") not in (None, sharer):
+        raise UserError(
+            f"Only the person who shared {name} can import it. Share your own copy to import it."
+        )
     if channel not in _shared_in(info):
         raise UserError(
             f"{name} was not shared in this conversation, so I can't import it here. Share it "
@@ -123,8 +130,9 @@ async def preview_reply(client: Any, ctx: Context, event: dict[str, Any]) -> Rep
     if picked is None or not isinstance(picked.get("id"), str):
         return Reply.error("I see no file in that message. Share the export as a file.")
     try:
-        name, data = await fetch(client, picked["id"], ctx.channel)
-        export = read_export(data, name)
+        name, data = await fetch(client, picked["id"], ctx.channel, ctx.user)
+        # Off the event loop: a 10 MB export takes seconds to read.
+        export = await asyncio.to_thread(read_export, data, name)
     except UserError as err:
         return Reply.error(err.message)
     reply = preview(export, name, then="Only you see this. *Import* logs every row as a note here.")
@@ -152,8 +160,8 @@ async def import_pressed(client: Any, ctx: Context, value: str) -> Reply:
             "shared in."
         )
     try:
-        name, data = await fetch(client, file_id, ctx.channel)
-        export = read_export(data, name)
+        name, data = await fetch(client, file_id, ctx.channel, ctx.user)
+        export = await asyncio.to_thread(read_export, data, name)
     except UserError as err:
         return Reply.error(err.message)
     return await log_export(ctx, export, name)

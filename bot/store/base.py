@@ -330,7 +330,9 @@ class Store(Protocol):
     async def export_notes(self, viewer: Viewer, *, campaign: str | None = None) -> list[Note]:
         """Every visible note, oldest first."""
 
-    async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
+    async def delete_note(
+        self, viewer: Viewer, note_id: int, *, is_admin: bool, by: str | None = None
+    ) -> DeleteOutcome:
         """Delete if `viewer.user` wrote it or is an admin. A note the viewer cannot see (another
         team's, or private elsewhere and not theirs) is "missing" to them even when they are an
         admin, so the answer reveals nothing about it."""
@@ -527,7 +529,9 @@ class Store(Protocol):
     ) -> list[Any]:
         """Each campaign's spend and money ratios by currency (bot/store/splits.py)."""
 
-    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+    async def edit_note(
+        self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
+    ) -> str:
         """Replace a note's text and figures (bot/store/edits.py EDITED): "edited", or
         "forbidden" (not its author, not an admin), or "missing" (no such note to see here)."""
 

@@ -26,13 +26,18 @@ EDITED = (
 
 
 def sqlite_edit(
-    conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool, values: dict[str, Any]
+    conn: sqlite3.Connection,
+    viewer: Viewer,
+    note_id: int,
+    is_admin: bool,
+    values: dict[str, Any],
+    by: str | None = None,
 ) -> EditOutcome:
     """Inside the caller's write transaction. The update trigger re-indexes the note's terms."""
     note = notes.get(conn, viewer, note_id)
     if note is None:
         return "missing"
-    if note.author != viewer.user and not is_admin:
+    if note.author != (by or viewer.user) and not is_admin:
         return "forbidden"
     row = [
         json.dumps(values["metrics"], sort_keys=True) if c == "metrics" else values[c]
@@ -46,7 +51,12 @@ def sqlite_edit(
 
 
 async def postgres_edit(
-    conn: Any, viewer: Viewer, note_id: int, is_admin: bool, values: dict[str, Any]
+    conn: Any,
+    viewer: Viewer,
+    note_id: int,
+    is_admin: bool,
+    values: dict[str, Any],
+    by: str | None = None,
 ) -> EditOutcome:
     from psycopg.types.json import Jsonb
 
@@ -60,7 +70,7 @@ async def postgres_edit(
     found = await cursor.fetchone()
     if found is None:
         return "missing"
-    if found["author"] != viewer.user and not is_admin:
+    if found["author"] != (by or viewer.user) and not is_admin:
         return "forbidden"
     row = [Jsonb(values["metrics"]) if c == "metrics" else values[c] for c in EDITED]
     searched = notes.search_text(f"{found['campaign']} {values['text']}")

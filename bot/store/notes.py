@@ -312,12 +312,15 @@ def totals(conn: sqlite3.Connection, where: Filter) -> list[CampaignTotals]:
     return out
 
 
-def delete(conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool) -> DeleteOutcome:
-    """Run inside a write transaction, so the check and the delete see the same note."""
+def delete(
+    conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool, by: str | None = None
+) -> DeleteOutcome:
+    """Run inside a write transaction, so the check and the delete see the same note. `by`: who
+    asks (a mention's Viewer leaves the person out, since the channel reads its answer)."""
     note = get(conn, viewer, note_id)
     if note is None:
         return "missing"
-    if note.author != viewer.user and not is_admin:
+    if note.author != (by or viewer.user) and not is_admin:
         return "forbidden"
     conn.execute("DELETE FROM notes WHERE id = ? AND team = ?", [note_id, viewer.team])
     return "deleted"

@@ -359,10 +359,12 @@ class PostgresStore:
         async with self._connection() as conn:
             return await postgres_parts(conn, notes.Filter(viewer, campaign, since))
 
-    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+    async def edit_note(
+        self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
+    ) -> str:
         from bot.store.edits import postgres_edit
 
-        return await self._in_transaction(postgres_edit, viewer, note_id, is_admin, values)
+        return await self._in_transaction(postgres_edit, viewer, note_id, is_admin, values, by)
 
     # -- imports and targets (bot/store/imports.py) --------------------------------------------
 
@@ -490,7 +492,9 @@ class PostgresStore:
         )
         return [notes.to_note(r) for r in rows]
 
-    async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
+    async def delete_note(
+        self, viewer: Viewer, note_id: int, *, is_admin: bool, by: str | None = None
+    ) -> DeleteOutcome:
         where, params = notes._visible(viewer, "%s")
         async with self._transaction() as conn:
             cursor = await conn.execute(
@@ -500,7 +504,8 @@ class PostgresStore:
             found = await cursor.fetchone()
             if found is None:
                 return "missing"
-            if found["author"] != viewer.user and not is_admin:  # type: ignore[call-overload]
+            author = found["author"]  # type: ignore[call-overload]
+            if author != (by or viewer.user) and not is_admin:
                 return "forbidden"
             await conn.execute(
                 "DELETE FROM notes WHERE id = %s AND team = %s", [note_id, viewer.team]

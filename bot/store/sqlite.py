@@ -260,8 +260,10 @@ class SqliteStore:
     async def export_notes(self, viewer: Viewer, *, campaign: str | None = None) -> list[Note]:
         return await self._read(notes.export, notes.Filter(viewer, campaign))
 
-    async def delete_note(self, viewer: Viewer, note_id: int, *, is_admin: bool) -> DeleteOutcome:
-        return await self._write(_delete_note, viewer, note_id, is_admin)
+    async def delete_note(
+        self, viewer: Viewer, note_id: int, *, is_admin: bool, by: str | None = None
+    ) -> DeleteOutcome:
+        return await self._write(_delete_note, viewer, note_id, is_admin, by)
 
     async def week_activity(
         self, viewer: Viewer, *, since: datetime, until: datetime, per_campaign: int = 3
@@ -481,10 +483,12 @@ class SqliteStore:
 
         return await self._read(_in_snapshot, sqlite_parts, notes.Filter(viewer, campaign, since))
 
-    async def edit_note(self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool) -> str:
+    async def edit_note(
+        self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
+    ) -> str:
         from bot.store.edits import sqlite_edit
 
-        return await self._write(_in_write, sqlite_edit, viewer, note_id, is_admin, values)
+        return await self._write(_in_write, sqlite_edit, viewer, note_id, is_admin, values, by)
 
     # -- imports and targets (bot/store/imports.py) --------------------------------------------
 
@@ -551,10 +555,10 @@ def _list_notes(conn: sqlite3.Connection, where: notes.Filter, limit: int, offse
 
 
 def _delete_note(
-    conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool
+    conn: sqlite3.Connection, viewer: Viewer, note_id: int, is_admin: bool, by: str | None
 ) -> DeleteOutcome:
     with write_transaction(conn):
-        return notes.delete(conn, viewer, note_id, is_admin)
+        return notes.delete(conn, viewer, note_id, is_admin, by)
 
 
 def _in_snapshot(conn: sqlite3.Connection, fn: Callable[..., T], *args: object) -> T:

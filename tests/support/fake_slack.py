@@ -49,6 +49,7 @@ class FakeSlack:
         # url_private_download serves the bytes to a request that carries a bot token.
         self.files: dict[str, tuple[str, bytes]] = {}
         self.file_channels: dict[str, list[str]] = {}  # where each file was shared
+        self.file_users: dict[str, str] = {}  # who shared it (U1 unless listed)
         self.team_id = "T1"
         self.bot_user_id = "UBOT"
         self._ts = itertools.count(1)
@@ -249,6 +250,7 @@ class FakeSlack:
                     "id": file_id,
                     "name": name,
                     "size": len(content),
+                    "user": self.file_users.get(file_id, "U1"),
                     "channels": [c for c in self.file_channels.get(file_id, []) if c[0] == "C"],
                     "groups": [c for c in self.file_channels.get(file_id, []) if c[0] == "G"],
                     "ims": [c for c in self.file_channels.get(file_id, []) if c[0] == "D"],
