@@ -372,3 +372,30 @@ def test_a_currency_column_that_contradicts_the_header_is_refused():
     with pytest.raises(UserError) as err:
         read_export(text.encode(), "c.csv")
     assert "says its currency is EUR, but its spend column is in USD" in err.value.message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.none(),
+                st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=8),
+                st.integers(-5, 10**6),
+                st.floats(allow_nan=True, allow_infinity=True), st.datetimes(),
+            ),
+            max_size=5,
+        ),
+        max_size=6,
+    )
+)  # fmt: skip
+def test_any_workbook_under_a_known_header_is_read_or_refused_with_a_sentence(rows):
+    data = _xlsx([["Campaign", "Day", "Cost", "Impr.", "Clicks"], *rows])
+    try:
+        export = read_export(data, "g.xlsx")
+    except UserError as err:
+        assert err.message
+    else:
+        for r in export.rows:
+            assert r.slug and r.start <= r.end
+            assert all(v >= 0 and v < 1e13 for v in r.figures.values())
