@@ -286,6 +286,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     digests = [Digest(team=t, channel=c, window=w, week="W") for t, c in channels]
     rss_before = current_rss_mb()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     read_s = 0.0
     notes = empty = 0
     sample = []
@@ -313,6 +314,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
         del replies, activities
     release()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     rss = rss_mb()
     # The poster's share, apart (bot/slack/digest_post.py, at posting time).
     render_started = time.perf_counter()
@@ -325,6 +327,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     await store.close()
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "read_s": read_s,
         "build_s": wall - read_s,
         "digests": len(digests),
@@ -399,13 +402,16 @@ async def phase_tick(target: str, args: argparse.Namespace) -> dict:
     rss_before = current_rss_mb()
     lo = time.time()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = await scheduler.tick()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     stall, over = probe.worst(lo, time.time())
     probe.stop()
     await store.close()
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "report": report.text(),
         "claimed": report.claimed,
         "posted": report.outcomes.get("posted", 0),
@@ -594,6 +600,10 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
         print(f"| {label} | " + " | ".join(cells) + " |")
 
     row("compose, batch read + build: wall s", lambda r: fmt(r["compose"]["wall_s"], 2))
+    row(
+        "  CPU s of the process (all threads; steadier than wall on a busy machine)",
+        lambda r: fmt(r["compose"]["cpu_s"], 2),
+    )
     row("  of which the batch read s", lambda r: fmt(r["compose"]["read_s"], 2))
     row("  of which building the Replies s", lambda r: fmt(r["compose"]["build_s"], 2))
     row("  queries (3 per page of 500 channels)", lambda r: str(r["compose"]["queries"]))
@@ -633,6 +643,7 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
         lambda r: f"{fmt(r['compose']['gc_total_s'], 1)}, {fmt(r['compose']['gc_longest_ms'], 0)}",
     )
     row("tick: one pass, all due: wall s", lambda r: fmt(r["tick"]["wall_s"], 2))
+    row("  CPU s of the process (all threads)", lambda r: fmt(r["tick"]["cpu_s"], 2))
     row("  outcome", lambda r: r["tick"]["report"])
     row(
         "  peak RSS MB (before)",

@@ -120,6 +120,11 @@ async def compose_many(
     return await off_loop(build_all, activities, list(digests), prefix)
 
 
+# Source(**fields), validated the same, without BaseModel.__init__'s frame: a week has about
+# twenty Sources for each of its digests.
+_source = Source.__pydantic_validator__.validate_python
+
+
 @dataclass
 class Memo:
     """What build() works out once per object and may reuse: a team's campaigns and quoted notes
@@ -192,12 +197,14 @@ class Memo:
         for n in quoted:
             found = self.notes.get(id(n))
             if found is None:
-                made = Source(
-                    note=n.id,
-                    team=n.team,
-                    channel=n.channel,
-                    channel_kind=n.channel_kind,
-                    author=n.author,
+                made = _source(
+                    {
+                        "note": n.id,
+                        "team": n.team,
+                        "channel": n.channel,
+                        "channel_kind": n.channel_kind,
+                        "author": n.author,
+                    }
                 )
                 found = self.notes[id(n)] = (n, made)
             out.append(found[1])
@@ -218,7 +225,14 @@ class Memo:
         found = self.groups.get(id(origins))
         if found is None:
             made = [
-                Source(team=o.team, channel=o.channel, channel_kind=o.channel_kind, author=o.author)
+                _source(
+                    {
+                        "team": o.team,
+                        "channel": o.channel,
+                        "channel_kind": o.channel_kind,
+                        "author": o.author,
+                    }
+                )
                 for o in origins
             ]
             found = self.groups[id(origins)] = (origins, made)

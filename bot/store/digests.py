@@ -472,28 +472,39 @@ def _add(a: float | None, b: float | None) -> float | None:
 
 def _joined(values: frozenset[str], commas: bool) -> tuple[str, ...]:
     # As week_activity reads SQLite's group_concat: the distinct values joined by commas, split.
-    if not commas:
-        return tuple(sorted(values))
-    return tuple(sorted(",".join(values).split(","))) if values else ()
+    # A week's campaigns name the same few sets of platforms and currencies: each read once.
+    found = _JOINED.get((values, commas))
+    if found is None:
+        if not commas:
+            found = tuple(sorted(values))
+        else:
+            found = tuple(sorted(",".join(values).split(","))) if values else ()
+        if len(_JOINED) >= _JOINED_KEPT:
+            _JOINED.clear()
+        _JOINED[(values, commas)] = found
+    return found
+
+
+_JOINED: dict[tuple[frozenset[str], bool], tuple[str, ...]] = {}
+_JOINED_KEPT = 4096  # sets kept at most (a bound, not a tuning: a week has a few dozen)
 
 
 def _totals_of(part: Part) -> CampaignTotals:
     s = part.sums
-    pairs = [(s[i], s[i + 1]) if s[i] is not None else None for i in range(4, 12, 2)]
     return CampaignTotals(
-        campaign=part.campaign,
-        notes=part.notes,
-        platforms=_joined(part.platforms, part.commas),
-        currencies=_joined(part.currencies, part.commas),
-        spend=s[0],
-        impressions=s[1],
-        clicks=s[2],
-        conversions=s[3],
-        spend_per_impression=pairs[0],
-        spend_per_click=pairs[1],
-        clicks_per_impression=pairs[2],
-        spend_per_conversion=pairs[3],
-        origins=part.origins,
+        part.campaign,
+        part.notes,
+        _joined(part.platforms, part.commas),
+        _joined(part.currencies, part.commas),
+        s[0],
+        s[1],
+        s[2],
+        s[3],
+        (s[4], s[5]) if s[4] is not None else None,
+        (s[6], s[7]) if s[6] is not None else None,
+        (s[8], s[9]) if s[8] is not None else None,
+        (s[10], s[11]) if s[10] is not None else None,
+        part.origins,
     )
 
 
@@ -527,8 +538,17 @@ def _newest(a: list[Note], b: list[Note], keep: int) -> list[Note]:
         return a
     if not a:
         return b
-    both = sorted([*a, *b], key=lambda n: (n.created_at, n.id), reverse=True)
-    return both[:keep]
+    # Both newest first: merged, not sorted (this runs for every campaign a channel adds to).
+    out: list[Note] = []
+    i = j = 0
+    while len(out) < keep and (i < len(a) or j < len(b)):
+        if j == len(b) or (i < len(a) and (a[i].created_at, a[i].id) >= (b[j].created_at, b[j].id)):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out
 
 
 @dataclass
@@ -541,6 +561,7 @@ class Side:
     _activity: WeekActivity | None = None  # this side alone, built once (shared by its team)
     _origins: tuple[Origin, ...] | None = None
     _authors: frozenset[str] | None = None
+    _by_campaign: dict[str, CampaignTotals] | None = None
 
     def origins(self) -> tuple[Origin, ...]:
         """Every origin of its campaigns once. One Origin object per value within a read
@@ -554,6 +575,12 @@ class Side:
         if self._authors is None:
             self._authors = frozenset(o.author for o in self.origins())
         return self._authors
+
+    def by_campaign(self) -> dict[str, CampaignTotals]:
+        """alone()'s totals by campaign (its channels each look theirs up)."""
+        if self._by_campaign is None:
+            self._by_campaign = {t.campaign: t for t in self.alone().totals}
+        return self._by_campaign
 
     def alone(self) -> WeekActivity:
         if self._activity is None:
@@ -583,7 +610,7 @@ def combine(first: Side, second: Side, per_campaign: int) -> WeekActivity:
         return _copy(first.alone())
     if not first.parts:
         return _copy(second.alone())
-    first_totals = {t.campaign: t for t in first.alone().totals}
+    first_totals = first.by_campaign()
     parts = dict(first.parts)
     for campaign, part in second.parts.items():
         theirs = parts.get(campaign)
@@ -608,6 +635,10 @@ class Interned(dict):
     (SQLite's records, PostgreSQL's arrays as tuples): campaigns and channels of a team share
     them, and what is built from an origin (compose.py's Sources) is made once per object."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.values = _Values()
+
     def __missing__(self, key: str | tuple) -> Origin:
         fields = key.split("\x1f") if isinstance(key, str) else key
         made = self[key] = Origin(*fields)
@@ -623,6 +654,14 @@ class Interned(dict):
         if not records[-1]:
             records.pop()
         return tuple(map(self.__getitem__, records))
+
+
+class _Values(dict):
+    """SQLite's group_concat(DISTINCT ...) of platforms or currencies, read once per text."""
+
+    def read(self, joined: str | None) -> frozenset[str]:
+        made = self[joined] = _values(joined)
+        return made
 
 
 @dataclass
@@ -772,11 +811,13 @@ def _values(joined: str | None) -> frozenset[str]:
 
 
 def _part(row: sqlite3.Row | tuple, at: int, interned: Interned) -> Part:
+    values = interned.values  # the same few sets of platforms and currencies, each read once
+    platforms, currencies = row[at + 2], row[at + 3]
     return Part(
         campaign=row[at],
         notes=row[at + 1],
-        platforms=_values(row[at + 2]),
-        currencies=_values(row[at + 3]),
+        platforms=values[platforms] if platforms in values else values.read(platforms),
+        currencies=values[currencies] if currencies in values else values.read(currencies),
         sums=list(row[at + 4 : at + 16]),
         origins=interned.of_records(row[at + 16]),
         newest=row[at + 17],
