@@ -465,7 +465,10 @@ async def test_a_long_digest_fits_slacks_limits_message_by_message(ctx):
     assert "280 notes" in head and "70 campaigns" in head
     # Realised figures against the platform's published range (figures from knowledge/).
     assert re.search(r"CPM \$[\d.,]+, (over|under|within) the (published|typical) \$", head)
-    assert re.search(r"CTR [\d.]+%, (below|within|above) the typical [\d.]+%–[\d.]+%", head)
+    assert re.search(
+        r"CTR [\d.]+%, (below|within|above) the published range [\d.]+%–[\d.]+%, typical [\d.]+%",
+        head,
+    )
     assert "Per-campaign highlights are in the thread." in head
     for part in parts:
         blocks = render_blocks(part)
@@ -481,3 +484,15 @@ async def test_help_lists_the_digest_commands(ctx):
     text = render_text(await ask(ctx, "help"))
     assert "digest on [#channel] [DAY] [HH:MM] [TZ] [empty=yes]" in text
     assert "digest on|off|pause|resume|status|preview|now [#channel]" in text
+
+
+def test_the_digest_names_a_published_range_as_the_listing_does():
+    from bot.digest.compose import _published
+    from knowledge import benchmarks_for
+
+    linkedin = benchmarks_for("linkedin")["cpm"]
+    assert _published("cpm", linkedin) == (
+        f"published range ${linkedin.low:g}–${linkedin.high:g} USD, typical ${linkedin.typical:.2f}"
+    )
+    facebook = benchmarks_for("facebook")["cpa"]  # published for lead-ad campaigns only
+    assert _published("cpa", facebook).endswith("(lead ads campaigns only)")

@@ -389,10 +389,14 @@ def _figure_text(f: Figure, currency: str, memo: Memo) -> str:
 
 
 def _published(metric: str, b: Benchmark) -> str:
+    """As `notes` says it: "published range $25–$44 USD, typical $34.50", and the campaign type
+    a figure was measured on when it was only one (Facebook's CPA: lead-ad campaigns)."""
     usd = " USD" if b.currency else ""
+    only = f" ({b.objective} campaigns only)" if b.objective else ""
     if b.low == b.high:
-        return f"published {_value(metric, b.typical, '$')}{usd}"
-    return f"typical {_value(metric, b.low, '$')}–{_value(metric, b.high, '$')}{usd}"
+        return f"published {_value(metric, b.typical, '$')}{usd}{only}"
+    band = f"{_value(metric, b.low, '$')}–{_value(metric, b.high, '$')}{usd}"
+    return f"published range {band}, typical {_value(metric, b.typical, '$')}{only}"
 
 
 def _highlights(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> Section:
