@@ -8,6 +8,7 @@ are seen in that conversation and, in answers only they see, by their author.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -274,6 +275,18 @@ def search_text(text: str) -> str:
     own parser reads it otherwise (PostgreSQL's keeps "v2.1" or "/promo/page.html" whole, and
     folds case and accents only as the database's locale allows): lower case, accents removed,
     every character that is not a letter or a digit a space between words."""
+    if text.isascii():
+        # No accent to remove and no character NFKD changes: the letters and digits, lowered,
+        # and one space for each run of anything else (what the loop below makes of ASCII).
+        return _NOT_ASCII_ALNUM.sub(" ", text.lower()).strip()
+    return unicode_search_text(text)
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def unicode_search_text(text: str) -> str:
+    """search_text for any text, a character at a time."""
     kept = []
     for ch in unicodedata.normalize("NFKD", text.lower()):
         if unicodedata.category(ch) != "Mn":  # a combining accent, split off by NFKD
