@@ -35,7 +35,7 @@ from bot.slack.answer import (
     slack_error,
     with_share_button,
 )
-from bot.slack.blocks import inline_text
+from bot.slack.blocks import RenderedBlocks, inline_text
 from bot.slack.channels import CALL_FAILED, CHANNEL_ID, describe_named, place
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
@@ -252,13 +252,19 @@ async def _calls_web_api(body: dict[str, Any]) -> bool:
 
 
 def ack_json(args: dict[str, Any]) -> bytes:
-    """The ack's body exactly as Bolt's `ack(**args)` builds it (text, response_type, blocks)."""
+    """The ack's body exactly as Bolt's `ack(**args)` builds it (text, response_type, blocks):
+    json.dumps of that object, written a value at a time so that blocks whose JSON the renderer
+    wrote already (RenderedBlocks) are not encoded again."""
     body: dict[str, Any] = {"text": args.get("text", "")}
     if args.get("response_type"):
         body["response_type"] = args["response_type"]
     if args.get("blocks"):
         body["blocks"] = args["blocks"]
-    return json.dumps(body).encode()
+    out = []
+    for key, value in body.items():
+        encoded = value.json if isinstance(value, RenderedBlocks) else None
+        out.append(f'"{key}": {json.dumps(value) if encoded is None else encoded}')
+    return ("{" + ", ".join(out) + "}").encode()
 
 
 @dataclass
