@@ -174,6 +174,7 @@ async def test_sharing_a_static_answer_does_not_share_the_next_one(monkeypatch):
 
 
 _FORM_PIECES = [*"ab=&+%2F0 é;\x00", "%20", "%C3%A9", "%ZZ", "%", "%E2%82", "%2B", "%26", "%3D"]
+_FORM_PIECES += ["%2f", "%3a", "%7E", "%7f", "%00", "%80", "%4", "%g1", "%25", "%%41"]
 
 
 @given(st.lists(st.sampled_from(_FORM_PIECES), max_size=30).map("".join))

@@ -605,6 +605,18 @@ def test_a_note_holding_every_typed_word_is_found(search_conn, words: list[str])
     assert row[0], (typed, text)
 
 
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127)) | st.text(max_size=30))
+def test_search_text_reads_ascii_as_it_reads_any_text(text: str) -> None:
+    """The quick reading of ASCII text (what most notes are) is the character-by-character one."""
+    from bot.store.notes import unicode_search_text
+
+    assert search_text(text) == unicode_search_text(text)
+    assert search_text("Reel got 3x saves, CTR 1.2%; v2.1 /promo") == (
+        "reel got 3x saves ctr 1 2 v2 1 promo"
+    )
+
+
 def test_tsquery_text_quotes_each_word_and_keeps_prefixes() -> None:
     assert tsquery_text("Reel sav*") == "'reel' & 'sav':*"
     # punctuation inside a word splits it into a phrase of its parts, as SQLite's tokenizer does

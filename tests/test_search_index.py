@@ -132,6 +132,76 @@ def test_an_insert_that_fails_leaves_the_index_as_it_was(tmp_path: Path) -> None
     conn.close()
 
 
+async def test_a_batch_is_indexed_in_one_statement_and_matches_the_triggers(tmp_path: Path) -> None:
+    """The notes of one batch, the ones refused among them left out, are indexed together
+    (notes.search_batch): the index is what the triggers make, and each note is found."""
+    path = str(tmp_path / "smx.db")
+    store = open_store(path)
+    try:
+        texts = ["reel one", "Reels two", "x" * 4001, "launch v2.1 three", "naïve été four"]
+        results = await asyncio.gather(
+            *(store.add_note(note(t)) for t in texts), return_exceptions=True
+        )
+        assert isinstance(results[2], Exception)  # the length CHECK refuses it, alone
+        assert all(isinstance(results[i], int) for i in (0, 1, 3, 4)), results
+        conn = connect(path)
+        assert_index_matches_notes(conn)
+        assert conn.execute("SELECT count(*) FROM notes_search_writer").fetchone()[0] == 0
+        conn.close()
+        found = await store.search_notes(Viewer("T1", "C1"), "reel")
+        assert sorted(n.text for n in found) == ["Reels two", "reel one"]
+        assert [n.text for n in await store.search_notes(Viewer("T1", "C1"), "ete")] == [
+            "naïve été four"
+        ]
+    finally:
+        await store.close()
+
+
+async def test_a_batch_whose_index_write_fails_is_written_again_one_note_at_a_time(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Should the one statement that indexes a batch fail, nothing of the batch is kept and it
+    is written again with each note indexed on its own: the note that cannot be indexed fails
+    alone, the others are logged and found."""
+    real_keyed = search_terms.keyed
+
+    def keyed(team: str, text: str):
+        # Terms SQLite cannot be handed: the index's INSERT fails for this note, batched or not.
+        return ["not", "text"] if text == "reel blocked" else real_keyed(team, text)
+
+    monkeypatch.setattr(search_terms, "keyed", keyed)
+    path = str(tmp_path / "smx.db")
+    store = open_store(path)
+    sizes: list[int] = []
+    write_many = store._note_batches._write_many
+
+    async def counted(items):
+        sizes.append(len(items))
+        return await write_many(items)
+
+    monkeypatch.setattr(store._note_batches, "_write_many", counted)
+    try:
+        results = await asyncio.gather(
+            store.add_note(note("reel kept")),
+            store.add_note(note("reel blocked")),
+            store.add_note(note("reel also kept")),
+            return_exceptions=True,
+        )
+        assert sizes == [3]  # one batch
+        assert isinstance(results[1], Exception), results
+        assert isinstance(results[0], int) and isinstance(results[2], int), results
+        assert results[2] == results[0] + 1  # ids of the first try, rolled back, handed out again
+        found = await store.search_notes(Viewer("T1", "C1"), "reel")
+        assert sorted(n.text for n in found) == ["reel also kept", "reel kept"]
+        listed = await store.list_notes(Viewer("T1", "C1"))
+        assert sorted(n.text for n in listed.notes) == ["reel also kept", "reel kept"]
+        conn = connect(path)
+        assert_index_matches_notes(conn)
+        conn.close()
+    finally:
+        await store.close()
+
+
 # -- the same notes as v7's search --------------------------------------------------------------
 
 

@@ -183,3 +183,15 @@ async def test_first_use_from_several_threads_at_once(tmp_path: Path) -> None:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         finally:
             conn.close()
+
+
+# -- a note's time as stored ----------------------------------------------------------------
+
+
+@given(moment=st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
+def test_the_quick_utc_text_is_db_times(moment: datetime) -> None:
+    """What an insert stores for "now" (notes.now_text) is db_time's text, for any moment."""
+    from bot.store import notes as notes_sql
+
+    assert notes_sql.utc_text(moment) == notes_sql.db_time(moment)
+    assert len(notes_sql.now_text()) == len(notes_sql.db_time(moment))

@@ -86,6 +86,19 @@ def _json_len(value: object) -> int:
     return len(json.dumps(value))
 
 
+# A mrkdwn text object, {"type": "mrkdwn", "text": ...}, is this much JSON around its text's own.
+_MRKDWN_JSON = len(json.dumps({"type": "mrkdwn", "text": ""})) - 2
+
+
+def _element_json_len(element: dict) -> int:
+    """_json_len(element), for the mrkdwn texts fields and context blocks are made of without
+    writing their JSON."""
+    text = element.get("text")
+    if len(element) == 2 and element.get("type") == "mrkdwn" and isinstance(text, str):
+        return _MRKDWN_JSON + _json_len(text)
+    return _json_len(element)
+
+
 def _text_json(text: str) -> int:
     return _json_len(text) - 2
 
@@ -204,7 +217,7 @@ def _packed(elements: Iterator[tuple[dict, bool]], per_block: int, key: str) -> 
     group: list[dict] = []
     size = clips = 0
     for element, clipped in elements:
-        cost = _json_len(element) + 2
+        cost = _element_json_len(element) + 2
         if group and (len(group) == per_block or size + cost > BLOCK_JSON):
             yield _group_block(key, group), clips
             group, size, clips = [], 0, 0
@@ -337,6 +350,15 @@ def _budget(max_blocks: int, max_json: int | None) -> int | None:
     return None  # a caller measuring a reply's whole size (bot/slack/digest_post.fits)
 
 
+class RenderedBlocks(list):
+    """The blocks render_blocks made, as a list, and `json`: json.dumps of them, when measuring
+    them wrote it (most replies fit, and are measured whole). For a face that sends them as JSON
+    straight away (the ack, bot/slack/listeners/commands.py), so they are encoded once; whoever
+    changes them after must not send `json`."""
+
+    json: str | None = None
+
+
 def render_blocks(
     reply: Reply, *, max_blocks: int = MAX_BLOCKS, max_json: int | None = None
 ) -> list[dict]:
@@ -359,11 +381,16 @@ def render_blocks(
             j += 1
             if len(blocks) > max_blocks:
                 return _cut(reply, parts, max_blocks, budget)
-    if budget is not None and _json_len(blocks) > budget:
-        return _cut(reply, parts, max_blocks, budget)
+    encoded = None
+    if budget is not None:
+        encoded = json.dumps(blocks)
+        if len(encoded) > budget:
+            return _cut(reply, parts, max_blocks, budget)
     if any(sum(p.clips) for p in parts) or len(reply.buttons) > MAX_ACTIONS:
         return _cut(reply, parts, max_blocks, budget)
-    return blocks
+    rendered = RenderedBlocks(blocks)
+    rendered.json = encoded
+    return rendered
 
 
 def _cut(reply: Reply, parts: list[_Part], max_blocks: int, budget: int | None) -> list[dict]:

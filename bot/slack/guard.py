@@ -158,11 +158,32 @@ def parse_form(text: str) -> dict[str, str]:
             continue
         name, _, value = part.partition("=")
         if "+" in name or "%" in name:
-            name = unquote(name.replace("+", " "))
+            name = _unquote(name.replace("+", " "))
         if "+" in value or "%" in value:
-            value = unquote(value.replace("+", " "))
+            value = _unquote(value.replace("+", " "))
         fields[name] = value
     return fields
+
+
+# Every %XX escape of an ASCII character, either case: most of what Slack escapes (`/smx`, a
+# response_url, `=` in a command's text).
+_ASCII_ESCAPES = {
+    hi + lo: chr(int(hi + lo, 16)) for hi in "01234567" for lo in "0123456789abcdefABCDEF"
+}
+
+
+def _unquote(value: str) -> str:
+    """unquote(value): escapes of ASCII characters replaced a dict look-up each; anything else
+    (a byte of a UTF-8 sequence, a `%` that escapes nothing) by unquote itself, which reads
+    those as parse_qsl does."""
+    head, *rest = value.split("%")
+    out = [head]
+    for part in rest:
+        char = _ASCII_ESCAPES.get(part[:2])
+        if char is None:
+            return unquote(value)
+        out += (char, part[2:])
+    return "".join(out)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -481,6 +502,8 @@ class SlackGate:
 
     async def _read(self, request: web.Request) -> bytes | None:
         """The whole body by the request's deadline, or None when the client is too slow."""
+        if request.content.is_eof():
+            return await request.read()  # all of it has arrived: nothing to wait for, nor time
         loop = asyncio.get_running_loop()
         deadline = request.get(REQUEST_DEADLINE) or loop.time() + self._body_timeout
         try:

@@ -74,6 +74,21 @@ _INSERT_NOTE = (
     f"INSERT INTO notes ({', '.join(COLUMNS)}, search)"
     f" VALUES ({', '.join('%s' for _ in COLUMNS)}, {schema.note_search_vector()}) RETURNING id"
 )
+# Many notes in one statement: a column's values as one array each (the query's text the same
+# whatever the batch's size, so psycopg reads it once), the rows in the batch's order.
+_ARRAY_TYPES = {
+    "created_at": "timestamptz",
+    **{c: "float8" for c in ("spend", "impressions", "clicks", "conversions")},
+    "metrics": "jsonb",
+}
+_INSERT_NOTES = (
+    f"INSERT INTO notes ({', '.join(COLUMNS)}, search)"
+    f" SELECT {', '.join('u.' + c for c in COLUMNS)}, {schema.note_search_vector('u.searched')}"
+    " FROM unnest("
+    + ", ".join(f"%s::{_ARRAY_TYPES.get(c, 'text')}[]" for c in (*COLUMNS, "searched"))
+    + f") WITH ORDINALITY AS u({', '.join(COLUMNS)}, searched, place) ORDER BY u.place"
+    " RETURNING id"
+)
 
 
 def _where(filt: notes.Filter) -> tuple[str, list[object]]:
@@ -398,18 +413,18 @@ class PostgresStore:
         return await self._note_batches.submit((note, event_id))
 
     async def _add_notes(self, items: list[tuple[NewNote, str | None]]) -> list[object]:
-        """All in one transaction; when it fails and there was more than one note, each is
-        tried again in a transaction of its own, so one bad note fails alone (nothing of the
-        failed transaction was committed). A savepoint each would cost two more round trips."""
+        """All in one transaction (one statement, when no event is to be claimed); when it fails
+        and there was more than one note, each is tried again in a transaction of its own, so
+        one bad note fails alone (nothing of the failed transaction was committed). A savepoint
+        each would cost two more round trips."""
         try:
+            if all(event_id is None for _, event_id in items):
+                # Nothing to claim first: the batch is one statement, so one transaction of its
+                # own (the connections autocommit), committed before its answer is read: one
+                # round trip, not BEGIN, the inserts and COMMIT one after the other.
+                async with self._connection() as conn:
+                    return await _insert_notes(conn, [note for note, _ in items])
             async with self._transaction() as conn:
-                if len(items) > 1 and all(event_id is None for _, event_id in items):
-                    # Nothing to claim first: every insert is sent before any answer is read
-                    # (psycopg's pipeline mode), one round trip to the server for all of them.
-                    async with conn.pipeline():
-                        cursors = [await conn.execute(*_note_insert(note)) for note, _ in items]
-                        rows = [await cursor.fetchone() for cursor in cursors]
-                    return [row["id"] for row in rows]  # type: ignore[index]
                 return [await _add_note(conn, note, event_id) for note, event_id in items]
         except StoreUnavailable:
             raise  # the connection is gone; a commit's outcome unknown: every note is told
@@ -833,6 +848,19 @@ async def _add_note(conn: AsyncConnection, note: NewNote, event_id: str | None) 
     row = await cursor.fetchone()
     assert row is not None
     return row["id"]  # type: ignore[call-overload]
+
+
+async def _insert_notes(conn: AsyncConnection, new: list[NewNote]) -> list[object]:
+    """Insert the notes in one statement and return their ids, in their order."""
+    if len(new) == 1:
+        return [await _add_note(conn, new[0], None)]
+    rows = [_note_insert(note)[1] for note in new]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    cursor = await conn.execute(_INSERT_NOTES, columns)
+    found = await cursor.fetchall()
+    # The rows go in in the batch's order (ORDER BY place), each taking the identity's next
+    # value as it does, so the ids in ascending order are the notes' in the batch's order.
+    return sorted(row["id"] for row in found)  # type: ignore[call-overload]
 
 
 async def _claim_event(conn: AsyncConnection, event_id: str, team: str) -> bool:

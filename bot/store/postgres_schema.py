@@ -99,9 +99,10 @@ _V2_SEARCH = (
 )
 
 
-def note_search_vector() -> str:
-    """The SQL that computes a note's `search` from one parameter, search_text(campaign text)."""
-    return f"to_tsvector('{SEARCH_CONFIG}', %s)"
+def note_search_vector(text: str = "%s") -> str:
+    """The SQL that computes a note's `search` from search_text(campaign text): one parameter,
+    or the SQL expression `text`."""
+    return f"to_tsvector('{SEARCH_CONFIG}', {text})"
 
 
 def _index_existing_notes(conn: psycopg.Connection) -> None:

@@ -10,10 +10,11 @@ with its own connection: WAL lets them proceed while a write is in progress.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -520,21 +521,44 @@ def _add_notes(
     conn: sqlite3.Connection, items: list[tuple[NewNote, str | None]]
 ) -> list[int | None | Exception]:
     """Each note in its own savepoint, all in one commit: the new id, None for an event already
-    handled, or the error of that note alone."""
+    handled, or the error of that note alone. The batch's search terms are written together at
+    the end (notes.search_batch); should that one statement fail, the batch is written again
+    with each note indexed on its own, so a note that cannot be indexed fails alone."""
+    try:
+        return _write_notes(conn, items, batched=True)
+    except notes.SearchBatchFailed:
+        return _write_notes(conn, items, batched=False)
+
+
+def _write_notes(
+    conn: sqlite3.Connection, items: list[tuple[NewNote, str | None]], *, batched: bool
+) -> list[int | None | Exception]:
     found: list[int | None | Exception] = []
-    with write_transaction(conn):
+    with write_transaction(conn), _search_batch(conn, batched) as batch:
         for note, event_id in items:
             conn.execute("SAVEPOINT note")
+            indexed = len(batch.params) if batch is not None else 0
             try:
                 if event_id is not None and not events.claim(conn, event_id, note.team):
                     found.append(None)
                 else:
-                    found.append(notes.insert(conn, note))
+                    found.append(notes.insert(conn, note, batch))
             except Exception as err:  # that note's alone; its caller gets it
                 conn.execute("ROLLBACK TO note")  # raises if SQLite rolled all back: all fail
                 found.append(err)
+                if batch is not None:
+                    del batch.params[indexed:]  # nothing of it is left to index
             conn.execute("RELEASE note")
     return found
+
+
+@contextlib.contextmanager
+def _search_batch(conn: sqlite3.Connection, batched: bool) -> Iterator[notes.SearchBatch | None]:
+    if not batched:
+        yield None
+        return
+    with notes.search_batch(conn) as batch:
+        yield batch
 
 
 def _in_write(conn: sqlite3.Connection, fn: Callable[..., T], *args: object) -> T:

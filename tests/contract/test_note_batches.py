@@ -101,3 +101,47 @@ async def test_a_note_the_database_refuses_fails_alone_in_its_batch(store, batch
     assert batches[0] == len(fields)
     listed = await store.list_notes(Viewer("T1", "C1"), limit=10)
     assert sorted(n.text for n in listed.notes) == ["batch 0", "batch 2", "batch 3"]
+
+
+async def test_every_field_of_a_batch_is_stored_as_given_with_each_note(store, batches):
+    """A batch is written in one statement where it can be (PostgreSQL: a column of values
+    each; SQLite: its search terms at once): every field of every note comes back as it went
+    in, under that note's own id, and each is found by its words."""
+    from datetime import UTC, datetime
+
+    given = [
+        note("plain words one"),
+        note(
+            "figures two",
+            platform="instagram",
+            spend=400.0,
+            currency="€",
+            impressions=60000.0,
+            clicks=1200.0,
+            conversions=35.0,
+            metrics={"revenue": 1500.0, "ctr": 0.02},
+        ),
+        note("only clicks three", clicks=7.0, campaign="brand-x", author="U2"),
+        note(
+            "dated four",
+            created_at=datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC),
+            channel="D1",
+            channel_kind="im",
+        ),
+        note("naïve été five", metrics={"views": 10.0}),
+    ]
+    ids = await asyncio.gather(*(store.add_note(n) for n in given))
+    assert batches[0] == len(given)
+    assert len(set(ids)) == len(given)
+    for note_id, new in zip(ids, given, strict=True):
+        got = await store.get_note(Viewer(new.team, new.channel, new.author), note_id)
+        assert got is not None, new.text
+        expected = {k: v for k, v in new.__dict__.items() if k != "created_at"}
+        assert {k: getattr(got, k) for k in expected} == expected
+        if new.created_at is not None:
+            assert got.created_at == new.created_at
+        else:
+            assert got.created_at is not None
+        word = new.text.split()[-1]
+        found = await store.search_notes(Viewer(new.team, new.channel, new.author), word)
+        assert [n.id for n in found] == [note_id], word
