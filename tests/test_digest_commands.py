@@ -496,3 +496,35 @@ def test_the_digest_names_a_published_range_as_the_listing_does():
     )
     facebook = benchmarks_for("facebook")["cpa"]  # published for lead-ad campaigns only
     assert _published("cpa", facebook).endswith("(lead ads campaigns only)")
+
+
+async def test_the_digest_sums_a_campaign_in_two_currencies_in_each(ctx):
+    store = ctx.services.store
+    for _ in range(3):
+        await store.add_note(
+            note("C1", NOW - timedelta(days=1), "usd", campaign="mix", spend=250.0, currency="$")
+        )
+    await store.add_note(
+        note("C1", NOW - timedelta(days=1), "eur", campaign="mix", spend=300.0, currency="€")
+    )
+    await store.add_note(
+        note("C1", NOW - timedelta(days=1), "other", campaign="solo", spend=1800.0, currency="$")
+    )
+    reply = await ask(ctx, "digest preview")
+    spend = next(f.value for f in reply.facts if f.label == "Spend")
+    assert spend == "$2,550 + €300"  # nothing left out as "more in mixed currencies"
+    assert reply.data["digest"]["spend"] == {"$": 2550.0, "€": 300.0}
+
+
+async def test_the_digest_shows_the_targets_the_channel_may_see(ctx):
+    store = ctx.services.store
+    await store.add_note(
+        note("C1", NOW - timedelta(days=1), "week", campaign="spring", spend=300.0, currency="$",
+             conversions=10.0)
+    )  # fmt: skip
+    await ask(ctx, "target spring cpa<=20")
+    private = Context(**{**ctx.__dict__, "channel": "G5", "channel_kind": "private"})
+    await ask(private, "target spring spend<=$100")  # G5's own: not for C1's digest
+    reply = await ask(ctx, "digest preview")
+    section = next(s for s in reply.sections if s.heading == "Targets, on this week's figures")
+    assert section.text == "• *spring*: CPA ≤ $20: $30 realised, off track"

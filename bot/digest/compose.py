@@ -58,6 +58,8 @@ async def compose(
     activity = await store.week_activity(
         Viewer(team, channel), since=window.since, until=window.until, per_campaign=PER_CAMPAIGN
     )
+    digest = Digest(team, channel, window, week, late_due)
+    (activity,) = await with_extras(store, [digest], [activity])
     return build(activity, window=window, week=week, late_due=late_due, prefix=prefix)
 
 
@@ -94,7 +96,41 @@ async def read_weeks(store: Store, digests: Sequence[Digest]) -> list[WeekActivi
         )
         for i, week in zip(places, weeks, strict=True):
             found[i] = week
-    return found  # type: ignore[return-value]
+    return await with_extras(store, digests, found)  # type: ignore[arg-type]
+
+
+async def with_extras(
+    store: Store, digests: Sequence[Digest], weeks: list[WeekActivity]
+) -> list[WeekActivity]:
+    """Each week with what the batch read does not carry: the spend of a campaign in several
+    currencies, by currency (only for the weeks that have one: a few queries, not one a
+    channel), and the targets its channel may see (one query for the batch's teams)."""
+    from dataclasses import replace
+
+    from bot.target_commands import PUBLIC
+
+    records = await store.targets_of(sorted({d.team for d in digests}))
+    by_team: dict[str, list] = {}
+    for r in records:
+        by_team.setdefault(r.team, []).append(r)
+    out = []
+    for d, week in zip(digests, weeks, strict=True):
+        extras: dict = {}
+        if any(len(t.currencies) > 1 for t in week.totals):
+            extras["currency_parts"] = tuple(
+                await store.currency_parts(
+                    Viewer(d.team, d.channel), since=d.window.since, until=d.window.until
+                )
+            )
+        if by_team.get(d.team):
+            campaigns = {t.campaign for t in week.totals}
+            extras["targets"] = tuple(
+                r
+                for r in by_team[d.team]
+                if r.campaign in campaigns and (r.channel_kind in PUBLIC or r.channel == d.channel)
+            )
+        out.append(replace(week, **extras) if extras else week)
+    return out
 
 
 def build_all(
@@ -304,7 +340,7 @@ def build(
             ),
             data={"digest": info},
         )
-    spend, mixed = _spend(totals)
+    spend, mixed = _spend(totals, activity.currency_parts)
     info["spend"] = spend
     facts = [
         Fact(label="Notes", value=f"{count:,}"),
@@ -323,6 +359,9 @@ def build(
         sections.append(
             Section(heading="Realised, against each platform's range", text="\n".join(lines))
         )
+    if activity.targets:
+        sections.append(_targets_section(totals, activity.targets))
+        info["targets"] = len(activity.targets)
     info["summary_sections"] = len(sections)
     for t in totals[:HIGHLIGHT_CAMPAIGNS]:
         sections.append(_highlights(t, activity.highlights.get(t.campaign, []), prefix, memo))
@@ -349,15 +388,35 @@ def build(
     )
 
 
-def _spend(totals: list[CampaignTotals]) -> tuple[dict[str, float], bool]:
-    """Spend summed per currency; True when some campaign mixed currencies (not added up)."""
+def _targets_section(totals: list[CampaignTotals], records: tuple) -> Section:
+    """Each target of a campaign with notes this week, against this week's figures."""
+    from bot import targets as logic
+
+    of = {t.campaign: t for t in totals}
+    lines = []
+    for r in records:
+        target = logic.Target(r.key, r.op, r.value, r.currency)
+        check = logic.check(target, of.get(r.campaign))
+        lines.append(f"• *{r.campaign}*: {check.line}")
+    return Section(heading="Targets, on this week's figures", text="\n".join(lines))
+
+
+def _spend(totals: list[CampaignTotals], parts: tuple = ()) -> tuple[dict[str, float], bool]:
+    """Spend summed per currency; True when some campaign mixed currencies and its spend by
+    currency was not read (then it is not added up)."""
     out: dict[str, float] = {}
     mixed = False
+    split: dict[str, list] = {}
+    for p in parts:
+        split.setdefault(p.campaign, []).append(p)
     for t in totals:
         if t.spend is None:
             continue
         if len(t.currencies) == 1:
             out[t.currencies[0]] = out.get(t.currencies[0], 0.0) + t.spend
+        elif t.campaign in split:
+            for p in split[t.campaign]:  # `$750 + €300`: each currency summed on its own
+                out[p.currency] = out.get(p.currency, 0.0) + p.spend
         else:
             mixed = True
     return out, mixed

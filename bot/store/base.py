@@ -287,6 +287,11 @@ class WeekActivity:
     origin_groups: tuple[tuple[Origin, ...], ...] | None = field(
         default=None, compare=False, repr=False
     )
+    # Added by the digest's reader (bot/digest/compose.py read_weeks), not the store's week read:
+    # the spend of campaigns in several currencies, by currency (bot/store/splits.py), and the
+    # campaign targets the channel may see (bot/store/imports.py TargetRecord).
+    currency_parts: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    targets: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def notes(self) -> int:
@@ -525,7 +530,12 @@ class Store(Protocol):
     async def schema_version(self) -> int: ...
 
     async def currency_parts(
-        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Any]:
         """Each campaign's spend and money ratios by currency (bot/store/splits.py)."""
 
@@ -544,6 +554,9 @@ class Store(Protocol):
         """Set (or replace) each TargetRecord: one per team, campaign and figure."""
 
     async def list_targets(self, team: str, campaign: str | None = None) -> list[Any]: ...
+
+    async def targets_of(self, teams: Sequence[str]) -> list[Any]:
+        """Every target of these teams (a digest batch reads them in one query)."""
 
     async def drop_targets(
         self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None

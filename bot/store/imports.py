@@ -113,6 +113,18 @@ def _drop_sql(channels: Sequence[str], keys: Sequence[str] | None, mark: str) ->
     return sql
 
 
+def sqlite_targets_of(conn: sqlite3.Connection, teams: Sequence[str]) -> list[TargetRecord]:
+    if not teams:
+        return []
+    marks = ", ".join("?" for _ in teams)
+    rows = conn.execute(
+        f"SELECT {', '.join(TARGET_COLUMNS)} FROM targets WHERE team IN ({marks})"
+        " ORDER BY team, campaign, key",
+        list(teams),
+    ).fetchall()
+    return [_target(dict(zip(TARGET_COLUMNS, row, strict=True))) for row in rows]
+
+
 def sqlite_drop_targets(
     conn: sqlite3.Connection,
     team: str,
@@ -210,6 +222,17 @@ async def postgres_targets(conn: Any, team: str, campaign: str | None) -> list[T
         sql += " AND campaign = %s"
         params.append(campaign)
     cursor = await conn.execute(sql + " ORDER BY campaign, key", params)
+    return [_target(dict(row)) for row in await cursor.fetchall()]
+
+
+async def postgres_targets_of(conn: Any, teams: Sequence[str]) -> list[TargetRecord]:
+    if not teams:
+        return []
+    cursor = await conn.execute(
+        f"SELECT {', '.join(TARGET_COLUMNS)} FROM targets WHERE team = ANY(%s)"
+        " ORDER BY team, campaign, key",
+        (list(teams),),
+    )
     return [_target(dict(row)) for row in await cursor.fetchall()]
 
 

@@ -367,12 +367,17 @@ class PostgresStore:
         return rows[0]["version"] or 0
 
     async def currency_parts(
-        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list:
         from bot.store.splits import postgres_parts
 
         async with self._connection() as conn:
-            return await postgres_parts(conn, notes.Filter(viewer, campaign, since))
+            return await postgres_parts(conn, notes.Filter(viewer, campaign, since, until))
 
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
@@ -394,6 +399,10 @@ class PostgresStore:
     ) -> list[imports.TargetRecord]:
         async with self._connection() as conn:
             return await imports.postgres_targets(conn, team, campaign)
+
+    async def targets_of(self, teams: Sequence[str]) -> list[imports.TargetRecord]:
+        async with self._connection() as conn:
+            return await imports.postgres_targets_of(conn, list(teams))
 
     async def drop_targets(
         self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None

@@ -478,11 +478,18 @@ class SqliteStore:
         return await self._read(current_version)
 
     async def currency_parts(
-        self, viewer: Viewer, *, campaign: str | None = None, since: datetime | None = None
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list:
         from bot.store.splits import sqlite_parts
 
-        return await self._read(_in_snapshot, sqlite_parts, notes.Filter(viewer, campaign, since))
+        return await self._read(
+            _in_snapshot, sqlite_parts, notes.Filter(viewer, campaign, since, until)
+        )
 
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
@@ -503,6 +510,9 @@ class SqliteStore:
         self, team: str, campaign: str | None = None
     ) -> list[imports.TargetRecord]:
         return await self._read(imports.sqlite_targets, team, campaign)
+
+    async def targets_of(self, teams: Sequence[str]) -> list[imports.TargetRecord]:
+        return await self._read(imports.sqlite_targets_of, list(teams))
 
     async def drop_targets(
         self, team: str, campaign: str, channels: Sequence[str], keys: Sequence[str] | None = None
