@@ -399,3 +399,15 @@ def test_any_workbook_under_a_known_header_is_read_or_refused_with_a_sentence(ro
         for r in export.rows:
             assert r.slug and r.start <= r.end
             assert all(v >= 0 and v < 1e13 for v in r.figures.values())
+
+
+def test_an_xlsx_formula_with_no_saved_result_is_refused_not_read_as_empty():
+    data = _xlsx(
+        [
+            ["Campaign name", "Reporting starts", "Amount spent (USD)", "Impressions"],
+            ["Spring", "2026-11-16", "=B9*2", 1000],  # openpyxl writes no cached value
+        ]
+    )
+    with pytest.raises(UserError) as err:
+        read_export(data, "f.xlsx")
+    assert "holds a formula (`=B9*2`) with no saved result" in err.value.message

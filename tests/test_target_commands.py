@@ -103,3 +103,10 @@ async def test_notes_of_a_campaign_show_its_targets(ask):
     assert [t["status"] for t in listed.data["targets"]] == ["off track", "on track"]
     # Another campaign's listing, and the listing of every campaign, show none.
     assert "targets" not in (await ask("notes", "command")).data
+
+
+async def test_an_edit_that_moves_a_target_off_track_says_so(ask):
+    logged = await ask("note spring spend=$100 conversions=10", "command")  # $10
+    await ask("target spring cpa<=20", "command")
+    edited = await ask(f"note edit {logged.data['id']} spend=$400 conversions=10", "command")
+    assert [c["keys"] for c in edited.data["crossed"]] == [["cpa"]]

@@ -286,11 +286,45 @@ def _xlsx_rows(data: bytes, shown: str) -> list[list[Any]]:
             rows.append(list(values))
             if len(rows) > MAX_ROWS + TITLE_ROWS + 10:
                 raise _too_many(shown)
+        if any(v is None for row in rows for v in row):
+            _no_saved_results(data, rows)
         return rows
     except UserError:
         raise
     except Exception:  # a damaged sheet: XML, zip CRC or openpyxl's own errors
         raise _not_a_table(shown) from None
+    finally:
+        book.close()
+
+
+class Unsaved:
+    """A formula cell with no saved result (a sheet written by a script and never opened in a
+    spreadsheet): not a figure of zero, nor an empty cell; its row is refused."""
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+def _no_saved_results(data: bytes, rows: list[list[Any]]) -> None:
+    """Mark, in `rows`, the empty cells that hold a formula (read again, formulas kept)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        for r, values in enumerate(book.worksheets[0].iter_rows(values_only=True)):
+            if r >= len(rows):
+                break
+            for c, value in enumerate(values):
+                if (
+                    c < len(rows[r])
+                    and rows[r][c] is None
+                    and isinstance(value, str)
+                    and value.startswith("=")
+                ):
+                    rows[r][c] = Unsaved(value)
     finally:
         book.close()
 
@@ -504,6 +538,8 @@ def _decimal_mark(body: list[list[Any]], cols: _Columns) -> str:
 
 def _number(raw: Any, decimal: str) -> float | None:
     """A cell's number, None for an empty one; ValueError for text that is no number."""
+    if isinstance(raw, Unsaved):
+        raise ValueError(str(raw))
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
@@ -619,6 +655,12 @@ def _text(raw: Any) -> str | None:
 
 
 def _bad(shown: str, line: int, column: str, raw: Any, what: str) -> UserError:
+    if isinstance(raw, Unsaved):
+        return UserError(
+            f"Row {line} of {shown}, column `{clip(column, 40)}`, holds a formula "
+            f"(`{clip(raw.formula, 40)}`) with no saved result: open the file in Excel or "
+            "Sheets, save it and send it again; nothing was logged."
+        )
     return UserError(
         f"Row {line} of {shown}, column `{clip(column, 40)}`: `{clip(str(raw), 40)}` is not "
         f"{what}. Fix that cell (or clear it) and send the file again; nothing was logged."

@@ -554,11 +554,18 @@ async def edit(ctx: Context, args: list[str]) -> Reply:
             "with their numbers."
         )
     stored = found.shown()
+    # New figures may move the campaign's targets, as a new note's do.
+    from bot.target_commands import crossing_notices, crossings
+
+    edited = await _store(ctx).get_note(_viewer(ctx), note_id)
+    crossed = await crossings(ctx, [edited.campaign]) if edited is not None else []
+    told, counted = crossing_notices(ctx, crossed)
     return Reply(
         intro=f"Edited note *#{note_id}*.",
         facts=[Fact(label=k, value=_metric_text(k, v, found.currency)) for k, v in stored.items()],
-        notices=[Notice(text=f"{reading}.") for reading in found.readings],
-        data={"edited": note_id, "metrics": stored},
+        notices=[*(Notice(text=f"{reading}.") for reading in found.readings), *told],
+        sources=counted,
+        data={"edited": note_id, "metrics": stored, **({"crossed": crossed} if crossed else {})},
     )
 
 
