@@ -71,3 +71,22 @@ async def test_a_formula_in_an_export_is_stored_as_text_and_exported_defused(sto
     assert any(n.text.startswith("=cmd") for n in notes)  # kept as typed in the store
     rows = list(csv.reader(io.StringIO(to_csv(notes))))
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+async def test_the_same_days_at_another_level_are_warned_about(store):
+    ctx = ctx_over(store)
+    by_ad_set = read_export((DATA / "meta_ads_manager.csv").read_bytes(), "sets.csv")
+    first = await log_export(ctx, by_ad_set, "sets.csv")
+    assert not [n for n in first.notices if "count twice" in n.text]
+    campaign_level = (
+        "Campaign name,Reporting starts,Reporting ends,Amount spent (USD)\n"
+        "Spring Launch 2026,2026-11-16,2026-11-22,599.75\n"
+    )
+    done = await log_export(ctx, read_export(campaign_level.encode(), "c.csv"), "c.csv")
+    assert done.data["imported"] == 1
+    warned = [n.text for n in done.notices if "count twice" in n.text]
+    assert warned and "`spring-launch-2026` already had 2 imported notes" in warned[0]
+    # The same file again logs nothing, and still says the two levels overlap.
+    again = await log_export(ctx, by_ad_set, "sets.csv")
+    assert again.data["imported"] == 0
+    assert any("already had 1 imported note" in n.text for n in again.notices)

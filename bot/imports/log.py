@@ -50,10 +50,43 @@ def note_of(ctx: Context, export: Export, row: Row) -> tuple[NewNote, str]:
     return note, row.key
 
 
+async def _overlapping(ctx: Context, export: Export) -> dict[str, int]:
+    """For each campaign of the file: how many notes imported here before, from other rows,
+    are dated within the file's days (a report of the same days at another level, campaign
+    against ad set, or with a breakdown, would count them twice)."""
+    from datetime import timedelta
+
+    keys = {row.key for row in export.rows}
+    out: dict[str, int] = {}
+    for campaign in export.campaigns:
+        days = [r for r in export.rows if r.slug == campaign]
+        since = datetime.combine(min(r.start for r in days), time(0), tzinfo=UTC)
+        until = datetime.combine(max(r.end for r in days), time(0), tzinfo=UTC) + timedelta(days=1)
+        found = await ctx.services.store.imported_keys(
+            ctx.owner, ctx.channel, campaign, since, until
+        )
+        other = sum(1 for k in found if k not in keys)
+        if other:
+            out[campaign] = other
+    return out
+
+
+def _overlap_notice(campaign: str, count: int) -> Notice:
+    return Notice(
+        level="warning",
+        text=f"`{campaign}` already had {count} imported note{'s' * (count != 1)} dated within "
+        "these days from other rows. If they are the same report at another level (by campaign "
+        "against by ad set, or with a breakdown), the figures now count twice: check "
+        f"`notes {campaign}` and delete the notes of one level.",
+    )
+
+
 async def log_export(ctx: Context, export: Export, name: str) -> Reply:
     """Log every row of `export` in one transaction; the answer says what was logged."""
     rows = [note_of(ctx, export, row) for row in export.rows]
-    done = await ctx.services.store.import_notes(rows)
+    store = ctx.services.store
+    earlier = await _overlapping(ctx, export)
+    done = await store.import_notes(rows)
     data = data_of(export, name)
     data["imported"] = len(done.ids)
     data["skipped_duplicates"] = done.skipped
@@ -88,7 +121,11 @@ async def log_export(ctx: Context, export: Export, name: str) -> Reply:
             Fact(label="Campaigns", value=shown),
             Fact(label="Spend in the file", value=spend),
         ],
-        notices=[*(Notice(level="warning", text=w) for w in export.warnings), *told],
+        notices=[
+            *(Notice(level="warning", text=w) for w in export.warnings),
+            *(_overlap_notice(c, n) for c, n in earlier.items()),
+            *told,
+        ],
         sources=counted,
         data=data,
     )

@@ -555,6 +555,11 @@ class Store(Protocol):
 
     async def list_targets(self, team: str, campaign: str | None = None) -> list[Any]: ...
 
+    async def imported_keys(
+        self, team: str, channel: str, campaign: str, since: datetime, until: datetime
+    ) -> list[str]:
+        """The import keys of a campaign's imported notes here, dated in [since, until)."""
+
     async def targets_of(self, teams: Sequence[str]) -> list[Any]:
         """Every target of these teams (a digest batch reads them in one query)."""
 

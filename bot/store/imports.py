@@ -82,6 +82,35 @@ def sqlite_import(conn: sqlite3.Connection, rows: Sequence[tuple[NewNote, str]])
     return Imported(ids, skipped)
 
 
+_KEYS_SQL = (
+    "SELECT import_key FROM notes WHERE team = {m} AND channel = {m} AND campaign = {m}"
+    " AND import_key IS NOT NULL AND created_at >= {m} AND created_at < {m}"
+)
+
+
+def sqlite_imported_keys(
+    conn: sqlite3.Connection,
+    team: str,
+    channel: str,
+    campaign: str,
+    since: datetime,
+    until: datetime,
+) -> list[str]:
+    rows = conn.execute(
+        _KEYS_SQL.format(m="?"), (team, channel, campaign, db_time(since), db_time(until))
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def postgres_imported_keys(
+    conn: Any, team: str, channel: str, campaign: str, since: datetime, until: datetime
+) -> list[str]:
+    cursor = await conn.execute(
+        _KEYS_SQL.format(m="%s"), (team, channel, campaign, _utc(since), _utc(until))
+    )
+    return [r["import_key"] for r in await cursor.fetchall()]
+
+
 def sqlite_set_targets(conn: sqlite3.Connection, records: Sequence[TargetRecord]) -> None:
     for r in records:
         values = [getattr(r, c) for c in TARGET_COLUMNS]

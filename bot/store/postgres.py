@@ -400,6 +400,12 @@ class PostgresStore:
         async with self._connection() as conn:
             return await imports.postgres_targets(conn, team, campaign)
 
+    async def imported_keys(
+        self, team: str, channel: str, campaign: str, since: datetime, until: datetime
+    ) -> list[str]:
+        async with self._connection() as conn:
+            return await imports.postgres_imported_keys(conn, team, channel, campaign, since, until)
+
     async def targets_of(self, teams: Sequence[str]) -> list[imports.TargetRecord]:
         async with self._connection() as conn:
             return await imports.postgres_targets_of(conn, list(teams))

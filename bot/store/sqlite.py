@@ -511,6 +511,11 @@ class SqliteStore:
     ) -> list[imports.TargetRecord]:
         return await self._read(imports.sqlite_targets, team, campaign)
 
+    async def imported_keys(
+        self, team: str, channel: str, campaign: str, since: datetime, until: datetime
+    ) -> list[str]:
+        return await self._read(imports.sqlite_imported_keys, team, channel, campaign, since, until)
+
     async def targets_of(self, teams: Sequence[str]) -> list[imports.TargetRecord]:
         return await self._read(imports.sqlite_targets_of, list(teams))
 
