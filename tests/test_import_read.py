@@ -411,3 +411,17 @@ def test_an_xlsx_formula_with_no_saved_result_is_refused_not_read_as_empty():
     with pytest.raises(UserError) as err:
         read_export(data, "f.xlsx")
     assert "holds a formula (`=B9*2`) with no saved result" in err.value.message
+
+
+def test_a_google_ads_xlsx_export_from_tests_data():
+    export = read("google_ads.xlsx")
+    assert export.kind == "xlsx" and export.layout.key == "google"
+    assert export.title_rows == 2 and export.totals_skipped == 1
+    d18 = date(2026, 11, 18)
+    assert figures(export) == [
+        ("autumn-sale-search", "Brand", "google", "GBP", d18, d18,
+         {"spend": 42.5, "impressions": 1700, "clicks": 85, "conversions": 5, "revenue": 300}),
+        ("autumn-sale-search", "Generic", "google", "GBP", d18, d18,
+         {"spend": 90, "impressions": 6000, "clicks": 120, "conversions": 2.5, "revenue": 150}),
+    ]  # fmt: skip
+    assert export.warnings == []  # its CTR, CPC and cost per conversion agree

@@ -21,8 +21,9 @@ FILES = [
     "google_ads_utf16.csv",
     "meta_de_semicolon.csv",
     "smx_plain.csv",
+    "google_ads.xlsx",
 ]
-SIGN = {"USD": "$", "EUR": "€"}
+SIGN = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 def ctx_over(store) -> Context:
