@@ -526,5 +526,5 @@ async def test_the_digest_shows_the_targets_the_channel_may_see(ctx):
     private = Context(**{**ctx.__dict__, "channel": "G5", "channel_kind": "private"})
     await ask(private, "target spring spend<=$100")  # G5's own: not for C1's digest
     reply = await ask(ctx, "digest preview")
-    section = next(s for s in reply.sections if s.heading == "Targets, on this week's figures")
-    assert section.text == "• *spring*: CPA ≤ $20: $30 realised, off track"
+    section = next(s for s in reply.sections if s.heading == "Targets")
+    assert section.text == "• *spring*: CPA ≤ $20: off track · $30 this week"

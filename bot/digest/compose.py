@@ -389,16 +389,20 @@ def build(
 
 
 def _targets_section(totals: list[CampaignTotals], records: tuple) -> Section:
-    """Each target of a campaign with notes this week, against this week's figures."""
+    """Each target of a campaign with notes this week: its verdict on all the campaign's notes
+    (as the last note or import settled it; a spend cap is about the whole campaign, not a
+    week), and this week's figure beside it."""
     from bot import targets as logic
 
     of = {t.campaign: t for t in totals}
     lines = []
     for r in records:
         target = logic.Target(r.key, r.op, r.value, r.currency)
-        check = logic.check(target, of.get(r.campaign))
-        lines.append(f"• *{r.campaign}*: {check.line}")
-    return Section(heading="Targets, on this week's figures", text="\n".join(lines))
+        week = logic.check(target, of.get(r.campaign)).realised_text
+        this_week = f"{week} this week" if week else "no figure this week"
+        overall = {"no figures": "no verdict yet"}.get(r.status, r.status)
+        lines.append(f"• *{r.campaign}*: {target.text}: {overall} · {this_week}")
+    return Section(heading="Targets", text="\n".join(lines))
 
 
 def _spend(totals: list[CampaignTotals], parts: tuple = ()) -> tuple[dict[str, float], bool]:
