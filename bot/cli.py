@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--channel", default="C-LOCAL")
     ask.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
     ask.add_argument("--out", type=Path, help="write a file answer (e.g. a CSV export) here")
+    ask.add_argument("--chart", type=Path, help="write the answer's chart here as a PNG")
     ask.add_argument("text", nargs=argparse.REMAINDER)
     imp = sub.add_parser(
         "import", help="preview an ad platform's export (CSV or XLSX); --yes logs it"
@@ -79,6 +80,8 @@ def _trailing_options(args: argparse.Namespace) -> None:
             args.json, text = True, text[:-1]
         elif len(text) >= 2 and text[-2] == "--out":
             args.out, text = Path(text[-1]), text[:-2]
+        elif len(text) >= 2 and text[-2] == "--chart":
+            args.chart, text = Path(text[-1]), text[:-2]
         else:
             break
     args.text = text
@@ -186,6 +189,9 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     query = " ".join(args.text)
     reply, static = _answer(ctx, query)
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
+    chart = _chart(reply, args.chart) if args.chart is not None else None
+    if chart is not None:
+        reply.data["chart"] = chart.data()
     if args.json:
         import json
 
@@ -293,6 +299,21 @@ def _print_reply(reply, *, as_json: bool) -> None:
             default=str,
         )
     )
+
+
+def _chart(reply, path: Path):
+    """The answer's chart, written to `path` as a PNG; None (said on stderr, nothing written)
+    when the answer has none."""
+    from bot.charts.model import chart_for
+
+    chart = None if reply.is_error else chart_for(reply.data, reply.title)
+    if chart is None:
+        print("smx: this answer has no chart; nothing was written.", file=sys.stderr)
+        return None
+    from bot.charts.render import png
+
+    path.write_bytes(png(chart))
+    return chart
 
 
 def _answer(ctx, text: str):

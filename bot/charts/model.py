@@ -1,0 +1,138 @@
+"""What a chart draws, worked out from an answer's `data` alone: so a test can read the series
+drawn, and the picture can never say what the answer does not.
+
+An estimate's chart: one panel per figure the estimate worked out (impressions, reach, clicks,
+conversions, views), a bar at its typical value with the published low–high range as a whisker.
+A platform comparison: the same panels with one bar per platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.metric_table import LABEL
+from bot.platforms import PLATFORM_NAME
+
+# What an estimate's chart shows, in this order: what the money reaches and brings.
+SHOWN = ("impressions", "reach", "clicks", "conversions", "views", "engagements")
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float  # the typical value
+    low: float | None = None  # the published range, where there is one
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    metric: str
+    title: str
+    unit: str  # what the axis counts ("people", "clicks") or the currency sign
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str  # "estimate" or "platforms"
+    title: str
+    panels: list[Panel]
+    caption: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def data(self) -> dict[str, Any]:
+        """The series drawn, as `smx ask --json` reports them under data["chart"]."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "series": [
+                {
+                    "metric": p.metric,
+                    "unit": p.unit,
+                    "bars": [
+                        {"label": b.label, "value": b.value, "low": b.low, "high": b.high}
+                        for b in p.bars
+                    ],
+                }
+                for p in self.panels
+            ],
+        }
+
+    def alt_text(self) -> str:
+        """The figures the chart states, in words (an image's alt text, at most 1,000 characters)."""
+        from bot import units
+
+        parts = []
+        for p in self.panels:
+            bars = []
+            for b in p.bars:
+                typical = units.format_count(b.value)
+                if b.low is not None and b.high is not None and b.low != b.high:
+                    bars.append(
+                        f"{b.label} {typical} ({units.format_count(b.low)}–"
+                        f"{units.format_count(b.high)})"
+                    )
+                else:
+                    bars.append(f"{b.label} {typical}")
+            parts.append(f"{p.title}: " + ", ".join(bars))
+        return (f"{self.title}. " + "; ".join(parts) + ".")[:1000]
+
+
+def chart_for(data: dict[str, Any], title: str | None = None) -> Chart | None:
+    """The chart of an answer, from its `data`; None when the answer has none to draw."""
+    if "platforms" in data:
+        return _platforms(data, title)
+    if "derived" in data and "formulas" in data:
+        return _estimate(data, title)
+    return None
+
+
+def _range(data: dict[str, Any], key: str) -> tuple[float | None, float | None]:
+    found = (data.get("ranges") or {}).get(key)
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _estimate(data: dict[str, Any], title: str | None) -> Chart | None:
+    panels = []
+    name = PLATFORM_NAME.get(data.get("platform") or "", "")
+    for key in SHOWN:
+        if key not in data.get("derived", []) or key not in data:
+            continue
+        low, high = _range(data, key)
+        label = name or "Estimate"
+        panels.append(Panel(key, LABEL[key], key, [Bar(label, float(data[key]), low, high)]))
+    if not panels:
+        return None
+    return Chart("estimate", title or "What the budget reaches", panels, caption=_caption(data))
+
+
+def _platforms(data: dict[str, Any], title: str | None) -> Chart | None:
+    panels = []
+    by_platform = data["platforms"]
+    for key in SHOWN:
+        bars = [
+            Bar(PLATFORM_NAME.get(p, p), float(v[key][1]), float(v[key][0]), float(v[key][2]))
+            for p, v in by_platform.items()
+            if key in v
+        ]
+        if bars:
+            panels.append(Panel(key, LABEL[key], key, bars))
+    if not panels:
+        return None
+    names = " vs ".join(PLATFORM_NAME.get(p, p) for p in by_platform)
+    return Chart(
+        "platforms",
+        title or f"{names}: what the same budget reaches",
+        panels,
+        caption="Bars: typical published figures; whiskers: the published low–high range.",
+    )
+
+
+def _caption(data: dict[str, Any]) -> str:
+    sources = sorted(
+        {s for a in (data.get("assumed") or {}).values() for s in a.get("sources", [])}
+    )
+    text = "Bar: typical; whisker: the published low–high range."
+    return f"{text} Sources: {'; '.join(sources)}." if sources else text
