@@ -48,6 +48,7 @@ bench: $(STAMP_BENCH)
 	$(BIN)/python bench/bench_digest.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_phrasing.py
+	$(BIN)/python bench/bench_charts.py
 
 clean:
 	rm -rf $(VENV)
