@@ -189,7 +189,8 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     query = " ".join(args.text)
     reply, static = _answer(ctx, query)
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
-    chart = _chart(reply, args.chart) if args.chart is not None else None
+    wanted = getattr(args, "chart", None)  # `smx digest preview` asks without the option
+    chart = _chart(reply, wanted) if wanted is not None else None
     if chart is not None:
         reply.data["chart"] = chart.data()
     if args.json:
