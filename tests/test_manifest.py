@@ -27,7 +27,10 @@ METHOD_SCOPES = {
     "users_info": {"users:read"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "files_upload_v2": {"files:write"},
-    "files_info": {"files:read"},  # an export shared to import (bot/slack/file_import.py)
+    "files_info": {"files:read"},
+    "conversations_open": {
+        "im:write"
+    },  # a chart of an answer only the person sees: their DM  # an export shared to import (bot/slack/file_import.py)
     "conversations_list": {"channels:read", "groups:read"},
     "conversations_members": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_history": {"im:history"},  # only ever of a DM (bot/slack/welcome.py)

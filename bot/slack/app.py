@@ -30,6 +30,7 @@ BOT_SCOPES = (
     "groups:read",
     "im:history",
     "im:read",
+    "im:write",
     "mpim:read",
     "users:read",
 )

@@ -163,10 +163,14 @@ class FakeSlack:
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()
+        try:
+            content: str | None = body.decode()
+        except UnicodeDecodeError:  # a picture: its bytes, not text
+            content = None
         await self._record(
             Call(
                 "upload",
-                {"file": request.match_info["file"], "content": body.decode()},
+                {"file": request.match_info["file"], "content": content, "bytes": body},
                 dict(request.headers),
             )
         )
@@ -236,6 +240,8 @@ class FakeSlack:
                 "members": everyone[start : start + size],
                 "response_metadata": {"next_cursor": str(following) if following else ""},
             }
+        if method == "conversations.open":  # the person's DM with the bot
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U1"))[1:]}}
         if method == "conversations.history":
             limit = int(args.get("limit") or 100)
             return {"ok": True, "messages": self.history.get(args.get("channel", ""), [])[:limit]}

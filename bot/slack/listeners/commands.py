@@ -37,6 +37,7 @@ from bot.slack.answer import (
 )
 from bot.slack.blocks import RenderedBlocks, inline_text
 from bot.slack.channels import CALL_FAILED, CHANNEL_ID, describe_named, place
+from bot.slack.charts import chart_later
 from bot.slack.crossings import announce_later
 from bot.slack.inflight import tracked
 from bot.slack.payloads import command_context
@@ -198,6 +199,8 @@ async def with_web_api(
     post = poster(ctx, client, settings) if command.slack.post else None
     reply = await answer(ctx, text, post=post)
     announce_later(client, ctx, reply)  # a target this moved off track, said where it was set
+    # A chart goes where the answer's readers are: a mention's or DM's answer is posted there.
+    chart_later(client, ctx, reply, shared=reply.share or ctx.surface in ("mention", "dm"))
     if command.slack.upload and reply.files and not reply.is_error:
         reply = cleared(reply, audience(ctx, private=False), path="files_upload")
         if reply.is_error:
@@ -238,6 +241,7 @@ def _later(
 
         reply = work.result()
         announce_later(client, ctx, reply)
+        chart_later(client, ctx, reply, shared=reply.share)
         if not reply.share:
             reply = with_share_button(reply, text)
         if response_url:
@@ -386,6 +390,7 @@ async def acked(
             return Acked({"response_type": "ephemeral", "text": WORKING})
         reply = work.result()
     announce_later(client, ctx, reply)
+    chart_later(client, ctx, reply, shared=reply.share)
     if not reply.share:
         reply = with_share_button(reply, text)
     result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
