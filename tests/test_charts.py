@@ -90,3 +90,16 @@ def test_a_chart_of_one_bar_or_many_is_readable_at_slacks_preview_width(bars):
     panel = Panel("clicks", "Clicks", "clicks", [Bar(f"P{i}", 10.0 * (i + 1)) for i in range(bars)])
     width, height = size_of(png(Chart("platforms", "A chart", [panel])))
     assert width == 800 and height >= 150
+
+
+async def test_paid_against_organic_charts_each_route_from_the_answer(ask):
+    reply = await ask("compare budget=1000 followers=5000 posts=8 platform=instagram")
+    chart = chart_for(reply.data, reply.title)
+    assert chart is not None and chart.kind == "routes"
+    routes = reply.data["routes"]
+    drawn = {b["label"]: b["value"] for s in chart.data()["series"] for b in s["bars"]}
+    assert drawn["Paid (SMM): impressions"] == routes["paid"]["impressions"]
+    assert drawn["Organic (SMO): reach"] == routes["organic"]["organic_reach"]
+    assert drawn["Paid (SMM): clicks"] == routes["paid"]["clicks"]
+    assert drawn["Organic (SMO): engagements"] == routes["organic"]["organic_engagements"]
+    assert size_of(png(chart))[0] == 800

@@ -84,6 +84,8 @@ def chart_for(data: dict[str, Any], title: str | None = None) -> Chart | None:
     """The chart of an answer, from its `data`; None when the answer has none to draw."""
     if "platforms" in data:
         return _platforms(data, title)
+    if "routes" in data:
+        return _routes(data, title)
     if "derived" in data and "formulas" in data:
         return _estimate(data, title)
     return None
@@ -127,6 +129,33 @@ def _platforms(data: dict[str, Any], title: str | None) -> Chart | None:
         title or f"{names}: what the same budget reaches",
         panels,
         caption="Bars: typical published figures; whiskers: the published low–high range.",
+    )
+
+
+# Paid against organic (`compare KEY=VALUE`): what each route reaches, and what people do.
+ROUTE_PANELS = (
+    ("reach", "Seen: paid impressions, organic reach", (("paid", "impressions", "Paid (SMM): impressions"),
+                                        ("organic", "organic_reach", "Organic (SMO): reach"))),
+    ("actions", "What they do", (("paid", "clicks", "Paid (SMM): clicks"),
+                                 ("organic", "organic_engagements", "Organic (SMO): engagements"))),
+)  # fmt: skip
+
+
+def _routes(data: dict[str, Any], title: str | None) -> Chart | None:
+    routes = data["routes"]
+    panels = []
+    for metric, heading, rows in ROUTE_PANELS:
+        bars = []
+        for route, key, label in rows:
+            if key in routes.get(route, {}):
+                low, high = _range(data, key)
+                bars.append(Bar(label, float(routes[route][key]), low, high))
+        if bars:
+            panels.append(Panel(metric, heading, metric, bars))
+    if not panels:
+        return None
+    return Chart(
+        "routes", title or "Paid and organic, side by side", panels, caption=_caption(data)
     )
 
 

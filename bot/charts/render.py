@@ -58,8 +58,12 @@ def png(chart: Chart) -> bytes:
         ax.grid(axis="x", color="#dddddd", zorder=0)
         ax.spines[["top", "right"]].set_visible(False)
         ax.margins(x=0.18)
-    if chart.caption:  # below the axes, room made for it by the layout
-        fig.supxlabel(chart.caption, fontsize=8, color="#444444", x=0.01, ha="left")
+    if chart.caption:  # below the axes, room made for it by the layout, wrapped to the width
+        import textwrap
+
+        fig.supxlabel(
+            textwrap.fill(chart.caption, 130), fontsize=8, color="#444444", x=0.01, ha="left"
+        )
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
