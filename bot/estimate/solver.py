@@ -39,6 +39,10 @@ class Relation:
     forms: dict[str, tuple[str, Fn]]  # variable -> (solved form as text, function of the others)
     check: str  # the variable compared when all are known (a scale where 1% means 1%)
     note: str = ""
+    # For a relation that is a sum, not a product (profit = revenue × margin − budget), a change
+    # of 1% in one variable need not be 1% in another: every variable here is compared, and the
+    # furthest apart decides. Left out: the ones that may be negative (a profit).
+    also: tuple[str, ...] = ()
 
     @cached_property  # read hundreds of times a solve; a frozen dataclass still takes it
     def variables(self) -> tuple[str, ...]:
@@ -137,6 +141,7 @@ PROFIT_FROM_REVENUE = Relation(
         ),
     },
     check="budget",
+    also=("revenue", "margin"),
 )
 PROFIT_PER_CONVERSION = Relation(
     "profit_per_conversion = break_even_cpa − cpa",
@@ -155,7 +160,11 @@ PROFIT_PER_CONVERSION = Relation(
         ),
     },
     check="break_even_cpa",
+    also=("cpa",),
 )
+
+# The values that sums of terms tie together (checked input by input: _leave_one_out).
+_AFFINE_KEYS = frozenset({"profit", "profit_per_conversion"})
 
 # Order matters only for which of two equivalent routes derives a value first; the most direct
 # route (from the budget) comes first.
@@ -261,8 +270,42 @@ def _plan(keys: frozenset[str]) -> tuple[tuple[Relation, str], ...]:
 
 def solve(inputs: dict[str, float]) -> Solution:
     """Every value the inputs determine, each with its formula and the inputs it rests on."""
+    sol = _solve(inputs)
+    if not sol.conflicts and _AFFINE_KEYS.intersection(sol.values):
+        _leave_one_out(sol, inputs)
+    return sol
+
+
+def _solve(inputs: dict[str, float]) -> Solution:
     sol = _solve_by_plan(inputs)
     return sol if sol is not None else _solve_by_passes(inputs)
+
+
+def _leave_one_out(sol: Solution, inputs: dict[str, float]) -> None:
+    """For inputs tied by a sum (profit = revenue × margin − budget), where 6% off in a small
+    term can be under 1% in a large one: each input against what the others imply for it, so a
+    disagreement is found in the units it was typed in."""
+    for key in inputs:
+        rest = {k: v for k, v in inputs.items() if k != key}
+        implied = _solve(rest).values.get(key)
+        if implied is None:
+            continue
+        scale = (lambda v: 1 + v) if key == "roi" else (lambda v: v)
+        apart = disagreement(scale(inputs[key]), scale(implied))
+        if apart > TOLERANCE and key not in MAY_BE_NEGATIVE:
+            others = tuple(k for k in sol.inputs if k != key)
+            sol.conflicts.append(
+                Conflict(
+                    inputs=(*others, key),
+                    key=key,
+                    value=inputs[key],
+                    implied=implied,
+                    formula=f"{key} from the other figures",
+                    source=None,
+                    apart=apart,
+                )
+            )
+            return
 
 
 def _solve_by_plan(inputs: dict[str, float]) -> Solution | None:
@@ -325,11 +368,17 @@ def _check(sol: Solution) -> None:
     for rel in _known_relations(frozenset(values)):
         if rel is REACH and sol.uncapped_reach is not None:
             continue
-        text, fn = rel.forms[rel.check]
-        implied = fn(values)
+        key, text, implied, apart = rel.check, "", None, 0.0
+        for candidate in (rel.check, *rel.also):
+            form, fn = rel.forms[candidate]
+            found = fn(values)
+            if found is None:
+                continue
+            gap = disagreement(values[candidate], found)
+            if implied is None or gap > apart:
+                key, text, implied, apart = candidate, form, found, gap
         if implied is None:
             continue
-        apart = disagreement(values[rel.check], implied)
         if apart <= TOLERANCE:
             sol.checked.append(rel.formula)
             continue
@@ -341,11 +390,11 @@ def _check(sol: Solution) -> None:
         sol.conflicts.append(
             Conflict(
                 inputs=ordered,
-                key=rel.check,
-                value=values[rel.check],
+                key=key,
+                value=values[key],
                 implied=implied,
-                formula=f"{rel.check} = {text}",
-                source=sol.formulas.get(rel.check),
+                formula=f"{key} = {text}",
+                source=sol.formulas.get(key),
                 apart=apart,
             )
         )
