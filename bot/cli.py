@@ -174,11 +174,11 @@ def run_slack(command: str, args: argparse.Namespace, settings) -> int:
         return _store_failed(err, settings)
 
 
-def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
+def _local_context(args: argparse.Namespace, settings):
+    """Who asks from a terminal: the --team, --user and --channel given, a console channel."""
     from bot.context import Context, Services
-    from bot.reply import render_text
 
-    ctx = Context(
+    return Context(
         team=args.team,
         user=args.user,
         channel=args.channel,
@@ -186,6 +186,12 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
         surface="ask",
         services=Services(settings),
     )
+
+
+def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
+    from bot.reply import render_text
+
+    ctx = _local_context(args, settings)
     query = " ".join(args.text)
     reply, static = _answer(ctx, query)
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
@@ -262,17 +268,9 @@ def import_file(args: argparse.Namespace, settings) -> int:
 def _log_export(args: argparse.Namespace, settings, export, name: str):
     import asyncio
 
-    from bot.context import Context, Services
     from bot.imports.log import log_export
 
-    ctx = Context(
-        team=args.team,
-        user=args.user,
-        channel=args.channel,
-        channel_kind="console",
-        surface="ask",
-        services=Services(settings),
-    )
+    ctx = _local_context(args, settings)
 
     async def run():
         try:

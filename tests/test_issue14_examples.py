@@ -181,3 +181,8 @@ def test_a_wanted_figure_nothing_gives_is_said(ask_json):
     answer = ask_json("how many followers will $1000 get me on insta?")
     assert "Followers: not something these figures give" in answer["text"]
     assert "followers" not in answer["data"]
+
+
+def test_a_want_that_names_no_figure_gets_a_sentence(ask_json):
+    answer = ask_json("estimate budget=500 cpm=8 want=clickz", expect_error=True)
+    assert "`want=clickz` names no figure I know. Did you mean want=clicks?" in answer["text"]

@@ -110,3 +110,8 @@ async def test_an_edit_that_moves_a_target_off_track_says_so(ask):
     await ask("target spring cpa<=20", "command")
     edited = await ask(f"note edit {logged.data['id']} spend=$400 conversions=10", "command")
     assert [c["keys"] for c in edited.data["crossed"]] == [["cpa"]]
+
+
+async def test_targets_of_two_campaigns_at_once_gets_a_sentence(ask):
+    reply = await ask("targets spring summer", "command")
+    assert reply.is_error and "`targets` takes one campaign at most" in reply.intro
