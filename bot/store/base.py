@@ -539,6 +539,17 @@ class Store(Protocol):
     ) -> list[Any]:
         """Each campaign's spend and money ratios by currency (bot/store/splits.py)."""
 
+    async def campaign_days(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Any]:
+        """A campaign's notes summed per UTC day, platform and currency, in one read, oldest day
+        first (bot/store/series.py DayFigures): what its chart draws."""
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:

@@ -379,6 +379,19 @@ class PostgresStore:
         async with self._connection() as conn:
             return await postgres_parts(conn, notes.Filter(viewer, campaign, since, until))
 
+    async def campaign_days(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list:
+        from bot.store.series import postgres_days
+
+        async with self._connection() as conn:
+            return await postgres_days(conn, notes.Filter(viewer, campaign, since, until))
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:

@@ -491,6 +491,18 @@ class SqliteStore:
             _in_snapshot, sqlite_parts, notes.Filter(viewer, campaign, since, until)
         )
 
+    async def campaign_days(
+        self,
+        viewer: Viewer,
+        *,
+        campaign: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list:
+        from bot.store.series import sqlite_days
+
+        return await self._read(sqlite_days, notes.Filter(viewer, campaign, since, until))
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:
