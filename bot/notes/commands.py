@@ -200,6 +200,14 @@ def _metric_text(key: str, value: float | str, currency: str | None) -> str:
 
 
 async def list_notes(ctx: Context, args: list[str]) -> Reply:
+    args, charted = parse.chart_word(args)
+    if charted:
+        return await chart(ctx, args)
+    return await _listing(ctx, args)
+
+
+async def _listing(ctx: Context, args: list[str], *, then: str = "") -> Reply:
+    """`notes [CAMPAIGN] ...`; `then`: words a suggested campaign's command goes on with."""
     options = parse.list_options(args)
     since = datetime.now(UTC) - options.since if options.since else None
     store, viewer = _store(ctx), _viewer(ctx)
@@ -238,7 +246,7 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
         if guess is not None:
             return Reply.error(
                 f"No notes for `{options.campaign}`. Did you mean `{guess}`? Type "
-                f"{cmd(ctx, 'notes ' + guess)}.",
+                f"{cmd(ctx, 'notes ' + guess + then)}.",
                 suggestions=[guess],
             )
     if page.total == 0:
@@ -279,6 +287,42 @@ async def list_notes(ctx: Context, args: list[str]) -> Reply:
             "campaigns": [_totals_data(t) for t in totals],
         },
     )
+
+
+async def chart(ctx: Context, args: list[str]) -> Reply:
+    """`notes CAMPAIGN chart`: the listing of `notes CAMPAIGN`, the same notes and errors, with
+    the campaign's figures per day or week in data (bot/notes/series.py) for its chart."""
+    from bot.notes import series
+
+    options = parse.list_options(args)
+    if options.campaign is None:
+        raise UserError(
+            f"Say which campaign to chart, e.g. {cmd(ctx, 'notes spring-launch chart')}."
+        )
+    reply = await _listing(ctx, args, then=" chart")
+    if reply.is_error or not reply.data.get("total"):
+        return reply
+    since = datetime.now(UTC) - options.since if options.since else None
+    days = await _store(ctx).campaign_days(_viewer(ctx), campaign=options.campaign, since=since)
+    targets = reply.data.get("targets", [])
+    found = series.build(options.campaign, days, targets)
+    if found is None:
+        reply.notices.append(
+            Notice(
+                text=f"No chart: the notes of `{options.campaign}` have no spend, impressions, "
+                "clicks or conversions to draw. Log them as `spend=$400 impressions=60k "
+                "clicks=1.2k conversions=35`."
+            )
+        )
+        return reply
+    span = f"{len(found['periods'])} {found['period']}{'s' * (len(found['periods']) != 1)}"
+    reply.footnotes.insert(
+        0, f"Chart: spend and realised figures per {found['period']} ({span}, UTC)."
+    )
+    # The chart's own notes are checked wherever it goes, with the listing's (bot/slack/charts.py).
+    reply.sources = [*reply.sources, *sources(origins=(o for d in days for o in d.origins))]
+    reply.data[series.KEY] = found
+    return reply
 
 
 def _has_figures(t: CampaignTotals) -> bool:

@@ -266,6 +266,15 @@ def list_options(args: list[str]) -> ListOptions:
     return ListOptions(name, since, page, bad_page)
 
 
+def chart_word(args: list[str]) -> tuple[list[str], bool]:
+    """`notes CAMPAIGN chart [since=30d]`: the arguments less the word `chart`, and whether it
+    was there. `notes chart` alone lists a campaign called chart, as it always has."""
+    if len(args) < 2 or not any(a.lower() == "chart" for a in args[1:]):
+        return args, False
+    rest = [args[0], *(a for a in args[1:] if a.lower() != "chart")]
+    return rest, True
+
+
 def _digits(raw: str) -> str | None:
     """`raw` in ASCII digits when it is written in decimal digits of any script, else None.
     isdigit() alone would let "²" through to int()."""
