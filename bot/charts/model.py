@@ -4,6 +4,8 @@ drawn, and the picture can never say what the answer does not.
 An estimate's chart: one panel per figure the estimate worked out (impressions, reach, clicks,
 conversions, views), a bar at its typical value with the published low–high range as a whisker.
 A platform comparison: the same panels with one bar per platform.
+A campaign (bot/charts/campaign.py): line panels, one value per day or week, against the
+published low–high range (a band), its typical value and the campaign's target.
 """
 
 from __future__ import annotations
@@ -27,11 +29,23 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Point:
+    label: str  # the period: a day ("2026-11-03") or an ISO week ("2026-W45")
+    value: float | None  # None: no figure that period, drawn as a gap
+
+
+@dataclass(frozen=True)
 class Panel:
     metric: str
     title: str
-    unit: str  # what the axis counts ("people", "clicks") or the currency sign
+    unit: str  # what the axis counts ("people", "clicks"), the currency sign, or "%"
     bars: list[Bar]
+    style: str = "bars"  # "bars" (the bars above) or "line" (the points below, over time)
+    points: list[Point] = field(default_factory=list)
+    band: tuple[float, float] | None = None  # the published low–high range
+    typical: float | None = None  # the published typical value
+    target: float | None = None  # the campaign's target
+    target_label: str = ""  # as the legend says it: "target CPA ≤ $20"
 
 
 @dataclass(frozen=True)
@@ -47,17 +61,8 @@ class Chart:
         return {
             "kind": self.kind,
             "title": self.title,
-            "series": [
-                {
-                    "metric": p.metric,
-                    "unit": p.unit,
-                    "bars": [
-                        {"label": b.label, "value": b.value, "low": b.low, "high": b.high}
-                        for b in p.bars
-                    ],
-                }
-                for p in self.panels
-            ],
+            "series": [_line_data(p) if p.style == "line" else _bars_data(p) for p in self.panels],
+            **({"extra": self.extra} if self.extra else {}),
         }
 
     def alt_text(self) -> str:
@@ -66,6 +71,9 @@ class Chart:
 
         parts = []
         for p in self.panels:
+            if p.style == "line":
+                parts.append(_line_alt(p))
+                continue
             bars = []
             for b in p.bars:
                 typical = units.format_count(b.value)
@@ -77,11 +85,93 @@ class Chart:
                 else:
                     bars.append(f"{b.label} {typical}")
             parts.append(f"{p.title}: " + ", ".join(bars))
-        return (f"{self.title}. " + "; ".join(parts) + ".")[:1000]
+        text = f"{self.title}. " + "; ".join(parts) + "."
+        if not any(p.style == "line" for p in self.panels):
+            return text[:ALT_MAX]
+        if len(text) > ALT_MAX:
+            # Too many periods to say each: each line's first, last, lowest and highest.
+            short = [_line_alt(p, brief=True) if p.style == "line" else s
+                     for p, s in zip(self.panels, parts, strict=True)]  # fmt: skip
+            text = f"{self.title}. " + "; ".join(short) + "."
+        return text if len(text) <= ALT_MAX else text[: ALT_MAX - 1] + "…"
+
+
+ALT_MAX = 1000  # characters of an image's alt text
+
+
+def _bars_data(p: Panel) -> dict[str, Any]:
+    return {
+        "metric": p.metric,
+        "unit": p.unit,
+        "bars": [
+            {"label": b.label, "value": b.value, "low": b.low, "high": b.high} for b in p.bars
+        ],
+    }
+
+
+def _line_data(p: Panel) -> dict[str, Any]:
+    return {
+        "metric": p.metric,
+        "title": p.title,
+        "unit": p.unit,
+        "style": "line",
+        "points": [{"label": q.label, "value": q.value} for q in p.points],
+        "band": list(p.band) if p.band is not None else None,
+        "typical": p.typical,
+        "target": p.target,
+        "target_label": p.target_label,
+    }
+
+
+def shown_value(p: Panel, value: float) -> str:
+    """A value of a line panel as its axis reads it: `$8.10`, `1.25%`, `1,200`."""
+    from bot import units
+
+    if p.unit == "%":
+        return units.format_rate(value)
+    if p.unit in CURRENCY_SIGNS or (p.unit.isalpha() and p.unit.isupper() and len(p.unit) == 3):
+        return units.format_money(value, p.unit)
+    return units.format_count(value)
+
+
+CURRENCY_SIGNS = ("$", "€", "£", "¥", "₹")
+
+
+def _line_alt(p: Panel, *, brief: bool = False) -> str:
+    known = [q for q in p.points if q.value is not None]
+    if brief and known:
+        low = min(known, key=lambda q: q.value)  # type: ignore[arg-type,return-value]
+        high = max(known, key=lambda q: q.value)  # type: ignore[arg-type,return-value]
+        said = (
+            f"{len(known)} of {len(p.points)} periods with a figure, "
+            f"{known[0].label} {shown_value(p, known[0].value)} to "  # type: ignore[arg-type]
+            f"{known[-1].label} {shown_value(p, known[-1].value)}, "  # type: ignore[arg-type]
+            f"lowest {shown_value(p, low.value)} ({low.label}), "  # type: ignore[arg-type]
+            f"highest {shown_value(p, high.value)} ({high.label})"  # type: ignore[arg-type]
+        )
+    else:
+        said = ", ".join(
+            f"{q.label} {shown_value(p, q.value) if q.value is not None else 'none'}"
+            for q in p.points
+        )
+    out = f"{p.title}: {said}"
+    if p.band is not None:
+        out += f"; published range {shown_value(p, p.band[0])}–{shown_value(p, p.band[1])}"
+        if p.typical is not None:
+            out += f", typical {shown_value(p, p.typical)}"
+    elif p.typical is not None:
+        out += f"; published {shown_value(p, p.typical)}"
+    if p.target is not None:
+        out += f"; {p.target_label or 'target'} ({shown_value(p, p.target)})"
+    return out
 
 
 def chart_for(data: dict[str, Any], title: str | None = None) -> Chart | None:
     """The chart of an answer, from its `data`; None when the answer has none to draw."""
+    if "campaign_series" in data:  # bot/notes/series.py KEY
+        from bot.charts.campaign import campaign_chart
+
+        return campaign_chart(data)
     if "platforms" in data:
         return _platforms(data, title)
     if "routes" in data:
