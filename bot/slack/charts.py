@@ -2,8 +2,15 @@
 loop and uploaded with `files_upload_v2` (scope `files:write`) where the answer's readers are:
 the channel for an answer posted there, the person's DM with smx for one only they see (never the
 channel, where others would see it). A chart that cannot be uploaded costs only the chart: one
-line says so where the answer went. Only answers worked out from the words alone have charts
-(estimates, platform comparisons): no note ever reaches a picture.
+line says so where the answer went.
+
+A chart drawn from notes (`notes CAMPAIGN chart`) shows their figures, so it is held to the
+answer's own privacy check (bot/slack/answer.py `cleared`, over every note the answer shows or
+counts) against who will read it where it goes, right before the upload: the channel's audience
+for an answer posted there, the person's DM for an ephemeral one. A DM outlives the channel it
+was asked in, so a private channel's notes by others are not sent there; and in a conversation
+that may be shared with another organisation nobody is taken to be only of this one. A chart
+that fails the check is not uploaded and nothing more is said: the text answer stands alone.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 from bot.context import Context
 from bot.reply import Reply
 from bot.slack.inflight import tracked
+from bot.store.base import Audience, may_read
 
 log = logging.getLogger("smx.slack")
 _pending: set[asyncio.Task] = set()
@@ -22,19 +30,55 @@ _pending: set[asyncio.Task] = set()
 
 def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> None:
     """Upload `reply`'s chart, if it has one, after this request is answered."""
-    if reply.is_error or reply.sources:
+    if reply.is_error:
         return
     from bot.charts.model import chart_for
 
     chart = chart_for(reply.data, reply.title)
     if chart is None:
         return
-    task = asyncio.ensure_future(tracked(post_chart)(client, ctx, chart, shared))
+    if reply.sources and shared:
+        # Looked at before drawing too, so a chart that will be refused costs nothing; the
+        # check that decides (and logs) is made right before the upload.
+        reader = destination(ctx, shared=True)
+        if not all(may_read(s, reader) for s in reply.sources):
+            return
+    task = asyncio.ensure_future(tracked(post_chart)(client, ctx, chart, shared, reply))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 
 
-async def post_chart(client: Any, ctx: Context, chart: Any, shared: bool) -> None:
+def destination(ctx: Context, *, shared: bool, dm: str | None = None) -> Audience:
+    """Who reads the chart where it goes: everyone in ctx's conversation for a shared answer
+    (the person alone when that is their own DM with smx, as for the text answer there), or the
+    person in their DM with smx (`dm`) for an ephemeral one."""
+    from bot.slack.answer import audience
+
+    if shared:
+        own_dm = ctx.surface in ("mention", "dm") and ctx.channel_kind == "im"
+        return audience(ctx, private=own_dm)
+    return Audience(
+        team=ctx.owner,
+        channel=dm or "",
+        channel_kind="im",
+        # From a conversation that may be shared with another organisation the person may be of
+        # that one: their DM is held to the same rule as the conversation.
+        shared_externally=ctx.confined,
+        user=None if ctx.confined else ctx.user,
+    )
+
+
+def cleared_for(reply: Reply, reader: Audience) -> bool:
+    """Whether every note `reply` shows or counts may be read by `reader` (the last-step check,
+    logged and counted when it refuses)."""
+    from bot.slack.answer import cleared
+
+    return cleared(reply, reader, path="chart upload") is reply
+
+
+async def post_chart(
+    client: Any, ctx: Context, chart: Any, shared: bool, reply: Reply | None = None
+) -> None:
     from bot.charts.render import png
     from bot.slack.answer import slack_error
     from bot.slack.channels import CALL_FAILED
@@ -46,6 +90,15 @@ async def post_chart(client: Any, ctx: Context, chart: Any, shared: bool) -> Non
         else:
             opened = await client.conversations_open(users=ctx.user)
             channel = opened["channel"]["id"]
+        if reply is not None and reply.sources:
+            # Right before the upload, against the conversation it goes to.
+            reader = destination(ctx, shared=shared, dm=channel)
+            if not shared and not all(may_read(s, reader) for s in reply.sources):
+                # Expected, not a fault: a private channel's notes by others, asked about there.
+                log.info("chart not sent to the DM", extra={"channel": ctx.channel})
+                return
+            if not cleared_for(reply, reader):
+                return
         await client.files_upload_v2(
             channel=channel,
             content=data,
