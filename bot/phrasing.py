@@ -659,6 +659,9 @@ def _plain(line: str, tokens: list[Token], words: list[str]) -> Reading:
         and not any(_metric_at(lowered, i) for i in range(len(lowered)))
     ):
         return Reading("compare when")  # "which should a small bakery choose?"
+    charted = _chart_of(lowered) if not numbers else None
+    if charted is not None:
+        return Reading(charted)
     found = _notes_or_digest(line, tokens, lowered)
     if found is not None:
         return Reading(found)
@@ -886,6 +889,34 @@ def _notes_or_digest(line: str, tokens: list[Token], words: list[str]) -> str | 
 
 
 _CAMPAIGN_LEADS = {"for", "on", "about", "from", "of", "in"}
+
+_CHART_WORDS = {"chart", "graph", "plot"}
+# Words around a campaign's name in "show me a chart of the spring launch campaign".
+_CHART_FILLER = {*_SHOW, *ARTICLES, *_CAMPAIGN_LEADS, "me", "us", "a", "an", "please", "campaign",
+                 "can", "you", "could", "i", "want", "draw", "make", "notes", "its", "figures"}  # fmt: skip
+_CHART_MAX_WORDS = 10
+
+
+def _chart_of(words: list[str]) -> str | None:
+    """ "chart spring-launch", "chart of spring launch", "show me a chart of the q4-push
+    campaign", "spring-launch chart": `notes CAMPAIGN chart`, the campaign's words joined as its
+    slug (a wrong guess is answered with the closest campaign, as `notes` answers one). None
+    unless a chart word is there with one to three words naming a campaign."""
+    if not words or len(words) > _CHART_MAX_WORDS or not _CHART_WORDS & set(words):
+        return None
+    if {"digest", "digests", "week", "weekly", "vs", "versus", "compare"} & set(words):
+        return None  # the digest's chart, or a comparison: not a campaign's
+    if words[0] in _ASKING or {"mean", "means", "explain"} & set(words):
+        return None  # "what is a chart?": a question about charts, not for one
+    named = [w for w in words if w not in _CHART_FILLER and w not in _CHART_WORDS]
+    if not 1 <= len(named) <= 3 or any(w in PLATFORM_NAME for w in named):
+        return None
+    from bot.notes.parse import RESERVED, is_slug
+
+    slug = "-".join(named)
+    if not is_slug(slug) or slug in RESERVED:
+        return None
+    return f"notes {slug} chart"
 
 
 _SINCE = {("last", "week"): "7d", ("past", "week"): "7d", ("this", "week"): "7d",
