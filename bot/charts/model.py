@@ -162,7 +162,7 @@ def _line_alt(p: Panel, *, brief: bool = False) -> str:
     elif p.typical is not None:
         out += f"; published {shown_value(p, p.typical)}"
     if p.target is not None:
-        out += f"; {p.target_label or 'target'} ({shown_value(p, p.target)})"
+        out += f"; {p.target_label or 'target ' + shown_value(p, p.target)}"
     return out
 
 

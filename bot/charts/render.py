@@ -100,8 +100,15 @@ def _layout(chart: Chart) -> list[list[int]]:
 
 
 def _grid_png(chart: Chart) -> bytes:
-    """A chart with line panels: a grid, `chart.extra` saying how many columns (one platform
-    each, for a campaign) and how many leading panels span the width."""
+    out = io.BytesIO()
+    grid_figure(chart).savefig(out, format="png", dpi=DPI)
+    return out.getvalue()
+
+
+def grid_figure(chart: Chart):  # noqa: ANN201 (matplotlib is imported only in here)
+    """A chart with line panels as a Figure (what png() saves; tests read its axes): a grid,
+    `chart.extra` saying how many columns (one platform each, for a campaign) and how many
+    leading panels span the width."""
     import textwrap
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -149,9 +156,7 @@ def _grid_png(chart: Chart) -> bytes:
                fontsize=9, borderaxespad=0)  # fmt: skip
     if caption:
         fig.supxlabel(caption, fontsize=8, color="#444444", x=0.01, ha="left")
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI)
-    return out.getvalue()
+    return fig
 
 
 def _tick_label(label: str) -> str:

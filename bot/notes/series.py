@@ -170,7 +170,7 @@ def build(
                         "high": bench.high,
                         "sources": [f"{s.name} {s.year}" for s in bench.sources[:2]],
                         "objective": bench.objective,
-                    },  # fmt: skip
+                    },
                     "why_no_range": why,
                     "target": _target(target) if target is not None else None,
                 }
