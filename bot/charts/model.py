@@ -21,9 +21,16 @@ SHOWN = ("impressions", "reach", "clicks", "conversions", "views", "engagements"
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float  # the typical value
+    value: float  # the typical value (style "against": the realised one)
     low: float | None = None  # the published range, where there is one
     high: float | None = None
+    typical: float | None = None  # style "against": the published typical value
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # the period: "Nov 2"
+    value: float | None  # None: nothing to draw for that period
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,12 @@ class Panel:
     metric: str
     title: str
     unit: str  # what the axis counts ("people", "clicks") or the currency sign
-    bars: list[Bar]
+    bars: list[Bar] = field(default_factory=list)
+    # "bars": a bar at each value, the published low–high as a whisker around it; "against": a
+    # realised value as a bar over its published low–high drawn as a band, the typical marked;
+    # "columns": `points` as columns over time.
+    style: str = "bars"
+    points: list[Point] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -47,41 +59,65 @@ class Chart:
         return {
             "kind": self.kind,
             "title": self.title,
-            "series": [
-                {
-                    "metric": p.metric,
-                    "unit": p.unit,
-                    "bars": [
-                        {"label": b.label, "value": b.value, "low": b.low, "high": b.high}
-                        for b in p.bars
-                    ],
-                }
-                for p in self.panels
-            ],
+            "series": [_series(p) for p in self.panels],
         }
 
     def alt_text(self) -> str:
         """The figures the chart states, in words (an image's alt text, at most 1,000 characters)."""
-        from bot import units
-
         parts = []
         for p in self.panels:
-            bars = []
-            for b in p.bars:
-                typical = units.format_count(b.value)
-                if b.low is not None and b.high is not None and b.low != b.high:
-                    bars.append(
-                        f"{b.label} {typical} ({units.format_count(b.low)}–"
-                        f"{units.format_count(b.high)})"
-                    )
-                else:
-                    bars.append(f"{b.label} {typical}")
-            parts.append(f"{p.title}: " + ", ".join(bars))
+            if p.style == "columns":
+                shown = [f"{pt.label} {_said(pt.value, p.unit)}" for pt in p.points]
+            elif p.style == "against":
+                shown = []
+                for b in p.bars:
+                    text = f"{b.label} {_said(b.value, p.unit)}"
+                    if b.low is not None and b.high is not None:
+                        text += f" (published {_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
+                    shown.append(text)
+            else:
+                shown = []
+                for b in p.bars:
+                    typical = _said(b.value, p.unit)
+                    if b.low is not None and b.high is not None and b.low != b.high:
+                        typical += f" ({_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
+                    shown.append(f"{b.label} {typical}")
+            parts.append(f"{p.title}: " + ", ".join(shown))
         return (f"{self.title}. " + "; ".join(parts) + ".")[:1000]
+
+
+def _said(value: float | None, unit: str) -> str:
+    """A figure in words for alt text: money with its sign, a rate as a percentage."""
+    from bot import units
+
+    if value is None:
+        return "none"
+    if unit == "%":
+        return units.format_rate(value)
+    if unit in units.CURRENCY_SYMBOLS:
+        return units.format_money(value, unit)
+    return units.format_count(value)
+
+
+def _series(p: Panel) -> dict[str, Any]:
+    out: dict[str, Any] = {"metric": p.metric, "unit": p.unit, "style": p.style}
+    if p.style == "columns":
+        out["points"] = [{"label": pt.label, "value": pt.value} for pt in p.points]
+    else:
+        out["bars"] = [
+            {"label": b.label, "value": b.value, "low": b.low, "high": b.high}
+            | ({"typical": b.typical} if p.style == "against" else {})
+            for b in p.bars
+        ]
+    return out
 
 
 def chart_for(data: dict[str, Any], title: str | None = None) -> Chart | None:
     """The chart of an answer, from its `data`; None when the answer has none to draw."""
+    if "digest" in data:
+        from bot.charts.digest import digest_chart
+
+        return digest_chart(data, title)
     if "platforms" in data:
         return _platforms(data, title)
     if "routes" in data:

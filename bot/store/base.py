@@ -539,6 +539,10 @@ class Store(Protocol):
     ) -> list[Any]:
         """Each campaign's spend and money ratios by currency (bot/store/splits.py)."""
 
+    async def week_trend(self, viewer: Viewer, edges: Sequence[datetime]) -> Any:
+        """Each week's notes and spend by currency between consecutive `edges` (ascending UTC
+        moments), in one query (bot/store/trend.py Trend), with the places counted."""
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:
