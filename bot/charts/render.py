@@ -93,7 +93,7 @@ TICKS_IN = 0.34  # the x tick labels below a panel's axes
 XLABEL_IN = 0.2  # a panel's x axis label ("week beginning")
 RIGHT_IN = 0.3
 GAP_IN = 0.3  # between the two panels of a row
-CHAR_IN = 0.075  # the width of a character of a 10 point label, on average
+CHAR_IN = 0.085  # the width of a character of a 10 point label, at most on average
 CAPTION_LINE_IN = 0.15
 CAPTION_WIDTH = 130  # characters to a caption line at 8 points across 800 px
 
@@ -103,7 +103,8 @@ def _label_room(panel) -> float:
     if panel.style == "columns":
         return 0.7  # "$1.5k"-sized tick labels
     longest = max((len(b.label) for b in panel.bars), default=4)
-    return min(2.6, 0.2 + CHAR_IN * longest)
+    per_char = CHAR_IN if panel.style == "bars" else CHAR_IN * 0.9  # 10 or 9 points
+    return min(2.8, 0.2 + per_char * longest)
 
 
 def _below(panel) -> float:
