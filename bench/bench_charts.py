@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_charts.py [--rounds 9]
 
-Rows: the chart of a platform comparison (two panels, three bars each) and of a one-platform
-estimate. The anchor is an empty Figure of the same size saved as PNG on the same Agg canvas in
+Rows: the chart of a platform comparison (two panels, three bars each), of a one-platform
+estimate, and of a weekly digest of ten campaigns (seven panels, the tallest smx draws). The anchor is an empty Figure of the same size saved as PNG on the same Agg canvas in
 the same process: what any chart costs before it draws anything. The issue's goal is one chart
 in at most 300 ms on this machine; the ratio is what carries to another. Never fails on a time.
 """
@@ -33,6 +33,23 @@ SIDE = {
 ONE = {
     "derived": ["impressions", "clicks", "cpc"], "formulas": {}, "platform": "instagram",
     "impressions": 63_052.0, "clicks": 649.4, "ranges": {"clicks": [649.4, 1_141.2]},
+}  # fmt: skip
+
+
+# A digest of ten campaigns with every figure, and its four weeks: the tallest chart smx draws.
+DIGEST = {
+    "digest": {
+        "notes": 40, "tz": "UTC", "spend": {"$": 5_500.0},
+        "campaign_data": [
+            {"campaign": f"campaign-{i}", "notes": 4, "spend": 1_000.0 - 50 * i, "currency": "$",
+             "platforms": ["instagram"], "cpm": 7.0 + i, "cpm_published": [5.0, 7.9, 12.0],
+             "cpc": 0.5 + i / 10, "cpc_published": [0.4, 0.7, 1.2], "ctr": 0.01 + i / 1000,
+             "ctr_published": [0.008, 0.012, 0.02], "cpa": 20.0 + i, "cpa_published": [15.0, 25.0, 40.0]}
+            for i in range(10)
+        ],
+        "trend": [{"label": f"Nov {d}", "notes": 10 + d, "spend": {"$": 1_000.0 + d}}
+                  for d in (2, 9, 16, 23)],
+    }
 }  # fmt: skip
 
 
@@ -68,6 +85,7 @@ def main() -> None:
     for name, data in (
         ("platform comparison (2 panels x 3 bars)", SIDE),
         ("one estimate (2 panels)", ONE),
+        ("weekly digest (10 campaigns: spend, 4 figures, 2 trend panels)", DIGEST),
     ):
         chart = chart_for(data, "A chart")
         took = timed(lambda chart=chart: png(chart), args.rounds)

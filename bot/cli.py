@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--team", default="T-LOCAL")
     preview.add_argument("--channel", default="C-LOCAL")
     preview.add_argument("--json", action="store_true", help="print text, blocks and data as JSON")
+    preview.add_argument("--chart", type=Path, help="write the digest's chart here as a PNG")
     digest_sub.add_parser("tick", help="one scheduler pass: post every digest that is due (cron)")
     db = sub.add_parser("db", help="operator tasks on the database (SMX_DB or SMX_DATABASE_URL)")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -195,7 +196,7 @@ def ask(args: argparse.Namespace, settings, *, keep: Kept | None = None) -> int:
     query = " ".join(args.text)
     reply, static = _answer(ctx, query)
     code = EXIT_USER_ERROR if reply.is_error else EXIT_OK
-    wanted = getattr(args, "chart", None)  # `smx digest preview` asks without the option
+    wanted = getattr(args, "chart", None)
     chart = _chart(reply, wanted) if wanted is not None else None
     if chart is not None:
         reply.data["chart"] = chart.data()
@@ -370,7 +371,7 @@ def digest(args: argparse.Namespace, settings) -> int:
         # The same as `smx ask --team T --channel C digest preview`.
         ask_args = argparse.Namespace(
             team=args.team, user="U-LOCAL", channel=args.channel, json=args.json, out=None,
-            text=["digest", "preview"],
+            text=["digest", "preview"], chart=args.chart,
         )  # fmt: skip
         return ask(ask_args, settings)
     if not settings.has_slack:
@@ -393,8 +394,11 @@ async def _tick(settings, services) -> int:
     from bot.slack.digest_post import DigestPoster
 
     try:
-        poster = DigestPoster(settings, store=services.store)
+        poster = DigestPoster(settings, store=services.store, charts=True)
         report = await Scheduler(services.store, poster).tick()
+        from bot.slack.digest_chart import settled
+
+        await settled()  # each posted digest's chart, into its thread, before the store closes
     finally:
         await services.store.close()
     print(report.text())

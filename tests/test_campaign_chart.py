@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bot.charts.model import Chart, Panel, Point, chart_for
-from bot.charts.render import PALETTE, grid_figure, png
+from bot.charts.render import PALETTE, figure, png
 from bot.context import Context
 from bot.notes.parse import chart_word, is_slug
 from bot.phrasing import read
@@ -98,7 +98,7 @@ async def test_the_chart_draws_the_answers_own_series_and_is_800_px_wide(ask) ->
         assert panel["target"] == ((line.get("target") or {}).get("value"))
     image = decoded(png(chart))
     assert image.format == "PNG" and image.size[0] == 800 and 600 < image.size[1] < 2000
-    assert chart.data()["extra"]["period"] == "day"
+    assert chart.data()["period"] == "day"
 
 
 async def test_each_period_uses_the_formulas_of_the_realised_figures(ask) -> None:
@@ -133,13 +133,13 @@ async def test_a_day_with_no_note_is_a_gap_in_the_series_and_in_the_picture(ask)
         line["values"][gap] is None for line in found["lines"] if line["metric"] != "spend_to_date"
     )
     chart = chart_for(reply.data, reply.title)
-    figure = grid_figure(chart)
-    cpm = _axes(figure, "CPM on Instagram")
+    drawn_fig = figure(chart)
+    cpm = _axes(drawn_fig, "CPM on Instagram")
     (realised,) = [ln for ln in cpm.lines if ln.get_marker() == "o"]
     ys = list(realised.get_ydata())
     assert math.isnan(ys[gap]) and not math.isnan(ys[gap - 1]) and not math.isnan(ys[gap + 1])
     # LinkedIn notes come every other day: its points stand apart, never joined across a gap.
-    li = [ln for ln in _axes(figure, "CPM on LinkedIn").lines if ln.get_marker() == "o"][0]
+    li = [ln for ln in _axes(drawn_fig, "CPM on LinkedIn").lines if ln.get_marker() == "o"][0]
     assert math.isnan(list(li.get_ydata())[1])
 
 
@@ -150,20 +150,18 @@ async def test_the_target_is_drawn_and_labelled_and_the_band_has_its_legend(ask)
     chart = chart_for(reply.data, reply.title)
     cpa = next(p for p in chart.panels if p.title == "CPA on Instagram")
     assert cpa.target == 20.0 and cpa.target_label == "target CPA ≤ $20"
-    figure = grid_figure(chart)
-    ax = _axes(figure, "CPA on Instagram")
+    drawn_fig = figure(chart)
+    ax = _axes(drawn_fig, "CPA on Instagram")
     assert any(list(ln.get_ydata()) == [20.0, 20.0] for ln in ax.lines)
     assert ax.get_title(loc="right") == "target CPA ≤ $20"
     assert ax.get_ylabel() == "$"
-    assert _axes(figure, "CTR on LinkedIn").get_ylabel() == "%"
+    assert _axes(drawn_fig, "CTR on LinkedIn").get_ylabel() == "%"
     band = next(p for p in chart.panels if p.title == "CPM on LinkedIn").band
     spans = [
-        (r.get_y(), r.get_y() + r.get_height()) for r in _axes(figure, "CPM on LinkedIn").patches
+        (r.get_y(), r.get_y() + r.get_height()) for r in _axes(drawn_fig, "CPM on LinkedIn").patches
     ]
     assert band in spans
-    legend = [
-        t.get_text() for a in figure.axes if a.get_legend() for t in a.get_legend().get_texts()
-    ]
+    legend = [t.get_text() for t in drawn_fig.legends[0].get_texts()]
     assert legend == ["realised", "published range", "published typical", "target"]
     # No spend target here: no spend-to-date panel.
     assert not any(p.metric == "spend_to_date" for p in chart.panels)
@@ -294,20 +292,23 @@ def test_a_line_panel_alone_draws_with_the_okabe_ito_colours() -> None:
     panel = Panel("cpm", "CPM", "$", [], style="line", points=points, band=(2.0, 9.0),
                   typical=5.0, target=8.0, target_label="target CPM ≤ $8")  # fmt: skip
     chart = Chart("campaign", "One panel", [panel], extra={"period": "day"})
-    figure = grid_figure(chart)
-    ax = _axes(figure, "CPM")
+    drawn_fig = figure(chart)
+    ax = _axes(drawn_fig, "CPM")
     assert ax.lines[-1].get_color() == PALETTE[0]
     assert chart.data()["series"][0]["points"][2] == {"label": "2026-11-03", "value": None}
     assert decoded(png(chart)).size[0] == 800
-    # The bars charts are drawn as before: no line panel, no grid.
+    # A bars chart reports what it did, and no period.
     from bot.charts.model import Bar
 
     bars = Chart("estimate", "t", [Panel("clicks", "Clicks", "clicks", [Bar("a", 1.0, 0.5, 2.0)])])
-    assert "style" not in bars.data()["series"][0] and "extra" not in bars.data()
+    assert bars.data()["series"][0] == {"metric": "clicks", "unit": "clicks", "style": "bars",
+                                        "bars": [{"label": "a", "value": 1.0, "low": 0.5,
+                                                  "high": 2.0}]}  # fmt: skip
+    assert "period" not in bars.data()
 
 
-def _axes(figure, title: str):
-    (found,) = [a for a in figure.axes if a.get_title(loc="left") == title]
+def _axes(fig, title: str):
+    (found,) = [a for a in fig.axes if a.get_title(loc="left") == title]
     return found
 
 
@@ -323,7 +324,7 @@ def test_smx_ask_chart_writes_the_campaign_png_and_json_reports_the_series(tmp_p
     done = smx("ask", "--json", "--chart", str(out), "notes", "q4-push", "chart", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)["data"]
-    assert data["chart"]["kind"] == "campaign" and data["chart"]["extra"]["period"] == "day"
+    assert data["chart"]["kind"] == "campaign" and data["chart"]["period"] == "day"
     spend = next(s for s in data["chart"]["series"] if s["metric"] == "spend")
     assert [p["value"] for p in spend["points"]] == [120.0, None, 90.0, 140.0]
     assert data["campaign_series"]["lines"][0]["values"] == [120.0, None, 90.0, 140.0]

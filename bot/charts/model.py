@@ -23,29 +23,34 @@ SHOWN = ("impressions", "reach", "clicks", "conversions", "views", "engagements"
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float  # the typical value
+    value: float  # the typical value (style "against": the realised one)
     low: float | None = None  # the published range, where there is one
     high: float | None = None
+    typical: float | None = None  # style "against": the published typical value
 
 
 @dataclass(frozen=True)
 class Point:
-    label: str  # the period: a day ("2026-11-03") or an ISO week ("2026-W45")
-    value: float | None  # None: no figure that period, drawn as a gap
+    label: str  # the period: "Nov 2" (a digest's week), "2026-11-03" or "2026-W45" (a campaign's)
+    value: float | None  # None: nothing to draw for that period (a line: a gap)
 
 
 @dataclass(frozen=True)
 class Panel:
     metric: str
     title: str
-    unit: str  # what the axis counts ("people", "clicks"), the currency sign, or "%"
-    bars: list[Bar]
-    style: str = "bars"  # "bars" (the bars above) or "line" (the points below, over time)
+    unit: str  # what the axis counts ("people", "clicks") or the currency sign
+    bars: list[Bar] = field(default_factory=list)
+    # "bars": a bar at each value, the published low–high as a whisker around it; "against": a
+    # realised value as a bar over its published low–high drawn as a band, the typical marked;
+    # "columns": `points` as columns over time; "line": `points` as a line with a marker at each
+    # period, over `band` (the published low–high), `typical` dashed and `target` drawn apart.
+    style: str = "bars"
     points: list[Point] = field(default_factory=list)
-    band: tuple[float, float] | None = None  # the published low–high range
-    typical: float | None = None  # the published typical value
-    target: float | None = None  # the campaign's target
-    target_label: str = ""  # as the legend says it: "target CPA ≤ $20"
+    band: tuple[float, float] | None = None  # style "line": the published low–high range
+    typical: float | None = None  # style "line": the published typical value
+    target: float | None = None  # style "line": the campaign's target
+    target_label: str = ""  # as the chart says it: "target CPA ≤ $20"
 
 
 @dataclass(frozen=True)
@@ -61,30 +66,34 @@ class Chart:
         return {
             "kind": self.kind,
             "title": self.title,
-            "series": [_line_data(p) if p.style == "line" else _bars_data(p) for p in self.panels],
-            **({"extra": self.extra} if self.extra else {}),
+            "series": [_series(p) for p in self.panels],
+            **({"period": self.extra["period"]} if "period" in self.extra else {}),
         }
 
     def alt_text(self) -> str:
         """The figures the chart states, in words (an image's alt text, at most 1,000 characters)."""
-        from bot import units
-
         parts = []
         for p in self.panels:
             if p.style == "line":
                 parts.append(_line_alt(p))
                 continue
-            bars = []
-            for b in p.bars:
-                typical = units.format_count(b.value)
-                if b.low is not None and b.high is not None and b.low != b.high:
-                    bars.append(
-                        f"{b.label} {typical} ({units.format_count(b.low)}–"
-                        f"{units.format_count(b.high)})"
-                    )
-                else:
-                    bars.append(f"{b.label} {typical}")
-            parts.append(f"{p.title}: " + ", ".join(bars))
+            if p.style == "columns":
+                shown = [f"{pt.label} {_said(pt.value, p.unit)}" for pt in p.points]
+            elif p.style == "against":
+                shown = []
+                for b in p.bars:
+                    text = f"{b.label} {_said(b.value, p.unit)}"
+                    if b.low is not None and b.high is not None:
+                        text += f" (published {_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
+                    shown.append(text)
+            else:
+                shown = []
+                for b in p.bars:
+                    typical = _said(b.value, p.unit)
+                    if b.low is not None and b.high is not None and b.low != b.high:
+                        typical += f" ({_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
+                    shown.append(f"{b.label} {typical}")
+            parts.append(f"{p.title}: " + ", ".join(shown))
         text = f"{self.title}. " + "; ".join(parts) + "."
         if not any(p.style == "line" for p in self.panels):
             return text[:ALT_MAX]
@@ -99,42 +108,9 @@ class Chart:
 ALT_MAX = 1000  # characters of an image's alt text
 
 
-def _bars_data(p: Panel) -> dict[str, Any]:
-    return {
-        "metric": p.metric,
-        "unit": p.unit,
-        "bars": [
-            {"label": b.label, "value": b.value, "low": b.low, "high": b.high} for b in p.bars
-        ],
-    }
-
-
-def _line_data(p: Panel) -> dict[str, Any]:
-    return {
-        "metric": p.metric,
-        "title": p.title,
-        "unit": p.unit,
-        "style": "line",
-        "points": [{"label": q.label, "value": q.value} for q in p.points],
-        "band": list(p.band) if p.band is not None else None,
-        "typical": p.typical,
-        "target": p.target,
-        "target_label": p.target_label,
-    }
-
-
 def shown_value(p: Panel, value: float) -> str:
-    """A value of a line panel as its axis reads it: `$8.10`, `1.25%`, `1,200`."""
-    from bot import units
-
-    if p.unit == "%":
-        return units.format_rate(value)
-    if p.unit in CURRENCY_SIGNS or (p.unit.isalpha() and p.unit.isupper() and len(p.unit) == 3):
-        return units.format_money(value, p.unit)
-    return units.format_count(value)
-
-
-CURRENCY_SIGNS = ("$", "€", "£", "¥", "₹")
+    """A value of a panel as its chart says it: `$8.10`, `1.25%`, `1,200`."""
+    return _said(value, p.unit)
 
 
 def _line_alt(p: Panel, *, brief: bool = False) -> str:
@@ -144,25 +120,53 @@ def _line_alt(p: Panel, *, brief: bool = False) -> str:
         high = max(known, key=lambda q: q.value)  # type: ignore[arg-type,return-value]
         said = (
             f"{len(known)} of {len(p.points)} periods with a figure, "
-            f"{known[0].label} {shown_value(p, known[0].value)} to "  # type: ignore[arg-type]
-            f"{known[-1].label} {shown_value(p, known[-1].value)}, "  # type: ignore[arg-type]
-            f"lowest {shown_value(p, low.value)} ({low.label}), "  # type: ignore[arg-type]
-            f"highest {shown_value(p, high.value)} ({high.label})"  # type: ignore[arg-type]
+            f"{known[0].label} {_said(known[0].value, p.unit)} to "
+            f"{known[-1].label} {_said(known[-1].value, p.unit)}, "
+            f"lowest {_said(low.value, p.unit)} ({low.label}), "
+            f"highest {_said(high.value, p.unit)} ({high.label})"
         )
     else:
-        said = ", ".join(
-            f"{q.label} {shown_value(p, q.value) if q.value is not None else 'none'}"
-            for q in p.points
-        )
+        said = ", ".join(f"{q.label} {_said(q.value, p.unit)}" for q in p.points)
     out = f"{p.title}: {said}"
     if p.band is not None:
-        out += f"; published range {shown_value(p, p.band[0])}–{shown_value(p, p.band[1])}"
+        out += f"; published range {_said(p.band[0], p.unit)}–{_said(p.band[1], p.unit)}"
         if p.typical is not None:
-            out += f", typical {shown_value(p, p.typical)}"
+            out += f", typical {_said(p.typical, p.unit)}"
     elif p.typical is not None:
-        out += f"; published {shown_value(p, p.typical)}"
+        out += f"; published {_said(p.typical, p.unit)}"
     if p.target is not None:
-        out += f"; {p.target_label or 'target ' + shown_value(p, p.target)}"
+        out += f"; {p.target_label or 'target ' + _said(p.target, p.unit)}"
+    return out
+
+
+def _said(value: float | None, unit: str) -> str:
+    """A figure in words for alt text: money with its sign, a rate as a percentage."""
+    from bot import units
+
+    if value is None:
+        return "none"
+    if unit == "%":
+        return units.format_rate(value)
+    if unit in units.CURRENCY_SYMBOLS:
+        return units.format_money(value, unit)
+    return units.format_count(value)
+
+
+def _series(p: Panel) -> dict[str, Any]:
+    out: dict[str, Any] = {"metric": p.metric, "unit": p.unit, "style": p.style}
+    if p.style == "line":
+        out["title"] = p.title
+        out["points"] = [{"label": pt.label, "value": pt.value} for pt in p.points]
+        out["band"] = list(p.band) if p.band is not None else None
+        out["typical"], out["target"], out["target_label"] = p.typical, p.target, p.target_label
+    elif p.style == "columns":
+        out["points"] = [{"label": pt.label, "value": pt.value} for pt in p.points]
+    else:
+        out["bars"] = [
+            {"label": b.label, "value": b.value, "low": b.low, "high": b.high}
+            | ({"typical": b.typical} if p.style == "against" else {})
+            for b in p.bars
+        ]
     return out
 
 
@@ -172,6 +176,10 @@ def chart_for(data: dict[str, Any], title: str | None = None) -> Chart | None:
         from bot.charts.campaign import campaign_chart
 
         return campaign_chart(data)
+    if "digest" in data:
+        from bot.charts.digest import digest_chart
+
+        return digest_chart(data, title)
     if "platforms" in data:
         return _platforms(data, title)
     if "routes" in data:

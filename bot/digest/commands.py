@@ -353,7 +353,23 @@ async def _last_week(ctx: Context, args: list[str], action: str) -> tuple[str, R
         window=Window(since=week_before(until, tz), until=until, tz=tz),
         prefix=prefix(ctx),
     )
+    if not reply.data["digest"]["empty"]:
+        reply = await _with_trend(store, ctx.owner, channel, reply)
     return channel, reply, bool(sub and sub.include_empty)
+
+
+async def _with_trend(store, team: str, channel: str, reply: Reply) -> Reply:
+    """The digest with its chart's last four weeks (bot/charts/digest.py) in its data, and what
+    they count among its sources: held against wherever it is sent, as its notes are."""
+    from bot.charts.digest import read_trend, trend_sources, with_trend
+
+    trend = await read_trend(store, team, channel, reply.data["digest"])
+    return reply.model_copy(
+        update={
+            "data": with_trend(reply.data, trend),
+            "sources": [*reply.sources, *trend_sources(trend)],
+        }
+    )
 
 
 async def preview(ctx: Context, args: list[str]) -> Reply:

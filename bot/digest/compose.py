@@ -486,10 +486,21 @@ def _section(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> S
 def _campaign_data(t: CampaignTotals, memo: Memo) -> dict:
     found = memo.data.get(id(t))
     if found is None:
-        data: dict = {"campaign": t.campaign, "notes": t.notes, "spend": t.spend}
+        data: dict = {
+            "campaign": t.campaign,
+            "notes": t.notes,
+            "spend": t.spend,
+            # The spend's currency when it is in one (a chart draws money on one axis).
+            "currency": t.currencies[0] if len(t.currencies) == 1 else None,
+            "platforms": list(t.platforms),
+        }
         for f in memo.figures_of(t):
             data[f.metric] = f.value
             if f.verdict:
                 data[f"{f.metric}_verdict"] = f.verdict
+            if f.benchmark is not None:  # what it was held against: [low, typical, high]
+                b = f.benchmark
+                data[f"{f.metric}_published"] = [b.low, b.typical, b.high]
+                data[f"{f.metric}_sources"] = [f"{s.name} {s.year}" for s in b.sources]
         found = memo.data[id(t)] = (t, data)
     return dict(found[1])  # each Reply its own dict: its data may be changed by whoever gets it

@@ -130,9 +130,11 @@ class DigestPoster:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         request_timeout: float = 20.0,
         store: Store | None = None,
+        charts: bool = False,
     ) -> None:
         """`store` is where OAuth installations are looked up (the Services' store); without
-        one, OAuth mode opens the settings' database on first use."""
+        one, OAuth mode opens the settings' database on first use. `charts`: a posted digest's
+        chart follows in its thread (bot/slack/digest_chart.py; it reads `store`)."""
         self.settings = settings
         self.max_wait = max_wait
         self.backoff = backoff
@@ -140,6 +142,7 @@ class DigestPoster:
         self.request_timeout = request_timeout
         self._store = store
         self._installations: StoreInstallationStore | None = None
+        self.charts = charts and store is not None
 
     def installations(self) -> StoreInstallationStore | None:
         """OAuth installations (None with a configured token), read afresh at every lookup."""
@@ -239,6 +242,10 @@ class DigestPoster:
                 break
             sent += 1
         total = sent + len(waiting) + (problem is not None)
+        if self.charts and "digest" in reply.data:
+            from bot.slack.digest_chart import chart_digest_later
+
+            chart_digest_later(client, self._store, channel, first.ts, reply, reader)
         return Delivery("posted", ts=first.ts, error=problem, messages=sent, parts=total)
 
     async def _audience(

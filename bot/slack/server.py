@@ -190,7 +190,7 @@ def run_digests(web_app: web.Application, settings: Settings, services: Services
 
     scheduler = Scheduler(
         services.store,
-        DigestPoster(settings, store=services.store),
+        DigestPoster(settings, store=services.store, charts=True),
         observe=lambda outcome: DIGEST_RUNS.labels(outcome).inc(),
     )
     web_app[DIGESTS] = scheduler
@@ -202,6 +202,9 @@ def run_digests(web_app: web.Application, settings: Settings, services: Services
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        from bot.slack.digest_chart import drop_waiting
+
+        await drop_waiting()  # charts not yet uploaded: extras, never waited for at shutdown
 
     web_app.cleanup_ctx.append(lifetime)
 

@@ -550,6 +550,10 @@ class Store(Protocol):
         """A campaign's notes summed per UTC day, platform and currency, in one read, oldest day
         first (bot/store/series.py DayFigures): what its chart draws."""
 
+    async def week_trend(self, viewer: Viewer, edges: Sequence[datetime]) -> Any:
+        """Each week's notes and spend by currency between consecutive `edges` (ascending UTC
+        moments), in one query (bot/store/trend.py Trend), with the places counted."""
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:

@@ -392,6 +392,12 @@ class PostgresStore:
         async with self._connection() as conn:
             return await postgres_days(conn, notes.Filter(viewer, campaign, since, until))
 
+    async def week_trend(self, viewer: Viewer, edges: Sequence[datetime]) -> Any:
+        from bot.store.trend import postgres_trend
+
+        async with self._connection() as conn:
+            return await postgres_trend(conn, viewer, list(edges))
+
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None
     ) -> str:

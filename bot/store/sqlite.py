@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from bot.store import digests, events, imports, maintenance, notes
@@ -502,6 +502,11 @@ class SqliteStore:
         from bot.store.series import sqlite_days
 
         return await self._read(sqlite_days, notes.Filter(viewer, campaign, since, until))
+
+    async def week_trend(self, viewer: Viewer, edges: Sequence[datetime]) -> Any:
+        from bot.store.trend import sqlite_trend
+
+        return await self._read(sqlite_trend, viewer, list(edges))
 
     async def edit_note(
         self, viewer: Viewer, note_id: int, values: dict, *, is_admin: bool, by: str | None = None

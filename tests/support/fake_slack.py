@@ -23,6 +23,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    answer: dict[str, Any] = field(default_factory=dict)  # what the fake answered, once it has
 
 
 @dataclass
@@ -75,6 +76,11 @@ class FakeSlack:
         self.failures.setdefault(method, []).extend(
             Failure(status, error, retry_after, delay, drop) for _ in range(times)
         )
+
+    @staticmethod
+    def sent_ts(call: Call) -> str:
+        """The ts the fake gave a message it was asked to post."""
+        return call.answer["ts"]
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -136,7 +142,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
-        await self._record(Call(method, args, dict(request.headers)))
+        call = Call(method, args, dict(request.headers))
+        await self._record(call)
         failure = await self._failure(method, request)
         if failure is not None:
             if failure.drop:
@@ -152,7 +159,8 @@ class FakeSlack:
                 )
             if failure.error:
                 return web.json_response({"ok": False, "error": failure.error}, headers=headers)
-        return web.json_response(self._answer(method, args))
+        call.answer = self._answer(method, args)
+        return web.json_response(call.answer)
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), dict(request.headers)))

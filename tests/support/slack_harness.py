@@ -95,8 +95,12 @@ class RunningBot:
         return self
 
     async def idle(self) -> None:
-        """Wait until the work after every ack so far has ended (`after_acks`)."""
+        """Wait until the work after every ack so far has ended (`after_acks`), and every digest
+        chart queued so far."""
+        from bot.slack.digest_chart import settled
+
         await after_acks()
+        await settled()
 
     async def stop(self) -> None:
         if self._session:

@@ -13,6 +13,7 @@ from bot.reply import Reply
 from bot.router import entry
 from bot.slack.answer import SHARE_ACTION, answer, audience, cleared, message_args
 from bot.slack.channels import Facts, conversation, settle
+from bot.slack.charts import chart_later
 from bot.slack.file_import import CANCEL_ACTION, IMPORT_ACTION
 from bot.slack.inflight import tracked
 from bot.slack.payloads import action_context, event_kind, team_of
@@ -82,6 +83,8 @@ def register(app: AsyncApp, services: Services) -> None:
             delete_original=True,
             **message_args(reply, audience(ctx, private=False), path="share"),
         )
+        # Shared, the answer's chart goes to the channel too (its asker had it in their DM).
+        chart_later(client, ctx, reply, shared=True)
 
     async def open_estimate(body: dict[str, Any], client: AsyncWebClient) -> None:
         channel = (body.get("channel") or {}).get("id") or ""

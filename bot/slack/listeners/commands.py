@@ -143,7 +143,9 @@ def poster(ctx: Context, client: AsyncWebClient, settings: Settings) -> Post:
     scheduler's (the digest is not posted, and they are told to try again)."""
     from bot.slack.digest_post import DigestPoster
 
-    digests = DigestPoster(settings, max_wait=DIGEST_NOW_WAIT)
+    digests = DigestPoster(
+        settings, max_wait=DIGEST_NOW_WAIT, store=ctx.services.store, charts=True
+    )
 
     async def post(channel: str, reply: Reply):
         return await digests.post_with(client, channel, reply, tenant=ctx.owner)
