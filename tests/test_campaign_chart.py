@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bot.charts.model import Chart, Panel, Point, chart_for
-from bot.charts.render import PALETTE, figure, png
+from bot.charts.render import MONTHS, PALETTE, figure, png
 from bot.context import Context
 from bot.notes.parse import chart_word, is_slug
 from bot.phrasing import read
@@ -196,7 +196,10 @@ async def test_notes_spanning_more_than_a_month_are_charted_per_iso_week(ask) ->
     values = next(x for x in found["lines"] if x["metric"] == "spend")["values"]
     assert dict(zip(found["periods"], values, strict=True)) == pytest.approx(spent)
     chart = chart_for(reply.data, reply.title)
-    assert chart.title == "autumn: spend and realised figures per week"
+    assert chart.title.startswith("autumn: spend and realised figures per week, ")
+    last = TODAY - timedelta(days=70 - 69)  # the last note's day
+    sunday = last + timedelta(days=6 - last.weekday())
+    assert chart.title.endswith(f" – {sunday.day} {MONTHS[sunday.month - 1]} {sunday.year}")
     assert "ISO weeks" in chart.caption
     assert decoded(png(chart)).size[0] == 800
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.charts.model import Chart, Panel, Point
+from bot.charts.render import MONTHS
 from bot.platforms import PLATFORM_NAME
 
 KEY = "campaign_series"
@@ -31,11 +32,24 @@ def campaign_chart(data: dict[str, Any]) -> Chart | None:
     wide = 0 if lead == columns else lead
     return Chart(
         "campaign",
-        f"{found['campaign']}: spend and realised figures per {period}",
+        f"{found['campaign']}: spend and realised figures per {period}, {_span(found)}",
         panels,
         caption=_caption(found),
         extra={"period": period, "columns": columns, "wide": wide},
     )
+
+
+def _span(found: dict) -> str:
+    """`10 Nov – 30 Nov 2026`: the days charted (a week's to its Sunday)."""
+    from datetime import date, timedelta
+
+    first = date.fromisoformat(found["starts"][0])
+    last = date.fromisoformat(found["starts"][-1])
+    if found["period"] == "week":
+        last += timedelta(days=6)
+    start = f"{first.day} {MONTHS[first.month - 1]}"
+    start += f" {first.year}" if first.year != last.year else ""
+    return f"{start} – {last.day} {MONTHS[last.month - 1]} {last.year}"
 
 
 def _unit(metric: str, currency: str) -> str:
@@ -112,9 +126,24 @@ def _caption(found: dict) -> str:
         parts.append(
             f"{name}'s {and_list(metrics)} {verb} published for {objective} campaigns only."
         )
-    reasons = sorted({line["why_no_range"] for line in found["lines"] if line.get("why_no_range")})
+    unpublished: dict[str, list[str]] = {}
+    reasons = set()
+    for line in found["lines"]:
+        why = line.get("why_no_range")
+        if not why:
+            continue
+        if line.get("platform") and why.startswith("no published "):
+            name = PLATFORM_NAME.get(line["platform"], line["platform"])
+            unpublished.setdefault(name, []).append(line["metric"].upper())
+        else:
+            reasons.add(why)
+    if unpublished:
+        from bot.text import and_list
+
+        said = "; ".join(f"{name} {and_list(m)}" for name, m in unpublished.items())
+        parts.append(f"Not published, so not compared: {said}.")
     if reasons:
-        parts.append(f"Nothing to compare with where there is {'; '.join(reasons)}.")
+        parts.append(f"Not compared where there is {'; '.join(sorted(reasons))}.")
     for gone in found.get("left_out", []):
         from bot import units
 
