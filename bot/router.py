@@ -233,10 +233,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "notes",
-        "notes [CAMPAIGN] [since=7d] [page=N]",
-        "The team's notes, newest first, with each campaign's realised CPM/CPC/CTR/CPA.",
+        "notes [CAMPAIGN] [chart] [since=7d] [page=N]",
+        "The team's notes, newest first, with each campaign's realised CPM/CPC/CTR/CPA; `chart` charts a campaign's days.",
         "bot.notes.commands:list_notes",
-        examples=("notes spring-launch since=30d",),
+        examples=("notes spring-launch since=30d", "notes spring-launch chart"),
         slack=NOTES,
     ),
     Command(

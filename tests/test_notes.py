@@ -351,7 +351,7 @@ async def test_help_lists_the_notes_commands(ask) -> None:
     usages = (await ask("help")).data["commands"]
     for usage in (
         "note CAMPAIGN TEXT",
-        "notes [CAMPAIGN] [since=7d] [page=N]",
+        "notes [CAMPAIGN] [chart] [since=7d] [page=N]",
         "notes search WORDS",
         "notes export [CAMPAIGN]",
         "note delete ID",
