@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_charts.py [--rounds 9]
 
 Rows: the chart of a platform comparison (two panels, three bars each), of a one-platform
-estimate, and of a weekly digest of ten campaigns (seven panels, the tallest smx draws). The anchor is an empty Figure of the same size saved as PNG on the same Agg canvas in
+estimate, of a weekly digest of ten campaigns (seven panels, the tallest smx draws), and of a
+campaign over 21 days on two platforms with targets (ten line panels). The anchor is an empty Figure of the same size saved as PNG on the same Agg canvas in
 the same process: what any chart costs before it draws anything. The issue's goal is one chart
 in at most 300 ms on this machine; the ratio is what carries to another. Never fails on a time.
 """
@@ -53,6 +54,31 @@ DIGEST = {
 }  # fmt: skip
 
 
+def campaign() -> dict:
+    """`notes spring-launch chart`'s data for 21 days on Instagram and LinkedIn, with targets
+    (bot/notes/series.py over what the store's day read returns)."""
+    from datetime import date, timedelta
+
+    from bot.notes.series import KEY, build
+    from bot.store.series import DayFigures
+
+    days = []
+    for n in range(21):
+        day = (date(2026, 11, 10) + timedelta(days=n)).isoformat()
+        for platform, spend, impressions, clicks, conversions in (
+            ("instagram", 130.0 + n, 14_000.0 + 50 * n, 150.0 + n, 5.0),
+            ("linkedin", 160.0 + n, 4_600.0 + 20 * n, 24.0 + n % 5, 1.0 + n % 3),
+        ):
+            days.append(DayFigures(
+                day, platform, "$", 1, spend, impressions, clicks, conversions,
+                (spend, impressions), (spend, clicks), (clicks, impressions),
+                (spend, conversions), (),
+            ))  # fmt: skip
+    targets = [{"key": "cpa", "op": "<=", "value": 40.0, "currency": "$"},
+               {"key": "spend", "op": "<=", "value": 7_000.0, "currency": "$"}]  # fmt: skip
+    return {KEY: build("spring-launch", days, targets)}
+
+
 def empty_png() -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -86,6 +112,7 @@ def main() -> None:
         ("platform comparison (2 panels x 3 bars)", SIDE),
         ("one estimate (2 panels)", ONE),
         ("weekly digest (10 campaigns: spend, 4 figures, 2 trend panels)", DIGEST),
+        ("campaign (21 days, 2 platforms: 10 line panels)", campaign()),
     ):
         chart = chart_for(data, "A chart")
         took = timed(lambda chart=chart: png(chart), args.rounds)

@@ -114,6 +114,7 @@ def _grid_rows(chart: Chart) -> list[list]:
 TOP_IN = 0.45  # the chart's title and the legend
 LINE_TOP_IN = 0.7  # the title, and the line charts' legend in a row of its own under it
 LINE_IN = 1.45  # the axes of a line panel
+UNDATED_IN = 0.12  # below a row of line panels whose dates are written under the last row
 TITLE_IN = 0.34  # a panel's title, above its axes
 TICKS_IN = 0.34  # the x tick labels below a panel's axes
 XLABEL_IN = 0.2  # a panel's x axis label ("week beginning")
@@ -170,7 +171,9 @@ def figure(chart: Chart):  # noqa: ANN201 (matplotlib is imported only in here)
     lines = [p for p in chart.panels if p.style == "line"]
     if lines:  # the period is named under the last row of line panels only
         last = max(i for i, row in enumerate(rows) if row[0].style == "line")
-        belows = [b - XLABEL_IN if row[0].style == "line" and i != last else b
+        # Every line panel counts the same periods: the dates are written under the last row
+        # only (a column reads down to them along the grid), which also halves the text drawn.
+        belows = [UNDATED_IN if row[0].style == "line" and i != last else b
                   for i, (row, b) in enumerate(zip(rows, belows, strict=True))]  # fmt: skip
     top_in = LINE_TOP_IN if lines else TOP_IN
     height = top_in + sum(TITLE_IN + h + b for h, b in zip(heights, belows, strict=True))
@@ -198,8 +201,7 @@ def figure(chart: Chart):  # noqa: ANN201 (matplotlib is imported only in here)
         for c, (panel, (x0, x1)) in enumerate(zip(row, spans, strict=True)):
             ax = fig.add_axes((x0 / WIDTH_IN, bottom / height, (x1 - x0) / WIDTH_IN, h / height))
             if panel.style == "line":
-                period = chart.extra.get("period") if r == last else None
-                _line(ax, panel, (x1 - x0), period)
+                _line(ax, panel, (x1 - x0), chart.extra.get("period"), dated=r == last)
             else:
                 draw = {"against": _against, "columns": _columns}.get(panel.style, _bars)
                 draw(ax, panel, colours)
@@ -384,7 +386,7 @@ def _line_tick(unit: str, top: float):
     return shown
 
 
-def _line(ax, panel, width_in: float, period: str | None) -> None:  # noqa: ANN001
+def _line(ax, panel, width_in: float, period: str | None, *, dated: bool = True) -> None:  # noqa: ANN001
     """`points` as a line with a marker at each period (a period with no figure: a gap), over
     the published band, the typical value dashed, the target in its own colour and named."""
     import math
@@ -413,12 +415,15 @@ def _line(ax, panel, width_in: float, period: str | None) -> None:  # noqa: ANN0
     ax.set_ylim(0, top)  # from zero: a cost is read against nothing
     ax.set_xlim(-0.5, max(len(xs) - 0.5, 0.5))
     step = max(1, math.ceil(len(xs) / max(2, int(width_in / TICK_IN))))
-    ax.set_xticks(xs[::step], [_tick_label(p.label) for p in panel.points[::step]], fontsize=8)
+    if dated:
+        ax.set_xticks(xs[::step], [_tick_label(p.label) for p in panel.points[::step]], fontsize=8)
+    else:
+        ax.set_xticks(xs[::step], [""] * len(xs[::step]))
     ax.yaxis.set_major_locator(MaxNLocator(4, integer=_counts(panel.unit)))
     ax.yaxis.set_major_formatter(FuncFormatter(_line_tick(panel.unit, top)))
     ax.tick_params(axis="y", labelsize=8)
     ax.set_ylabel(panel.unit, fontsize=9)
-    if period:
+    if period and dated:
         ax.set_xlabel("day (UTC)" if period == "day" else "ISO week", fontsize=8)
     ax.set_title(panel.title, loc="left", fontsize=10, y=1.0, pad=6)
-    ax.grid(axis="y", color="#dddddd", zorder=0)
+    ax.grid(color="#e4e4e4", zorder=0)  # the vertical lines lead each date up its column
