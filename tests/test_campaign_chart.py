@@ -520,3 +520,19 @@ async def test_a_chart_that_fails_the_last_check_is_not_uploaded(bot, slack, mon
         posted.args
     )
     assert not slack.calls_to("files.getUploadURLExternal") and not slack.calls_to("upload")
+
+
+async def test_a_campaign_chart_asked_in_the_dm_with_smx_goes_up_in_that_dm(bot, slack) -> None:
+    slack.channels["G5"] = {"is_private": True}
+    await campaign_in_slack(bot)
+    await logged(bot, f"note spring MINE spend=$7 impressions=1k date={ago(1)}", channel="G5",
+                 channel_name="privategroup")  # fmt: skip
+    event = {"type": "message", "channel_type": "im", "user": "U1", "channel": "D1",
+             "ts": "1.1", "text": "notes spring chart"}  # fmt: skip
+    assert (await bot.event(event)).status == 200
+    await slack.wait_for("files.completeUploadExternal")
+    await bot.idle()
+    # Read by the person alone, like the answer there: their own private notes may be in it.
+    assert uploads_to(slack) == ["D1"] and not slack.calls_to("conversations.open")
+    (asked,) = slack.calls_to("files.getUploadURLExternal")
+    assert "$147" in asked.args["alt_txt"]  # $140 logged in C1 and U1's own $7 from G5
