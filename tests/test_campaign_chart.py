@@ -453,6 +453,7 @@ async def test_an_ephemeral_campaign_chart_goes_to_the_persons_dm_only(bot, slac
     answer = await bot.command("notes spring chart", channel="C1", user="U7")
     assert answer.status == 200 and answer.body["response_type"] == "ephemeral"
     assert "Chart: spend and realised figures per day" in json.dumps(answer.body)
+    assert "not sent to your DM" not in json.dumps(answer.body)
     await slack.wait_for("files.completeUploadExternal")
     await bot.idle()
     assert uploads_to(slack) == ["D7"]  # the person's DM with smx, never C1
@@ -484,7 +485,8 @@ async def test_a_private_channels_notes_by_others_never_reach_a_dm_as_a_chart(
     # U1 reads them in G1, where they were logged...
     assert answer.status == 200 and "$140" in json.dumps(answer.body)
     await bot.idle()
-    # ...but a DM is not G1: the chart of U2's notes is not sent there, and nothing is said.
+    # ...but a DM is not G1: the chart of U2's notes is not sent there; the answer said so.
+    assert "The chart is not sent to your DM" in json.dumps(answer.body)
     assert not slack.calls_to("files.getUploadURLExternal") and not slack.calls_to("upload")
     assert not slack.calls_to("chat.postMessage") and not slack.calls_to("chat.postEphemeral")
     assert "chart not sent to the DM" in caplog.messages  # refused by the check, not by chance
@@ -496,6 +498,7 @@ async def test_from_a_slack_connect_channel_no_chart_goes_to_a_dm(bot, slack, ca
     await campaign_in_slack(bot, channel="C8", channel_name="partners")
     answer = await bot.command("notes spring chart", channel="C8", user="U1")
     assert answer.status == 200 and "$140" in json.dumps(answer.body)
+    assert "The chart is not sent to your DM" in json.dumps(answer.body)
     await bot.idle()
     assert not slack.calls_to("files.getUploadURLExternal")
     assert "chart not sent to the DM" in caplog.messages

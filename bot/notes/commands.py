@@ -321,8 +321,25 @@ async def chart(ctx: Context, args: list[str]) -> Reply:
     )
     # The chart's own notes are checked wherever it goes, with the listing's (bot/slack/charts.py).
     reply.sources = [*reply.sources, *sources(origins=(o for d in days for o in d.origins))]
+    if ctx.surface == "command" and not _may_go_to_dm(ctx, reply.sources):
+        reply.footnotes.insert(
+            1,
+            "The chart is not sent to your DM: it shows this conversation's notes, which stay "
+            "here. Mention @smx here with the same words to have it posted in this conversation.",
+        )
     reply.data[series.KEY] = found
     return reply
+
+
+def _may_go_to_dm(ctx: Context, shown: list[Source]) -> bool:
+    """Whether an ephemeral answer's chart may go to the person's DM with smx (the Slack face
+    decides, bot/slack/charts.py; this says so in the answer): the same rule, for a reader
+    alone in a conversation that is not this one."""
+    from bot.store.base import Audience, may_read
+
+    dm = Audience(ctx.owner, "", "im", shared_externally=ctx.confined,
+                  user=None if ctx.confined else ctx.user)  # fmt: skip
+    return all(may_read(s, dm) for s in shown)
 
 
 def _has_figures(t: CampaignTotals) -> bool:
