@@ -98,21 +98,21 @@ def _panel(line: dict, labels: list[str], currency: str, period: str, several: b
 
 
 def _caption(found: dict) -> str:
-    parts = [
-        "Shaded: the platform's published low–high range; dashed: its typical (or only) "
-        "published figure."
-        if any(line.get("published") for line in found["lines"])
-        else "No published range applies to these figures."
-    ]
+    # The legend says what the band and the dashed line are: the caption says whose they are.
+    parts = [] if any(line.get("published") for line in found["lines"]) else [
+        "No published range applies to these figures."
+    ]  # fmt: skip
     sources = sorted(
         {s for line in found["lines"] for s in (line.get("published") or {}).get("sources", [])}
     )
     if sources:
-        parts.append(f"Sources: {'; '.join(sources)}.")
-    if any(
-        line.get("published") and line["metric"] in ("cpm", "cpc", "cpa") for line in found["lines"]
-    ):
-        parts.append("Published money figures are in US dollars.")
+        money = any(
+            line.get("published") and line["metric"] in ("cpm", "cpc", "cpa")
+            for line in found["lines"]
+        )
+        parts.append(
+            f"Published: {'; '.join(sources)}" + ("; money in US dollars." if money else ".")
+        )
     only: dict[tuple[str, str], list[str]] = {}
     for line in found["lines"]:
         objective = (line.get("published") or {}).get("objective")
@@ -153,8 +153,8 @@ def _caption(found: dict) -> str:
             f"currencies are never added up."
         )
     parts.append(
-        "Days in UTC; gaps: no figure that day."
+        "Gaps: no figure that day."
         if found["period"] == "day"
-        else "ISO weeks (Monday to Sunday, UTC); gaps: no figure that week."
+        else "ISO weeks, Monday to Sunday (UTC); gaps: no figure that week."
     )
     return " ".join(parts)
