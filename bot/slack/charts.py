@@ -35,11 +35,11 @@ def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> Non
 
 
 async def post_chart(client: Any, ctx: Context, chart: Any, shared: bool) -> None:
-    from bot.charts.render import png
+    from bot.charts.draw import draw
     from bot.slack.answer import slack_error
     from bot.slack.channels import CALL_FAILED
 
-    data = await asyncio.to_thread(png, chart)  # CPU work, off the event loop
+    data = await draw(chart)  # CPU work, in the chart worker process (bot/charts/draw.py)
     try:
         if shared:
             channel = ctx.channel

@@ -8,10 +8,11 @@ realised figures against the published range, the last four weeks) is drawn and 
   against the channel before the digest was posted; the earlier weeks are read as the channel
   sees them (Viewer with no user, as the digest is) and every place and author they count is
   held against the same reader (`cleared`) before anything is drawn: a refusal draws nothing.
-- **Off the loop, one at a time:** the trend is one query; the drawing (about 0.1 s of CPU) runs in
-  a worker thread, one chart at a time for the process (`_gate`), so a pass of thousands of
-  digests queues charts behind the digests rather than holding the event loop or the CPU the
-  acks need. Only what the chart needs of a digest is kept while it waits, not the Reply.
+- **Off the loop, one at a time:** the trend is one query; the drawing (a few tenths of a second
+  of CPU) runs in the chart worker process (bot/charts/draw.py), one digest chart at a time for
+  the process (`_gate`), so a pass of thousands of digests queues its charts behind the digests
+  rather than holding the event loop, its interpreter lock or the CPU the acks need. Only what
+  the chart needs of a digest is kept while it waits, not the Reply.
 - **A chart that cannot be made or uploaded** costs only the chart: one line in the thread says
   it is missing. Charts still waiting when the process stops are dropped, never awaited at
   shutdown (they are not what anyone asked for; the digest is).
@@ -71,8 +72,8 @@ async def _post(
     reader: Audience,
 ) -> None:
     from bot.charts.digest import with_trend
+    from bot.charts.draw import draw
     from bot.charts.model import chart_for
-    from bot.charts.render import png
     from bot.slack.answer import cleared, slack_error
     from bot.slack.channels import CALL_FAILED
 
@@ -87,7 +88,7 @@ async def _post(
             chart = chart_for(data, title)
             if chart is None:
                 return
-            image = await asyncio.to_thread(png, chart)
+            image = await draw(chart)  # in the chart worker process (bot/charts/draw.py)
         except Exception:  # never the digest's problem: said in one line, logged
             log.exception("digest chart not drawn", extra={"channel": channel})
             await _say(client, channel, ts, NOT_DRAWN)
