@@ -14,6 +14,7 @@ the worker started again next time): a chart is never lost to the pool.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 from concurrent.futures import Executor
@@ -34,7 +35,15 @@ def _executor() -> Executor:
             _pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
+            atexit.register(_at_exit)  # ended before the interpreter takes its modules away
         return _pool
+
+
+def _at_exit() -> None:
+    with _lock:
+        pool = _pool
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def _forget(pool: Executor) -> None:
@@ -42,7 +51,7 @@ def _forget(pool: Executor) -> None:
     with _lock:
         if _pool is pool:
             _pool = None
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False)  # a broken pool has failed its futures already
 
 
 async def draw(chart: Any) -> bytes:
@@ -51,17 +60,28 @@ async def draw(chart: Any) -> bytes:
 
     from bot.charts.render import png
 
-    loop = asyncio.get_running_loop()
     pool = None
     try:
         pool = _executor()
-        return await loop.run_in_executor(pool, png, chart)
+        future = pool.submit(png, chart)
     except (BrokenProcessPool, OSError, RuntimeError) as err:
-        # No worker (it died, or processes cannot be started here): this chart in a thread.
-        log.warning("chart worker unavailable; drawing in a thread", extra={"error": repr(err)})
-        if pool is not None:
-            _forget(pool)
-        return await asyncio.to_thread(png, chart)
+        # No worker to be had (processes cannot be started here, or the pool is shut): a thread.
+        return await _in_thread(pool, chart, err)
+    try:
+        return await asyncio.wrap_future(future)
+    except BrokenProcessPool as err:  # the worker died under this chart
+        return await _in_thread(pool, chart, err)
+    # Anything else is the chart's own failure (png raised): the caller says the chart is
+    # missing; the worker is fine and the charts queued behind it are left alone.
+
+
+async def _in_thread(pool: Executor | None, chart: Any, err: BaseException) -> bytes:
+    from bot.charts.render import png
+
+    log.warning("chart worker unavailable; drawing in a thread", extra={"error": repr(err)})
+    if pool is not None:
+        _forget(pool)
+    return await asyncio.to_thread(png, chart)
 
 
 def stop() -> None:

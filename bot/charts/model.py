@@ -25,6 +25,7 @@ class Bar:
     low: float | None = None  # the published range, where there is one
     high: float | None = None
     typical: float | None = None  # style "against": the published typical value
+    key: str = ""  # what the bar is about, whole (a campaign): one colour in every panel
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,16 @@ class Chart:
         }
 
     def alt_text(self) -> str:
-        """The figures the chart states, in words (an image's alt text, at most 1,000 characters)."""
+        """The figures the chart states, in words (an image's alt text, at most 1,000 characters):
+        every panel is named; where all of them do not fit, each panel's first few bars are, and
+        how many more there are."""
+        for most in (None, 4, 3, 2, 1):
+            text = self._alt(most)
+            if len(text) <= 1000:
+                return text
+        return text[:999] + "…"
+
+    def _alt(self, most: int | None) -> str:
         parts = []
         for p in self.panels:
             if p.style == "columns":
@@ -82,8 +92,10 @@ class Chart:
                     if b.low is not None and b.high is not None and b.low != b.high:
                         typical += f" ({_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
                     shown.append(f"{b.label} {typical}")
+            if most is not None and len(shown) > most:
+                shown = [*shown[:most], f"and {len(shown) - most} more"]
             parts.append(f"{p.title}: " + ", ".join(shown))
-        return (f"{self.title}. " + "; ".join(parts) + ".")[:1000]
+        return f"{self.title}. " + "; ".join(parts) + "."
 
 
 def _said(value: float | None, unit: str) -> str:

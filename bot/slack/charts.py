@@ -35,6 +35,8 @@ def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> Non
 
 
 async def post_chart(client: Any, ctx: Context, chart: Any, shared: bool) -> None:
+    from slack_sdk.errors import SlackClientError
+
     from bot.charts.draw import draw
     from bot.slack.answer import slack_error
     from bot.slack.channels import CALL_FAILED
@@ -53,7 +55,7 @@ async def post_chart(client: Any, ctx: Context, chart: Any, shared: bool) -> Non
             title=chart.title,
             alt_txt=chart.alt_text(),
         )
-    except CALL_FAILED as err:
+    except (*CALL_FAILED, SlackClientError) as err:  # the upload URL refusing the bytes too
         why = slack_error(err)
         log.warning("chart not uploaded", extra={"error": why, "channel": ctx.channel})
         text = (
