@@ -103,3 +103,24 @@ async def test_paid_against_organic_charts_each_route_from_the_answer(ask):
     assert drawn["Paid (SMM): clicks"] == routes["paid"]["clicks"]
     assert drawn["Organic (SMO): engagements"] == routes["organic"]["organic_engagements"]
     assert size_of(png(chart))[0] == 800
+
+
+async def test_a_server_draws_in_its_worker_process_the_same_png(ask):
+    """bot/charts/draw.py: the worker process draws exactly what png() draws here; a worker that
+    dies is replaced by drawing in a thread, and started again for the next chart."""
+    import os
+
+    from bot.charts import draw as drawing
+
+    reply = await ask(SIDE)
+    chart = chart_for(reply.data, reply.title)
+    here = png(chart)
+    assert await drawing.draw(chart) == here
+    pool = drawing._executor()
+    (worker,) = pool._processes.values()  # type: ignore[attr-defined]
+    assert worker.pid != os.getpid()
+    worker.kill()
+    worker.join()
+    assert await drawing.draw(chart) == here  # the broken pool noticed, the chart still drawn
+    assert await drawing.draw(chart) == here and drawing._executor() is not pool
+    drawing.stop()

@@ -111,6 +111,9 @@ async def test_the_chart_draws_the_digests_own_figures_and_the_last_four_weeks(a
     assert [p["value"] for p in weeks] == [1.0, 0.0, 2.0, 3.0]
     assert [p["value"] for p in series["spend_per_week"]["points"]] == [100.0, None, 300.0, 1320.0]
     assert [p["label"] for p in weeks] == [t["label"] for t in info["trend"]]
+    # This week's column is the digest's own week: the same notes and dollars as its text says.
+    assert weeks[-1]["value"] == info["notes"]
+    assert series["spend_per_week"]["points"][-1]["value"] == info["spend"]["$"]
     width, height = size_of(png(chart))
     assert width == 800 and 500 < height < 1400
     alt = chart.alt_text()
@@ -129,8 +132,43 @@ async def test_many_campaigns_draw_the_ones_that_spent_most_and_say_so(ask, stor
     (spend,) = [p for p in chart.panels if p.metric == "spend"]
     assert len(spend.bars) == CAMPAIGNS_SHOWN
     assert spend.bars[0].label == f"camp-{CAMPAIGNS_SHOWN + 2:02d}"
-    assert f"the {CAMPAIGNS_SHOWN} that spent most of {CAMPAIGNS_SHOWN + 3}" in spend.title
+    assert f"({CAMPAIGNS_SHOWN} that spent most of {CAMPAIGNS_SHOWN + 3})" in spend.title
+    (cpc,) = [p for p in chart.panels if p.metric == "cpc"]
+    assert f"({CAMPAIGNS_SHOWN} that spent most of {CAMPAIGNS_SHOWN + 3})" in cpc.title
     assert size_of(png(chart))[0] == 800
+    alt = chart.alt_text()  # every panel named, even where not every bar fits
+    assert len(alt) <= 1000 and "Notes logged" in alt and "CPC" in alt
+
+
+def campaign(name: str, spend: float | None, currency: str | None = "$", **figures) -> dict:
+    return {"campaign": name, "notes": 1, "spend": spend, "currency": currency,
+            "platforms": [], **figures}  # fmt: skip
+
+
+def test_long_names_that_share_a_start_stay_two_bars_and_two_colours():
+    east, west = "q4-2026-holiday-retargeting-us-east", "q4-2026-holiday-retargeting-us-west"
+    info = {"notes": 2, "tz": "UTC", "spend": {"$": 30.0},
+            "campaign_data": [campaign(east, 20.0, cpc=1.0), campaign(west, 10.0, cpc=2.0)]}  # fmt: skip
+    chart = digest_chart({"digest": info})
+    for panel in chart.panels:
+        labels = [b.label for b in panel.bars]
+        assert len(set(labels)) == 2 and all(len(label) <= 30 for label in labels), labels
+        assert [b.key for b in panel.bars] == [east, west]
+    assert chart.panels[0].bars[0].label.endswith("us-east")
+    assert size_of(png(chart))[0] == 800
+
+
+def test_money_is_drawn_in_the_currency_most_campaigns_spent_in():
+    info = {"notes": 3, "tz": "UTC", "spend": {"$": 1320.0, "¥": 2000.0},
+            "campaign_data": [campaign("webinar", 900.0, cpc=5.6), campaign("spring", 420.0, cpc=0.7),
+                              campaign("tokyo", 2000.0, "¥", cpc=20.0, ctr=0.01)]}  # fmt: skip
+    chart = digest_chart({"digest": info})
+    spend, cpc, ctr = chart.panels
+    assert spend.unit == cpc.unit == "$"
+    assert [b.label for b in spend.bars] == ["webinar", "spring"]
+    assert [b.label for b in ctr.bars] == ["tokyo"]  # a rate compares across currencies
+    assert "Money is drawn in $" in chart.caption
+    assert "Shaded" not in chart.caption  # no band drawn, none described
 
 
 async def test_an_empty_week_and_a_week_without_figures(ask, store):
@@ -177,7 +215,9 @@ async def test_smx_digest_preview_chart_writes_the_png(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert size_of(out.read_bytes())[0] == 800
-    drawn = json.loads(done.stdout)["data"]["chart"]
+    answer = json.loads(done.stdout)
+    drawn = answer["data"].pop("chart")
+    assert drawn == chart_for(answer["data"], "Weekly digest").data() | {"title": drawn["title"]}
     assert drawn["kind"] == "digest" and drawn["series"][0]["metric"] == "spend"
     empty = tmp_path / "empty.png"
     done = await asyncio.to_thread(
@@ -232,6 +272,44 @@ async def test_a_failed_chart_upload_leaves_the_digest_and_says_so_in_its_thread
         return [r.state for r in await bot.services.store.list_runs("T1", "C1")] == ["posted"]
 
     await eventually(recorded)
+
+
+async def test_an_upload_url_that_refuses_the_bytes_is_said_in_the_thread_too(bot, slack):
+    slack.fail("upload", status=500, error="gone")
+    await due_digest(bot)
+    digest, line = await slack.wait_for("chat.postMessage", count=2, within=10)
+    assert line.args["thread_ts"] == slack.sent_ts(digest)
+    assert "could not be uploaded (Slack said `upload_failed`)" in line.args["text"]
+
+
+async def test_a_channel_shared_with_another_organisation_since_the_post_gets_no_chart(
+    bot, slack, monkeypatch
+):
+    """The chart asks Slack about the channel again before drawing (it may wait behind others):
+    here Slack says it is private when the digest is posted and shared when the chart is made."""
+    answer = slack._answer
+    asked = []
+
+    def shared_after_the_post(method, args):
+        found = answer(method, args)
+        if method == "conversations.info":
+            asked.append(args["channel"])
+            if len(asked) > 1:
+                found["channel"]["is_ext_shared"] = True
+        return found
+
+    monkeypatch.setattr(slack, "_answer", shared_after_the_post)
+    await due_digest(bot)
+    (posted,) = await slack.wait_for("chat.postMessage", within=10)
+
+    async def recorded() -> bool:  # by then the post is over and its chart queued
+        return [r.state for r in await bot.services.store.list_runs("T1", "C1")] == ["posted"]
+
+    await eventually(recorded)
+    await bot.idle()
+    assert asked == ["C1", "C1"]  # before the digest, and again before its chart
+    assert not slack.calls_to("files.getUploadURLExternal")
+    assert len(slack.calls_to("chat.postMessage")) == 1  # and nothing said in the channel
 
 
 async def test_digest_now_posts_its_chart_in_the_thread_too(bot, slack):

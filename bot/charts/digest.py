@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo
 from bot.charts.model import Bar, Chart, Panel, Point
 from bot.reply import Source
 from bot.store import Viewer
-from bot.text import clip
 
 WEEKS = 4  # the trend: this week and the three before it
-CAMPAIGNS_SHOWN = 8  # campaigns drawn in each panel (the most spend first)
+CAMPAIGNS_SHOWN = 6  # campaigns drawn in each panel (the most spend first): one colour each
 FIGURES = (
     ("cpm", "CPM, cost per 1,000 impressions"),
     ("cpc", "CPC, cost per click"),
@@ -71,12 +70,38 @@ def with_trend(data: dict[str, Any], trend: Any) -> dict[str, Any]:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment:%b} {moment.day}"
+    return f"{moment.day} {moment:%b}"  # "24 Nov", as the digest's title says its days
 
 
-def main_currency(spend: dict[str, float]) -> str | None:
-    """The currency most was spent in this week: the one money is drawn in."""
-    return max(sorted(spend), key=lambda c: spend[c]) if spend else None
+def main_currency(campaigns: list[dict[str, Any]], spend: dict[str, float]) -> str | None:
+    """The currency money is drawn in: the one most campaigns spent in (amounts in different
+    currencies cannot be compared), then the most spent, then dollars (the published ranges'
+    currency)."""
+    counts: dict[str, int] = {}
+    for c in campaigns:
+        if c.get("spend") and c.get("currency"):
+            counts[c["currency"]] = counts.get(c["currency"], 0) + 1
+    found = set(counts) | set(spend)
+    if not found:
+        return None
+    return max(sorted(found), key=lambda c: (counts.get(c, 0), spend.get(c, 0.0), c == "$"))
+
+
+def short_names(names: list[str], width: int = 24) -> dict[str, str]:
+    """Each campaign's label, at most `width` characters: a long one keeps its start and its end
+    ("q4-2026-holi…tting-us-east"), where names that differ often differ; two that would still
+    read the same are told apart by a number."""
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for name in names:
+        if len(name) <= width:
+            label = name
+        else:
+            head = (width - 1) // 2
+            label = name[:head] + "…" + name[-(width - 1 - head) :]
+        seen[label] = seen.get(label, 0) + 1
+        out[name] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return out
 
 
 def digest_chart(data: dict[str, Any], title: str | None = None) -> Chart | None:
@@ -85,30 +110,32 @@ def digest_chart(data: dict[str, Any], title: str | None = None) -> Chart | None
         return None  # an empty week: nothing to draw
     campaigns = list(info.get("campaign_data") or [])
     trend = list(info.get("trend") or [])
-    currency = main_currency(dict(info.get("spend") or {}))
+    currency = main_currency(campaigns, dict(info.get("spend") or {}))
     if currency is None:  # no spend this week: the trend's currency, if it has one
-        currency = main_currency(_summed(w.get("spend") or {} for w in trend))
-    ranked = sorted(campaigns, key=lambda c: (-(c.get("spend") or 0.0), c["campaign"]))
+        currency = main_currency([], _summed(w.get("spend") or {} for w in trend))
+
+    def rank(c: dict[str, Any]) -> tuple:  # in the drawn currency, the most spent first
+        mine = c.get("currency") == currency and c.get("spend")
+        return (not mine, -(c.get("spend") or 0.0) if mine else 0.0, c["campaign"])
+
+    ranked = sorted(campaigns, key=rank)
+    names = short_names([c["campaign"] for c in ranked])
     panels: list[Panel] = []
     left_out = False
     spent = [c for c in ranked if c.get("spend") and c.get("currency") == currency]
     left_out |= any(c.get("spend") and c.get("currency") != currency for c in ranked)
     if spent and currency:
         shown = spent[:CAMPAIGNS_SHOWN]
-        more = (
-            f" (the {len(shown)} that spent most of {len(spent)})"
-            if len(spent) > len(shown)
-            else ""
-        )
         panels.append(
             Panel(
                 "spend",
-                f"Spend by campaign this week{more}",
+                f"Spend by campaign this week{_cut(shown, spent, 'that spent most')}",
                 currency,
-                [Bar(_name(c), float(c["spend"])) for c in shown],
+                [Bar(_name(c, names), float(c["spend"]), key=c["campaign"]) for c in shown],
             )
         )
     sources: set[str] = set()
+    banded = False
     for metric, heading in FIGURES:
         money = metric != "ctr"
         having = [c for c in ranked if metric in c and (not money or c.get("currency") == currency)]
@@ -119,9 +146,15 @@ def digest_chart(data: dict[str, Any], title: str | None = None) -> Chart | None
         for c in having[:CAMPAIGNS_SHOWN]:
             published = c.get(f"{metric}_published")
             low, typical, high = published if published else (None, None, None)
-            bars.append(Bar(clip(c["campaign"], 24), float(c[metric]), low, high, typical))
+            banded |= published is not None
+            bars.append(
+                Bar(names[c["campaign"]], float(c[metric]), low, high, typical, key=c["campaign"])
+            )
             sources.update(c.get(f"{metric}_sources") or [])
-        panels.append(Panel(metric, heading, currency if money else "%", bars, style="against"))
+        cut = _cut(bars, having, "that spent most")
+        panels.append(
+            Panel(metric, heading + cut, currency if money else "%", bars, style="against")
+        )
     if len(trend) >= 2:
         panels.append(
             Panel(
@@ -144,14 +177,19 @@ def digest_chart(data: dict[str, Any], title: str | None = None) -> Chart | None
             )
     if not panels:
         return None
-    caption = _caption(sources, currency, left_out)
+    caption = _caption(sources, currency, left_out, banded)
     return Chart("digest", title or "Weekly digest", panels, caption, extra={"two_up": True})
 
 
-def _name(campaign: dict[str, Any]) -> str:
+def _cut(shown: list, of: list, how: str) -> str:
+    return f" ({len(shown)} {how} of {len(of)})" if len(of) > len(shown) else ""
+
+
+def _name(campaign: dict[str, Any], names: dict[str, str]) -> str:
     platforms = campaign.get("platforms") or []
+    name = names[campaign["campaign"]]
     where = f" ({platforms[0]})" if len(platforms) == 1 else ""
-    return clip(campaign["campaign"], 28) + where
+    return name + where if len(name + where) <= 30 else name  # room for the bars
 
 
 def _summed(spends: Any) -> dict[str, float]:
@@ -162,12 +200,13 @@ def _summed(spends: Any) -> dict[str, float]:
     return out
 
 
-def _caption(sources: set[str], currency: str | None, left_out: bool) -> str:
-    parts = [
-        "Bars: each campaign's realised figures this week, from its notes. Shaded: its "
-        "platform's published low–high range, black tick: the published typical figure (in US "
-        "dollars: money is compared only for campaigns that spent in dollars)."
-    ]
+def _caption(sources: set[str], currency: str | None, left_out: bool, banded: bool) -> str:
+    parts = ["Bars: each campaign's spend and realised figures this week, from its notes."]
+    if banded:
+        parts.append(
+            "Shaded: its platform's published low–high range, black tick: the published typical "
+            "figure (in US dollars: money is compared only for campaigns that spent in dollars)."
+        )
     if left_out and currency:
         parts.append(
             f"Money is drawn in {currency}: campaigns that spent in another currency are in the "

@@ -27,6 +27,7 @@ class Bar:
     low: float | None = None  # the published range, where there is one
     high: float | None = None
     typical: float | None = None  # style "against": the published typical value
+    key: str = ""  # what the bar is about, whole (a campaign): one colour in every panel
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,24 @@ class Chart:
         }
 
     def alt_text(self) -> str:
-        """The figures the chart states, in words (an image's alt text, at most 1,000 characters)."""
+        """The figures the chart states, in words (an image's alt text, at most 1,000 characters):
+        every panel is named; where all of them do not fit, each panel's first few bars are, and
+        how many more there are."""
+        # Line panels (a campaign's days) are said period by period, or, where that is too
+        # long, each line's first, last, lowest and highest.
+        briefs = (False, True) if any(p.style == "line" for p in self.panels) else (False,)
+        for brief in briefs:
+            for most in (None, 4, 3, 2, 1):
+                text = self._alt(most, brief)
+                if len(text) <= ALT_MAX:
+                    return text
+        return text[: ALT_MAX - 1] + "…"
+
+    def _alt(self, most: int | None, brief: bool = False) -> str:
         parts = []
         for p in self.panels:
             if p.style == "line":
-                parts.append(_line_alt(p))
+                parts.append(_line_alt(p, brief=brief))
                 continue
             if p.style == "columns":
                 shown = [f"{pt.label} {_said(pt.value, p.unit)}" for pt in p.points]
@@ -93,16 +107,10 @@ class Chart:
                     if b.low is not None and b.high is not None and b.low != b.high:
                         typical += f" ({_said(b.low, p.unit)}–{_said(b.high, p.unit)})"
                     shown.append(f"{b.label} {typical}")
+            if most is not None and len(shown) > most:
+                shown = [*shown[:most], f"and {len(shown) - most} more"]
             parts.append(f"{p.title}: " + ", ".join(shown))
-        text = f"{self.title}. " + "; ".join(parts) + "."
-        if not any(p.style == "line" for p in self.panels):
-            return text[:ALT_MAX]
-        if len(text) > ALT_MAX:
-            # Too many periods to say each: each line's first, last, lowest and highest.
-            short = [_line_alt(p, brief=True) if p.style == "line" else s
-                     for p, s in zip(self.panels, parts, strict=True)]  # fmt: skip
-            text = f"{self.title}. " + "; ".join(short) + "."
-        return text if len(text) <= ALT_MAX else text[: ALT_MAX - 1] + "…"
+        return f"{self.title}. " + "; ".join(parts) + "."
 
 
 ALT_MAX = 1000  # characters of an image's alt text

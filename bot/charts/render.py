@@ -8,8 +8,9 @@ import io
 
 from bot.charts.model import Chart
 
-# Okabe–Ito: distinguishable with every common colour-vision deficiency.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+# Okabe–Ito: distinguishable with every common colour-vision deficiency (its yellow, faint on
+# white, replaced by a mid grey).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7F7F7F")
 WIDTH_IN, DPI = 8.0, 100  # 800 px
 
 
@@ -198,6 +199,7 @@ def figure(chart: Chart):  # noqa: ANN201 (matplotlib is imported only in here)
             same = row[0].style != "columns" and _labels(row[1]) == _labels(row[0])
             right_left = 0.15 if same else _label_room(row[1])
             spans = [(_label_room(row[0]), half), (half + GAP_IN + right_left, WIDTH_IN - RIGHT_IN)]
+        starts = [0.1] if len(row) == 1 else [0.1, (WIDTH_IN - RIGHT_IN - GAP_IN) / 2 + GAP_IN]
         for c, (panel, (x0, x1)) in enumerate(zip(row, spans, strict=True)):
             ax = fig.add_axes((x0 / WIDTH_IN, bottom / height, (x1 - x0) / WIDTH_IN, h / height))
             if panel.style == "line":
@@ -205,6 +207,10 @@ def figure(chart: Chart):  # noqa: ANN201 (matplotlib is imported only in here)
             else:
                 draw = {"against": _against, "columns": _columns}.get(panel.style, _bars)
                 draw(ax, panel, colours)
+                # The title starts where the panel does (over its labels), so a half-width
+                # panel's title has the whole half to itself.
+                ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=11, y=1.0, pad=6,
+                             x=(starts[c] - x0) / (x1 - x0))  # fmt: skip
             ax.spines[["top", "right"]].set_visible(False)
             same_rows = panel.style not in ("columns", "line")
             if c == 1 and same_rows and _labels(panel) == _labels(row[0]):
@@ -224,7 +230,7 @@ def _colours(chart: Chart) -> dict[str, str]:
     out: dict[str, str] = {}
     for panel in chart.panels:
         for bar in panel.bars:
-            out.setdefault(_thing(bar.label), PALETTE[len(out) % len(PALETTE)])
+            out.setdefault(bar.key or _thing(bar.label), PALETTE[len(out) % len(PALETTE)])
     return out
 
 
@@ -249,20 +255,21 @@ def _bars(ax, panel, colours: dict[str, str]) -> None:
     """A bar at each value, the published low–high as a whisker around it."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    shown = _formatter(panel.unit)
-    labels = [b.label for b in panel.bars]
+    shown, said = _formatter(panel.unit), _label(panel.unit)
+    rows = list(range(len(panel.bars)))  # by row: two bars of the same label stay two bars
     values = [b.value for b in panel.bars]
-    fills = [PALETTE[i % len(PALETTE)] for i in range(len(panel.bars))]
+    fills = [colours.get(b.key) or PALETTE[i % len(PALETTE)] for i, b in enumerate(panel.bars)]
     lows = [b.value - b.low if b.low is not None else 0.0 for b in panel.bars]
     highs = [b.high - b.value if b.high is not None else 0.0 for b in panel.bars]
-    ax.barh(labels, values, color=fills, height=0.6, zorder=2)
+    ax.barh(rows, values, color=fills, height=0.6, zorder=2)
+    ax.set_yticks(rows, [b.label for b in panel.bars])
     if any(lows) or any(highs):
-        ax.errorbar(values, labels, xerr=[lows, highs], fmt="none", ecolor="#222222",
+        ax.errorbar(values, rows, xerr=[lows, highs], fmt="none", ecolor="#222222",
                     elinewidth=1.4, capsize=5, zorder=3)  # fmt: skip
     for y, bar in enumerate(panel.bars):
         edge = bar.high if bar.high is not None else bar.value
         ax.annotate(
-            shown(bar.value), (edge, y), xytext=(6, 0), textcoords="offset points",
+            said(bar.value), (edge, y), xytext=(6, 0), textcoords="offset points",
             va="center", fontsize=10,
         )  # fmt: skip
     _title(ax, panel)
@@ -289,7 +296,7 @@ def _against(ax, panel, colours: dict[str, str]) -> None:
         ax.barh([y for y, _ in banded], [b.high - b.low for _, b in banded],  # type: ignore[operator]
                 left=[b.low for _, b in banded], height=0.8, color=BAND, zorder=1)  # fmt: skip
     ax.barh(range(len(bars)), [b.value for b in bars], height=0.42,
-            color=[colours[_thing(b.label)] for b in bars], zorder=2)  # fmt: skip
+            color=[colours[b.key or _thing(b.label)] for b in bars], zorder=2)  # fmt: skip
     typical = [(y, b.typical) for y, b in enumerate(bars) if b.typical is not None]
     if typical:
         ax.vlines([t for _, t in typical], [y - 0.4 for y, _ in typical],

@@ -149,6 +149,8 @@ def slack_error(err: Exception) -> str:
     status = getattr(response, "status_code", None)
     if isinstance(data, dict) and data.get("error"):
         code = str(data["error"])
+    elif type(err).__name__ == "SlackRequestError":  # the upload URL refused a file's bytes
+        code = "upload_failed"
     else:
         code = f"http_{status}" if status else type(err).__name__
     url = str(getattr(response, "api_url", "") or "")

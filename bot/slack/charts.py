@@ -37,12 +37,14 @@ def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> Non
     chart = chart_for(reply.data, reply.title)
     if chart is None:
         return
-    if reply.sources and shared:
-        # Looked at before drawing too, so a chart that will be refused costs nothing; the
-        # check that decides (and logs) is made right before the upload.
-        reader = destination(ctx, shared=True)
-        if not all(may_read(s, reader) for s in reply.sources):
-            return
+    if reply.sources and not all(
+        may_read(s, destination(ctx, shared=shared)) for s in reply.sources
+    ):
+        # Looked at before drawing, so a chart that will be refused costs nothing; the check
+        # that decides (cleared, logged when it refuses) is made again right before the upload.
+        if not shared:  # expected, not a fault: a private channel's notes by others, asked there
+            log.info("chart not sent to the DM", extra={"channel": ctx.channel})
+        return
     task = asyncio.ensure_future(tracked(post_chart)(client, ctx, chart, shared, reply))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
@@ -79,26 +81,23 @@ def cleared_for(reply: Reply, reader: Audience) -> bool:
 async def post_chart(
     client: Any, ctx: Context, chart: Any, shared: bool, reply: Reply | None = None
 ) -> None:
-    from bot.charts.render import png
+    from slack_sdk.errors import SlackClientError
+
+    from bot.charts.draw import draw
     from bot.slack.answer import slack_error
     from bot.slack.channels import CALL_FAILED
 
-    data = await asyncio.to_thread(png, chart)  # CPU work, off the event loop
+    data = await draw(chart)  # CPU work, in the chart worker process (bot/charts/draw.py)
     try:
         if shared:
             channel = ctx.channel
         else:
             opened = await client.conversations_open(users=ctx.user)
             channel = opened["channel"]["id"]
-        if reply is not None and reply.sources:
-            # Right before the upload, against the conversation it goes to.
-            reader = destination(ctx, shared=shared, dm=channel)
-            if not shared and not all(may_read(s, reader) for s in reply.sources):
-                # Expected, not a fault: a private channel's notes by others, asked about there.
-                log.info("chart not sent to the DM", extra={"channel": ctx.channel})
-                return
-            if not cleared_for(reply, reader):
-                return
+        # Right before the upload, against the conversation it goes to.
+        reader = destination(ctx, shared=shared, dm=channel)
+        if reply is not None and reply.sources and not cleared_for(reply, reader):
+            return
         await client.files_upload_v2(
             channel=channel,
             content=data,
@@ -106,7 +105,7 @@ async def post_chart(
             title=chart.title,
             alt_txt=chart.alt_text(),
         )
-    except CALL_FAILED as err:
+    except (*CALL_FAILED, SlackClientError) as err:  # the upload URL refusing the bytes too
         why = slack_error(err)
         log.warning("chart not uploaded", extra={"error": why, "channel": ctx.channel})
         text = (

@@ -8,10 +8,11 @@ realised figures against the published range, the last four weeks) is drawn and 
   against the channel before the digest was posted; the earlier weeks are read as the channel
   sees them (Viewer with no user, as the digest is) and every place and author they count is
   held against the same reader (`cleared`) before anything is drawn: a refusal draws nothing.
-- **Off the loop, one at a time:** the trend is one query; the drawing (about 0.1 s of CPU) runs in
-  a worker thread, one chart at a time for the process (`_gate`), so a pass of thousands of
-  digests queues charts behind the digests rather than holding the event loop or the CPU the
-  acks need. Only what the chart needs of a digest is kept while it waits, not the Reply.
+- **Off the loop, one at a time:** the trend is one query; the drawing (a few tenths of a second
+  of CPU) runs in the chart worker process (bot/charts/draw.py), one digest chart at a time for
+  the process (`_gate`), so a pass of thousands of digests queues its charts behind the digests
+  rather than holding the event loop, its interpreter lock or the CPU the acks need. Only what
+  the chart needs of a digest is kept while it waits, not the Reply.
 - **A chart that cannot be made or uploaded** costs only the chart: one line in the thread says
   it is missing. Charts still waiting when the process stops are dropped, never awaited at
   shutdown (they are not what anyone asked for; the digest is).
@@ -71,13 +72,17 @@ async def _post(
     reader: Audience,
 ) -> None:
     from bot.charts.digest import with_trend
+    from bot.charts.draw import draw
     from bot.charts.model import chart_for
-    from bot.charts.render import png
-    from bot.slack.answer import cleared, slack_error
-    from bot.slack.channels import CALL_FAILED
+    from bot.slack.answer import cleared
 
     async with _gate():
         try:
+            # Asked again now, not taken from the post: a chart may wait minutes behind others,
+            # and the channel may have been shared with another organisation meanwhile.
+            reader = await _fresh(client, channel, reader)
+            if reader is None:
+                return
             if "trend" not in data["digest"]:
                 trend = await read_trend(store, reader.team, channel, data["digest"])
                 held = Reply(sources=trend_sources(trend))
@@ -87,11 +92,44 @@ async def _post(
             chart = chart_for(data, title)
             if chart is None:
                 return
-            image = await asyncio.to_thread(png, chart)
+            image = await draw(chart)  # in the chart worker process (bot/charts/draw.py)
         except Exception:  # never the digest's problem: said in one line, logged
             log.exception("digest chart not drawn", extra={"channel": channel})
             await _say(client, channel, ts, NOT_DRAWN)
             return
+    await _upload(client, channel, ts, chart, image)
+
+
+async def _fresh(client: Any, channel: str, reader: Audience) -> Audience | None:
+    """The channel as Slack describes it now; None (nothing is drawn) when it is shared with
+    another organisation now or Slack cannot say (a chart is extra: not worth a guess)."""
+    from dataclasses import replace
+
+    from bot.slack.channels import CALL_FAILED
+    from bot.slack.payloads import info_kind, shared_externally
+
+    try:
+        about = (await client.conversations_info(channel=channel)).get("channel") or {}
+    except CALL_FAILED:
+        log.warning("digest chart dropped: conversations.info failed", extra={"channel": channel})
+        return None
+    if shared_externally(about):
+        log.warning("digest chart dropped: the channel is shared now", extra={"channel": channel})
+        return None
+    return replace(reader, channel_kind=info_kind(about), shared_externally=False)
+
+
+RETRIES = 3  # a rate-limited upload is tried this many times in all
+MAX_RETRY_AFTER = 60.0
+
+
+async def _upload(client: Any, channel: str, ts: str, chart: Any, image: bytes) -> None:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.slack.answer import slack_error
+    from bot.slack.channels import CALL_FAILED
+
+    for attempt in range(1, RETRIES + 1):
         try:
             await client.files_upload_v2(
                 channel=channel,
@@ -101,10 +139,23 @@ async def _post(
                 title=chart.title,
                 alt_txt=chart.alt_text(),
             )
-        except CALL_FAILED as err:
+            return
+        except (*CALL_FAILED, SlackClientError) as err:
+            limited = isinstance(err, SlackApiError) and err.response.status_code == 429
+            if limited and attempt < RETRIES:
+                wait = err.response.headers.get("Retry-After") or err.response.headers.get(
+                    "retry-after"
+                )
+                try:
+                    pause = min(MAX_RETRY_AFTER, max(0.0, float(wait or 1)))
+                except ValueError:
+                    pause = 1.0
+                await asyncio.sleep(pause)  # Slack's own wait, bounded: then once more
+                continue
             why = slack_error(err)
             log.warning("digest chart not uploaded", extra={"error": why, "channel": channel})
             await _say(client, channel, ts, NOT_UPLOADED.format(why=why))
+            return
 
 
 async def _say(client: Any, channel: str, ts: str, text: str) -> None:

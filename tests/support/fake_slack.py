@@ -182,6 +182,9 @@ class FakeSlack:
                 dict(request.headers),
             )
         )
+        failure = await self._failure("upload", request)
+        if failure is not None and (failure.drop or failure.status != 200):
+            return web.Response(status=failure.status, text=failure.error or "failed")
         return web.Response(text="OK")
 
     async def _download(self, request: web.Request) -> web.Response:
