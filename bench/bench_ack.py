@@ -160,6 +160,10 @@ def servers(tmp: str, api_url: str, backends: list[tuple[str, dict[str, str]]]) 
                     "SLACK_BOT_TOKEN": "xoxb-bench",
                     "SMX_LOG_LEVEL": "WARNING",
                     "SMX_BENCH_STALLS": stalls,
+                    # The anchors ack and draw nothing: smx's charts (a worker process drawing
+                    # an estimate's after its ack, up to a core) are timed in bench_charts.py.
+                    # SMX_BENCH_CHARTS=true serves with them on.
+                    "SMX_CHARTS": os.environ.get("SMX_BENCH_CHARTS", "false"),
                 },
                 port=port,
                 cwd=tmp,

@@ -458,6 +458,9 @@ async def phase_acks(target: str, args: argparse.Namespace) -> dict:
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_API_URL": f"http://127.0.0.1:{api_port}/api/",
             "SMX_LOG_LEVEL": "WARNING",
+            # As bench_ack.py serves it: charts off (timed in bench_charts.py), so the acks
+            # measured are the pass's cost, not an estimate's chart drawn after each ack.
+            "SMX_CHARTS": os.environ.get("SMX_BENCH_CHARTS", "false"),
             **(
                 {"SMX_DATABASE_URL": target}
                 if target.startswith("postgresql://")

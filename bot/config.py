@@ -53,6 +53,8 @@ class Settings(BaseModel):
     request_timeout: float = Field(default=5.0, alias="SMX_REQUEST_TIMEOUT")
     keepalive_timeout: float = Field(default=75.0, alias="SMX_KEEPALIVE_TIMEOUT")
     max_connections: int = Field(default=1000, alias="SMX_MAX_CONNECTIONS")
+    # Charts with answers and digests in Slack (issue 16); off: text only, nothing drawn.
+    charts: bool = Field(default=True, alias="SMX_CHARTS")
 
     def __init__(self, _env_file: EnvFile = ENV_FILE, **values: Any) -> None:
         super().__init__(**_gather(_env_file, values))

@@ -48,6 +48,11 @@ ACK_SECONDS = Histogram(
 DIGEST_RUNS = Counter(
     "smx_digest_runs_total", "Digest runs by outcome.", ["outcome"], registry=REGISTRY
 )
+CHARTS_SKIPPED = Counter(
+    "smx_charts_skipped_total",
+    "Answers sent without their chart because too many charts were waiting to be drawn.",
+    registry=REGISTRY,
+)
 SLACK_API_ERRORS = Counter(
     "smx_slack_api_errors_total",
     "Slack Web API calls that failed, by method and error.",

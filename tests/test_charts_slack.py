@@ -45,3 +45,24 @@ async def test_an_answer_with_nothing_to_draw_uploads_nothing(bot, slack):
     await bot.command("note spring spend=$40", channel="C1")
     await bot.idle()
     assert not slack.calls_to("files.getUploadURLExternal")
+
+
+async def test_with_too_many_charts_waiting_the_answer_says_its_chart_is_not_coming(
+    bot, slack, monkeypatch
+):
+    from bot.slack import charts
+
+    monkeypatch.setattr(charts, "MAX_WAITING", 0)  # as if sixteen were waiting already
+    answer = await bot.command(f"{LINE} share", channel="C1")
+    assert_quick_ok(answer)
+    assert "Instagram" in shown(answer.body) and charts.BUSY in shown(answer.body)
+    await bot.idle()
+    assert not slack.calls_to("files.getUploadURLExternal")
+
+
+async def test_smx_charts_false_sends_text_only(bot, slack, monkeypatch):
+    monkeypatch.setattr(bot.services.settings, "charts", False)
+    answer = await bot.command(f"{LINE} share", channel="C1")
+    assert "Instagram" in shown(answer.body) and "chart" not in shown(answer.body).lower()
+    await bot.idle()
+    assert not slack.calls_to("files.getUploadURLExternal")

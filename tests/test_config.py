@@ -22,6 +22,7 @@ EVERY_SETTING = (
     ("SMX_REQUEST_TIMEOUT", "request_timeout", "2.5", 2.5),
     ("SMX_KEEPALIVE_TIMEOUT", "keepalive_timeout", "90", 90.0),
     ("SMX_MAX_CONNECTIONS", "max_connections", "64", 64),
+    ("SMX_CHARTS", "charts", "false", False),
 )
 SECRETS = {
     "slack_bot_token",

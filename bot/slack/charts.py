@@ -28,15 +28,23 @@ log = logging.getLogger("smx.slack")
 _pending: set[asyncio.Task] = set()
 
 
-def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> None:
-    """Upload `reply`'s chart, if it has one, after this request is answered."""
-    if reply.is_error:
-        return
+# Charts waiting to be drawn and uploaded, at most, in a process: past this an answer goes
+# without its chart and says so in one line of its own (no extra message), so a flood of
+# estimates queues no unbounded drawing behind it (the worker draws a few a second).
+MAX_WAITING = 16
+BUSY = "No chart this time: smx is drawing many just now. Ask again in a minute for the chart."
+
+
+def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> Reply:
+    """Upload `reply`'s chart, if it has one, after this request is answered; the reply to send
+    (`reply` itself, or with a line saying the chart is not coming when too many wait)."""
+    if reply.is_error or not getattr(ctx.services.settings, "charts", True):
+        return reply
     from bot.charts.model import chart_for
 
     chart = chart_for(reply.data, reply.title)
     if chart is None:
-        return
+        return reply
     if reply.sources and not all(
         may_read(s, destination(ctx, shared=shared)) for s in reply.sources
     ):
@@ -44,10 +52,18 @@ def chart_later(client: Any, ctx: Context, reply: Reply, *, shared: bool) -> Non
         # that decides (cleared, logged when it refuses) is made again right before the upload.
         if not shared:  # expected, not a fault: a private channel's notes by others, asked there
             log.info("chart not sent to the DM", extra={"channel": ctx.channel})
-        return
+        return reply
+    loop = asyncio.get_running_loop()
+    if sum(1 for t in _pending if t.get_loop() is loop) >= MAX_WAITING:
+        log.warning("chart skipped: too many waiting", extra={"channel": ctx.channel})
+        from bot.telemetry import CHARTS_SKIPPED
+
+        CHARTS_SKIPPED.inc()
+        return reply.model_copy(update={"footnotes": [*reply.footnotes, BUSY]})
     task = asyncio.ensure_future(tracked(post_chart)(client, ctx, chart, shared, reply))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
+    return reply
 
 
 def destination(ctx: Context, *, shared: bool, dm: str | None = None) -> Audience:

@@ -142,7 +142,7 @@ class DigestPoster:
         self.request_timeout = request_timeout
         self._store = store
         self._installations: StoreInstallationStore | None = None
-        self.charts = charts and store is not None
+        self.charts = charts and store is not None and settings.charts
 
     def installations(self) -> StoreInstallationStore | None:
         """OAuth installations (None with a configured token), read afresh at every lookup."""

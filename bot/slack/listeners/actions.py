@@ -78,13 +78,13 @@ def register(app: AsyncApp, services: Services) -> None:
                 **message_args(reply, audience(ctx, private=True), path="share"),
             )
             return
+        # Shared, the answer's chart goes to the channel too (its asker had it in their DM).
+        reply = chart_later(client, ctx, reply, shared=True)
         await respond(
             response_type="in_channel",
             delete_original=True,
             **message_args(reply, audience(ctx, private=False), path="share"),
         )
-        # Shared, the answer's chart goes to the channel too (its asker had it in their DM).
-        chart_later(client, ctx, reply, shared=True)
 
     async def open_estimate(body: dict[str, Any], client: AsyncWebClient) -> None:
         channel = (body.get("channel") or {}).get("id") or ""

@@ -202,7 +202,7 @@ async def with_web_api(
     reply = await answer(ctx, text, post=post)
     announce_later(client, ctx, reply)  # a target this moved off track, said where it was set
     # A chart goes where the answer's readers are: a mention's or DM's answer is posted there.
-    chart_later(client, ctx, reply, shared=reply.share or ctx.surface in ("mention", "dm"))
+    reply = chart_later(client, ctx, reply, shared=reply.share or ctx.surface in ("mention", "dm"))
     if command.slack.upload and reply.files and not reply.is_error:
         reply = cleared(reply, audience(ctx, private=False), path="files_upload")
         if reply.is_error:
@@ -243,7 +243,7 @@ def _later(
 
         reply = work.result()
         announce_later(client, ctx, reply)
-        chart_later(client, ctx, reply, shared=reply.share)
+        reply = chart_later(client, ctx, reply, shared=reply.share)
         if not reply.share:
             reply = with_share_button(reply, text)
         if response_url:
@@ -392,11 +392,13 @@ async def acked(
             return Acked({"response_type": "ephemeral", "text": WORKING})
         reply = work.result()
     announce_later(client, ctx, reply)
-    chart_later(client, ctx, reply, shared=reply.share)
+    computed = reply
+    reply = chart_later(client, ctx, reply, shared=reply.share)
     if not reply.share:
         reply = with_share_button(reply, text)
     result = Acked(command_answer(reply, ctx, path="ack"), reply.is_error)
-    if static and not reply.sources and not reply.is_error:
+    kept = reply is computed or reply.footnotes == computed.footnotes  # no busy line to keep
+    if static and kept and not reply.sources and not reply.is_error:
         # Not an error: a failure's sentence (its error id) must not become everyone's answer.
         rendered.put(text, result)
     return result
