@@ -290,7 +290,8 @@ async def server_cpu(target: str):
     async with await psycopg.AsyncConnection.connect(target) as conn:
         cursor = await conn.execute("SELECT pg_backend_pid()")
         (backend,) = await cursor.fetchone()  # type: ignore[misc]
-    postmaster = _parent_of(backend)
+        # While the connection is open: its backend process ends with it.
+        postmaster = _parent_of(backend)
     tick = os.sysconf("SC_CLK_TCK")
 
     def used() -> float:
