@@ -706,8 +706,11 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
     )
     row("  queries (3 per page of 500 channels)", lambda r: str(r["compose"]["queries"]))
     row(
-        "  peak RSS MB (before the phase)",
-        lambda r: f"{fmt(r['compose']['rss_mb'], 0)} ({fmt(r['compose']['rss_before_mb'], 0)})",
+        "  peak RSS MB (before the phase; page by page only)",
+        lambda r: (
+            f"{fmt(r['compose']['rss_mb'], 0)} ({fmt(r['compose']['rss_before_mb'], 0)};"
+            f" {fmt(r['compose']['rss_sequential_mb'], 0)})"
+        ),
     )
     row(
         "  notes shown in all / empty digests",
