@@ -76,3 +76,44 @@ def test_a_reads_values_are_each_made_once():
     assert second.platforms is first.platforms and second.currencies is first.currencies
     empty = digests._part(("q3", 1, None, None, *([None] * 12), None, "t"), 0, interned)
     assert empty.platforms == empty.currencies == frozenset()
+
+
+ranked = st.lists(
+    st.tuples(
+        st.sampled_from(["T1", "T2"]),
+        st.sampled_from([None, "C1", "C2"]),
+        st.sampled_from(["spring", "q3"]),
+        st.integers(0, 9),
+        st.integers(1, 99),
+    ),
+    max_size=20,
+)
+
+
+@given(ranked, st.booleans())
+def test_rows_added_in_one_step_each_make_the_sides_one_call_a_row_makes(rows, public):
+    """add_candidates (and add_parts) against add_candidate (add_part) for each row, in
+    whatever order the rows come: a run of one side and campaign is only a shortcut."""
+    one_by_one: dict = {}
+    for team, channel, campaign, at, note_id in rows:
+        key = digests.side_key(team, channel, public)
+        digests.add_candidate(one_by_one, key, campaign, at, note_id)
+    together: dict = {}
+    digests.add_candidates(together, rows, public)
+    assert {k: s.candidates for k, s in together.items()} == {
+        k: s.candidates for k, s in one_by_one.items()
+    }
+    interned = digests.Interned()
+    grouped = [
+        (t, c, campaign, i, None, None, *([None] * 13), at) for t, c, campaign, at, i in rows
+    ]
+    parts_one: dict = {}
+    for r in grouped:
+        digests.add_part(
+            parts_one, digests.side_key(r[0], r[1], public), digests._part(r, 2, interned)
+        )
+    parts_together: dict = {}
+    digests.add_parts(parts_together, grouped, public, digests._part, interned)
+    assert {k: s.parts for k, s in parts_together.items()} == {
+        k: s.parts for k, s in parts_one.items()
+    }

@@ -37,14 +37,13 @@ from bot.store.digests import (
     Part,
     Side,
     SideKey,
-    add_candidate,
-    add_part,
+    add_candidates,
+    add_parts,
     assemble,
     attach,
     chunks,
     run_changes,
     runs_filter,
-    side_key,
     to_run,
     to_subscription,
     wanted_notes,
@@ -497,11 +496,9 @@ def _sides_of(
 ) -> None:
     """Off the event loop: the rows read, as sides."""
     for public, rows in parts:
-        for r in rows:
-            add_part(sides, side_key(r[0], r[1], public), _part(r, 2, interned))
+        add_parts(sides, rows, public, _part, interned)
     for public, rows in candidates:
-        for r in rows:
-            add_candidate(sides, side_key(r[0], r[1], public), r[2], r[3], r[4])
+        add_candidates(sides, rows, public)
 
 
 async def week_activities(
