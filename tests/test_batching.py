@@ -275,3 +275,26 @@ async def test_on_a_thread_that_is_shut_down_nobody_is_left_waiting(on_thread):
     with pytest.raises(StoreUnavailable):  # and a note submitted after it
         await batcher.submit(3)
     assert on_thread.batches == [[1]]
+
+
+def test_on_a_thread_loops_on_two_threads_each_get_their_own_results(on_thread):
+    on_thread.release.set()
+    batcher = batching.ThreadBatcher(on_thread.schedule, on_thread)
+    got: dict[int, list[int]] = {}
+
+    def run(start: int) -> None:
+        async def many() -> list[int]:
+            return await asyncio.gather(*(batcher.submit(start + i) for i in range(50)))
+
+        got[start] = asyncio.run(many())
+
+    workers = [threading.Thread(target=run, args=(start,)) for start in (0, 1000)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(WAIT)
+    assert got == {start: [(start + i) * 10 for i in range(50)] for start in (0, 1000)}
+    assert sorted(i for batch in on_thread.batches for i in batch) == [
+        *range(50),
+        *range(1000, 1050),
+    ]
