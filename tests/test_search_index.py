@@ -175,9 +175,9 @@ async def test_a_batch_whose_index_write_fails_is_written_again_one_note_at_a_ti
     sizes: list[int] = []
     write_many = store._note_batches._write_many
 
-    async def counted(items):
+    def counted(items):  # on the store's writer thread
         sizes.append(len(items))
-        return await write_many(items)
+        return write_many(items)
 
     monkeypatch.setattr(store._note_batches, "_write_many", counted)
     try:

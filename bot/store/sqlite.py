@@ -43,7 +43,7 @@ from bot.store.base import (
     Viewer,
     WeekActivity,
 )
-from bot.store.batching import Batcher
+from bot.store.batching import ThreadBatcher
 from bot.store.schema import current_version, migrate
 from bot.store.transaction import read_transaction, write_transaction
 
@@ -112,8 +112,9 @@ class SqliteStore:
         self._connections: list[sqlite3.Connection] = []
         self._migrated = False
         self._closed = False
-        # Notes logged at the same moment share one commit (bot/store/batching.py).
-        self._note_batches: Batcher = Batcher(self._add_notes)
+        # Notes logged at the same moment share one commit (bot/store/batching.py), and the
+        # writer thread takes each next batch itself.
+        self._note_batches: ThreadBatcher = ThreadBatcher(self._on_writer, self._add_notes)
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
@@ -179,6 +180,15 @@ class SqliteStore:
     async def _write(self, fn: Callable[..., T], *args: object) -> T:
         return await self._run(self._writer, fn, *args)
 
+    def _on_writer(self, fn: Callable[[], None]) -> None:
+        """Queue `fn` on the writer thread, behind the writes already queued there."""
+        if self._closed:
+            raise self._closed_error()
+        try:
+            self._writer.submit(fn)
+        except RuntimeError as err:  # the pool was shut down between the check and the call
+            raise self._closed_error() from err
+
     def migrate(self) -> int:
         """Create or upgrade the schema now (start-up, tools); otherwise the first call does it."""
         if self._closed:
@@ -225,8 +235,11 @@ class SqliteStore:
     async def add_note(self, note: NewNote, *, event_id: str | None = None) -> int | None:
         return await self._note_batches.submit((note, event_id))
 
-    async def _add_notes(self, items: list[tuple[NewNote, str | None]]) -> list[object]:
-        results = await self._write(_add_notes, items)
+    def _add_notes(self, items: list[tuple[NewNote, str | None]]) -> list[object]:
+        """On the writer thread: a batch of notes (the ThreadBatcher's write_many)."""
+        if self._closed:
+            raise self._closed_error()
+        results = self._in_thread(_add_notes, items)
         return [self._failed(r) if isinstance(r, sqlite3.Error) else r for r in results]
 
     async def get_note(self, viewer: Viewer, note_id: int) -> Note | None:
