@@ -27,6 +27,7 @@ from bot.phrasing import read
 from bot.router import dispatch
 from bot.store import open_store
 from tests.support.asking import services_over
+from tests.support.blockkit import shown
 from tests.test_cli import smx
 
 TODAY = datetime.now(UTC).date()
@@ -542,3 +543,34 @@ async def test_a_campaign_chart_asked_in_the_dm_with_smx_goes_up_in_that_dm(bot,
     assert uploads_to(slack) == ["D1"] and not slack.calls_to("conversations.open")
     (asked,) = slack.calls_to("files.getUploadURLExternal")
     assert "$147" in asked.args["alt_txt"]  # $140 logged in C1 and U1's own $7 from G5
+
+
+async def test_a_target_set_in_a_private_channel_never_reaches_the_dm_chart(bot, slack):
+    """Found in review: the chart drew a private channel's target (its line, its alt text) into
+    the asker's DM, which outlives their membership there. A target is held as its notes are."""
+    import json
+
+    slack.channels["G1"] = {"is_private": True}
+    slack.members["G1"] = ["U1", "U2"]
+    await campaign_in_slack(bot)  # public notes in C1
+    await bot.command(
+        "target spring cpc<=$0.42", channel="G1", user="U2", channel_name="privategroup"
+    )
+    outside = await bot.command("notes spring", channel="C1", user="U7")
+    assert "0.42" not in json.dumps(outside.body)
+    answer = await bot.command(
+        "notes spring chart", channel="G1", user="U1", channel_name="privategroup"
+    )
+    assert "0.42" in shown(answer.body)  # the text, to the person in G1, shows it
+    assert "not sent to your DM" in shown(answer.body)
+    await bot.idle()
+    assert not slack.calls_to("files.getUploadURLExternal")  # nothing went to D1
+
+
+async def test_with_charts_off_the_campaign_answer_promises_no_chart(bot, slack, monkeypatch):
+    monkeypatch.setattr(bot.services.settings, "charts", False)
+    await campaign_in_slack(bot)
+    answer = await bot.command("notes spring chart", channel="C1", user="U7")
+    await bot.idle()
+    assert not slack.calls_to("files.getUploadURLExternal")
+    assert "Chart:" not in shown(answer.body) and "spring" in shown(answer.body)

@@ -165,7 +165,13 @@ async def _targets_of(ctx: Context, campaign: str | None):
     found, data, origins = await checked_sections(ctx, records)
     for section in found:
         section.heading = "Targets: " + (section.heading or "").split(": ", 1)[-1]
-    return found, data.get(campaign, []), origins
+    # A target is seen where it was set: each is held, as a note is, wherever the answer (or
+    # its chart) goes, so one set in a private channel never reaches the person's DM.
+    held = [
+        Source(team=r.team, channel=r.channel, channel_kind=r.channel_kind, author=r.author)
+        for r in records
+    ]
+    return found, data.get(campaign, []), [*origins, *held]
 
 
 async def _closest_campaign(ctx: Context, typed: str) -> str | None:
@@ -305,6 +311,10 @@ async def chart(ctx: Context, args: list[str]) -> Reply:
     since = datetime.now(UTC) - options.since if options.since else None
     days = await _store(ctx).campaign_days(_viewer(ctx), campaign=options.campaign, since=since)
     targets = reply.data.get("targets", [])
+    if since is not None:
+        # A spend target caps the whole campaign: a window's spend to date is not measured
+        # against it (it would look on track when the whole campaign is not).
+        targets = [t for t in targets if t.get("key") != "spend"]
     found = series.build(options.campaign, days, targets)
     if found is None:
         reply.notices.append(
@@ -316,12 +326,14 @@ async def chart(ctx: Context, args: list[str]) -> Reply:
         )
         return reply
     span = f"{len(found['periods'])} {found['period']}{'s' * (len(found['periods']) != 1)}"
-    reply.footnotes.insert(
-        0, f"Chart: spend and realised figures per {found['period']} ({span}, UTC)."
-    )
+    drawn = ctx.services is None or getattr(ctx.services.settings, "charts", True)
+    if drawn:  # SMX_CHARTS=false: no chart is drawn, so none is promised
+        reply.footnotes.insert(
+            0, f"Chart: spend and realised figures per {found['period']} ({span}, UTC)."
+        )
     # The chart's own notes are checked wherever it goes, with the listing's (bot/slack/charts.py).
     reply.sources = [*reply.sources, *sources(origins=(o for d in days for o in d.origins))]
-    if ctx.surface == "command" and not _may_go_to_dm(ctx, reply.sources):
+    if drawn and ctx.surface == "command" and not _may_go_to_dm(ctx, reply.sources):
         reply.footnotes.insert(
             1,
             "The chart is not sent to your DM: it shows this conversation's notes, which stay "
