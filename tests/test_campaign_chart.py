@@ -574,3 +574,20 @@ async def test_with_charts_off_the_campaign_answer_promises_no_chart(bot, slack,
     await bot.idle()
     assert not slack.calls_to("files.getUploadURLExternal")
     assert "Chart:" not in shown(answer.body) and "spring" in shown(answer.body)
+
+
+async def test_a_shared_campaign_chart_asks_again_whether_the_channel_is_shared_now(bot, slack):
+    """C1 is shared with another organisation after smx last asked about it (its facts are kept
+    a while): the mention's answer goes out on the kept facts, but its chart, which counts notes
+    logged elsewhere, asks again right before the upload and is held back."""
+    await campaign_in_slack(bot)  # notes in C1, and smx has asked what C1 is
+    await bot.command("note spring spend=$5 impressions=900", channel="C2", user="U2")
+    slack.channels["C1"] = {"is_ext_shared": True}
+    asked = len(slack.calls_to("conversations.info"))
+    assert (await bot.event(mention_of("notes spring chart"))).status == 200
+    (posted,) = await slack.wait_for("chat.postMessage")
+    await bot.idle()
+    # Answered on the facts kept (600 s): C2's note included, as in a channel of this team.
+    assert "$5" in shown(posted.args)
+    assert len(slack.calls_to("conversations.info")) > asked  # the chart asked again
+    assert not slack.calls_to("files.getUploadURLExternal")  # and was held back

@@ -112,6 +112,16 @@ async def post_chart(
             channel = opened["channel"]["id"]
         # Right before the upload, against the conversation it goes to.
         reader = destination(ctx, shared=shared, dm=channel)
+        if shared and reply is not None and reply.sources and not reader.shared_externally:
+            # A chart may wait behind others: whether the channel has been shared with another
+            # organisation since the answer is asked again, not taken from the answer's facts.
+            from dataclasses import replace
+
+            from bot.slack.payloads import shared_externally
+
+            about = (await client.conversations_info(channel=channel)).get("channel") or {}
+            if shared_externally(about):
+                reader = replace(reader, shared_externally=True, user=None)
         if reply is not None and reply.sources and not cleared_for(reply, reader):
             return
         await client.files_upload_v2(
