@@ -70,6 +70,8 @@ class Context:
     services: Services | None = field(default=None, repr=False)
     # The Slack event this query came from, so a re-delivered event never repeats a side effect.
     event_id: str | None = None
+    # The thread a mention's or message's answer is posted in: its chart goes there too.
+    thread_ts: str | None = None
     # A channel shared with another organisation (Slack Connect): answers there show only the
     # notes logged in it.
     shared_externally: bool = False

@@ -591,3 +591,16 @@ async def test_a_shared_campaign_chart_asks_again_whether_the_channel_is_shared_
     assert "$5" in shown(posted.args)
     assert len(slack.calls_to("conversations.info")) > asked  # the chart asked again
     assert not slack.calls_to("files.getUploadURLExternal")  # and was held back
+
+
+@pytest.mark.parametrize("thread", [None, "1690000000.000001"])
+async def test_a_mentions_chart_goes_into_the_thread_its_answer_is_in(bot, slack, thread):
+    await campaign_in_slack(bot)
+    event = mention_of("notes spring chart")
+    if thread:
+        event["thread_ts"] = thread  # asked inside a thread
+    assert (await bot.event(event)).status == 200
+    (done,) = await slack.wait_for("files.completeUploadExternal")
+    (posted,) = slack.calls_to("chat.postMessage")
+    assert done.args["channel_id"] == "C1"
+    assert done.args["thread_ts"] == posted.args["thread_ts"] == (thread or event["ts"])

@@ -151,6 +151,15 @@ def _spans(row: list) -> list[tuple[float, float]]:
 
 def png(chart: Chart) -> bytes:
     """The chart as PNG bytes."""
+    import matplotlib
+
+    # Glyphs drawn without hinting: a fifth of a digest chart's time (text is most of it), and
+    # at 9-13 points and 800 px no less legible. Set for this drawing only, not globally.
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+        return _png(chart)
+
+
+def _png(chart: Chart) -> bytes:
     out = io.BytesIO()
     # Level 1 of zlib: a third of the encoding time for a slightly bigger file (flat colours).
     figure(chart).savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})

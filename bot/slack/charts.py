@@ -126,6 +126,8 @@ async def post_chart(
             return
         await client.files_upload_v2(
             channel=channel,
+            # A mention's answer is in a thread: its chart goes beside it (never a DM's thread).
+            thread_ts=ctx.thread_ts if shared else None,
             content=data,
             filename="chart.png",
             title=chart.title,
@@ -140,7 +142,9 @@ async def post_chart(
         )
         try:
             if shared:
-                await client.chat_postMessage(channel=ctx.channel, text=text)
+                await client.chat_postMessage(
+                    channel=ctx.channel, thread_ts=ctx.thread_ts, text=text
+                )
             else:
                 await client.chat_postEphemeral(channel=ctx.channel, user=ctx.user, text=text)
         except CALL_FAILED:

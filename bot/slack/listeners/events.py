@@ -94,6 +94,8 @@ def register(app: AsyncApp, services: Services) -> None:
         ctx = event_context(body, event, facts.kind, services)
         settle(ctx, facts)
         ctx.event_id = body.get("event_id")
+        if ctx.channel_kind != "im" or event.get("thread_ts"):
+            ctx.thread_ts = event.get("thread_ts") or event.get("ts")  # where the answer goes
         from bot.slack.file_import import wants_import
 
         if wants_import(text, event):
