@@ -51,16 +51,23 @@ async def conversation(client: AsyncWebClient, team: str, channel: str, hint: Ch
     if cached and cached[1] > now:
         return cached[0]
     try:
-        info = await asyncio.wait_for(client.conversations_info(channel=channel), ASK_WITHIN)
-        found = info.get("channel") or {}
-        facts = Facts(info_kind(found), shared_externally(found))
+        return await asyncio.wait_for(asked_now(client, channel, team=team), ASK_WITHIN)
     except CALL_FAILED as err:
         log.warning(
             "conversations.info failed; treating the channel as private and maybe shared",
             extra={"error": repr(err)[:200]},
         )
         return Facts("private" if hint == "public" else hint, False, known=False)
-    _cache[key] = (facts, now + TTL_SECONDS)
+
+
+async def asked_now(client: AsyncWebClient, channel: str, *, team: str | None = None) -> Facts:
+    """What Slack says `channel` is now, never the cache (work done long after its request:
+    a chart; the cache is refreshed with it when `team` is given). Raises CALL_FAILED."""
+    info = await client.conversations_info(channel=channel)
+    found = info.get("channel") or {}
+    facts = Facts(info_kind(found), shared_externally(found))
+    if team is not None:
+        _cache[(team, channel)] = (facts, time.monotonic() + TTL_SECONDS)
     return facts
 
 

@@ -117,10 +117,9 @@ async def post_chart(
             # organisation since the answer is asked again, not taken from the answer's facts.
             from dataclasses import replace
 
-            from bot.slack.payloads import shared_externally
+            from bot.slack.channels import asked_now
 
-            about = (await client.conversations_info(channel=channel)).get("channel") or {}
-            if shared_externally(about):
+            if (await asked_now(client, channel, team=ctx.team)).shared_externally:
                 reader = replace(reader, shared_externally=True, user=None)
         if reply is not None and reply.sources and not cleared_for(reply, reader):
             return

@@ -105,18 +105,17 @@ async def _fresh(client: Any, channel: str, reader: Audience) -> Audience | None
     another organisation now or Slack cannot say (a chart is extra: not worth a guess)."""
     from dataclasses import replace
 
-    from bot.slack.channels import CALL_FAILED
-    from bot.slack.payloads import info_kind, shared_externally
+    from bot.slack.channels import CALL_FAILED, asked_now
 
     try:
-        about = (await client.conversations_info(channel=channel)).get("channel") or {}
+        facts = await asked_now(client, channel)
     except CALL_FAILED:
         log.warning("digest chart dropped: conversations.info failed", extra={"channel": channel})
         return None
-    if shared_externally(about):
+    if facts.shared_externally:
         log.warning("digest chart dropped: the channel is shared now", extra={"channel": channel})
         return None
-    return replace(reader, channel_kind=info_kind(about), shared_externally=False)
+    return replace(reader, channel_kind=facts.kind, shared_externally=False)
 
 
 RETRIES = 3  # a rate-limited upload is tried this many times in all
