@@ -604,3 +604,10 @@ async def test_a_mentions_chart_goes_into_the_thread_its_answer_is_in(bot, slack
     (posted,) = slack.calls_to("chat.postMessage")
     assert done.args["channel_id"] == "C1"
     assert done.args["thread_ts"] == posted.args["thread_ts"] == (thread or event["ts"])
+
+
+@pytest.mark.parametrize("line", ["notes since=7d chart", "notes page=2 chart"])
+async def test_a_chart_without_a_campaign_says_what_to_type(ask, line) -> None:
+    reply = await ask(line)
+    assert reply.is_error
+    assert "Say which campaign to chart, e.g. `notes spring-launch chart`." in reply.intro
