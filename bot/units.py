@@ -445,21 +445,23 @@ def _significant(x: float, digits: int = 3, min_decimals: int = 0) -> str:
 
 def _money_number(amount: float) -> str:
     a = abs(amount)
-    if a == 0:
-        return "0"
     if a >= 100_000:
         return f"{a:,.0f}"
-    if round(a, 2) >= 1:
+    # From 1 up, to the cent; `round` only decides the few just under 1 (0.996 is "$1").
+    if a >= 1 or round(a, 2) >= 1:
         text = f"{a:,.2f}"
         return text[:-3] if text.endswith(".00") else text
+    if a == 0:
+        return "0"
     return _significant(a, 3, min_decimals=2)
 
 
 def format_money(amount: float, currency: str = "$") -> str:
     """$1,200 · $62.50 · $8 · $0.026 · €500 (to the cent; whole units from 100,000 up)."""
-    sign = "-" if amount < 0 and _money_number(amount).strip("0.,") else ""
-    prefix = f"{currency} " if currency.isalpha() else currency
-    return f"{sign}{prefix}{_money_number(amount)}"
+    number = _money_number(amount)
+    sign = "-" if amount < 0 and number.strip("0.,") else ""
+    prefix = currency if currency == "$" else f"{currency} " if currency.isalpha() else currency
+    return f"{sign}{prefix}{number}"
 
 
 def format_count(n: float) -> str:

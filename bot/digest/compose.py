@@ -168,10 +168,8 @@ class Memo:
     with the object kept alive beside it, so an id is never reused while the memo lives."""
 
     lines: dict[int, tuple[Note, str]] = field(default_factory=dict)
-    figures: dict[int, tuple[CampaignTotals, list[Figure]]] = field(default_factory=dict)
+    made: dict[int, Made] = field(default_factory=dict)  # each campaign's figures, line, data
     sections: dict[tuple[int, int, str], tuple[object, Section]] = field(default_factory=dict)
-    data: dict[int, tuple[CampaignTotals, dict]] = field(default_factory=dict)
-    realised: dict[int, tuple[CampaignTotals, str]] = field(default_factory=dict)
     origins: dict[Origin, Source] = field(default_factory=dict)  # one Source per origin value
     origin_ids: dict[int, tuple[Origin, Source]] = field(default_factory=dict)
     origin_lists: dict[int, tuple[CampaignTotals, list[Source]]] = field(default_factory=dict)
@@ -188,11 +186,13 @@ class Memo:
             found = self.published[(metric, id(b))] = (b, _published(metric, b))
         return found[1]
 
-    def figures_of(self, t: CampaignTotals) -> list[Figure]:
-        found = self.figures.get(id(t))
+    def campaign(self, t: CampaignTotals) -> Made:
+        """What a digest says of one campaign's totals, worked out once per totals object: the
+        campaigns a channel adds no notes to are the same object in each of its team's weeks."""
+        found = self.made.get(id(t))
         if found is None:
-            found = self.figures[id(t)] = (t, figures(t, self.published_for))
-        return found[1]
+            found = self.made[id(t)] = _made(t, self)
+        return found
 
     def published_for(self, platform: str) -> dict[str, Benchmark]:
         found = self.platforms.get(platform)
@@ -351,9 +351,10 @@ def build(
         shown = " + ".join(units.format_money(v, c) for c, v in sorted(spend.items()))
         facts.append(Fact(label="Spend", value=shown + (" (and more in mixed currencies)" * mixed)))
     sections = []
-    realised = [t for t in totals if memo.figures_of(t)]
+    made = [memo.campaign(t) for t in totals]
+    realised = [m.line for m in made if m.line is not None]
     if realised:
-        lines = [_realised_line(t, memo) for t in realised[:SUMMARY_CAMPAIGNS]]
+        lines = realised[:SUMMARY_CAMPAIGNS]
         if len(realised) > SUMMARY_CAMPAIGNS:
             lines.append(f"…and {len(realised) - SUMMARY_CAMPAIGNS} more campaigns with figures.")
         sections.append(
@@ -370,7 +371,8 @@ def build(
         footnotes.append(
             f"{len(totals) - HIGHLIGHT_CAMPAIGNS} more campaigns had notes: `{prefix}notes since=7d`."
         )
-    info["campaign_data"] = [_campaign_data(t, memo) for t in totals]
+    # Each Reply its own dicts: its data may be changed by whoever gets it.
+    info["campaign_data"] = [dict(m.data) for m in made]
     quoted = [n for notes in activity.highlights.values() for n in notes]
     return Reply(
         title=title + (" (late)" if late_due else ""),
@@ -430,13 +432,25 @@ def _currency(t: CampaignTotals) -> str:
     return t.currencies[0] if len(t.currencies) == 1 else "$"
 
 
-def _realised_line(t: CampaignTotals, memo: Memo) -> str:
-    found = memo.realised.get(id(t))
-    if found is None:
+@dataclass(slots=True)
+class Made:
+    """One campaign's totals as a digest states them (Memo.campaign)."""
+
+    totals: CampaignTotals  # kept alive beside its id
+    figures: list[Figure]
+    line: str | None  # its realised line in the summary; None without figures
+    data: dict  # its campaign_data entry (copied into each Reply)
+
+
+def _made(t: CampaignTotals, memo: Memo) -> Made:
+    found = figures(t, memo.published_for)
+    line = None
+    if found:
         where = f" ({', '.join(t.platforms)})" if t.platforms else ""
-        parts = [_figure_text(f, _currency(t), memo) for f in memo.figures_of(t)]
-        found = memo.realised[id(t)] = (t, f"• *{t.campaign}*{where}: " + "; ".join(parts))
-    return found[1]
+        currency = _currency(t)
+        parts = [_figure_text(f, currency, memo) for f in found]
+        line = f"• *{t.campaign}*{where}: " + "; ".join(parts)
+    return Made(t, found, line, _campaign_data(t, found))
 
 
 def _value(metric: str, value: float, currency: str) -> str:
@@ -483,24 +497,21 @@ def _section(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> S
     return Section(heading=" · ".join(head), text="\n".join(lines))
 
 
-def _campaign_data(t: CampaignTotals, memo: Memo) -> dict:
-    found = memo.data.get(id(t))
-    if found is None:
-        data: dict = {
-            "campaign": t.campaign,
-            "notes": t.notes,
-            "spend": t.spend,
-            # The spend's currency when it is in one (a chart draws money on one axis).
-            "currency": t.currencies[0] if len(t.currencies) == 1 else None,
-            "platforms": list(t.platforms),
-        }
-        for f in memo.figures_of(t):
-            data[f.metric] = f.value
-            if f.verdict:
-                data[f"{f.metric}_verdict"] = f.verdict
-            if f.benchmark is not None:  # what it was held against: [low, typical, high]
-                b = f.benchmark
-                data[f"{f.metric}_published"] = [b.low, b.typical, b.high]
-                data[f"{f.metric}_sources"] = [f"{s.name} {s.year}" for s in b.sources]
-        found = memo.data[id(t)] = (t, data)
-    return dict(found[1])  # each Reply its own dict: its data may be changed by whoever gets it
+def _campaign_data(t: CampaignTotals, found: list[Figure]) -> dict:
+    data: dict = {
+        "campaign": t.campaign,
+        "notes": t.notes,
+        "spend": t.spend,
+        # The spend's currency when it is in one (a chart draws money on one axis).
+        "currency": t.currencies[0] if len(t.currencies) == 1 else None,
+        "platforms": list(t.platforms),
+    }
+    for f in found:
+        data[f.metric] = f.value
+        if f.verdict:
+            data[f"{f.metric}_verdict"] = f.verdict
+        if f.benchmark is not None:  # what it was held against: [low, typical, high]
+            b = f.benchmark
+            data[f"{f.metric}_published"] = [b.low, b.typical, b.high]
+            data[f"{f.metric}_sources"] = [f"{s.name} {s.year}" for s in b.sources]
+    return data

@@ -37,10 +37,7 @@ def figures(
     platform = totals.platforms[0] if len(totals.platforms) == 1 else None
     published = (published_for or benchmarks_for)(platform) if platform else {}
     out = []
-    for metric in ORDER:
-        if metric not in values:
-            continue
-        value = values[metric]
+    for metric, value in values.items():  # in ORDER
         benchmark = published.get(metric)
         why_not = None
         if not totals.platforms:
@@ -56,18 +53,20 @@ def figures(
 
 
 def _values(t: CampaignTotals) -> dict[str, float]:
-    ratios = {
-        "cpm": (t.spend_per_impression, 1000.0),
-        "cpc": (t.spend_per_click, 1.0),
-        "ctr": (t.clicks_per_impression, 1.0),
-        "cpa": (t.spend_per_conversion, 1.0),
-    }
+    """Each realised figure the totals have, in ORDER."""
+    ratios = (
+        ("cpm", t.spend_per_impression, 1000.0),
+        ("cpc", t.spend_per_click, 1.0),
+        ("ctr", t.clicks_per_impression, 1.0),
+        ("cpa", t.spend_per_conversion, 1.0),
+    )
+    mixed = len(t.currencies) > 1  # spend in several currencies cannot be summed
     out = {}
-    for metric, (pair, scale) in ratios.items():
+    for metric, pair, scale in ratios:
         if pair is None or not pair[1]:
             continue
-        if metric in MONEY and len(t.currencies) > 1:
-            continue  # spend in several currencies cannot be summed
+        if mixed and metric in MONEY:
+            continue
         out[metric] = pair[0] / pair[1] * scale
     return out
 

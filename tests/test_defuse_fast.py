@@ -1,0 +1,56 @@
+"""defuse's one-pass path (text with "@" but no "<" and no backtick) says exactly what the
+passes-until-nothing-changes path says, and what it returns is defused for good."""
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot.notes import render
+from bot.notes.render import AT, ZWSP, defuse
+
+
+def until_settled(text: str) -> str:
+    """The general path, whatever the text holds: passes until one changes nothing."""
+    while (done := render._defuse_once(text)) != text:
+        text = done
+    return done
+
+
+# What the patterns look at around an "@": the words, letters, digits, "_" on both sides,
+# other "@"s, a zero-width space, e-mail-like text, non-ASCII letters, and case.
+PIECES = st.sampled_from(
+    [
+        "@", "@@", "here", "HERE", "channel", "everyone", "hereby", "x", "é", "_", "1", " ",
+        "\n", ".", "-", ZWSP, AT, "jane", "a@b.co", "@here", "@Channel", "@everyone_", "*", "é@",
+    ]
+)  # fmt: skip
+TEXT = st.lists(PIECES, max_size=14).map("".join).filter(lambda t: "@" in t)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(TEXT)
+@example("@here note 7")
+@example("x@@here")
+@example("a@@here")
+@example("@x@y")
+@example("@here@here")
+@example("@" + ZWSP + "here")
+def test_one_pass_equals_the_general_path(text: str) -> None:
+    assert "<" not in text and "`" not in text  # the one-pass path is the one taken
+    once = defuse(text)
+    assert once == until_settled(text)
+    assert render._defuse_once(once) == once  # nothing left for another pass
+
+
+def test_the_one_pass_path_still_defuses() -> None:
+    assert defuse("launch @here and @Channel, cc @jane") == (
+        f"launch {AT}here and {AT}Channel, cc {AT}jane"
+    )
+    assert defuse("mail me at jane@example.com") == "mail me at jane@example.com"
+
+
+def test_text_with_markup_or_code_keeps_the_general_path() -> None:
+    # "<<!here>>" needs a second pass (the first leaves "<@\u200bhere>"); code keeps handles.
+    for text in ("<<!here>>", "run `/invite @smx` @here", "<@U1|jane> @here"):
+        assert defuse(text) == until_settled(text)
+    assert "<@" not in defuse("<<!here>>")
+    assert defuse("run `/invite @smx`") == "run `/invite @smx`"
