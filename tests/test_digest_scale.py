@@ -175,6 +175,43 @@ async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store
     assert states == {"C0": "sending", "C1": "claimed"}
 
 
+async def test_a_move_cancelled_once_its_batch_is_taken_is_written_and_the_writer_goes_on(store):
+    clock = await due_channels(store, 3, teams=1)
+    subs = [await store.get_subscription("T0", f"C{i}") for i in range(3)]
+    claims = [
+        RunClaim(s, "W", slot_of(s).latest_at_or_before(clock.now), False, clock.now) for s in subs
+    ]
+    first, second, third = await store.claim_runs(claims, owner="A", now=clock.now)
+    gate = asyncio.Event()
+    real = store.update_runs
+    started = asyncio.Event()
+
+    async def slow(updates):
+        started.set()
+        await gate.wait()
+        return await real(updates)
+
+    store.update_runs = slow
+    writer = RunWriter(store)
+    one = asyncio.create_task(
+        writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    )
+    await started.wait()  # its batch is taken and being written
+    one.cancel()  # the caller goes; its future is cancelled, not the write
+    two = asyncio.create_task(
+        writer.update(RunUpdate(second, "A", ("claimed",), "sending", clock.now))
+    )
+    await asyncio.sleep(0)
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await one
+    assert await two is True  # the writer set no result on the cancelled future, and went on
+    store.update_runs = real
+    assert await writer.update(RunUpdate(third, "A", ("claimed",), "sending", clock.now))
+    states = {r.channel: r.state for r in await store.list_runs()}
+    assert states == {"C0": "sending", "C1": "sending", "C2": "sending"}
+
+
 async def test_the_batch_build_equals_one_build_per_digest(store):
     await due_channels(store, 9)
 

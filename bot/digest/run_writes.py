@@ -42,7 +42,9 @@ class RunWriter:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
         try:
-            return await asyncio.shield(waiting.done)
+            # Not shielded: a caller cancelled here cancels its own future only, which the
+            # writer then leaves alone (it sets only futures not done), as it would a shield's.
+            return await waiting.done
         except asyncio.CancelledError:
             if waiting in self._queue:  # not taken yet: it is never written
                 self._queue.remove(waiting)
