@@ -80,11 +80,12 @@ async def test_the_queue_of_waits_does_not_grow_with_answers_given_in_time() -> 
         await _ended_within(asyncio.ensure_future(quick()), 30.0)
     deadlines = commands._deadlines[asyncio.get_running_loop()]
     assert len(deadlines) == 0
+    assert deadlines._timer is None  # nothing left that holds on to this loop
 
 
 async def test_a_wait_given_up_is_forgotten_and_the_timer_moves_on() -> None:
     loop = asyncio.get_running_loop()
-    deadlines = _Deadlines(loop)
+    deadlines = _Deadlines()
     gone, kept = loop.create_future(), loop.create_future()
     now = loop.time()
     assert deadlines.add(now + 0.01, gone)
@@ -92,4 +93,18 @@ async def test_a_wait_given_up_is_forgotten_and_the_timer_moves_on() -> None:
     assert not deadlines.add(now + 0.015, loop.create_future())  # before the last queued
     gone.cancel()
     await asyncio.wait_for(kept, WAIT)  # woken at its deadline though the first was given up
+    deadlines.trim()
     assert len(deadlines) == 0
+
+
+def test_a_finished_loop_is_not_kept_alive_by_its_waits() -> None:
+    import gc
+    import weakref
+
+    async def one() -> weakref.ref:
+        await _ended_within(asyncio.ensure_future(asyncio.sleep(0)), 30.0)
+        return weakref.ref(asyncio.get_running_loop())
+
+    gone = asyncio.run(one())
+    gc.collect()
+    assert gone() is None

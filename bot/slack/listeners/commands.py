@@ -350,7 +350,7 @@ async def _ended_within(work: asyncio.Future, seconds: float) -> bool:
 
     deadlines = _deadlines.get(loop)
     if deadlines is None:
-        deadlines = _deadlines[loop] = _Deadlines(loop)
+        deadlines = _deadlines[loop] = _Deadlines()
     timer = None
     if not deadlines.add(loop.time() + seconds, waiter):
         timer = loop.call_later(seconds, wake)
@@ -374,10 +374,10 @@ class _Deadlines:
     heap was rebuilt whenever half of it was cancelled (bench/ab_note.py: ~28 us of the event
     loop a note). Waits all given ACK_BUDGET end in the order they began, so they queue in that
     order; one whose deadline would come before the last one queued (a shorter budget) is not
-    queued, and its caller times it itself."""
+    queued, and its caller times it itself. Used from its loop only; it keeps nothing of the loop
+    once no wait is left (no timer, no future), so a finished loop is not kept alive by it."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._waiting: collections.deque[tuple[float, asyncio.Future]] = collections.deque()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -388,24 +388,29 @@ class _Deadlines:
             return False
         self._waiting.append((deadline, waiter))
         if self._timer is None:
-            self._timer = self._loop.call_at(deadline, self._due)
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._due)
         return True
 
     def trim(self) -> None:
-        """Forget the waits at the front that are over (answered in time, or given up)."""
+        """Forget the waits at the front that are over (answered in time, or given up), and the
+        timer when none is left."""
         waiting = self._waiting
         while waiting and waiting[0][1].done():
             waiting.popleft()
+        if not waiting and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _due(self) -> None:
         self._timer = None
-        now = self._loop.time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         waiting = self._waiting
         while waiting:
             deadline, waiter = waiting[0]
             if not waiter.done():
                 if deadline > now:
-                    self._timer = self._loop.call_at(deadline, self._due)
+                    self._timer = loop.call_at(deadline, self._due)
                     return
                 waiter.set_result(None)
             waiting.popleft()
