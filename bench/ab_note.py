@@ -2,9 +2,11 @@
 note path when the machine is too busy for two separate bench_ack.py runs to be compared.
 
     .venv/bin/python bench/ab_note.py --rounds 12 before=/tmp/old-tree after=.
+    .venv/bin/python bench/ab_note.py --backend postgresql --rounds 12 before=/tmp/old-tree after=.
 
 Each NAME=TREE is a checkout of smx (its `bot/` is imported from there, through PYTHONPATH); each
-gets its own `smx serve` on its own SQLite file, and the rounds (closed loop, 16 in flight) take
+gets its own `smx serve` on its own SQLite file (or, with --backend postgresql, its own database
+on one throwaway PostgreSQL server, durable as bench_ack.py's), and the rounds (closed loop, 16 in flight) take
 turns, the order rotating, so a change of load on the machine falls on all of them alike. Per
 tree it prints the median req/s and every round's, the CPU a request cost each of the two
 busiest threads (the event loop and SQLite's writer), how long they waited for a CPU (schedstat)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -50,7 +53,13 @@ async def run(args: argparse.Namespace) -> None:
 
     stub, api_port = await ack.stub_api()
     rows: dict[str, list[dict]] = {}
-    with tempfile.TemporaryDirectory(prefix="ab-note-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ab-note-") as tmp, contextlib.ExitStack() as stack:
+        pg = None
+        if args.backend == "postgresql":
+            sys.path.insert(0, str(HERE.parent))
+            from tests.support.postgres import PostgresServer
+
+            pg = stack.enter_context(PostgresServer(settings=ack.DURABLE))
         servers = []
         for name, tree in args.trees:
             port = ack.free_port()
@@ -65,6 +74,9 @@ async def run(args: argparse.Namespace) -> None:
                 "AB_NOTE_OUT": os.path.join(tmp, f"{name}.json"),
             }
             env.pop("SMX_DATABASE_URL", None)
+            if pg is not None:
+                env.pop("SMX_DB")
+                env["SMX_DATABASE_URL"] = pg.create_database(f"ab_{name}".lower())
             serve = [sys.executable, "-m", "bot"]
             if args.batches:
                 serve = [sys.executable, __file__, "--child"]
@@ -93,6 +105,7 @@ async def run(args: argparse.Namespace) -> None:
                         ),
                         reverse=True,
                     )
+                    per += [(0.0, 0.0, 0)] * 2  # PostgreSQL's server has no writer thread
                     rows[s.name].append(
                         {"rps": result["rps"], "p50": result["p50_ms"], "per": per, "n": n}
                     )
@@ -182,7 +195,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--count", type=int, default=4000, help="requests per round and tree")
     parser.add_argument("--batches", action="store_true", help="time the writer's batches too")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args(argv)
+    if args.batches and args.backend != "sqlite":
+        parser.error("--batches times SQLite's writer thread: with --backend sqlite only")
     args.trees = [
         (name, str(Path(tree).resolve())) for name, tree in (t.split("=", 1) for t in args.trees)
     ]

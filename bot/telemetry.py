@@ -61,6 +61,22 @@ SLACK_API_ERRORS = Counter(
 )
 
 
+# Each labelled child by its label values, looked up once: `Counter.labels()` takes a lock and
+# builds its key on every call (~2 us), twice for every answered request. The label values are
+# bounded (Slack's request kinds, surfaces, the router's command names), and nothing here ever
+# removes a child, so the one kept is the one `labels()` would return.
+_children: dict[tuple[object, tuple[str, ...]], object] = {}
+
+
+def child(metric, *values: str):
+    """`metric.labels(*values)`, remembered."""
+    key = (metric, values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*values)
+    return found
+
+
 def count_failure(surface: str, err: BaseException | None) -> None:
     """Count a failed query: as the database's failure when the store raised, else as smx's own."""
     from bot.store.base import StoreError, StoreUnavailable

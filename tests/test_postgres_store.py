@@ -74,6 +74,118 @@ async def test_nothing_is_opened_before_the_first_call_and_nothing_is_prepared(
     assert store._pool is None
 
 
+async def test_a_quiet_connection_is_lent_without_a_round_trip_and_a_dropped_one_is_replaced(
+    postgres_url, monkeypatch
+) -> None:
+    """The pool's check (`_check_lent`) asks the server only when something arrived on the
+    connection unasked: a note on a connection handed back idle makes no extra round trip, and
+    one whose backend the server terminated meanwhile is seen, checked, replaced, and the note
+    still logged."""
+    from psycopg_pool import AsyncConnectionPool
+
+    asked: list[object] = []
+    real_check = AsyncConnectionPool.check_connection
+
+    async def counted_check(conn) -> None:
+        asked.append(conn)
+        await real_check(conn)
+
+    monkeypatch.setattr(AsyncConnectionPool, "check_connection", staticmethod(counted_check))
+    store = PostgresStore(postgres_url, pool_min=1, pool_max=1)
+    try:
+        await store.add_note(note("first"))
+        for _ in range(5):
+            await store.add_note(note("quiet"))
+        assert asked == []  # each lend found the connection idle and its socket silent
+        async with store._pool.connection() as conn:
+            cursor = await conn.execute("SELECT pg_backend_pid() AS pid")
+            pid = (await cursor.fetchone())["pid"]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+        async def said_so() -> bool:  # the server's FATAL and its close reach the socket
+            return not _quiet_now(store)
+
+        await eventually(said_so)
+        found = await store.add_note(note("after the backend went"))
+        assert found is not None
+        assert len(asked) == 1  # that connection was checked (and failed), then replaced
+        page = await store.list_notes(VIEWER, limit=20)
+        assert [n.text for n in page.notes][:1] == ["after the backend went"]
+    finally:
+        await store.close()
+
+
+def _varied_notes() -> list:
+    """A batch with every field used: figures whole and fractional, tiny and huge, a metrics
+    object, text JSON must escape, times with and without microseconds, and None throughout."""
+    when = datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
+    return [
+        note(
+            'quotes " and \\ backslash, tab\t, line\nbreak, é ü 漢字 🚀',
+            campaign="spring-launch",
+            platform="instagram",
+            spend=400.0,
+            currency="€",
+            impressions=1.2e6,
+            clicks=0.1 + 0.2,
+            conversions=3.0,
+            metrics={"revenue": 1234.5, "ctr": 0.012, "views": 1e-300},
+            created_at=when,
+        ),
+        note("plain", channel="C2", channel_kind="private", author="U2"),
+        note("huge", spend=1.7976931348623157e308, clicks=5e-324, created_at=NOW),
+        note("{json-looking} [text] null", campaign="q3", metrics={}),
+    ]
+
+
+async def test_a_batch_written_as_json_reads_back_as_the_arrays_write_it(pg, monkeypatch) -> None:
+    """`_insert_notes` hands a batch to PostgreSQL as one JSON text (`_json_rows`); the same batch
+    written the way it was before, a parameter array per column, must read back equal, field
+    for field, in the batch's order."""
+    import bot.store.postgres as backend
+
+    async def written() -> list:
+        async with pg._connection() as conn:
+            ids = await backend._insert_notes(conn, _varied_notes())
+        assert ids == sorted(ids) and len(ids) == 4
+        return [await pg.get_note(Viewer("T1", "C1", "U2"), i) for i in ids]
+
+    as_json = await written()
+    monkeypatch.setattr(backend, "_json_rows", lambda new: None)  # the arrays, as before
+    as_arrays = await written()
+    given = [n.created_at is not None for n in _varied_notes()]  # the others: "now"
+
+    def fields(read: list) -> list[dict]:
+        return [
+            {k: v for k, v in n.__dict__.items() if k != "id" and (k != "created_at" or timed)}
+            for n, timed in zip(read, given, strict=True)
+        ]
+
+    assert fields(as_json) == fields(as_arrays)
+    assert as_json[0].created_at == datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
+    assert as_json[0].clicks == 0.1 + 0.2 and as_json[2].clicks == 5e-324
+    hits = await pg.search_notes(Viewer("T1", "C1", "U2"), "backslash")
+    assert len(hits) == 2  # the search text went in too, both ways
+
+
+def test_a_value_json_cannot_hold_sends_the_batch_as_arrays() -> None:
+    from bot.store.postgres import _json_rows
+
+    assert _json_rows([note("ok", spend=float("nan"))]) is None
+    assert _json_rows([note("ok", metrics={"revenue": float("inf")})]) is None
+    assert _json_rows([note("ok", spend=1.5)]) is not None
+
+
+def _quiet_now(store: PostgresStore) -> bool:
+    from bot.store.postgres import _quiet
+
+    pool = store._pool
+    assert pool is not None
+    idle = list(pool._pool)  # the connections waiting to be lent
+    return all(_quiet(conn) for conn in idle)
+
+
 def test_a_store_serves_one_event_loop_after_another(postgres_url) -> None:
     """`smx ask` runs one loop per query: each gets a pool of its own, made in that loop."""
     store = PostgresStore(postgres_url)

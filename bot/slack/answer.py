@@ -41,9 +41,9 @@ async def answer(ctx: Context, text: str, *, post: Post | None = None) -> Reply:
 def counted(ctx: Context, command: str, is_error: bool) -> None:
     """Count and log one answered request of `command` (`answer` does it; so does a face that
     answers the same words from what it rendered before)."""
-    telemetry.REQUESTS.labels(ctx.surface, command).inc()
+    telemetry.child(telemetry.REQUESTS, ctx.surface, command).inc()
     if is_error:
-        telemetry.USER_ERRORS.labels(ctx.surface, command).inc()
+        telemetry.child(telemetry.USER_ERRORS, ctx.surface, command).inc()
     log.info(
         "query answered",
         extra={

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 
 from aiohttp import web
 
@@ -22,7 +21,7 @@ from bot import logs
 from bot.config import Settings
 from bot.context import Services
 from bot.errors import ConfigError
-from bot.slack.guard import ACK_KIND, Connections, Limits
+from bot.slack.guard import Connections, Limits
 
 log = logging.getLogger("smx.server")
 EVENTS_PATH = "/slack/events"
@@ -100,24 +99,6 @@ async def metrics_page(request: web.Request) -> web.Response:
 
     body, content_type = render()
     return web.Response(body=body, headers={"Content-Type": content_type})
-
-
-@web.middleware
-async def time_acks(request: web.Request, handler):
-    """Time from a Slack request's arrival to its answer, by kind (command, event, interactive,
-    or refused: unsigned, forged, stale, malformed or too slow). The gate names the kind once it
-    has read the body, so nothing here reads it first (a slow body is the gate's to time out)."""
-    if request.path != EVENTS_PATH or request.method != "POST":
-        return await handler(request)
-    from bot.telemetry import ACK_SECONDS
-
-    started = time.perf_counter()
-    try:
-        return await handler(request)
-    finally:
-        kind = request.get(ACK_KIND)
-        if kind:
-            ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
 
 
 UPKEEP_EVERY = 24 * 3600.0
@@ -229,7 +210,7 @@ def build_web_app(settings: Settings, services: Services | None = None) -> web.A
         )
     services = services or Services(settings)
     bolt = build_app(settings, services)
-    web_app = web.Application(middlewares=[time_acks])
+    web_app = web.Application()  # the gate times its acks itself (smx_ack_seconds)
     from bot.slack.direct import DirectAnswers
 
     direct = DirectAnswers(bolt, services)

@@ -11,6 +11,7 @@ Whatever the way out, the answer passes the last-step privacy check (bot/slack/a
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import weakref
@@ -338,7 +339,8 @@ WORKING = "Working on it: the answer follows in a moment."
 
 async def _ended_within(work: asyncio.Future, seconds: float) -> bool:
     """Whether `work` ended within `seconds`; it goes on either way. What asyncio.wait does for
-    one future and a time-out, without its sets (a few microseconds of every note)."""
+    one future and a time-out, without its sets (a few microseconds of every note), and with
+    one timer for the loop's waits in the order they began (`_Deadlines`) rather than one each."""
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
 
@@ -346,14 +348,80 @@ async def _ended_within(work: asyncio.Future, seconds: float) -> bool:
         if not waiter.done():
             waiter.set_result(None)
 
-    timer = loop.call_later(seconds, wake)
+    deadlines = _deadlines.get(loop)
+    if deadlines is None:
+        deadlines = _deadlines[loop] = _Deadlines()
+    timer = None
+    if not deadlines.add(loop.time() + seconds, waiter):
+        timer = loop.call_later(seconds, wake)
     work.add_done_callback(wake)
     try:
         await waiter
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
         work.remove_done_callback(wake)
+        deadlines.trim()
     return work.done()
+
+
+class _Deadlines:
+    """One loop's waits for answers, each woken at its deadline unless it ended first, with one
+    timer: set for the first wait still waiting, and set again for the next when it fires.
+
+    A timer each (call_later) cost every note more than the rest of the wait: under load the
+    loop's heap held thousands of cancelled 2 s timers, each push compared in Python, and the
+    heap was rebuilt whenever half of it was cancelled (bench/ab_note.py: ~28 us of the event
+    loop a note). Waits all given ACK_BUDGET end in the order they began, so they queue in that
+    order; one whose deadline would come before the last one queued (a shorter budget) is not
+    queued, and its caller times it itself. Used from its loop only; it keeps nothing of the loop
+    once no wait is left (no timer, no future), so a finished loop is not kept alive by it."""
+
+    def __init__(self) -> None:
+        self._waiting: collections.deque[tuple[float, asyncio.Future]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, deadline: float, waiter: asyncio.Future) -> bool:
+        """Queue `waiter` to be woken (its result set) at `deadline`; False when that deadline
+        comes before the last one queued."""
+        if self._waiting and deadline < self._waiting[-1][0]:
+            return False
+        self._waiting.append((deadline, waiter))
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._due)
+        return True
+
+    def trim(self) -> None:
+        """Forget the waits at the front that are over (answered in time, or given up), and the
+        timer when none is left."""
+        waiting = self._waiting
+        while waiting and waiting[0][1].done():
+            waiting.popleft()
+        if not waiting and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _due(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = self._waiting
+        while waiting:
+            deadline, waiter = waiting[0]
+            if not waiter.done():
+                if deadline > now:
+                    self._timer = loop.call_at(deadline, self._due)
+                    return
+                waiter.set_result(None)
+            waiting.popleft()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+
+_deadlines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def acked(
