@@ -84,8 +84,10 @@ async def test_the_pass_works_out_every_slot_off_the_event_loop(store, monkeypat
     post = Recorder(clock)
     report = await scheduler(store, clock, post).tick()
     assert report.outcomes == {"posted": 12}
+    # Worked out once per distinct slot (the 12 channels share one: tests/
+    # test_digest_claims_shared.py holds that equal to each worked out alone), never on the loop.
     for name in ("latest_at_or_before", "next_after", "week_before"):
-        assert sum(1 for n, _t in done_on if n == name) >= 12, name
+        assert sum(1 for n, _t in done_on if n == name) >= 1, name
     assert loop_thread not in {t for _n, t in done_on}  # not one on the loop's thread
 
 

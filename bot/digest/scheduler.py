@@ -558,35 +558,48 @@ class Scheduler:
 
 
 def _claims_of(subs: list[Subscription], now: datetime) -> list[RunClaim]:
-    """Each subscription's claim at `now`: the slot owed, its week, and the next slot."""
+    """Each subscription's claim at `now`: the slot owed, its week, and the next slot. The
+    time-zone arithmetic is done once per distinct slot: channels that share a weekday, time and
+    zone (most of a busy minute's) share it."""
     claims = []
+    worked_out: dict[Slot, tuple[str, datetime, bool, datetime]] = {}
     for sub in subs:
         slot = slot_of(sub)
-        due = slot.latest_at_or_before(now)
-        claims.append(
-            RunClaim(
-                sub,
-                week=slot.week(due),
-                due=due,
-                late=now - due > LATE_AFTER,
-                next_run=slot.next_after(now),
+        found = worked_out.get(slot)
+        if found is None:
+            due = slot.latest_at_or_before(now)
+            found = worked_out[slot] = (
+                slot.week(due),
+                due,
+                now - due > LATE_AFTER,
+                slot.next_after(now),
             )
-        )
+        week, due, late, next_run = found
+        claims.append(RunClaim(sub, week=week, due=due, late=late, next_run=next_run))
     return claims
 
 
 def _digests_of(claimed: list[tuple[DigestRun, Subscription]]) -> list[Digest]:
-    """What each claimed run's digest covers: the week before its slot, in its channel's zone."""
-    return [
-        Digest(
-            team=sub.team,
-            channel=sub.channel,
-            window=Window(since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz),
-            week=run.week,
-            late_due=run.due if run.late else None,
+    """What each claimed run's digest covers: the week before its slot, in its channel's zone
+    (one Window for the runs due at the same moment in the same zone)."""
+    windows: dict[tuple[datetime, str], Window] = {}
+    out = []
+    for run, sub in claimed:
+        window = windows.get((run.due, sub.tz))
+        if window is None:
+            window = windows[(run.due, sub.tz)] = Window(
+                since=week_before(run.due, sub.tz), until=run.due, tz=sub.tz
+            )
+        out.append(
+            Digest(
+                team=sub.team,
+                channel=sub.channel,
+                window=window,
+                week=run.week,
+                late_due=run.due if run.late else None,
+            )
         )
-        for run, sub in claimed
-    ]
+    return out
 
 
 def _consumed(task: asyncio.Task) -> None:
