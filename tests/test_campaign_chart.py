@@ -28,6 +28,7 @@ from bot.router import dispatch
 from bot.store import open_store
 from tests.support.asking import services_over
 from tests.support.blockkit import shown
+from tests.support.slack_harness import mention_of
 from tests.test_cli import smx
 
 TODAY = datetime.now(UTC).date()
@@ -420,17 +421,6 @@ def test_any_campaign_words_before_chart_get_an_answer_never_a_crash(rest: str) 
 
 
 # -- in Slack, end to end: signed requests to the real app, the fake Web API records uploads ------
-
-
-def mention_of(text: str, channel: str = "C1", user: str = "U1") -> dict:
-    return {
-        "type": "app_mention",
-        "user": user,
-        "text": f"<@UBOT> {text}",
-        "ts": "1700000000.000100",
-        "channel": channel,
-        "event_ts": "1700000000.000100",
-    }
 
 
 async def logged(bot, text: str, **where) -> None:

@@ -142,16 +142,17 @@ async def test_run_moves_waiting_at_the_same_moment_share_one_commit(store):
     assert {r.state for r in await store.list_runs()} == {"sending"}
 
 
-async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store):
-    clock = await due_channels(store, 2, teams=1)
-    subs = [await store.get_subscription("T0", f"C{i}") for i in range(2)]
+async def held_writer(store, count: int):
+    """`count` runs claimed, and a RunWriter whose first batch is held in update_runs until
+    `gate` is set (`started` is set once it is held there)."""
+    clock = await due_channels(store, count, teams=1)
+    subs = [await store.get_subscription("T0", f"C{i}") for i in range(count)]
     claims = [
         RunClaim(s, "W", slot_of(s).latest_at_or_before(clock.now), False, clock.now) for s in subs
     ]
-    first, second = await store.claim_runs(claims, owner="A", now=clock.now)
-    gate = asyncio.Event()
+    runs = await store.claim_runs(claims, owner="A", now=clock.now)
+    gate, started = asyncio.Event(), asyncio.Event()
     real = store.update_runs
-    started = asyncio.Event()
 
     async def slow(updates):
         started.set()
@@ -159,7 +160,11 @@ async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store
         return await real(updates)
 
     store.update_runs = slow
-    writer = RunWriter(store)
+    return clock, runs, gate, started, real, RunWriter(store)
+
+
+async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store):
+    clock, (first, second), gate, started, _real, writer = await held_writer(store, 2)
     one = asyncio.create_task(
         writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
     )
@@ -178,23 +183,7 @@ async def test_a_move_cancelled_before_its_batch_is_taken_is_never_written(store
 
 
 async def test_a_move_cancelled_once_its_batch_is_taken_is_written_and_the_writer_goes_on(store):
-    clock = await due_channels(store, 3, teams=1)
-    subs = [await store.get_subscription("T0", f"C{i}") for i in range(3)]
-    claims = [
-        RunClaim(s, "W", slot_of(s).latest_at_or_before(clock.now), False, clock.now) for s in subs
-    ]
-    first, second, third = await store.claim_runs(claims, owner="A", now=clock.now)
-    gate = asyncio.Event()
-    real = store.update_runs
-    started = asyncio.Event()
-
-    async def slow(updates):
-        started.set()
-        await gate.wait()
-        return await real(updates)
-
-    store.update_runs = slow
-    writer = RunWriter(store)
+    clock, (first, second, third), gate, started, real, writer = await held_writer(store, 3)
     one = asyncio.create_task(
         writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
     )

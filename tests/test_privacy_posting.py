@@ -20,7 +20,7 @@ from bot.slack.digest_post import DigestPoster
 from bot.store import Audience, Viewer, may_read, open_store
 from tests.support.blockkit import shown
 from tests.support.digest_support import Clock, note, subscription
-from tests.support.slack_harness import single_workspace_settings
+from tests.support.slack_harness import mention_of, single_workspace_settings
 
 ACK_LIMIT = 3.0
 
@@ -38,17 +38,6 @@ async def told(slack, count: int) -> str:
 
 def posted_to(slack, channel: str) -> list:
     return [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == channel]
-
-
-def mention_of(text: str, channel: str = "C1", user: str = "U1") -> dict:
-    return {
-        "type": "app_mention",
-        "user": user,
-        "text": f"<@UBOT> {text}",
-        "ts": "1700000000.000100",
-        "channel": channel,
-        "event_ts": "1700000000.000100",
-    }
 
 
 def everything_sent(slack) -> str:

@@ -59,6 +59,18 @@ async def after_acks(within: float = WAIT) -> None:
             await asyncio.sleep(0)
 
 
+def mention_of(text: str, channel: str = "C1", user: str = "U1") -> dict:
+    """The `app_mention` event of `user` saying `text` to smx in `channel`."""
+    return {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@UBOT> {text}",
+        "ts": "1700000000.000100",
+        "channel": channel,
+        "event_ts": "1700000000.000100",
+    }
+
+
 def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = b"v0:" + ts.encode() + b":" + body
