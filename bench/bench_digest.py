@@ -316,6 +316,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     from bot.slack.digest_post import split
     from bot.store import Viewer
     from bot.store.digests import TEAM_CHUNK
+    from bot.store.read_worker import worker_state
 
     store = await open_target(target)
     channels = channels_of(args)
@@ -324,12 +325,13 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     pages = [digests[i : i + PAGE] for i in range(0, len(digests), PAGE)]
     server = await server_cpu(target)  # PostgreSQL's own CPU (its processes), None for SQLite
 
-    async def read(page: list) -> list:
+    async def read(page: list, apart: bool = False) -> list:
         return await store.week_activities(
             [Viewer(d.team, d.channel) for d in page],
             since=w.since,
             until=w.until,
             per_campaign=PER_CAMPAIGN,
+            apart=apart,
         )
 
     rss_before = current_rss_mb()
@@ -368,16 +370,19 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     server_s = server() - server_started if server else float("nan")
     rss_sequential = rss_mb()
     # The same pages as the scheduler overlaps them (bot/digest/scheduler.py _compose): page
-    # k+1 read while page k is built, two pages held at most.
+    # k+1 read while page k is built, two pages held at most, the reads `apart` as the
+    # scheduler asks (SQLite: in its read worker process, bot/store/read_worker.py).
+    worker = worker_state(store)
+    worker_cpu = worker.cpu_seconds if worker else 0.0
     release = hold_full_collections()
     started_overlap = time.perf_counter()
     cpu_overlap = time.process_time()
     server_overlap = server() if server else 0.0
-    ahead = asyncio.ensure_future(read(pages[0]))
+    ahead = asyncio.ensure_future(read(pages[0], True))
     for k, page in enumerate(pages):
         activities = await ahead
         if k + 1 < len(pages):
-            ahead = asyncio.ensure_future(read(pages[k + 1]))
+            ahead = asyncio.ensure_future(read(pages[k + 1], True))
         replies = await off_loop(build_all, activities, page)
         del replies, activities
     release()
@@ -385,6 +390,7 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
     overlap_cpu = time.process_time() - cpu_overlap
     overlap_server = server() - server_overlap if server else float("nan")
     rss = rss_mb()
+    overlap_worker = (worker.cpu_seconds - worker_cpu) if worker else float("nan")
     # The poster's share, apart (bot/slack/digest_post.py, at posting time).
     render_started = time.perf_counter()
     messages = blocks = 0
@@ -407,6 +413,11 @@ async def phase_compose(target: str, args: argparse.Namespace) -> dict:
         "overlap_wall_s": overlap_wall,
         "overlap_cpu_s": overlap_cpu,
         "overlap_server_cpu_s": overlap_server,
+        # The SQLite read worker's share of the overlapped run (a process of its own), its
+        # batches and its peak RSS: none of it is in this process's CPU or RSS above.
+        "overlap_worker_cpu_s": overlap_worker,
+        "overlap_worker_reads": worker.reads if worker else 0,
+        "worker_rss_mb": worker.peak_mb if worker else float("nan"),
         "digests": len(digests),
         "notes_shown": notes,
         "empty": empty,
@@ -485,10 +496,17 @@ async def phase_tick(target: str, args: argparse.Namespace) -> dict:
     cpu = time.process_time() - cpu_started
     stall, over = probe.worst(lo, time.time())
     probe.stop()
+    from bot.store.read_worker import worker_state
+
+    worker = worker_state(store)
     await store.close()
     return {
         "wall_s": wall,
         "cpu_s": cpu,
+        # The SQLite read worker's CPU and peak RSS (a process of its own, not in the above).
+        "worker_cpu_s": worker.cpu_seconds if worker else float("nan"),
+        "worker_reads": worker.reads if worker else 0,
+        "worker_rss_mb": worker.peak_mb if worker else float("nan"),
         "report": report.text(),
         "claimed": report.claimed,
         "posted": report.outcomes.get("posted", 0),

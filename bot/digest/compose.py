@@ -80,9 +80,12 @@ async def off_loop(fn: Callable[..., list[Reply]], *args: object) -> list[Reply]
     return await asyncio.to_thread(fn, *args)
 
 
-async def read_weeks(store: Store, digests: Sequence[Digest]) -> list[WeekActivity]:
+async def read_weeks(
+    store: Store, digests: Sequence[Digest], *, apart: bool = False
+) -> list[WeekActivity]:
     """Every digest's week from the store's batch read: one read per distinct window (channels
-    due at the same moment share one), never one per channel."""
+    due at the same moment share one), never one per channel. `apart`: Store.week_activities'
+    hint (the scheduler reads a page while it builds another)."""
     windows: dict[tuple[datetime, datetime], list[int]] = {}
     for i, d in enumerate(digests):
         windows.setdefault((d.window.since, d.window.until), []).append(i)
@@ -93,6 +96,7 @@ async def read_weeks(store: Store, digests: Sequence[Digest]) -> list[WeekActivi
             since=since,
             until=until,
             per_campaign=PER_CAMPAIGN,
+            apart=apart,
         )
         for i, week in zip(places, weeks, strict=True):
             found[i] = week

@@ -311,7 +311,9 @@ class Scheduler:
             digests = await asyncio.to_thread(
                 _digests_of, claimed
             )  # time zones again: off the loop
-            activities = await read_weeks(self.store, digests)
+            # Read apart from the build beside it (Store.week_activities; SQLite: in a process
+            # of its own once the page is large, bot/store/read_worker.py).
+            activities = await read_weeks(self.store, digests, apart=True)
             await self._building.acquire()
         try:
             replies = await off_loop(build_all, activities, digests)

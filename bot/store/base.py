@@ -355,11 +355,15 @@ class Store(Protocol):
         since: datetime,
         until: datetime,
         per_campaign: int = 3,
+        apart: bool = False,
     ) -> list[WeekActivity]:
         """week_activity for every viewer (in the order given), from a few queries in all rather
         than a few per viewer: what the digest scheduler reads for all the channels it claimed.
         The same privacy rule and the same figures (bot/store/digests.py says what may differ:
-        the order of equal campaigns and of origins, the last bit of a sum)."""
+        the order of equal campaigns and of origins, the last bit of a sum). `apart`: the caller
+        runs CPU-bound work beside this read (the scheduler builds the page before), so a
+        backend may read a large batch in a process of its own (SQLite: read_worker.py); the
+        answer is the same."""
 
     # -- digest subscriptions and runs (bot/store/digests.py) --
 

@@ -615,6 +615,7 @@ class PostgresStore:
         since: datetime,
         until: datetime,
         per_campaign: int = 3,
+        apart: bool = False,  # PostgreSQL's own work is in its server's processes already
     ) -> list[WeekActivity]:
         if not viewers:
             return []

@@ -4,7 +4,9 @@ SQLite calls block, so none runs on the event loop. Writes go to one dedicated t
 process they queue instead of fighting over the database lock, and each is a short BEGIN IMMEDIATE
 transaction (taking the lock up front, so a busy database is waited out by busy_timeout rather than
 failing half-way as a deferred transaction can). Reads run on a small pool of their own, each thread
-with its own connection: WAL lets them proceed while a write is in progress.
+with its own connection: WAL lets them proceed while a write is in progress. The digest
+scheduler's large batch reads go to a worker process with a connection of its own
+(read_worker.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bot.store.base import (
     WeekActivity,
 )
 from bot.store.batching import ThreadBatcher
+from bot.store.read_worker import MIN_VIEWERS, ReadWorker
 from bot.store.schema import current_version, migrate
 from bot.store.transaction import read_transaction, write_transaction
 
@@ -97,7 +100,14 @@ class SqliteStore:
     Every sqlite3 error leaving it is a StoreError (StoreUnavailable when the file cannot be
     opened), with the sqlite3 error as its `__cause__`, so the faces never see the driver."""
 
-    def __init__(self, path: str, *, read_threads: int = READ_THREADS) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        read_threads: int = READ_THREADS,
+        read_process: bool = True,
+        process_min_viewers: int = MIN_VIEWERS,
+    ) -> None:
         self.path = path
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="smx-db-write")
         # An in-memory database exists once per connection: everything shares the writer's.
@@ -106,6 +116,12 @@ class SqliteStore:
             self._writer
             if self._in_memory
             else ThreadPoolExecutor(read_threads, thread_name_prefix="smx-db-read")
+        )
+        # Large batch reads of digest weeks in a process of their own (bot/store/read_worker.py).
+        self._read_worker = (
+            ReadWorker(path, min_viewers=process_min_viewers)
+            if read_process and not self._in_memory
+            else None
         )
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -222,6 +238,8 @@ class SqliteStore:
 
     def close_sync(self) -> None:
         self._closed = True
+        if self._read_worker is not None:
+            self._read_worker.close()
         self._writer.shutdown(wait=True)
         if self._readers is not self._writer:
             self._readers.shutdown(wait=True)
@@ -292,9 +310,21 @@ class SqliteStore:
         since: datetime,
         until: datetime,
         per_campaign: int = 3,
+        apart: bool = False,
     ) -> list[WeekActivity]:
         if not viewers:
             return []
+        worker = self._read_worker
+        if apart and worker is not None and worker.wants(viewers):
+            if self._closed:
+                raise self._closed_error()
+            await self._read(_select_one)  # opens (and migrates) the file first, as any read
+            try:
+                found = await worker.week_activities(viewers, since, until, per_campaign)
+            except sqlite3.Error as err:
+                raise self._failed(err) from err
+            if found is not None:
+                return found
         return await self._read(
             _in_snapshot, digests.week_activities, list(viewers), since, until, per_campaign
         )

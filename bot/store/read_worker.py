@@ -1,0 +1,237 @@
+"""The SQLite batch read of many digests' weeks (Store.week_activities) in a process of its own.
+
+In a thread, that read shares the interpreter lock with everything else in the process. The
+sqlite3 module lets go of the lock for each row it steps through and needs it back after, so
+while the scheduler builds one page of digests and serves Slack beside it, the next page's read
+waits for the lock at every row: in a 10,000-digest pass a page took 0.6 s to read against
+0.28 s alone, and the pass cost as much as all of its parts done one after another
+(docs/BENCHMARKS.md, sixth round). Here the read (SQLite's work and the Python that turns its
+rows into weeks) runs in one worker process with its own connection to the file, and the weeks
+come back pickled, a team at a time: a team's channels share their objects (its campaigns, its
+quoted notes, its origins) within one piece, as the build's memo expects, and no single
+unpickling holds the lock for long.
+
+Only batches of at least MIN_VIEWERS viewers go to the worker; smaller ones (a preview, a
+handful of channels) are read in the store's threads as before. The worker is started by the
+first such batch and kept: that batch, and any that comes while the worker is still starting,
+is read in a thread. If the worker cannot be started or dies, the read is done in a thread and
+the next batch starts a new worker (one that could not open the file is not tried again). The worker only reads (query_only): writes stay on the
+store's writer thread. An in-memory database has no file to share, so it never has a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import resource
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, Future
+from datetime import datetime
+from typing import Any
+
+from bot.store.base import Viewer, WeekActivity
+
+log = logging.getLogger("smx.store")
+
+MIN_VIEWERS = 200  # viewers a batch needs to be read in the worker (a scheduler page is 500)
+PIECE = 20  # viewers pickled together at least (a team's are never split)
+
+_conn: sqlite3.Connection | None = None  # the worker process's connection
+
+
+def _open(path: str) -> None:
+    """In the worker process: its connection, read-only."""
+    global _conn
+    from bot.store.sqlite import connect
+
+    _conn = connect(path)
+    _conn.execute("PRAGMA query_only = ON")
+
+
+def _ready() -> int:
+    import os
+
+    return os.getpid()
+
+
+def pieces_of(viewers: Sequence[Viewer]) -> list[int]:
+    """Where the batch is cut for pickling: after runs of at least PIECE viewers, only where the
+    team changes (a team's viewers come together in a scheduler page; if they do not, a team's
+    objects are simply pickled once in each piece it is in)."""
+    ends = []
+    start = 0
+    for i in range(1, len(viewers)):
+        if i - start >= PIECE and viewers[i].team != viewers[i - 1].team:
+            ends.append(i)
+            start = i
+    ends.append(len(viewers))
+    return ends
+
+
+def _read(
+    viewers: list[Viewer], since: datetime, until: datetime, per_campaign: int
+) -> tuple[list[bytes], float, float]:
+    """In the worker process: the batch's weeks, pickled in pieces, with the CPU seconds this
+    call took and the worker's peak RSS in MB (for the benchmark: they are not the parent's)."""
+    from bot.store import digests
+    from bot.store.transaction import read_transaction
+
+    if _conn is None:  # _open failed, and the pool is broken: this is never reached
+        raise RuntimeError("the digest read worker has no connection")
+    started = time.process_time()
+    with read_transaction(_conn):
+        weeks = digests.week_activities(_conn, viewers, since, until, per_campaign)
+    pieces = []
+    start = 0
+    for end in pieces_of(viewers):
+        pieces.append(pickle.dumps(weeks[start:end], protocol=pickle.HIGHEST_PROTOCOL))
+        start = end
+    return pieces, time.process_time() - started, _peak_mb()
+
+
+def _peak_mb() -> float:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's peak across the
+    fork and exec that start a spawned process into it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _unpickled(pieces: list[bytes]) -> list[WeekActivity]:
+    # One piece a call: between calls the interpreter may hand the lock to the event loop.
+    out: list[WeekActivity] = []
+    for piece in pieces:
+        out.extend(pickle.loads(piece))
+    return out
+
+
+class ReadWorker:
+    """One SQLite file's worker process for batch reads (SqliteStore owns one)."""
+
+    def __init__(self, path: str, *, min_viewers: int = MIN_VIEWERS) -> None:
+        self.path = path
+        self.min_viewers = min_viewers
+        self._lock = threading.Lock()
+        self._pool: Executor | None = None
+        self._started: Future[int] | None = None
+        self._closed = False
+        self._unstartable = False  # a worker failed to start (to open the file): not tried again
+        self.reads = 0  # batches the worker read
+        self.cpu_seconds = 0.0  # the worker's CPU for them (the benchmark reports it)
+        self.peak_mb = 0.0  # the worker's peak RSS (of every worker this store started)
+
+    def wants(self, viewers: Sequence[Viewer]) -> bool:
+        return not (self._closed or self._unstartable) and len(viewers) >= self.min_viewers
+
+    def pid(self) -> int | None:
+        """The worker process's id once it has started (tests)."""
+        started = self._started
+        if started is None or not started.done() or started.exception() is not None:
+            return None
+        return started.result()
+
+    async def start(self) -> int | None:
+        """Start the worker if it is not running and wait until it is up: its process id, or
+        None when it cannot be had (tests; the scheduler never waits for it)."""
+        import asyncio
+
+        if self._executor() is not None:
+            return self.pid()
+        started = self._started
+        if started is None:
+            return None
+        try:
+            await asyncio.wrap_future(started)
+        except Exception:  # noqa: BLE001  (the next _executor() says it and gives up on it)
+            self._executor()
+            return None
+        return self.pid()
+
+    def _executor(self) -> Executor | None:
+        """The worker's pool once its process is up; None while it starts (or cannot)."""
+        with self._lock:
+            if self._closed or self._unstartable:
+                return None
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                try:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_open,
+                        initargs=(self.path,),
+                    )
+                    self._started = self._pool.submit(_ready)
+                except (OSError, RuntimeError) as err:
+                    log.warning("digest read worker not started: %s", err)
+                    self._pool = None
+                    return None
+                return None  # starting: this batch is read in a thread
+            started = self._started
+            if started is not None and not started.done():
+                return None
+            if started is not None and started.exception() is not None:
+                log.warning("digest read worker did not start: %s", started.exception())
+                self._unstartable = True
+                self._forget_locked(self._pool)
+                return None
+            return self._pool
+
+    def _forget_locked(self, pool: Executor | None) -> None:
+        if pool is not None and self._pool is pool:
+            self._pool = None
+            self._started = None
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def forget(self, pool: Executor) -> None:
+        with self._lock:
+            self._forget_locked(pool)
+
+    async def week_activities(
+        self, viewers: Sequence[Viewer], since: datetime, until: datetime, per_campaign: int
+    ) -> list[WeekActivity] | None:
+        """The batch's weeks read by the worker, or None: no worker now (the caller reads the
+        batch itself). A SQL error in the worker is raised as the sqlite3 error it is."""
+        import asyncio
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._executor()
+        if pool is None:
+            return None
+        try:
+            future = pool.submit(_read, list(viewers), since, until, per_campaign)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            self.forget(pool)
+            return None
+        try:
+            pieces, cpu, peak = await asyncio.wrap_future(future)
+        except BrokenProcessPool as err:  # the worker died under this batch
+            log.warning("digest read worker stopped: %s", err)
+            self.forget(pool)
+            return None
+        self.reads += 1
+        self.cpu_seconds += cpu
+        self.peak_mb = max(self.peak_mb, peak)
+        return await asyncio.to_thread(_unpickled, pieces)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool, self._started = self._pool, None, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worker_state(store: Any) -> ReadWorker | None:
+    """The store's read worker, if it has one (the benchmark asks for the worker's CPU)."""
+    return getattr(store, "_read_worker", None)
