@@ -1,8 +1,9 @@
-"""SQLite's batch read in a worker process (bot/store/read_worker.py): the same weeks as the
-store's own threads read, with a team's objects shared as the build's memo expects; a note
-logged just before is seen; a dead worker costs no digest; small batches, in-memory stores and
-reads nobody marked `apart` never start one; closing the store ends it; a scheduler pass that
-reads through it posts what its channels may see.
+"""The batch read in a worker process (bot/store/read_worker.py), on SQLite and PostgreSQL: the
+same weeks as the store reads itself, with a team's objects shared as the build's memo expects;
+a note logged just before is seen; a dead worker, or a read that fails in it, costs no digest
+(the store reads the batch itself); small batches, in-memory stores and reads nobody marked
+`apart` never start one; closing the store ends it; a scheduler pass that reads through it
+posts what its channels may see.
 
 Every wait here is on an event (the worker's start, a process's end), never on a sleep."""
 
@@ -188,5 +189,69 @@ async def test_a_pass_read_through_the_worker_posts_what_each_channel_may_see(
         assert await store._read_worker.start() is not None
         await a_pass(store, monkeypatch)
         assert store._read_worker.reads >= 3  # its three pages (DUE_PAGE 16, 37 channels)
+    finally:
+        await store.close()
+
+
+async def test_a_read_the_worker_cannot_do_is_done_by_the_store_and_its_error_said(
+    tmp_path, caplog
+) -> None:
+    """A read that fails in the worker is read again by the store itself: here both fail (the
+    table is gone), and what reaches the caller is the store's own error, not the worker's."""
+    import sqlite3
+
+    from bot.store.base import StoreError
+
+    store = await _filled(tmp_path / "smx.db", process_min_viewers=1)
+    try:
+        assert await store._read_worker.start() is not None
+        raw = sqlite3.connect(str(tmp_path / "smx.db"), isolation_level=None)
+        raw.execute("DROP TABLE notes")
+        raw.close()
+        with pytest.raises(StoreError, match="Can't use the SQLite file"):
+            await _read(store, readers())
+        assert "digest read worker's read failed (OperationalError)" in caplog.text
+        assert store._read_worker.reads == 0
+    finally:
+        await store.close()
+
+
+# -- PostgreSQL: the worker has a store of its own (one connection) ----------------------------
+
+
+async def test_the_postgres_worker_reads_the_same_weeks_as_the_store(postgres_url) -> None:
+    from bot.store.postgres import PostgresStore
+
+    store = PostgresStore(postgres_url, process_min_viewers=1)
+    try:
+        for n in dataset():
+            await store.add_note(n)
+        assert await store._read_worker.start() is not None
+        viewers = readers()
+        through_worker = await _read(store, viewers)
+        assert store._read_worker.reads == 1
+        here = await _read(store, viewers, apart=False)
+        assert through_worker == here and sum(w.notes for w in here) > 0
+        by = dict(zip(viewers, through_worker, strict=True))
+        assert by[Viewer("T1", "C1")].origin_groups[0] is by[Viewer("T1", "G1")].origin_groups[0]
+        pid = store._read_worker.pid()
+    finally:
+        await store.close()
+    await _gone(pid)
+
+
+async def test_a_postgres_pass_read_through_the_worker_posts_what_each_channel_may_see(
+    postgres_url, monkeypatch
+) -> None:
+    from bot.store.postgres import PostgresStore
+    from tests.contract.test_contract_digest_batch import (
+        test_a_pass_over_many_due_channels_posts_each_once_with_what_its_channel_may_see as a_pass,
+    )
+
+    store = PostgresStore(postgres_url, process_min_viewers=1)
+    try:
+        assert await store._read_worker.start() is not None
+        await a_pass(store, monkeypatch)
+        assert store._read_worker.reads >= 3
     finally:
         await store.close()

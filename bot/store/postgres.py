@@ -63,6 +63,7 @@ from bot.store.base import (
 from bot.store.batching import Batcher
 from bot.store.maintenance import PRUNE_BATCH
 from bot.store.notes import COLUMNS, RATIO_PAIRS, utc
+from bot.store.read_worker import MIN_VIEWERS, ReadWorker
 from bot.store.schema import TEAM_TABLES
 
 CONNECT_TIMEOUT = 3  # seconds to open one connection
@@ -229,6 +230,8 @@ class PostgresStore:
         pool_max: int = POOL_MAX,
         pool_timeout: float = POOL_TIMEOUT,
         connect_timeout: int = CONNECT_TIMEOUT,
+        read_process: bool = True,
+        process_min_viewers: int = MIN_VIEWERS,
     ) -> None:
         self.location = Location(url)
         self._url = self.location.url  # the scheme as libpq reads it
@@ -243,6 +246,10 @@ class PostgresStore:
         self._migrate_lock = threading.Lock()
         # Notes logged at the same moment share one transaction (bot/store/batching.py).
         self._note_batches: Batcher = Batcher(self._add_notes)
+        # Large batch reads of digest weeks in a process of their own (bot/store/read_worker.py).
+        self._read_worker = (
+            ReadWorker(url, min_viewers=process_min_viewers) if read_process else None
+        )
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -368,7 +375,10 @@ class PostgresStore:
             await self._get_pool()
 
     async def close(self) -> None:
-        """Close this loop's pool (another loop's, if any, is closed by a close() run there)."""
+        """Close this loop's pool (another loop's, if any, is closed by a close() run there), and
+        end the read worker, if one was started."""
+        if self._read_worker is not None:
+            await asyncio.to_thread(self._read_worker.close)
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.close()
@@ -615,10 +625,15 @@ class PostgresStore:
         since: datetime,
         until: datetime,
         per_campaign: int = 3,
-        apart: bool = False,  # PostgreSQL's own work is in its server's processes already
+        apart: bool = False,
     ) -> list[WeekActivity]:
         if not viewers:
             return []
+        worker = self._read_worker
+        if apart and worker is not None and worker.wants(viewers):
+            found = await worker.week_activities(viewers, since, until, per_campaign)
+            if found is not None:
+                return found
         async with self._transaction(snapshot=True) as conn:
             found = await digests.week_activities(conn, viewers, since, until, per_campaign)
         out = []

@@ -1,22 +1,26 @@
-"""The SQLite batch read of many digests' weeks (Store.week_activities) in a process of its own.
+"""The batch read of many digests' weeks (Store.week_activities) in a process of its own.
 
 In a thread, that read shares the interpreter lock with everything else in the process. The
 sqlite3 module lets go of the lock for each row it steps through and needs it back after, so
 while the scheduler builds one page of digests and serves Slack beside it, the next page's read
 waits for the lock at every row: in a 10,000-digest pass a page took 0.6 s to read against
 0.28 s alone, and the pass cost as much as all of its parts done one after another
-(docs/BENCHMARKS.md, sixth round). Here the read (SQLite's work and the Python that turns its
-rows into weeks) runs in one worker process with its own connection to the file, and the weeks
-come back pickled, a team at a time: a team's channels share their objects (its campaigns, its
-quoted notes, its origins) within one piece, as the build's memo expects, and no single
-unpickling holds the lock for long.
+(docs/BENCHMARKS.md, sixth round). On PostgreSQL the server does the SQL, but the rows are
+still converted and turned into weeks in this process, beside the build. Here the whole read
+(the SQL and the Python that turns its rows into weeks) runs in one worker process with its own
+connection (a SQLite connection to the file, read-only; a PostgreSQL store of its own, one
+connection), and the weeks come back pickled, a team at a time: a team's channels share their
+objects (its campaigns, its quoted notes, its origins) within one piece, as the build's memo
+expects, and no single unpickling holds the lock for long.
 
-Only batches of at least MIN_VIEWERS viewers go to the worker; smaller ones (a preview, a
-handful of channels) are read in the store's threads as before. The worker is started by the
-first such batch and kept: that batch, and any that comes while the worker is still starting,
-is read in a thread. If the worker cannot be started or dies, the read is done in a thread and
-the next batch starts a new worker (one that could not open the file is not tried again). The worker only reads (query_only): writes stay on the
-store's writer thread. An in-memory database has no file to share, so it never has a worker.
+Only batches of at least MIN_VIEWERS viewers that the caller reads `apart` go to the worker;
+smaller ones (a preview, a handful of channels) are read in the store as before. The worker is
+started by the first such batch and kept: that batch, and any that comes while the worker is
+still starting, is read in the store. Whenever the worker cannot answer (it cannot be started,
+it died, its read failed), the store reads the batch itself, and says why in the log; the next
+batch starts a new worker if the last one died (a SQLite worker that could not open the file is
+not tried again). The worker only reads: writes stay where they were. An in-memory SQLite
+database has no file to share, so it never has a worker.
 """
 
 from __future__ import annotations
@@ -39,15 +43,31 @@ log = logging.getLogger("smx.store")
 MIN_VIEWERS = 200  # viewers a batch needs to be read in the worker (a scheduler page is 500)
 PIECE = 20  # viewers pickled together at least (a team's are never split)
 
-_conn: sqlite3.Connection | None = None  # the worker process's connection
+# In the worker process: its SQLite connection, or its PostgreSQL store and the event loop
+# that store's pool belongs to.
+_conn: sqlite3.Connection | None = None
+_store: Any = None
+_loop: Any = None
 
 
-def _open(path: str) -> None:
-    """In the worker process: its connection, read-only."""
-    global _conn
+def _open(target: str) -> None:
+    """In the worker process, as it starts. A SQLite file is opened now (a file that cannot be
+    opened will not open later either); a PostgreSQL store connects at its first read, so a
+    database down for a moment costs that read, not the worker."""
+    global _conn, _store, _loop
+    from bot.store import is_postgres
+
+    if is_postgres(target):
+        import asyncio
+
+        from bot.store.postgres import PostgresStore
+
+        _loop = asyncio.new_event_loop()
+        _store = PostgresStore(target, pool_min=1, pool_max=1, read_process=False)
+        return
     from bot.store.sqlite import connect
 
-    _conn = connect(path)
+    _conn = connect(target)
     _conn.execute("PRAGMA query_only = ON")
 
 
@@ -73,23 +93,38 @@ def pieces_of(viewers: Sequence[Viewer]) -> list[int]:
 
 def _read(
     viewers: list[Viewer], since: datetime, until: datetime, per_campaign: int
-) -> tuple[list[bytes], float, float]:
-    """In the worker process: the batch's weeks, pickled in pieces, with the CPU seconds this
-    call took and the worker's peak RSS in MB (for the benchmark: they are not the parent's)."""
-    from bot.store import digests
-    from bot.store.transaction import read_transaction
-
-    if _conn is None:  # _open failed, and the pool is broken: this is never reached
-        raise RuntimeError("the digest read worker has no connection")
+) -> tuple[list[bytes] | None, str | None, float, float]:
+    """In the worker process: the batch's weeks, pickled in pieces (or None and why not: the
+    store then reads the batch itself), with the CPU seconds this call took and the worker's
+    peak RSS in MB (for the benchmark: they are not the parent's)."""
     started = time.process_time()
-    with read_transaction(_conn):
-        weeks = digests.week_activities(_conn, viewers, since, until, per_campaign)
+    try:
+        weeks = _weeks(viewers, since, until, per_campaign)
+    except Exception as err:  # noqa: BLE001  (any failure: the store reads it, and says why)
+        # The kind of error only: a driver's message may name the database's host and user.
+        return None, type(err).__name__, time.process_time() - started, _peak_mb()
     pieces = []
     start = 0
     for end in pieces_of(viewers):
         pieces.append(pickle.dumps(weeks[start:end], protocol=pickle.HIGHEST_PROTOCOL))
         start = end
-    return pieces, time.process_time() - started, _peak_mb()
+    return pieces, None, time.process_time() - started, _peak_mb()
+
+
+def _weeks(
+    viewers: list[Viewer], since: datetime, until: datetime, per_campaign: int
+) -> list[WeekActivity]:
+    if _store is not None:
+        return _loop.run_until_complete(
+            _store.week_activities(viewers, since=since, until=until, per_campaign=per_campaign)
+        )
+    from bot.store import digests
+    from bot.store.transaction import read_transaction
+
+    if _conn is None:  # _open failed, and the pool is broken: this is never reached
+        raise RuntimeError("the digest read worker has no connection")
+    with read_transaction(_conn):
+        return digests.week_activities(_conn, viewers, since, until, per_campaign)
 
 
 def _peak_mb() -> float:
@@ -114,10 +149,11 @@ def _unpickled(pieces: list[bytes]) -> list[WeekActivity]:
 
 
 class ReadWorker:
-    """One SQLite file's worker process for batch reads (SqliteStore owns one)."""
+    """One database's worker process for batch reads (its store owns one). `target`: the
+    SQLite file's path or the PostgreSQL URL (never logged: it may hold a password)."""
 
-    def __init__(self, path: str, *, min_viewers: int = MIN_VIEWERS) -> None:
-        self.path = path
+    def __init__(self, target: str, *, min_viewers: int = MIN_VIEWERS) -> None:
+        self._target = target
         self.min_viewers = min_viewers
         self._lock = threading.Lock()
         self._pool: Executor | None = None
@@ -169,7 +205,7 @@ class ReadWorker:
                         max_workers=1,
                         mp_context=multiprocessing.get_context("spawn"),
                         initializer=_open,
-                        initargs=(self.path,),
+                        initargs=(self._target,),
                     )
                     self._started = self._pool.submit(_ready)
                 except (OSError, RuntimeError) as err:
@@ -200,8 +236,8 @@ class ReadWorker:
     async def week_activities(
         self, viewers: Sequence[Viewer], since: datetime, until: datetime, per_campaign: int
     ) -> list[WeekActivity] | None:
-        """The batch's weeks read by the worker, or None: no worker now (the caller reads the
-        batch itself). A SQL error in the worker is raised as the sqlite3 error it is."""
+        """The batch's weeks read by the worker, or None: no worker now, or its read failed (the
+        caller reads the batch itself, and raises what the database says, if it fails again)."""
         import asyncio
         from concurrent.futures.process import BrokenProcessPool
 
@@ -214,14 +250,17 @@ class ReadWorker:
             self.forget(pool)
             return None
         try:
-            pieces, cpu, peak = await asyncio.wrap_future(future)
+            pieces, failed, cpu, peak = await asyncio.wrap_future(future)
         except BrokenProcessPool as err:  # the worker died under this batch
             log.warning("digest read worker stopped: %s", err)
             self.forget(pool)
             return None
-        self.reads += 1
         self.cpu_seconds += cpu
         self.peak_mb = max(self.peak_mb, peak)
+        if pieces is None:
+            log.warning("digest read worker's read failed (%s): read in this process", failed)
+            return None
+        self.reads += 1
         return await asyncio.to_thread(_unpickled, pieces)
 
     def close(self) -> None:

@@ -319,10 +319,7 @@ class SqliteStore:
             if self._closed:
                 raise self._closed_error()
             await self._read(_select_one)  # opens (and migrates) the file first, as any read
-            try:
-                found = await worker.week_activities(viewers, since, until, per_campaign)
-            except sqlite3.Error as err:
-                raise self._failed(err) from err
+            found = await worker.week_activities(viewers, since, until, per_campaign)
             if found is not None:
                 return found
         return await self._read(
