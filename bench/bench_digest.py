@@ -725,6 +725,13 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
             f" {fmt(r['compose']['overlap_server_cpu_s'], 2)}"
         ),
     )
+    row(
+        "  the read worker process (bot/store/read_worker.py): CPU s; batches; peak RSS MB",
+        lambda r: (
+            f"{fmt(r['compose']['overlap_worker_cpu_s'], 2)};"
+            f" {r['compose']['overlap_worker_reads']}; {fmt(r['compose']['worker_rss_mb'], 0)}"
+        ),
+    )
     row("  queries (3 per page of 500 channels)", lambda r: str(r["compose"]["queries"]))
     row(
         "  peak RSS MB (before the phase; page by page only)",
@@ -766,6 +773,13 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
     )
     row("tick: one pass, all due: wall s", lambda r: fmt(r["tick"]["wall_s"], 2))
     row("  CPU s of the process (all threads)", lambda r: fmt(r["tick"]["cpu_s"], 2))
+    row(
+        "  the read worker process: CPU s; batches; peak RSS MB",
+        lambda r: (
+            f"{fmt(r['tick']['worker_cpu_s'], 2)}; {r['tick']['worker_reads']};"
+            f" {fmt(r['tick']['worker_rss_mb'], 0)}"
+        ),
+    )
     row("  outcome", lambda r: r["tick"]["report"])
     row(
         "  peak RSS MB (before)",
@@ -804,8 +818,9 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
     )
     print(
         "\nPeak RSS is ru_maxrss of the phase's own process (interpreter, imports and the open "
-        "store included; 'before' is its RSS just before the measured work). The loop stall is "
-        "how late a 5 ms probe callback ran (add up to 5 ms)."
+        "store included; 'before' is its RSS just before the measured work); the read worker's "
+        "is its own VmHWM, apart. The loop stall is how late a 5 ms probe callback ran (add up "
+        "to 5 ms)."
     )
     if len(names) == 2:
         a, b = names
@@ -820,12 +835,15 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
         r = results[n]
         if "compose" in r:
             c = r["compose"]
+            worker = c.get("worker_rss_mb", float("nan"))
+            both = c["rss_mb"] + (0.0 if math.isnan(worker) else worker)
             print(
                 f"- Goal, {n}, composition <= 3 s{size}: {c['wall_s']:.2f} s page by page, "
                 f"{met(c['wall_s'] <= GOALS['compose_s'])}; {c['overlap_wall_s']:.2f} s with "
-                f"reads overlapped, {met(c['overlap_wall_s'] <= GOALS['compose_s'])}; "
-                "peak RSS <= 300 MB: "
-                f"{c['rss_mb']:.0f} MB, {met(c['rss_mb'] <= GOALS['compose_rss_mb'])}."
+                "reads overlapped in the read worker (as the scheduler does), "
+                f"{met(c['overlap_wall_s'] <= GOALS['compose_s'])}; peak RSS <= 300 MB: "
+                f"{c['rss_mb']:.0f} MB + {fmt(worker, 0)} MB in the read worker, "
+                f"{met(both <= GOALS['compose_rss_mb'])}."
             )
         if "tick" in r:
             t = r["tick"]
