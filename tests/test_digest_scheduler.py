@@ -402,3 +402,78 @@ async def test_a_pass_claims_everything_due_even_beyond_one_page(store, monkeypa
     clock.set(utc(2026, 11, 30, 8, 0, 30))
     report = await scheduler(store, clock, post).tick()
     assert report.claimed == 13 and len(post.digests()) == 13
+
+
+# -- claiming a large pass a few pages at a time --------------------------------------------------
+
+
+def _held_post(
+    recorder: Recorder, gate: asyncio.Event, begun: asyncio.Event, sent: list | None = None
+):
+    async def post(team, channel, reply, *, enterprise=None):
+        begun.set()
+        if sent is not None:
+            sent.append(channel)
+        await gate.wait()
+        return await recorder(team, channel, reply, enterprise=enterprise)
+
+    return post
+
+
+async def _twelve_due(store, clock: Clock) -> None:
+    for i in range(12):
+        await store.save_subscription(subscription(f"C{i:02}", clock.now, include_empty=True))
+    clock.set(utc(2026, 11, 30, 8, 0, 30))  # Monday 09:00:30 in Berlin: all twelve due
+
+
+async def test_a_pass_claims_only_a_few_pages_ahead_of_those_settled(store, monkeypatch) -> None:
+    """Claiming every page first queued all the claims' writes ahead of the first pages' run
+    moves; now at most CLAIMED_AHEAD pages are claimed and unsettled, and the rest are claimed
+    as those settle."""
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "DUE_PAGE", 2)
+    clock = Clock(utc(2026, 11, 25, 12))
+    await _twelve_due(store, clock)
+    gate, begun = asyncio.Event(), asyncio.Event()
+    recorder = Recorder(clock)
+    sched = module.Scheduler(store, _held_post(recorder, gate, begun), clock=clock)
+    tick = asyncio.create_task(sched.tick())
+    await begun.wait()
+    ahead = module.CLAIMED_AHEAD * module.DUE_PAGE
+    assert ahead < 12
+    # The pass waits for a page to settle before it claims another, and none can: posts held.
+    await eventually(lambda: bool(sched._claimed_ahead._waiters))
+    assert len(await store.list_runs()) == ahead
+    assert len(await store.due_subscriptions(clock.now, limit=100)) == 12 - ahead
+    gate.set()
+    report = await tick
+    assert report.claimed == 12 and report.outcomes == {"posted": 12}
+    assert sorted(p.channel for p in recorder.digests()) == [f"C{i:02}" for i in range(12)]
+    assert await store.due_subscriptions(clock.now, limit=100) == []
+
+
+async def test_stopping_during_a_large_pass_claims_no_more_pages(store, monkeypatch) -> None:
+    """stop() lets the pass under way finish, but the pages it has not claimed stay due (for the
+    next start, or another replica); the runs claimed and never sent are handed back, and those
+    whose post had begun stay `sending` (the crash policy: at most once)."""
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "DUE_PAGE", 2)
+    clock = Clock(utc(2026, 11, 25, 12))
+    await _twelve_due(store, clock)
+    gate, begun = asyncio.Event(), asyncio.Event()
+    sent: list[str] = []
+    sched = module.Scheduler(store, _held_post(Recorder(clock), gate, begun, sent), clock=clock)
+    running = asyncio.create_task(sched.run())
+    await begun.wait()
+    await eventually(lambda: bool(sched._claimed_ahead._waiters))
+    await sched.stop(grace=0.05)  # the held posts never finish: cancelled after the grace
+    await asyncio.wait_for(running, 30)
+    ahead = module.CLAIMED_AHEAD * module.DUE_PAGE
+    runs = await store.list_runs()
+    assert len(runs) == ahead  # the pages settling as it stopped brought no new claims
+    assert sent and len(sent) < ahead
+    assert sorted(r.channel for r in runs if r.state == "sending") == sorted(sent)
+    assert {r.state for r in runs if r.channel not in sent} == {"retry"}
+    assert len(await store.due_subscriptions(clock.now, limit=100)) == 12 - ahead

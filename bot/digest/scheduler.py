@@ -17,9 +17,12 @@ A pass:
    LATE_AFTER after its slot; a run re-claimed from `retry` is marked late by the same rule);
    older missed weeks are not replayed, because `next_run` jumps past them.
 3. Composes each page together (bot/digest/compose.py): one batch read of all its channels' weeks
-   (Store.week_activities, a few queries, not a few per channel), then the Replies built in a
+   (Store.week_activities, a few queries, not a few per channel; a large page is read `apart`,
+   in the store's read worker process, bot/store/read_worker.py), then the Replies built in a
    worker thread, so the event loop serving Slack beside it is never held by that CPU work.
-   Page k+1 is read while page k is built, and at most PAGES_AHEAD pages wait to be posted.
+   Page k+1 is read while page k is built, and at most PAGES_AHEAD pages wait to be posted. At
+   most CLAIMED_AHEAD pages are claimed and not yet settled: the next page is claimed as the
+   oldest settles, so a large pass's claims do not queue ahead of its first pages' run moves.
 4. Delivers each claimed run (bounded concurrency: CONCURRENCY in all and PER_WORKSPACE per
    workspace, each under POST_TIMEOUT, so one slow or failing team never holds up the others):
    skips it when its week is empty (unless the channel asked for empty weeks), moves the run
@@ -90,6 +93,7 @@ RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5))
 STOP_GRACE = 10.0
 DUE_PAGE = 500
 PAGES_AHEAD = 2  # pages composed and not yet settled, at most
+CLAIMED_AHEAD = PAGES_AHEAD + 1  # pages claimed and not yet settled, at most
 
 Key = tuple[str, str, str]
 
@@ -120,6 +124,7 @@ class _Page:
     release: Callable[[], None] | None = None
     # Full garbage collections are held off until the page is over (bot/collector.py).
     collections: Callable[[], None] | None = None
+    settled: Callable[[], None] | None = None  # its slot of CLAIMED_AHEAD, given back
 
     def one_done(self, _task: asyncio.Task) -> None:
         self.left -= 1
@@ -128,6 +133,8 @@ class _Page:
                 self.release()
             if self.collections is not None:
                 self.collections()
+            if self.settled is not None:
+                self.settled()
 
 
 @dataclass
@@ -179,6 +186,7 @@ class Scheduler:
         self._reading = asyncio.Lock()
         self._building = asyncio.Lock()
         self._ahead = asyncio.Semaphore(PAGES_AHEAD)
+        self._claimed_ahead = asyncio.Semaphore(CLAIMED_AHEAD)
 
     # -- driving it -----------------------------------------------------------------------------
 
@@ -236,13 +244,25 @@ class Scheduler:
         # Page through everything due: a claimed (or already-posted) subscription's next_run
         # moves on, so it leaves the due set. Stop when a page brings nothing new. Each page is
         # claimed in one transaction, and its digests are composed together (one batch read,
-        # built off the loop) while the next page is claimed.
-        while batch := await self.store.due_subscriptions(now, limit=DUE_PAGE):
-            fresh = [sub for sub in batch if (sub.team, sub.channel) not in seen]
-            seen.update((sub.team, sub.channel) for sub in fresh)
-            claimed = await self._claim(fresh, now)
+        # built off the loop) while the next page is claimed. At most CLAIMED_AHEAD pages are
+        # claimed and not yet settled: the next is claimed as the oldest one settles. Claiming
+        # every page first queued all of the claims' writes ahead of the first pages' run
+        # moves (one writer), and those pages, and so the pages behind them, waited for it.
+        while True:
+            await self._claimed_ahead.acquire()
+            if self._stopping:  # stop() is letting the pass finish: claim no more
+                self._claimed_ahead.release()
+                break
+            try:
+                batch = await self.store.due_subscriptions(now, limit=DUE_PAGE)
+                fresh = [sub for sub in batch if (sub.team, sub.channel) not in seen]
+                seen.update((sub.team, sub.channel) for sub in fresh)
+                claimed = await self._claim(fresh, now) if fresh else []
+            except BaseException:
+                self._claimed_ahead.release()
+                raise
             report.claimed += len(claimed)
-            tasks.extend(self._start_batch(claimed))
+            tasks.extend(self._start_batch(claimed, settled=self._claimed_ahead.release))
             if len(batch) < DUE_PAGE or not fresh:
                 break
         retried: list[tuple[DigestRun, Subscription]] = []
@@ -281,14 +301,20 @@ class Scheduler:
         return claimed
 
     def _start_batch(
-        self, claimed: list[tuple[DigestRun, Subscription]]
+        self,
+        claimed: list[tuple[DigestRun, Subscription]],
+        *,
+        settled: Callable[[], None] | None = None,
     ) -> list[asyncio.Task[str]]:
         """Start composing `claimed` together (one batch read of all their weeks, the Replies
         built off the event loop: bot/digest/compose.py), and each one's delivery, which waits
-        for its Reply inside its own slot and timeout as before."""
+        for its Reply inside its own slot and timeout as before. `settled`: called once every
+        one of them is settled (at once when there is none)."""
         if not claimed:
+            if settled is not None:
+                settled()
             return []
-        page = _Page(len(claimed), collections=hold_full_collections())
+        page = _Page(len(claimed), collections=hold_full_collections(), settled=settled)
         composing = asyncio.create_task(self._compose(claimed, page))
         self._adopt(composing)  # stop() waits for it, then cancels it, as for any task of ours
         composing.add_done_callback(_consumed)
