@@ -477,3 +477,38 @@ async def test_stopping_during_a_large_pass_claims_no_more_pages(store, monkeypa
     assert sorted(r.channel for r in runs if r.state == "sending") == sorted(sent)
     assert {r.state for r in runs if r.channel not in sent} == {"retry"}
     assert len(await store.due_subscriptions(clock.now, limit=100)) == 12 - ahead
+
+
+async def test_stopping_a_pass_that_waits_for_a_claim_slot_ends_it_and_replays_no_retry(
+    store, monkeypatch
+) -> None:
+    """stop() during a large pass waiting for a claim slot: the pass ends, and the runs waiting
+    in `retry` (here from an earlier stop) are not taken up, so nothing starts after stop()."""
+    from bot.digest import scheduler as module
+
+    monkeypatch.setattr(module, "DUE_PAGE", 2)
+    clock = Clock(utc(2026, 11, 25, 12))
+    await _twelve_due(store, clock)
+    gate, begun = asyncio.Event(), asyncio.Event()
+    first = module.Scheduler(store, _held_post(Recorder(clock), gate, begun), clock=clock)
+    running = asyncio.create_task(first.run())
+    await begun.wait()
+    await eventually(lambda: bool(first._claimed_ahead._waiters))
+    await first.stop(grace=0.05)
+    await asyncio.wait_for(running, 30)
+    waiting = {r.channel for r in await store.list_runs() if r.state == "retry"}
+    assert waiting  # handed back by the first stop, due again two minutes on
+    clock.set(clock.now + timedelta(minutes=2))
+    begun_again, sent = asyncio.Event(), []
+    post = _held_post(Recorder(clock), asyncio.Event(), begun_again, sent)
+    second = module.Scheduler(store, post, clock=clock)
+    running = asyncio.create_task(second.run())
+    await begun_again.wait()
+    await eventually(lambda: bool(second._claimed_ahead._waiters))
+    await second.stop(grace=0.05)
+    posts_at_stop = list(sent)
+    await asyncio.wait_for(running, 30)
+    assert not second._inflight  # nothing claimed after stop(), nothing left to post
+    assert sent == posts_at_stop
+    still = {r.channel for r in await store.list_runs() if r.state == "retry"}
+    assert waiting <= still  # not claimed again: for the next start

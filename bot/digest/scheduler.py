@@ -220,6 +220,9 @@ class Scheduler:
         """Let digests in flight finish for `grace` seconds, then cancel the rest."""
         self._stopping = True
         self._wake.set()
+        # A pass waiting for a claim slot (CLAIMED_AHEAD) wakes, sees _stopping and claims no
+        # more: the runner ends now, not when a delivery settles.
+        self._claimed_ahead.release()
         if self._runner is not None and not self._runner.done():
             await asyncio.wait([self._runner], timeout=grace)  # the pass under way, if any
         pending = [*self._inflight.values(), *self._background]
@@ -265,6 +268,8 @@ class Scheduler:
             tasks.extend(self._start_batch(claimed, settled=self._claimed_ahead.release))
             if len(batch) < DUE_PAGE or not fresh:
                 break
+        if self._stopping:  # no retries either: stop() is waiting for what is in flight
+            return tasks
         retried: list[tuple[DigestRun, Subscription]] = []
         for waiting in await self.store.retry_runs(now):
             if key_of(waiting) in self._inflight:

@@ -25,6 +25,7 @@ database has no file to share, so it never has a worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import resource
@@ -48,33 +49,44 @@ PIECE = 20  # viewers pickled together at least (a team's are never split)
 _conn: sqlite3.Connection | None = None
 _store: Any = None
 _loop: Any = None
+_open_failed: str | None = None  # why _open could not open the database (its error's kind)
 
 
 def _open(target: str) -> None:
     """In the worker process, as it starts. A SQLite file is opened now (a file that cannot be
     opened will not open later either); a PostgreSQL store connects at its first read, so a
-    database down for a moment costs that read, not the worker."""
-    global _conn, _store, _loop
-    from bot.store import is_postgres
+    database down for a moment costs that read, not the worker. A failure is kept for _ready
+    to report, not raised: a raise would look like a worker that died."""
+    global _conn, _store, _loop, _open_failed
+    try:
+        from bot.store import is_postgres
 
-    if is_postgres(target):
-        import asyncio
+        if is_postgres(target):
+            import asyncio
 
-        from bot.store.postgres import PostgresStore
+            from bot.logs import POOL_LOGGER
+            from bot.store.postgres import PostgresStore
 
-        _loop = asyncio.new_event_loop()
-        _store = PostgresStore(target, pool_min=1, pool_max=1, read_process=False)
-        return
-    from bot.store.sqlite import connect
+            # As the main process has it (bot/logs.py): the pool's reconnect warnings are not
+            # this worker's to print (this process has no log set-up; it reads and answers).
+            logging.getLogger(POOL_LOGGER).setLevel(logging.ERROR)
+            _loop = asyncio.new_event_loop()
+            _store = PostgresStore(target, pool_min=1, pool_max=1, read_process=False)
+            _store._migrated = True  # the main process's store migrated before it asked
+            return
+        from bot.store.sqlite import connect
 
-    _conn = connect(target)
-    _conn.execute("PRAGMA query_only = ON")
+        _conn = connect(target)
+        _conn.execute("PRAGMA query_only = ON")
+    except Exception as err:  # noqa: BLE001  (said by _ready; the worker is then given up)
+        _open_failed = type(err).__name__
 
 
-def _ready() -> int:
+def _ready() -> tuple[int, str | None]:
+    """The worker's process id, and why it could not open the database (None: it could)."""
     import os
 
-    return os.getpid()
+    return os.getpid(), _open_failed
 
 
 def pieces_of(viewers: Sequence[Viewer]) -> list[int]:
@@ -100,14 +112,14 @@ def _read(
     started = time.process_time()
     try:
         weeks = _weeks(viewers, since, until, per_campaign)
+        pieces = []
+        start = 0
+        for end in pieces_of(viewers):
+            pieces.append(pickle.dumps(weeks[start:end], protocol=pickle.HIGHEST_PROTOCOL))
+            start = end
     except Exception as err:  # noqa: BLE001  (any failure: the store reads it, and says why)
         # The kind of error only: a driver's message may name the database's host and user.
         return None, type(err).__name__, time.process_time() - started, _peak_mb()
-    pieces = []
-    start = 0
-    for end in pieces_of(viewers):
-        pieces.append(pickle.dumps(weeks[start:end], protocol=pickle.HIGHEST_PROTOCOL))
-        start = end
     return pieces, None, time.process_time() - started, _peak_mb()
 
 
@@ -157,7 +169,7 @@ class ReadWorker:
         self.min_viewers = min_viewers
         self._lock = threading.Lock()
         self._pool: Executor | None = None
-        self._started: Future[int] | None = None
+        self._started: Future[tuple[int, str | None]] | None = None
         self._closed = False
         self._unstartable = False  # a worker failed to start (to open the file): not tried again
         self.reads = 0  # batches the worker read
@@ -172,7 +184,7 @@ class ReadWorker:
         started = self._started
         if started is None or not started.done() or started.exception() is not None:
             return None
-        return started.result()
+        return started.result()[0]
 
     async def start(self) -> int | None:
         """Start the worker if it is not running and wait until it is up: its process id, or
@@ -184,12 +196,9 @@ class ReadWorker:
         started = self._started
         if started is None:
             return None
-        try:
+        with contextlib.suppress(Exception):  # _executor() below says what went wrong
             await asyncio.wrap_future(started)
-        except Exception:  # noqa: BLE001  (the next _executor() says it and gives up on it)
-            self._executor()
-            return None
-        return self.pid()
+        return self.pid() if self._executor() is not None else None
 
     def _executor(self) -> Executor | None:
         """The worker's pool once its process is up; None while it starts (or cannot)."""
@@ -217,7 +226,15 @@ class ReadWorker:
             if started is not None and not started.done():
                 return None
             if started is not None and started.exception() is not None:
+                # It died while starting (killed, out of memory): the next batch starts another.
                 log.warning("digest read worker did not start: %s", started.exception())
+                self._forget_locked(self._pool)
+                return None
+            if started is not None and started.result()[1] is not None:
+                log.warning(
+                    "digest read worker could not open the database (%s): not tried again",
+                    started.result()[1],
+                )
                 self._unstartable = True
                 self._forget_locked(self._pool)
                 return None
@@ -254,6 +271,14 @@ class ReadWorker:
         except BrokenProcessPool as err:  # the worker died under this batch
             log.warning("digest read worker stopped: %s", err)
             self.forget(pool)
+            return None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this read's caller was cancelled
+            return None  # the batch was still queued when the store closed: read it there
+        except Exception as err:  # noqa: BLE001  (its answer could not be had: read it here)
+            log.warning("digest read worker's answer was lost (%s)", type(err).__name__)
             return None
         self.cpu_seconds += cpu
         self.peak_mb = max(self.peak_mb, peak)
