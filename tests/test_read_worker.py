@@ -257,3 +257,28 @@ async def test_a_postgres_pass_read_through_the_worker_posts_what_each_channel_m
         assert store._read_worker.reads >= 3
     finally:
         await store.close()
+
+
+async def test_a_worker_running_other_code_than_this_process_is_not_used(
+    tmp_path, monkeypatch, caplog
+) -> None:
+    """smx changed on disk since it started (an upgrade in place without a restart): a worker
+    started now would import the new code, and its weeks would be unpickled into the old. Its
+    code's stamp differs from this process's, so it is not used: the store reads itself."""
+    from bot.store import read_worker
+
+    store = await _filled(tmp_path / "smx.db", process_min_viewers=1)
+    plain = SqliteStore(str(tmp_path / "smx.db"), read_process=False)
+    try:
+        stamp = read_worker.CODE
+        monkeypatch.setattr(read_worker, "CODE", (*stamp, ("changed.py", 1, 1)))
+        assert await store._read_worker.start() is None
+        assert "its code differs from this process's" in caplog.text
+        viewers = readers()
+        assert await _read(store, viewers) == await _read(plain, viewers)
+        assert store._read_worker.reads == 0 and not store._read_worker.wants(viewers)
+        # The stamp is what the files were at import: this process's equals a fresh one's.
+        assert stamp == read_worker._code_stamp()
+    finally:
+        await store.close()
+        await plain.close()

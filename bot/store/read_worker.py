@@ -82,11 +82,34 @@ def _open(target: str) -> None:
         _open_failed = type(err).__name__
 
 
-def _ready() -> tuple[int, str | None]:
-    """The worker's process id, and why it could not open the database (None: it could)."""
+def _code_stamp() -> tuple:
+    """The size and modification time of the files that define the read and the types pickled
+    across, as they were when this module was imported. A package upgraded in place, without a
+    restart, changes them: a worker started after that would run other code than this process."""
+    import os
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    out = []
+    for name in _STAMPED:
+        try:
+            found = os.stat(here / name)
+            out.append((name, found.st_size, found.st_mtime_ns))
+        except OSError:
+            out.append((name, None, None))
+    return tuple(out)
+
+
+_STAMPED = ("base.py", "digests.py", "notes.py", "postgres_digests.py", "read_worker.py")
+CODE = _code_stamp()  # this process's, at import
+
+
+def _ready() -> tuple[int, str | None, tuple]:
+    """The worker's process id, why it could not open the database (None: it could), and its
+    code's stamp (CODE)."""
     import os
 
-    return os.getpid(), _open_failed
+    return os.getpid(), _open_failed, CODE
 
 
 def pieces_of(viewers: Sequence[Viewer]) -> list[int]:
@@ -169,7 +192,7 @@ class ReadWorker:
         self.min_viewers = min_viewers
         self._lock = threading.Lock()
         self._pool: Executor | None = None
-        self._started: Future[tuple[int, str | None]] | None = None
+        self._started: Future[tuple[int, str | None, tuple]] | None = None
         self._closed = False
         self._unstartable = False  # a worker failed to start (to open the file): not tried again
         self.reads = 0  # batches the worker read
@@ -234,6 +257,14 @@ class ReadWorker:
                 log.warning(
                     "digest read worker could not open the database (%s): not tried again",
                     started.result()[1],
+                )
+                self._unstartable = True
+                self._forget_locked(self._pool)
+                return None
+            if started is not None and started.result()[2] != CODE:
+                log.warning(
+                    "digest read worker not used: its code differs from this process's (smx "
+                    "was changed on disk since it started; restart it)"
                 )
                 self._unstartable = True
                 self._forget_locked(self._pool)
