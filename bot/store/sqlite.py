@@ -316,9 +316,8 @@ class SqliteStore:
             return []
         worker = self._read_worker
         if apart and worker is not None and worker.wants(viewers):
-            if self._closed:
-                raise self._closed_error()
-            await self._read(_select_one)  # opens (and migrates) the file first, as any read
+            # Opens (and migrates) the file first, as any read, and says so if the store is closed.
+            await self._read(_select_one)
             found = await worker.week_activities(viewers, since, until, per_campaign)
             if found is not None:
                 return found
