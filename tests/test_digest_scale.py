@@ -228,3 +228,22 @@ async def test_the_batch_build_equals_one_build_per_digest(store):
         assert len(reply.sources) == len(expected)
     assert "(late)" in together[4].title and "of C4" in str(together[4].model_dump())
     assert await composing.compose_many(store, []) == []
+
+
+async def test_a_writer_cancelled_before_its_first_step_cancels_its_callers(store):
+    # Before: the writer's own handler cancels the callers' futures, but a task cancelled before
+    # its first step never runs its body, so its callers waited for ever.
+    clock, (first,), _gate, _started, real, writer = await held_writer(store, 1)
+    store.update_runs = real
+    one = asyncio.create_task(
+        writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    )
+    await asyncio.sleep(0)  # the caller queues its move and starts the writer
+    assert writer._writer is not None and not writer._writer.done()
+    writer._writer.cancel()
+    done, _ = await asyncio.wait({one}, timeout=30)  # a hang is the failure, not a slow pass
+    assert one in done and one.cancelled()
+    assert {r.state for r in await store.list_runs()} == {"claimed"}  # never written
+    # The next move starts a new writer and is written.
+    assert await writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    assert {r.state for r in await store.list_runs()} == {"sending"}

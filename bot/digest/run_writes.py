@@ -41,6 +41,7 @@ class RunWriter:
         self._queue.append(waiting)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
+            self._writer.add_done_callback(self._ended)
         try:
             # Not shielded: a caller cancelled here cancels its own future only, which the
             # writer then leaves alone (it sets only futures not done), as it would a shield's.
@@ -50,13 +51,24 @@ class RunWriter:
                 self._queue.remove(waiting)
             raise
 
+    def _ended(self, writer: asyncio.Task) -> None:
+        # A writer cancelled before its first step never entered _write, whose own handler
+        # cancels the waiting futures: its callers would wait for ever. Those still queued are
+        # cancelled here (never written, as for a caller cancelled before its batch is taken),
+        # unless a caller has started another writer meanwhile, which writes them.
+        if writer.cancelled() and writer is self._writer:
+            waiting, self._queue = self._queue, []
+            for w in waiting:
+                w.done.cancel()
+
     async def _write(self) -> None:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
                 results = await self.store.update_runs([w.update for w in batch])
             except asyncio.CancelledError:
-                for w in [*batch, *self._queue]:
+                waiting, self._queue = [*batch, *self._queue], []
+                for w in waiting:
                     w.done.cancel()
                 raise
             except Exception as err:  # each caller gets it, as from its own update_run
