@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -195,3 +195,28 @@ def test_the_quick_utc_text_is_db_times(moment: datetime) -> None:
 
     assert notes_sql.utc_text(moment) == notes_sql.db_time(moment)
     assert len(notes_sql.now_text()) == len(notes_sql.db_time(moment))
+
+
+@given(
+    moment=st.datetimes(
+        timezones=st.one_of(
+            st.none(),
+            st.just(UTC),
+            st.builds(
+                timezone,
+                st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)),
+            ),
+        )
+    )
+)
+def test_db_time_is_the_utc_strftime_text_for_any_moment(moment: datetime) -> None:
+    """db_time's quick path (isoformat) gives the text it always stored: the moment in UTC
+    (naive: taken as UTC) through strftime, for any year and offset."""
+    from bot.store import notes as notes_sql
+
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    try:
+        in_utc = aware.astimezone(UTC)
+    except OverflowError:  # a moment near year 1 or 9999 with an offset past the range
+        return
+    assert notes_sql.db_time(moment) == in_utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -42,7 +42,12 @@ def db_time(moment: datetime) -> str:
     """Fixed-width UTC text, so comparing strings compares times (and an index can serve it)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    if moment.year >= 1000:
+        # strftime's text, in half the time: a pass of 10,000 digests formats about 100,000.
+        return utc_text(moment)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def now_text() -> str:
