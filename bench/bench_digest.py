@@ -279,6 +279,17 @@ def _parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
+def pass_share(tick: dict) -> float:
+    """The pass's CPU in all its processes (this one, the read worker, PostgreSQL's server) over
+    what the machine's cores could give in its wall time: near 1.0, the pass waits for CPU, not
+    for anything else, and only less CPU makes it faster."""
+    used = tick["cpu_s"]
+    for key in ("worker_cpu_s", "server_cpu_s"):
+        if not math.isnan(tick[key]):
+            used += tick[key]
+    return used / (tick["wall_s"] * (os.cpu_count() or 1))
+
+
 async def server_cpu(target: str):
     """For PostgreSQL, a function giving the CPU seconds used so far by the server's processes
     (the postmaster's children: the backends and background workers, read from /proc): the SQL
@@ -485,15 +496,18 @@ async def phase_tick(target: str, args: argparse.Namespace) -> dict:
     store = await open_target(target)
     counter = {"sent": 0, "done": asyncio.Event()}
     scheduler = Scheduler(store, stub_post(counter), clock=lambda: NOW, post_timeout=600)
+    server = await server_cpu(target)  # PostgreSQL's own CPU (its processes), None for SQLite
     probe = StallProbe()
     probe.start()
     rss_before = current_rss_mb()
     lo = time.time()
+    server_started = server() if server else 0.0
     started = time.perf_counter()
     cpu_started = time.process_time()
     report = await scheduler.tick()
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
+    server_s = server() - server_started if server else float("nan")
     stall, over = probe.worst(lo, time.time())
     probe.stop()
     from bot.store.read_worker import worker_state
@@ -507,6 +521,8 @@ async def phase_tick(target: str, args: argparse.Namespace) -> dict:
         "worker_cpu_s": worker.cpu_seconds if worker else float("nan"),
         "worker_reads": worker.reads if worker else 0,
         "worker_rss_mb": worker.peak_mb if worker else float("nan"),
+        # The PostgreSQL server's processes in the pass (the claims, moves and reads' SQL).
+        "server_cpu_s": server_s,
         "report": report.text(),
         "claimed": report.claimed,
         "posted": report.outcomes.get("posted", 0),
@@ -779,6 +795,11 @@ def report(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> Non
             f"{fmt(r['tick']['worker_cpu_s'], 2)}; {r['tick']['worker_reads']};"
             f" {fmt(r['tick']['worker_rss_mb'], 0)}"
         ),
+    )
+    row("  CPU s of the PostgreSQL server's processes", lambda r: fmt(r["tick"]["server_cpu_s"], 2))
+    row(
+        f"  all three together, as a share of {os.cpu_count()} cores busy for the whole pass",
+        lambda r: fmt(pass_share(r["tick"]), 2),
     )
     row("  outcome", lambda r: r["tick"]["report"])
     row(
