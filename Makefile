@@ -41,7 +41,7 @@ bench: $(STAMP_BENCH)
 	$(BIN)/python bench/bench_cli.py 7 --imports
 	$(BIN)/python bench/bench_ack.py closed --mix read
 	$(BIN)/python bench/bench_ack.py closed --mix note --backend both
-	$(BIN)/python bench/bench_ack.py open --rate 300 --count 2400
+	$(BIN)/python bench/bench_ack.py open --rate 300 --count 1500
 	$(BIN)/python bench/bench_ack.py sweep --csv docs/bench-sweep.csv
 	$(BIN)/python bench/plot_sweep.py docs/bench-sweep.csv docs/bench-ack-latency.png "smx and the anchors, read mix, open loop ($(shell nproc) CPUs, make bench, $(shell date +%F))"
 	$(BIN)/python bench/bench_notes.py search
