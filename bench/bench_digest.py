@@ -931,7 +931,10 @@ def main(args: argparse.Namespace) -> None:
             print(f"set-up SQLite: {args.notes:,} notes in {took:.0f} s", flush=True)
             targets.insert(0, ("SQLite", path))
         loader.shutdown()  # its process ends before anything is measured
-        print(f"set-up: both loaded in {time.perf_counter() - t0:.0f} s, side by side", flush=True)
+        print(
+            f"set-up: loaded in {time.perf_counter() - t0:.0f} s (the backends side by side)",
+            flush=True,
+        )
         for name, target in targets:
             results[name] = {}
             for phase in ("compose", "old", "tick", "acks"):

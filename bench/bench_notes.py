@@ -428,7 +428,7 @@ def search_main(argv: list[str]) -> None:
         with concurrent.futures.ThreadPoolExecutor(len(backends)) as pool:
             for line in pool.map(load_one, backends):
                 print(line)
-        print(f"both loaded in {time.perf_counter() - loading:.0f} s, side by side")
+        print(f"loaded in {time.perf_counter() - loading:.0f} s (the backends side by side)")
         started = time.perf_counter()
         ms, hits = asyncio.run(search_run(args, targets, rows))
         measured = time.perf_counter() - started
