@@ -428,6 +428,7 @@ def search_main(argv: list[str]) -> None:
         with concurrent.futures.ThreadPoolExecutor(len(backends)) as pool:
             for line in pool.map(load_one, backends):
                 print(line)
+        os.sync()  # the loads' pages written out now, not by the kernel during the searches
         print(f"loaded in {time.perf_counter() - loading:.0f} s (the backends side by side)")
         started = time.perf_counter()
         ms, hits = asyncio.run(search_run(args, targets, rows))

@@ -247,3 +247,54 @@ async def test_a_writer_cancelled_before_its_first_step_cancels_its_callers(stor
     # The next move starts a new writer and is written.
     assert await writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
     assert {r.state for r in await store.list_runs()} == {"sending"}
+
+
+async def test_a_move_queued_after_the_cancelled_writer_ended_is_written_by_the_next(store):
+    # The writer is cancelled before its first step; a second caller comes before the first
+    # writer's end is handled and starts another writer, which writes both moves: a caller
+    # nobody cancelled is not told it was.
+    clock, (first, second), _gate, _started, real, writer = await held_writer(store, 2)
+    store.update_runs = real
+    one = asyncio.create_task(
+        writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    )
+    await asyncio.sleep(0)  # the caller queues its move and starts the writer
+    cancelled = writer._writer
+    assert cancelled is not None
+    cancelled.cancel()
+    two = asyncio.create_task(
+        writer.update(RunUpdate(second, "A", ("claimed",), "sending", clock.now))
+    )
+    done, _ = await asyncio.wait({one, two}, timeout=30)  # a hang is the failure
+    assert done == {one, two}
+    assert cancelled.cancelled() and writer._writer is not cancelled
+    assert one.result() is True and two.result() is True
+    assert {r.state for r in await store.list_runs()} == {"sending"}
+
+
+async def test_a_writer_that_fails_on_its_own_tells_every_caller(store, caplog):
+    # A store answering fewer results than moves (a fault, not a refusal): each caller gets the
+    # error; before, the writer died and they waited for ever.
+    clock, (first, second), gate, started, real, writer = await held_writer(store, 2)
+
+    async def short(updates):
+        started.set()
+        await gate.wait()
+        return (await real(updates))[:-1]
+
+    store.update_runs = short
+    one = asyncio.create_task(
+        writer.update(RunUpdate(first, "A", ("claimed",), "sending", clock.now))
+    )
+    await started.wait()
+    two = asyncio.create_task(  # queued behind the batch being written
+        writer.update(RunUpdate(second, "A", ("claimed",), "sending", clock.now))
+    )
+    await asyncio.sleep(0)
+    gate.set()
+    done, _ = await asyncio.wait({one, two}, timeout=30)  # a hang is the failure
+    assert done == {one, two}
+    assert isinstance(one.exception(), ValueError)  # its batch of one got no result back
+    assert isinstance(two.exception(), ValueError)  # queued behind it: told, not left waiting
+    assert {r.state for r in await store.list_runs()} == {"sending", "claimed"}
+    assert "the digest run writer failed" in caplog.text

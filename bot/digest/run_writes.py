@@ -11,16 +11,20 @@ each caller goes on only once its batch has committed (the same guarantee as its
 
 A caller cancelled before its move was taken into a batch takes the move back (as a cancelled
 update_run that never reached the database thread); once taken, it is written all the same, as
-an update_run already running would be.
+an update_run already running would be. A writer cancelled (even before its first step) or
+failing on its own hands every move it holds back the same way: no caller waits for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from bot.store import Store
 from bot.store.base import RunUpdate
+
+log = logging.getLogger("smx.digest")
 
 
 @dataclass
@@ -62,21 +66,35 @@ class RunWriter:
                 w.done.cancel()
 
     async def _write(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            try:
-                results = await self.store.update_runs([w.update for w in batch])
-            except asyncio.CancelledError:
-                waiting, self._queue = [*batch, *self._queue], []
-                for w in waiting:
-                    w.done.cancel()
-                raise
-            except Exception as err:  # each caller gets it, as from its own update_run
-                for w in batch:
+        batch: list[_Waiting] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    results = await self.store.update_runs([w.update for w in batch])
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # each caller gets it, as from its own update_run
+                    _fail(batch, err)
+                    continue
+                for w, ok in zip(batch, results, strict=True):
                     if not w.done.done():
-                        w.done.set_exception(err)
-                        w.done.exception()  # retrieved here too: a cancelled caller never will
-                continue
-            for w, ok in zip(batch, results, strict=True):
-                if not w.done.done():
-                    w.done.set_result(ok)
+                        w.done.set_result(ok)
+        except asyncio.CancelledError:
+            waiting, self._queue = [*batch, *self._queue], []
+            for w in waiting:
+                w.done.cancel()
+            raise
+        except Exception as err:
+            # A fault of the writer's own (a store answering fewer results than moves): every
+            # caller waiting on it gets the error, none waits for ever.
+            log.exception("the digest run writer failed")
+            waiting, self._queue = [*batch, *self._queue], []
+            _fail(waiting, err)
+
+
+def _fail(waiting: list[_Waiting], err: Exception) -> None:
+    for w in waiting:
+        if not w.done.done():
+            w.done.set_exception(err)
+            w.done.exception()  # retrieved here too: a cancelled caller never will
