@@ -1,5 +1,5 @@
 # Two entry points: `make run` and `make test`. Each builds its own virtual environment.
-# `make bench` runs every benchmark in bench/ at the sizes issue 13 names, about 8 minutes (by hand, never
+# `make bench` runs every benchmark in bench/ at the sizes issue 13 names, 8 to 10 minutes (by hand, never
 # in CI); docs/BENCHMARKS.md says what each prints.
 PYTHON ?= python3
 VENV := .venv
