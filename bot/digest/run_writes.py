@@ -72,8 +72,6 @@ class RunWriter:
                 batch, self._queue = self._queue, []
                 try:
                     results = await self.store.update_runs([w.update for w in batch])
-                except asyncio.CancelledError:
-                    raise
                 except Exception as err:  # each caller gets it, as from its own update_run
                     _fail(batch, err)
                     continue
